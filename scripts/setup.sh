@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs whatever quantlab's build and tests need and is missing; safe to run again.
+# Only package registries are used (rustup's dist server, crates.io, Debian, npm): Trunk is
+# configured offline and every tool it would otherwise download from GitHub is pinned here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TRUNK_VERSION=0.21.14
+# Must equal the wasm-bindgen version in Cargo.lock (Cargo.toml pins it with `=`).
+WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/[^0-9.]/,""); print; exit}' Cargo.lock 2>/dev/null || true)
+WASM_BINDGEN_VERSION=${WASM_BINDGEN_VERSION:-0.2.130}
+BINARYEN_VERSION=132.0.0
+
+log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# Debian packages: Chromium + ChromeDriver for the browser tests, a Korean font so Hangul
+# renders in headless screenshots (the app itself ships no Hangul font; visitors have one).
+need_apt=()
+for p in chromium chromium-driver fonts-nanum; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$p")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  log "apt-get install ${need_apt[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if ! trunk --version 2>/dev/null | grep -q " $TRUNK_VERSION\$"; then
+  log "cargo install trunk $TRUNK_VERSION (about 9 minutes on 2 cores)"
+  # Trunk's own release profile is fat LTO + 1 codegen unit; dropping both saves ~4 minutes
+  # and the binary works the same.
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo install --locked trunk --version "$TRUNK_VERSION"
+fi
+
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; then
+  log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 4 minutes)"
+  # Not --locked: its lock file names a webpki-roots release the registry no longer has.
+  CARGO_PROFILE_RELEASE_LTO=false cargo install --force wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+# wasm-opt from npm's binaryen: Debian's binaryen 108 writes a module that dies at load time.
+if ! .tools/node_modules/.bin/wasm-opt --version 2>/dev/null | grep -q "version ${BINARYEN_VERSION%%.*}"; then
+  log "npm ci in .tools (binaryen $BINARYEN_VERSION: wasm-opt)"
+  mkdir -p .tools
+  npm ci --no-fund --no-audit --silent --prefix .tools >/dev/null  # .tools/package-lock.json pins binaryen
+fi
+# playwright-core drives the system Chromium; it never downloads a browser.
+if [ ! -d tests/e2e/node_modules/playwright-core ]; then
+  log "npm ci in tests/e2e (playwright-core)"
+  npm ci --no-fund --no-audit --silent --prefix tests/e2e >/dev/null
+fi
+log "ready: $(trunk --version), $(wasm-bindgen --version), $(.tools/node_modules/.bin/wasm-opt --version)"

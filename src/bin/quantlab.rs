@@ -1,0 +1,2 @@
+//! Native command-line front end to the engine (arrives with the engine).
+fn main() {}

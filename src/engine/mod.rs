@@ -1,0 +1,1 @@
+//! The quantization engine: pure Rust on ndarray, no web dependency.

@@ -1,0 +1,227 @@
+//! The one translation table: every string the UI shows goes through [`Msg::text`].
+//!
+//! Korean uses the seminar's own vocabulary where it has one (양자화, Scaling Factor,
+//! Zero-point, Range Calibration, 변동성 이전 …); the seminar itself keeps many technical terms in
+//! English, and so do we, so a student can match the page to the slides.
+
+use core::fmt;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Lang {
+    #[default]
+    En,
+    Ko,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Ko];
+
+    /// The value used in the URL (`lang=ko`) and in `<html lang>`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ko => "ko",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Lang> {
+        match code {
+            "en" => Some(Lang::En),
+            "ko" => Some(Lang::Ko),
+            _ => None,
+        }
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::En => Lang::Ko,
+            Lang::Ko => Lang::En,
+        }
+    }
+}
+
+impl fmt::Display for Lang {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Fills the `{}` placeholders of a translated template in order. Missing arguments leave the
+/// placeholder visible rather than failing, so a translation slip shows up on screen, not as a panic.
+pub fn fill(template: &str, args: &[&str]) -> String {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut rest = template;
+    let mut args = args.iter();
+    while let Some(at) = rest.find("{}") {
+        out.push_str(&rest[..at]);
+        match args.next() {
+            Some(a) => out.push_str(a),
+            None => out.push_str("{}"),
+        }
+        rest = &rest[at + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+macro_rules! messages {
+    ($($id:ident : $en:literal , $ko:literal ;)*) => {
+        /// A UI string. Variants are the keys of the translation table.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Msg { $($id,)* }
+
+        impl Msg {
+            pub const ALL: &'static [Msg] = &[$(Msg::$id,)*];
+
+            pub fn text(self, lang: Lang) -> &'static str {
+                match self {
+                    $(Msg::$id => match lang { Lang::En => $en, Lang::Ko => $ko },)*
+                }
+            }
+
+            /// The translated template with its `{}` placeholders filled.
+            pub fn fill(self, lang: Lang, args: &[&str]) -> String {
+                fill(self.text(lang), args)
+            }
+        }
+    };
+}
+
+messages! {
+    // ---- shell ----
+    AppName: "quantlab", "quantlab";
+    Tagline: "Neural-network quantization, computed live in your browser",
+             "신경망 양자화, 브라우저에서 직접 계산하며 이해하기";
+    Contents: "Contents", "목차";
+    ChapterN: "Chapter {}", "{}장";
+    Prev: "Previous", "이전";
+    Next: "Next", "다음";
+    SwitchLang: "한국어", "English";
+    SwitchLangTitle: "Switch the language to Korean", "언어를 영어로 바꾸기";
+    ThemeAuto: "Theme: system", "테마: 시스템";
+    ThemeLight: "Theme: light", "테마: 밝게";
+    ThemeDark: "Theme: dark", "테마: 어둡게";
+    ThemeTitle: "Cycle the colour theme (system → light → dark)", "색 테마 바꾸기 (시스템 → 밝게 → 어둡게)";
+    Presenter: "Present", "발표";
+    PresenterTitle: "Presenter mode: full window, larger type (key P)", "발표자 모드: 전체 화면, 큰 글씨 (P 키)";
+    ExitPresenter: "Exit", "나가기";
+    KeysHint: "← → move between chapters · P presenter mode", "← → 챕터 이동 · P 발표자 모드";
+    SkipToContent: "Skip to the chapter", "본문으로 건너뛰기";
+    OpenMenu: "Chapters", "챕터";
+    Dismiss: "Dismiss", "닫기";
+    DownloadPng: "PNG", "PNG";
+    DownloadPngTitle: "Download this chart as a PNG image", "이 차트를 PNG 이미지로 저장";
+    Footer: "Every number on this page is computed live by quantlab's Rust engine, compiled to WebAssembly. Works offline once loaded.",
+            "이 페이지의 모든 숫자는 WebAssembly로 컴파일된 quantlab의 Rust 엔진이 실시간으로 계산합니다. 한 번 열면 오프라인에서도 동작합니다.";
+    SeminarCredit: "Based on the DMQA Open Seminar “Quantization” (Korea University, 2026).",
+                   "고려대학교 DMQA Open Seminar “Quantization” (2026) 을 바탕으로 만들었습니다.";
+
+    // ---- error banner ----
+    CrashTitle: "Something went wrong inside quantlab.", "quantlab 내부에서 오류가 발생했습니다.";
+    CrashBody: "This is a bug, not something you did. Reload to continue; the link keeps your place.",
+               "사용자의 잘못이 아니라 버그입니다. 새로고침하면 이어서 사용할 수 있고, 링크에 현재 위치가 남아 있습니다.";
+    Reload: "Reload", "새로고침";
+
+    // ---- URL notices ----
+    NoticeUnknownChapter: "The link names an unknown chapter “{}”; showing “{}” instead.",
+                          "링크의 챕터 “{}” 를 찾을 수 없어 “{}” 를 보여 줍니다.";
+    NoticeUnknownParam: "The link has a setting “{}” this chapter does not use; it was ignored.",
+                        "링크의 설정 “{}” 는 이 챕터에서 쓰지 않아 무시했습니다.";
+    NoticeBadValue: "The link sets “{}” to “{}”, which is not allowed; using the default {}.",
+                    "링크의 “{}” 값 “{}” 는 허용되지 않아 기본값 {} 을(를) 씁니다.";
+    NoticeTooLong: "The link was too long ({} characters); only the first {} were read.",
+                   "링크가 너무 깁니다 ({}자). 앞의 {}자만 읽었습니다.";
+    NoticeBadEncoding: "Part of the link could not be decoded and was ignored.",
+                       "링크의 일부를 해석할 수 없어 무시했습니다.";
+
+    // ---- chapters: titles ----
+    TitleWhy: "Why quantize?", "왜 양자화인가?";
+    TitleFunction: "The quantization function", "양자화 함수 (Quantization Function)";
+    TitleError: "Quantization error", "양자화 오차 (Quantization Error)";
+    TitleCalibration: "Range calibration (PTQ)", "범위 보정 (Range Calibration, PTQ)";
+    TitleQat: "Quantization-aware training", "양자화 인식 학습 (QAT)";
+    TitleOutliers: "Activation outliers", "Activation Outliers";
+    TitleSmoothQuant: "SmoothQuant", "SmoothQuant";
+    TitleRotation: "Rotations (SpinQuant)", "회전 (SpinQuant)";
+    TitleSummary: "Summary", "요약 (Summary)";
+    TitlePlayground: "Playground: your own tensor", "플레이그라운드: 나의 텐서";
+
+    // ---- chapters: one-line leads ----
+    LeadWhy: "Map real numbers to integers (FP32 → INT8): smaller models and faster inference.",
+             "실수를 정수로 맵핑 (FP32 → INT8): 모델 사이즈 감소와 추론 속도 개선.";
+    LeadFunction: "f_q(x, s, z) = Clip(round(x/s) + z): how a real number becomes an integer, and back.",
+                  "f_q(x, s, z) = Clip(round(x/s) + z): 실수를 어떻게 정수로 변환하고 되돌릴까?";
+    LeadError: "To reduce the error, s must shrink — and the range [α, β] must fit the data.",
+               "Error를 줄이려면 s를 줄여야 하고, 필요한 실수의 범위를 정확히 파악해야 한다.";
+    LeadCalibration: "Post-training quantization: find [α, β] dynamically at run time, or statically from calibration data.",
+                     "학습 후 양자화 (PTQ): 추론 중 범위를 동적으로 정하거나, 보정 데이터로 미리 정하기.";
+    LeadQat: "Fake quantization during fine-tuning: α and β are learned together with the weights.",
+             "추론 전 fake quantization 도입 및 미세조정: α, β를 weight과 함께 직접 학습.";
+    LeadOutliers: "Are the outliers important? A few activation channels are huge — and they carry signal.",
+                  "Outlier 값이 중요한 건 아닐까? 일부 activation 채널은 매우 크고, 중요한 정보를 담고 있다.";
+    LeadSmoothQuant: "Move part of the activations' difficulty into the weights, channel by channel.",
+                     "Activation 변동성 일부를 채널별로 weight로 이전한다.";
+    LeadRotation: "Rotate with an orthogonal R so the outliers spread out: Y = (W·Rᵀ)(R·X), unchanged.",
+                  "회전 행렬 R로 outlier를 퍼뜨려 quantization 친화적 분포로: Y = (W·Rᵀ)(R·X), 전후 동일.";
+    LeadSummary: "Every method on the same layer, measured side by side.",
+                 "같은 레이어에서 모든 방법을 나란히 측정해 비교한다.";
+    LeadPlayground: "Bring your own .npy tensor and put it through the same machinery.",
+                    "나의 .npy 텐서를 불러와 같은 방법으로 양자화해 본다.";
+
+    // ---- "coming" panels ----
+    ComingBadge: "Coming", "준비 중";
+    ComingIntro: "This chapter is being built. When it lands it will show, computed live:",
+                 "이 챕터는 아직 만들고 있습니다. 완성되면 다음을 실시간으로 계산해 보여 줍니다:";
+    ComingWhy: "model-size bars for FP32 / FP16 / INT8 / INT4 of a real transformer and a 7B LLM\nan int8 vs f32 matrix-multiply benchmark that runs in your own browser",
+               "실제 transformer와 7B LLM의 FP32 / FP16 / INT8 / INT4 모델 크기\n브라우저에서 직접 실행하는 int8 대 f32 행렬곱 벤치마크";
+    ComingFunction: "a histogram of real activations with draggable α and β\nthe scale s, zero-point z and the formula with live numbers\neach value's journey x → x/s → round → +z → clip → q → s(q − z)",
+                    "실제 activation 히스토그램 위에서 α, β 드래그\nscale s, zero-point z, 실제 숫자가 들어간 수식\n값 하나의 여정 x → x/s → round → +z → clip → q → s(q − z)";
+    ComingError: "the squared error split into rounding and clipping parts\nthe U-shaped error curve against the clipping range, with each calibrator's choice marked",
+                 "rounding error와 clipping error로 나눈 제곱 오차\nclipping 범위에 따른 U자형 오차 곡선과 각 보정 방법의 선택";
+    ComingCalibration: "min-max, percentile, MSE and KL (entropy) calibration side by side\ndynamic vs static quantization on a stream of batches",
+                       "min-max, percentile, MSE, KL(entropy) 보정 비교\n배치 스트림에서의 dynamic 대 static quantization";
+    ComingQat: "a small network trained live on handwritten digits\nPTQ collapsing at low bits and QAT recovering, with α and β learned",
+               "손글씨 숫자로 실시간 학습하는 작은 신경망\n낮은 비트에서 무너지는 PTQ와 α, β를 학습해 회복하는 QAT";
+    ComingOutliers: "a token × channel heatmap of real MiniLM activations\nper-tensor, per-token and per-channel quantization error",
+                    "실제 MiniLM activation의 token × channel 히트맵\nper-tensor, per-token, per-channel 양자화 오차";
+    ComingSmoothQuant: "an α slider moving difficulty from activations to weights\nthe W8A8 error sweep over α, matching the authors' code",
+                       "activation에서 weight로 난이도를 옮기는 α 슬라이더\n저자 코드와 일치하는 α에 따른 W8A8 오차";
+    ComingRotation: "a 2-D toy you can rotate, then Hadamard, random and learned rotations on real layers",
+                    "직접 돌려 보는 2차원 예제, 그리고 실제 레이어에 Hadamard·랜덤·학습된 회전 적용";
+    ComingSummary: "one table comparing every method on the same layer",
+                   "같은 레이어에서 모든 방법을 비교하는 하나의 표";
+    ComingPlayground: "your own .npy through every granularity and calibrator, with downloads",
+                      "나의 .npy 텐서를 모든 granularity와 보정 방법으로 양자화하고 결과 다운로드";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_message_has_both_languages_and_matching_placeholders() {
+        for m in Msg::ALL {
+            let en = m.text(Lang::En);
+            let ko = m.text(Lang::Ko);
+            assert!(!en.trim().is_empty(), "{m:?} has no English text");
+            assert!(!ko.trim().is_empty(), "{m:?} has no Korean text");
+            assert_eq!(en.matches("{}").count(), ko.matches("{}").count(), "{m:?}: placeholders differ");
+        }
+    }
+
+    #[test]
+    fn fill_replaces_in_order_and_survives_missing_args() {
+        assert_eq!(fill("a {} b {}", &["1", "2"]), "a 1 b 2");
+        assert_eq!(fill("a {} b {}", &["1"]), "a 1 b {}");
+        assert_eq!(fill("none", &["x"]), "none");
+    }
+
+    #[test]
+    fn lang_codes_round_trip() {
+        for l in Lang::ALL {
+            assert_eq!(Lang::from_code(l.code()), Some(l));
+            assert_eq!(l.other().other(), l);
+        }
+        assert_eq!(Lang::from_code("fr"), None);
+    }
+}

@@ -1,0 +1,5 @@
+//! The web entry point Trunk builds.
+fn main() {
+    #[cfg(target_arch = "wasm32")]
+    quantlab::ui::start();
+}

@@ -1,0 +1,32 @@
+//! One file per chapter. `ChapterBody` shows the current one inside the common frame (number,
+//! title, lead); chapters not built yet show an honest "coming" panel.
+
+mod coming;
+
+use leptos::prelude::*;
+
+use super::state::use_app;
+use crate::chapters::Chapter;
+use crate::i18n::Msg;
+
+#[component]
+pub fn ChapterBody() -> impl IntoView {
+    let app = use_app();
+    let chapter = Memo::new(move |_| app.chapter());
+    move || {
+        let c = chapter.get();
+        let body = match c {
+            _ => view! { <coming::Coming chapter=c/> }.into_any(),
+        };
+        view! {
+            <article class="chapter" data-testid=format!("chapter-{}", c.slug()) aria-labelledby="chapter-title">
+                <header class="chapter-head">
+                    <p class="chapter-num">{move || Msg::ChapterN.fill(app.lang(), &[&(c.index() + 1).to_string()])}</p>
+                    <h1 id="chapter-title">{move || app.t(c.title())}</h1>
+                    <p class="lead">{move || app.t(c.lead())}</p>
+                </header>
+                {body}
+            </article>
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! The Leptos app (client-side rendering). Only compiled for wasm32.
+//!
+//! Layout: `state` holds the app-wide state (the URL-backed [`ViewState`] and a few UI flags),
+//! `shell` the frame around the chapters (header, contents, notices, prev/next, presenter mode),
+//! `widgets` the small kit every chapter uses, and `chapters` one file per chapter.
+
+pub mod chapters;
+pub mod dom;
+pub mod shell;
+pub mod state;
+pub mod widgets;
+
+use crate::i18n::{Lang, Msg};
+
+/// Entry point called from `main`.
+pub fn start() {
+    install_panic_banner();
+    dom::remove_boot_message();
+    leptos::mount::mount_to_body(shell::App);
+}
+
+/// A panic should never happen, but if one does the page must say so instead of silently dying:
+/// log it as usual, then show a banner built from plain DOM (the Leptos runtime may be unusable
+/// after the trap that follows).
+fn install_panic_banner() {
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        let lang = dom::document_lang().unwrap_or(Lang::En);
+        dom::show_error_banner(
+            Msg::CrashTitle.text(lang),
+            Msg::CrashBody.text(lang),
+            Msg::Reload.text(lang),
+            &info.to_string(),
+        );
+    }));
+}
+
+/// Deliberately panics so the end-to-end test can check the banner. Reachable only from the
+/// browser console / test harness (`window.quantlabDebugPanic()`), never from the UI.
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = quantlabDebugPanic)]
+pub fn debug_panic() {
+    #[allow(clippy::panic)]
+    {
+        panic!("quantlab debug panic (requested from the console)");
+    }
+}

@@ -1,0 +1,124 @@
+//! App-wide state, provided as context. Plain data plus plain methods; the URL is the source of
+//! truth for everything a link should reproduce ([`ViewState`]), the rest is ephemeral UI.
+
+use leptos::prelude::*;
+
+use crate::chapters::Chapter;
+use crate::i18n::{Lang, Msg};
+use crate::urlstate::{Notice, Theme, ViewState};
+
+#[derive(Clone, Copy)]
+pub struct AppState {
+    pub view: RwSignal<ViewState>,
+    /// Things in the opening link that could not be used as written.
+    pub notices: RwSignal<Vec<Notice>>,
+    /// The system colour scheme (for `Theme::Auto`), kept current by a media-query listener.
+    pub system_dark: RwSignal<bool>,
+    /// The chapter list on narrow screens.
+    pub menu_open: RwSignal<bool>,
+}
+
+impl AppState {
+    pub fn new(view: ViewState, notices: Vec<Notice>, system_dark: bool) -> Self {
+        AppState {
+            view: RwSignal::new(view),
+            notices: RwSignal::new(notices),
+            system_dark: RwSignal::new(system_dark),
+            menu_open: RwSignal::new(false),
+        }
+    }
+
+    pub fn lang(&self) -> Lang {
+        self.view.with(|v| v.lang)
+    }
+
+    /// The translation of `m` in the current language (tracks the language).
+    pub fn t(&self, m: Msg) -> &'static str {
+        m.text(self.lang())
+    }
+
+    pub fn chapter(&self) -> Chapter {
+        self.view.with(|v| v.chapter)
+    }
+
+    pub fn go(&self, chapter: Chapter) {
+        if self.view.with_untracked(|v| v.chapter) != chapter {
+            self.view.update(|v| v.chapter = chapter);
+        }
+        self.menu_open.set(false);
+    }
+
+    pub fn go_prev(&self) {
+        if let Some(c) = self.view.with_untracked(|v| v.chapter.prev()) {
+            self.go(c);
+        }
+    }
+
+    pub fn go_next(&self) {
+        if let Some(c) = self.view.with_untracked(|v| v.chapter.next()) {
+            self.go(c);
+        }
+    }
+
+    pub fn toggle_lang(&self) {
+        self.view.update(|v| v.lang = v.lang.other());
+    }
+
+    pub fn cycle_theme(&self) {
+        self.view.update(|v| v.theme = v.theme.cycle());
+    }
+
+    pub fn presenter(&self) -> bool {
+        self.view.with(|v| v.presenter)
+    }
+
+    pub fn toggle_presenter(&self) {
+        self.view.update(|v| v.presenter = !v.presenter);
+    }
+
+    /// The theme actually shown (tracks the choice and the system setting).
+    pub fn dark(&self) -> bool {
+        match self.view.with(|v| v.theme) {
+            Theme::Auto => self.system_dark.get(),
+            Theme::Light => false,
+            Theme::Dark => true,
+        }
+    }
+
+    /// A chapter control's value, tracked. Chapters wrap these in `Memo`s so a change elsewhere in
+    /// the view (language, another control) does not re-run their work.
+    pub fn int(&self, chapter: Chapter, key: &'static str) -> i64 {
+        self.view.with(|v| v.int(chapter, key))
+    }
+
+    pub fn float(&self, chapter: Chapter, key: &'static str) -> f64 {
+        self.view.with(|v| v.float(chapter, key))
+    }
+
+    pub fn choice(&self, chapter: Chapter, key: &'static str) -> String {
+        self.view.with(|v| v.param(chapter, key))
+    }
+
+    pub fn flag(&self, chapter: Chapter, key: &'static str) -> bool {
+        self.view.with(|v| v.flag(chapter, key))
+    }
+
+    /// Sets a chapter control; `false` if the value is not allowed (nothing changes then).
+    /// Only a real change notifies, so re-sending the same value (a drag that ends where it
+    /// began) costs nothing downstream.
+    pub fn set(&self, chapter: Chapter, key: &'static str, value: &str) -> bool {
+        let mut next = self.view.get_untracked();
+        if !next.set_param(chapter, key, value) {
+            return false;
+        }
+        if self.view.with_untracked(|v| *v != next) {
+            self.view.set(next);
+        }
+        true
+    }
+}
+
+/// The app state from context. Every component lives under `App`, which provides it.
+pub fn use_app() -> AppState {
+    expect_context::<AppState>()
+}

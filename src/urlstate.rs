@@ -1,0 +1,430 @@
+//! The view lives in the URL's query string so that a copied link reopens the exact view:
+//! `?ch=function&lang=ko&bits=4`. Parsing never fails: anything unknown, malformed or out of
+//! range falls back to its default and yields a [`Notice`] the page shows, never a blank page.
+//!
+//! Only values that differ from their defaults are written, which keeps links short; the defaults
+//! are part of this file and change only deliberately.
+
+use std::collections::BTreeMap;
+
+use crate::chapters::Chapter;
+use crate::i18n::{Lang, Msg};
+
+/// Longest query string we read. Real links are a few hundred bytes; this bounds the work a
+/// pasted junk URL can cause.
+pub const MAX_QUERY_LEN: usize = 4096;
+
+/// Keys the shell owns; a chapter's own keys must not reuse them.
+pub const GLOBAL_KEYS: [&str; 4] = ["ch", "lang", "theme", "present"];
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ParamKind {
+    Int { min: i64, max: i64, default: i64 },
+    Float { min: f64, max: f64, default: f64 },
+    Choice { options: &'static [&'static str], default: &'static str },
+    Flag { default: bool },
+}
+
+/// One control a chapter keeps in the URL.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ParamSpec {
+    pub key: &'static str,
+    pub kind: ParamKind,
+}
+
+impl ParamSpec {
+    /// The canonical text of a valid value, or `None` if `raw` is not allowed.
+    pub fn normalize(&self, raw: &str) -> Option<String> {
+        let raw = raw.trim();
+        match self.kind {
+            ParamKind::Int { min, max, .. } => {
+                let v: i64 = raw.parse().ok()?;
+                (min..=max).contains(&v).then(|| v.to_string())
+            }
+            ParamKind::Float { min, max, .. } => {
+                let v: f64 = raw.parse().ok()?;
+                (v.is_finite() && v >= min && v <= max).then(|| format_float(v))
+            }
+            ParamKind::Choice { options, .. } => options.iter().find(|o| **o == raw).map(|o| o.to_string()),
+            ParamKind::Flag { .. } => match raw {
+                "1" | "true" | "on" => Some("1".into()),
+                "0" | "false" | "off" => Some("0".into()),
+                _ => None,
+            },
+        }
+    }
+
+    pub fn default_text(&self) -> String {
+        match self.kind {
+            ParamKind::Int { default, .. } => default.to_string(),
+            ParamKind::Float { default, .. } => format_float(default),
+            ParamKind::Choice { default, .. } => default.to_string(),
+            ParamKind::Flag { default } => if default { "1" } else { "0" }.to_string(),
+        }
+    }
+}
+
+/// Shortest text that parses back to the same f64 (Rust's `Display` guarantees the round trip).
+pub fn format_float(v: f64) -> String {
+    if v == 0.0 {
+        "0".into() // no "-0" in links
+    } else {
+        format!("{v}")
+    }
+}
+
+/// The URL-state specs of every chapter. A chapter that is built adds its controls here.
+pub fn specs_for(chapter: Chapter) -> &'static [ParamSpec] {
+    match chapter {
+        _ => &[],
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Theme {
+    /// Follow `prefers-color-scheme`.
+    #[default]
+    Auto,
+    Light,
+    Dark,
+}
+
+impl Theme {
+    pub fn code(self) -> &'static str {
+        match self {
+            Theme::Auto => "auto",
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+        }
+    }
+
+    pub fn from_code(s: &str) -> Option<Theme> {
+        [Theme::Auto, Theme::Light, Theme::Dark].into_iter().find(|t| t.code() == s)
+    }
+
+    /// The toggle cycles system → light → dark → system.
+    pub fn cycle(self) -> Theme {
+        match self {
+            Theme::Auto => Theme::Light,
+            Theme::Light => Theme::Dark,
+            Theme::Dark => Theme::Auto,
+        }
+    }
+}
+
+/// Something in a link that was not used as written. Shown as a small, dismissible note.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Notice {
+    UnknownChapter { given: String },
+    UnknownParam { key: String },
+    BadValue { key: String, given: String, default: String },
+    TooLong { len: usize },
+    BadEncoding,
+}
+
+impl Notice {
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            Notice::UnknownChapter { given } => Msg::NoticeUnknownChapter
+                .fill(lang, &[&clip(given, 40), Chapter::default().title().text(lang)]),
+            Notice::UnknownParam { key } => Msg::NoticeUnknownParam.fill(lang, &[&clip(key, 40)]),
+            Notice::BadValue { key, given, default } => {
+                Msg::NoticeBadValue.fill(lang, &[&clip(key, 40), &clip(given, 40), default])
+            }
+            Notice::TooLong { len } => {
+                Msg::NoticeTooLong.fill(lang, &[&len.to_string(), &MAX_QUERY_LEN.to_string()])
+            }
+            Notice::BadEncoding => Msg::NoticeBadEncoding.text(lang).to_string(),
+        }
+    }
+}
+
+/// Shortens user-supplied text before it is shown, so a 10 kB parameter cannot flood the page.
+fn clip(s: &str, max_chars: usize) -> String {
+    if s.chars().count() <= max_chars {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(max_chars).collect();
+        out.push('…');
+        out
+    }
+}
+
+/// Everything a link reproduces.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ViewState {
+    pub chapter: Chapter,
+    pub lang: Lang,
+    pub theme: Theme,
+    pub presenter: bool,
+    /// Validated, canonical control values per chapter; only non-default values are stored.
+    params: BTreeMap<Chapter, BTreeMap<&'static str, String>>,
+}
+
+impl ViewState {
+    fn spec(chapter: Chapter, key: &str) -> Option<&'static ParamSpec> {
+        specs_for(chapter).iter().find(|s| s.key == key)
+    }
+
+    /// The canonical text of a control (its default when unset or unknown).
+    pub fn param(&self, chapter: Chapter, key: &str) -> String {
+        if let Some(v) = self.params.get(&chapter).and_then(|m| m.get(key)) {
+            return v.clone();
+        }
+        Self::spec(chapter, key).map(ParamSpec::default_text).unwrap_or_default()
+    }
+
+    pub fn int(&self, chapter: Chapter, key: &str) -> i64 {
+        let default = match Self::spec(chapter, key).map(|s| s.kind) {
+            Some(ParamKind::Int { default, .. }) => default,
+            _ => 0,
+        };
+        self.param(chapter, key).parse().unwrap_or(default)
+    }
+
+    pub fn float(&self, chapter: Chapter, key: &str) -> f64 {
+        let default = match Self::spec(chapter, key).map(|s| s.kind) {
+            Some(ParamKind::Float { default, .. }) => default,
+            _ => 0.0,
+        };
+        self.param(chapter, key).parse().unwrap_or(default)
+    }
+
+    pub fn flag(&self, chapter: Chapter, key: &str) -> bool {
+        self.param(chapter, key) == "1"
+    }
+
+    /// Sets a control from UI input. Returns `false` (and changes nothing) if the value is not
+    /// allowed, so a widget can show its own error next to the control.
+    pub fn set_param(&mut self, chapter: Chapter, key: &str, raw: &str) -> bool {
+        let Some(spec) = Self::spec(chapter, key) else { return false };
+        let Some(value) = spec.normalize(raw) else { return false };
+        let map = self.params.entry(chapter).or_default();
+        if value == spec.default_text() {
+            map.remove(spec.key);
+        } else {
+            map.insert(spec.key, value);
+        }
+        true
+    }
+
+    /// Back to the chapter's defaults (used by a chapter's reset button).
+    pub fn reset_params(&mut self, chapter: Chapter) {
+        self.params.remove(&chapter);
+    }
+
+    /// Reads a query string (with or without the leading `?`).
+    pub fn parse_query(query: &str) -> (ViewState, Vec<Notice>) {
+        let mut notices = Vec::new();
+        let mut query = query.strip_prefix('?').unwrap_or(query);
+        if query.len() > MAX_QUERY_LEN {
+            notices.push(Notice::TooLong { len: query.len() });
+            let mut cut = MAX_QUERY_LEN;
+            while !query.is_char_boundary(cut) {
+                cut -= 1; // cut > 0 here: index 0 is always a char boundary
+            }
+            query = &query[..cut];
+        }
+
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        let mut bad_encoding = false;
+        for part in query.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = part.split_once('=').unwrap_or((part, ""));
+            match (percent_decode(k), percent_decode(v)) {
+                (Some(k), Some(v)) => pairs.push((k, v)),
+                _ => bad_encoding = true,
+            }
+        }
+        if bad_encoding {
+            notices.push(Notice::BadEncoding);
+        }
+
+        let mut state = ViewState::default();
+        // The chapter decides which other keys are valid, so read it first.
+        if let Some((_, v)) = pairs.iter().rev().find(|(k, _)| k == "ch") {
+            match Chapter::from_slug(v.trim()) {
+                Some(c) => state.chapter = c,
+                None => notices.push(Notice::UnknownChapter { given: v.clone() }),
+            }
+        }
+        let mut seen: Vec<&str> = Vec::new();
+        // Later duplicates win, as in URLSearchParams.get's common use; iterate from the end.
+        for (k, v) in pairs.iter().rev() {
+            if seen.contains(&k.as_str()) {
+                continue;
+            }
+            seen.push(k);
+            let bad = |default: &str| Notice::BadValue { key: k.clone(), given: v.clone(), default: default.into() };
+            match k.as_str() {
+                "ch" => {}
+                "lang" => match Lang::from_code(v.trim()) {
+                    Some(l) => state.lang = l,
+                    None => notices.push(bad(Lang::default().code())),
+                },
+                "theme" => match Theme::from_code(v.trim()) {
+                    Some(t) => state.theme = t,
+                    None => notices.push(bad(Theme::default().code())),
+                },
+                "present" => match v.trim() {
+                    "1" | "true" => state.presenter = true,
+                    "0" | "false" => state.presenter = false,
+                    _ => notices.push(bad("0")),
+                },
+                key => match Self::spec(state.chapter, key) {
+                    Some(spec) => {
+                        if !state.set_param(state.chapter, spec.key, v) {
+                            notices.push(bad(&spec.default_text()));
+                        }
+                    }
+                    None => notices.push(Notice::UnknownParam { key: key.to_string() }),
+                },
+            }
+        }
+        // Report in the order the link wrote them.
+        notices.sort_by_key(|n| match n {
+            Notice::TooLong { .. } => (0, usize::MAX),
+            Notice::BadEncoding => (1, usize::MAX),
+            Notice::UnknownChapter { .. } => (2, usize::MAX),
+            Notice::UnknownParam { key } | Notice::BadValue { key, .. } => {
+                (3, pairs.iter().position(|(k, _)| k == key).unwrap_or(usize::MAX))
+            }
+        });
+        (state, notices)
+    }
+
+    /// The query string (with leading `?`) that reopens this view. Only the current chapter's
+    /// non-default controls are written.
+    pub fn to_query(&self) -> String {
+        let mut out = format!("?ch={}", self.chapter.slug());
+        if self.lang != Lang::default() {
+            out.push_str("&lang=");
+            out.push_str(self.lang.code());
+        }
+        if self.theme != Theme::default() {
+            out.push_str("&theme=");
+            out.push_str(self.theme.code());
+        }
+        if self.presenter {
+            out.push_str("&present=1");
+        }
+        if let Some(map) = self.params.get(&self.chapter) {
+            // In spec order, so the same view always gives the same link.
+            for spec in specs_for(self.chapter) {
+                if let Some(v) = map.get(spec.key) {
+                    out.push('&');
+                    out.push_str(spec.key);
+                    out.push('=');
+                    out.push_str(&percent_encode(v));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// `application/x-www-form-urlencoded` decoding; `None` for a bad escape or invalid UTF-8.
+pub fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hi = bytes.get(i + 1).and_then(|c| (*c as char).to_digit(16))?;
+                let lo = bytes.get(i + 2).and_then(|c| (*c as char).to_digit(16))?;
+                out.push((hi * 16 + lo) as u8);
+                i += 2;
+            }
+            _ => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b',' | b':') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_query_is_the_default_view() {
+        let (s, n) = ViewState::parse_query("");
+        assert_eq!(s, ViewState::default());
+        assert!(n.is_empty());
+        assert_eq!(s.to_query(), "?ch=why");
+    }
+
+    #[test]
+    fn globals_round_trip() {
+        let q = "?ch=smoothquant&lang=ko&theme=dark&present=1";
+        let (s, n) = ViewState::parse_query(q);
+        assert!(n.is_empty(), "{n:?}");
+        assert_eq!(s.chapter, Chapter::SmoothQuant);
+        assert_eq!(s.lang, Lang::Ko);
+        assert_eq!(s.theme, Theme::Dark);
+        assert!(s.presenter);
+        assert_eq!(s.to_query(), q);
+    }
+
+    #[test]
+    fn junk_falls_back_with_notices() {
+        let (s, n) = ViewState::parse_query("ch=nope&lang=fr&theme=%ZZ&zzz=1&present=maybe");
+        assert_eq!(s.chapter, Chapter::Why);
+        assert_eq!(s.lang, Lang::En);
+        assert!(!s.presenter);
+        assert!(n.contains(&Notice::UnknownChapter { given: "nope".into() }));
+        assert!(n.contains(&Notice::BadEncoding));
+        assert!(n.contains(&Notice::UnknownParam { key: "zzz".into() }));
+        assert!(n.iter().any(|x| matches!(x, Notice::BadValue { key, .. } if key == "lang")));
+        for x in &n {
+            assert!(!x.message(Lang::Ko).is_empty());
+        }
+    }
+
+    #[test]
+    fn long_queries_are_cut_on_a_char_boundary() {
+        let q = format!("ch=why&x={}", "가".repeat(5000));
+        let (_, n) = ViewState::parse_query(&q);
+        assert!(matches!(n.first(), Some(Notice::TooLong { .. })));
+    }
+
+    #[test]
+    fn percent_coding_round_trips() {
+        for s in ["a b", "α=β&γ", "100%", "-1.577,192.344"] {
+            assert_eq!(percent_decode(&percent_encode(s)).as_deref(), Some(s));
+        }
+        assert_eq!(percent_decode("%"), None);
+        assert_eq!(percent_decode("%C3"), None); // truncated UTF-8
+    }
+
+    #[test]
+    fn float_formatting_round_trips() {
+        for v in [0.0, -0.0, 1.5, -1.577, 192.344, 1e-7, 0.1 + 0.2] {
+            let t = format_float(v);
+            assert_eq!(t.parse::<f64>().unwrap(), if v == 0.0 { 0.0 } else { v });
+        }
+    }
+
+    #[test]
+    fn chapter_keys_do_not_shadow_globals() {
+        for c in Chapter::ALL {
+            for spec in c.params() {
+                assert!(!GLOBAL_KEYS.contains(&spec.key), "{c:?} reuses {}", spec.key);
+                assert!(spec.normalize(&spec.default_text()).is_some(), "{c:?}.{} default invalid", spec.key);
+            }
+        }
+    }
+}

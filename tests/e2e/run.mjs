@@ -1,0 +1,14 @@
+// Runs the end-to-end tests against dist/ (build it first: trunk build --release).
+//   node tests/e2e/run.mjs [--grep TEXT] [--shots DIR]
+import path from "node:path";
+import { runAll, repo } from "./harness.mjs";
+import "./shell.spec.mjs";
+
+const args = process.argv.slice(2);
+const opt = (name) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const shotsDir = path.resolve(opt("--shots") || path.join(repo, "target", "e2e-screenshots"));
+const failures = await runAll({ grep: opt("--grep"), shotsDir });
+process.exit(failures ? 1 : 0);
