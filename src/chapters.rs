@@ -1,8 +1,45 @@
 //! The chapters, in the seminar's order, with their stable URL slugs and the controls each one
 //! keeps in the URL.
 
+use crate::datasets;
 use crate::i18n::Msg;
-use crate::urlstate::ParamSpec;
+use crate::urlstate::{ParamKind, ParamSpec};
+
+const fn int(key: &'static str, min: i64, max: i64, default: i64) -> ParamSpec {
+    ParamSpec { key, kind: ParamKind::Int { min, max, default } }
+}
+const fn choice(key: &'static str, options: &'static [&'static str], default: &'static str) -> ParamSpec {
+    ParamSpec { key, kind: ParamKind::Choice { options, default } }
+}
+const fn flag(key: &'static str, default: bool) -> ParamSpec {
+    ParamSpec { key, kind: ParamKind::Flag { default } }
+}
+const fn opt_float(key: &'static str, min: f64, max: f64) -> ParamSpec {
+    ParamSpec { key, kind: ParamKind::OptFloat { min, max } }
+}
+
+/// Bits, grid and rounding: the scheme controls shared by the first-half chapters.
+pub const BITS: ParamSpec = int("bits", 2, 8, 8);
+pub const SCHEME: ParamSpec = choice("scheme", &["asym", "sym"], "asym");
+pub const RANGE: ParamSpec = choice("range", &["narrow", "full"], "narrow");
+pub const INT: ParamSpec = choice("int", &["signed", "unsigned"], "signed");
+pub const ROUND: ParamSpec = choice("round", &["even", "away"], "even");
+/// |α|, |β| beyond this are certainly typos; it also keeps every range finite in f32.
+pub const RANGE_LIMIT: f64 = 1e9;
+
+const FUNCTION_PARAMS: [ParamSpec; 11] = [
+    datasets::PARAMS[0],
+    datasets::PARAMS[1],
+    datasets::PARAMS[2],
+    BITS,
+    SCHEME,
+    RANGE,
+    INT,
+    ROUND,
+    opt_float("alpha", -RANGE_LIMIT, RANGE_LIMIT),
+    opt_float("beta", -RANGE_LIMIT, RANGE_LIMIT),
+    flag("logy", true),
+];
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Chapter {
@@ -114,10 +151,12 @@ impl Chapter {
         }
     }
 
-    /// The controls this chapter keeps in the URL. A chapter adds its specs here when it is built;
-    /// the URL parser accepts nothing else for it.
+    /// The controls this chapter keeps in the URL; the URL parser accepts nothing else for it.
     pub fn params(self) -> &'static [ParamSpec] {
-        crate::urlstate::specs_for(self)
+        match self {
+            Chapter::Function => &FUNCTION_PARAMS,
+            _ => &[],
+        }
     }
 }
 

@@ -168,6 +168,91 @@ messages! {
     LeadPlayground: "Bring your own .npy tensor and put it through the same machinery.",
                     "나의 .npy 텐서를 불러와 같은 방법으로 양자화해 본다.";
 
+    // ---- data picker ----
+    DataLabel: "Data", "데이터";
+    DataGroupReal: "Real transformer tensors (all-MiniLM-L6-v2)", "실제 transformer 텐서 (all-MiniLM-L6-v2)";
+    DataGroupSynthetic: "Synthetic (seeded)", "합성 데이터 (시드 고정)";
+    DataGroupYours: "Your file", "내 파일";
+    DataL5Fc1X: "Activations · layer 5 FFN input (126 × 384)", "Activation · 5번 레이어 FFN 입력 (126 × 384)";
+    DataL1Fc1X: "Activations · layer 1 FFN input (126 × 384)", "Activation · 1번 레이어 FFN 입력 (126 × 384)";
+    DataL0Fc2X: "Activations · layer 0 GELU output (126 × 1536)", "Activation · 0번 레이어 GELU 출력 (126 × 1536)";
+    DataL5Fc1W: "Weights · layer 5 FFN up-projection (384 × 1536)", "Weight · 5번 레이어 FFN up-projection (384 × 1536)";
+    DataGauss: "Gaussian", "가우시안 (정규분포)";
+    DataLaplace: "Laplace (heavier tails)", "라플라스 (두꺼운 꼬리)";
+    DataRelu: "ReLU-shaped (non-negative)", "ReLU 모양 (음수 없음)";
+    DataLlm: "LLM-like matrix with outlier channels", "outlier 채널이 있는 LLM 유사 행렬";
+    DataSeminar: "Seminar example: range [−1.577, 192.344]", "세미나 예제: 범위 [−1.577, 192.344]";
+    DataUploaded: "Your .npy", "내 .npy 파일";
+    DataSeed: "Seed", "시드";
+    DataOutliers: "add outliers", "outlier 추가";
+    DataOpen: "Open .npy…", ".npy 열기…";
+    DataReading: "Reading…", "읽는 중…";
+    DataLoading: "Loading", "불러오는 중";
+    DataWaiting: "Waiting for data…", "데이터를 기다리는 중…";
+    DataValues: "{} values", "값 {}개";
+    DataUploadMissing: "This link refers to a file you uploaded; files are not part of links. Open the file again, or pick another data set.",
+                       "이 링크는 업로드한 파일을 가리키지만 파일은 링크에 담기지 않습니다. 파일을 다시 열거나 다른 데이터를 고르세요.";
+    DataKeptPrevious: "The previous data is still in use.", "이전 데이터를 그대로 사용합니다.";
+    DataHint: "Drop a .npy file here (1-D or 2-D; float16/32/64 or integers; up to 64 MB and 4,194,304 values). It stays in your browser.",
+              ".npy 파일을 여기에 끌어다 놓으세요 (1차원 또는 2차원, float16/32/64 또는 정수, 최대 64 MB·값 4,194,304개). 파일은 브라우저 밖으로 나가지 않습니다.";
+
+    // ---- scheme controls ----
+    Bits: "Bits", "비트 수";
+    SchemeLabel: "Range", "범위";
+    Asymmetric: "asymmetric [α, β]", "비대칭 [α, β]";
+    Symmetric: "symmetric [−c, c]", "대칭 [−c, c]";
+    GridLabel: "Grid", "정수 격자";
+    Narrow: "narrow", "narrow";
+    Full: "full", "full";
+    IntLabel: "Integers", "정수 타입";
+    Signed: "signed", "부호 있음";
+    Unsigned: "unsigned", "부호 없음";
+    RoundingLabel: "Rounding", "반올림";
+    HalfEven: "half to even", "짝수 쪽 (half-even)";
+    HalfAway: "half away from 0", "0에서 먼 쪽 (half-away)";
+    GridNote: "INT{}: integer codes q ∈ [{}, {}], so the range is divided into {} steps of size s.",
+              "INT{}: 정수 코드 q ∈ [{}, {}], 즉 범위를 크기 s인 {}개의 칸으로 나눕니다.";
+    RangeAuto: "min–max (auto)", "min–max (자동)";
+    RangeInputBad: "{} must be a number (|value| ≤ 10⁹).", "{} 에는 숫자를 입력하세요 (|값| ≤ 10⁹).";
+
+    // ---- chapter: function ----
+    FunctionIntro: "Quantization maps a real number x to an integer q: divide by the scale s, round, shift by the zero-point z, and clip to the integers the format has. Dequantization maps back: x̂ = s(q − z). Drag α and β — the ends of the real range the integer grid covers — and watch every number below follow.",
+                   "양자화는 실수 x를 정수 q로 맵핑합니다: scale s로 나누고, 반올림하고, zero-point z만큼 옮긴 뒤, 표현 가능한 정수 범위로 자릅니다(Clip). 역양자화는 x̂ = s(q − z)로 되돌립니다. 정수 격자가 덮는 실수 범위의 양 끝 α, β를 드래그하면 아래의 모든 숫자가 함께 바뀝니다.";
+    FunctionAnalogy: "Like mapping the real Earth onto a sheet of paper: s says how many real units one integer step stands for, and z says where 0 lands on the map.",
+                     "실제 지구를 종이 스케일로 맵핑하는 것과 같습니다: s는 정수 한 칸이 실수로 얼마인지, z는 0이 지도의 어디에 놓이는지를 정합니다.";
+    PresetSeminar: "Seminar example: α = −1.577, β = 192.344", "세미나 예제: α = −1.577, β = 192.344";
+    HistogramTitle: "The data and the integer grid", "데이터와 정수 격자";
+    HistogramHelp: "Blue: the values x. Orange outline: the dequantized values x̂ = s(q − z). Thin lines: the real values the integer codes stand for. Shaded: clipped. Drag α/β (or focus a handle and use the arrow keys); hover or tap to inspect a value.",
+                   "파란색: 값 x. 주황 윤곽선: 역양자화된 값 x̂ = s(q − z). 가는 선: 정수 코드가 나타내는 실수 값. 음영: 잘려 나가는(clip) 영역. α/β를 드래그하거나 (핸들에 포커스 후 방향키) 마우스를 올려 값을 살펴보세요.";
+    HistogramCaption: "Histogram of x (blue) and of x̂ (orange), with the integer grid and the range [α, β]",
+                      "x(파란색)와 x̂(주황색)의 히스토그램, 정수 격자와 범위 [α, β]";
+    LogScale: "log count", "로그 스케일";
+    Count: "count", "개수";
+    CountLog: "count (log)", "개수 (로그)";
+    IntegerCode: "integer code q", "정수 코드 q";
+    ErrorAxis: "error x̂ − x", "오차 x̂ − x";
+    ScaleS: "scale s", "scale s";
+    ZeroPointZ: "zero-point z", "zero-point z";
+    Mse: "MSE", "MSE";
+    Sqnr: "SQNR", "SQNR";
+    MaxErr: "max |error|", "최대 |오차|";
+    ClippedPct: "clipped", "clip된 비율";
+    MemoryLine: "Memory for this tensor: FP32 {} → INT{} {} (codes + one scale and zero-point), {}× smaller.",
+                "이 텐서의 메모리: FP32 {} → INT{} {} (코드 + scale, zero-point 한 쌍), {}배 작음.";
+    InspectorTitle: "One value's journey", "값 하나의 여정";
+    InspectorHelp: "Hover or tap the histogram, type a value, or pick one from the data.", "히스토그램에 마우스를 올리거나 탭하고, 값을 입력하거나 데이터에서 고르세요.";
+    InspectorEmpty: "Point at the histogram to follow a value through f_q.", "히스토그램을 가리키면 값이 f_q를 거치는 과정을 보여 줍니다.";
+    PickLargest: "largest |x|", "가장 큰 |x|";
+    PickTypical: "a typical value", "평범한 값";
+    Clipped: "clipped!", "clip됨!";
+    InRange: "inside", "범위 안";
+    ErrorShort: "error", "오차";
+    CodesTitle: "Integer codes", "정수 코드";
+    CodesCaption: "How many values landed on each integer code q", "각 정수 코드 q에 들어간 값의 개수";
+    ErrorHistTitle: "Round-trip error", "왕복 오차";
+    ErrorHistCaption: "x̂ − x for every value: inside [α, β] it stays within ±s/2; clipped values fall outside",
+                      "모든 값의 x̂ − x: [α, β] 안에서는 ±s/2 이내, clip된 값은 그 밖으로 벗어남";
+
     // ---- "coming" panels ----
     ComingBadge: "Coming", "준비 중";
     ComingIntro: "This chapter is being built. When it lands it will show, computed live:",

@@ -11,6 +11,7 @@ pub mod engine;
 pub mod ui;
 
 pub mod chapters;
+pub mod datasets;
 pub mod i18n;
 pub mod urlstate;
 

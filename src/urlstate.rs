@@ -23,6 +23,8 @@ pub enum ParamKind {
     Float { min: f64, max: f64, default: f64 },
     Choice { options: &'static [&'static str], default: &'static str },
     Flag { default: bool },
+    /// A number that may be left unset ("auto": the chapter derives it, e.g. from the data).
+    OptFloat { min: f64, max: f64 },
 }
 
 /// One control a chapter keeps in the URL.
@@ -51,6 +53,13 @@ impl ParamSpec {
                 "0" | "false" | "off" => Some("0".into()),
                 _ => None,
             },
+            ParamKind::OptFloat { min, max } => {
+                if raw.is_empty() || raw == "auto" {
+                    return Some(String::new());
+                }
+                let v: f64 = raw.parse().ok()?;
+                (v.is_finite() && v >= min && v <= max).then(|| format_float(v))
+            }
         }
     }
 
@@ -60,6 +69,7 @@ impl ParamSpec {
             ParamKind::Float { default, .. } => format_float(default),
             ParamKind::Choice { default, .. } => default.to_string(),
             ParamKind::Flag { default } => if default { "1" } else { "0" }.to_string(),
+            ParamKind::OptFloat { .. } => String::new(),
         }
     }
 }
@@ -73,11 +83,9 @@ pub fn format_float(v: f64) -> String {
     }
 }
 
-/// The URL-state specs of every chapter. A chapter that is built adds its controls here.
+/// The URL-state specs of a chapter (declared next to the chapter list).
 pub fn specs_for(chapter: Chapter) -> &'static [ParamSpec] {
-    match chapter {
-        _ => &[],
-    }
+    chapter.params()
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -188,6 +196,11 @@ impl ViewState {
             _ => 0.0,
         };
         self.param(chapter, key).parse().unwrap_or(default)
+    }
+
+    /// An optional number: `None` when unset ("auto").
+    pub fn opt_float(&self, chapter: Chapter, key: &str) -> Option<f64> {
+        self.param(chapter, key).parse().ok().filter(|v: &f64| v.is_finite())
     }
 
     pub fn flag(&self, chapter: Chapter, key: &str) -> bool {

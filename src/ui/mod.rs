@@ -5,10 +5,44 @@
 //! `widgets` the small kit every chapter uses, and `chapters` one file per chapter.
 
 pub mod chapters;
+pub mod data;
 pub mod dom;
+pub mod perf;
 pub mod shell;
 pub mod state;
 pub mod widgets;
+
+use std::sync::Arc;
+
+/// A shared, immutable result with pointer equality, so a `Memo` holding a large value (a tensor,
+/// a round trip's histograms) notifies on recomputation without comparing the contents.
+#[derive(Debug)]
+pub struct Shared<T>(pub Arc<T>);
+
+impl<T> Shared<T> {
+    pub fn new(v: T) -> Self {
+        Shared(Arc::new(v))
+    }
+}
+
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared(self.0.clone())
+    }
+}
+
+impl<T> PartialEq for Shared<T> {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl<T> std::ops::Deref for Shared<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
 
 use crate::i18n::{Lang, Msg};
 

@@ -18,10 +18,12 @@ pub fn App() -> impl IntoView {
     let (initial, notices) = ViewState::parse_query(&dom::location_search());
     let app = AppState::new(initial, notices, dom::prefers_dark());
     provide_context(app);
+    provide_context(super::data::DataStore::new());
+    let dev_overlay = RwSignal::new(false);
 
     sync_url(app);
     sync_document(app);
-    listen_keys(app);
+    listen_keys(app, dev_overlay);
     listen_system_theme(app);
 
     view! {
@@ -38,13 +40,14 @@ pub fn App() -> impl IntoView {
             </div>
             <Footer/>
             <SlideCounter/>
+            <super::perf::PerfOverlay open=dev_overlay/>
         </div>
     }
 }
 
 /// URL ← view. Chapter changes push a history entry (so Back returns to the previous chapter);
-/// control changes replace the entry, at most every 200 ms, because browsers throttle (and warn
-/// about) hundreds of history calls a second while a slider is dragged.
+/// control changes replace the entry, at most every 400 ms, because a history call costs a few
+/// milliseconds and browsers throttle (and warn about) hundreds a second while a slider moves.
 fn sync_url(app: AppState) {
     let pending = StoredValue::new(false);
     Effect::new(move |prev_chapter: Option<Chapter>| {
@@ -61,10 +64,12 @@ fn sync_url(app: AppState) {
                 move || {
                     pending.set_value(false);
                     if let Some(q) = app.view.try_with_untracked(|v| v.to_query()) {
-                        dom::write_query(&q, false);
+                        if q != dom::location_search() {
+                            dom::write_query(&q, false);
+                        }
                     }
                 },
-                Duration::from_millis(200),
+                Duration::from_millis(400),
             );
         }
         chapter
@@ -88,7 +93,7 @@ fn sync_document(app: AppState) {
         dom::set_root_attr("lang", Some(lang.code()));
     });
     Effect::new(move |_| {
-        let theme = app.view.with(|v| v.theme);
+        let theme = app.theme();
         dom::set_root_attr("data-theme", match theme {
             Theme::Auto => None,
             Theme::Light => Some("light"),
@@ -114,7 +119,7 @@ fn sync_document(app: AppState) {
     });
 }
 
-fn listen_keys(app: AppState) {
+fn listen_keys(app: AppState, dev_overlay: RwSignal<bool>) {
     let handle = window_event_listener(ev::keydown, move |e| {
         if e.ctrl_key() || e.meta_key() || e.alt_key() || e.default_prevented() {
             return;
@@ -132,6 +137,7 @@ fn listen_keys(app: AppState) {
                 app.go_next();
             }
             "p" | "P" => app.toggle_presenter(),
+            "d" | "D" => dev_overlay.update(|o| *o = !*o),
             "Escape" if app.view.with_untracked(|v| v.presenter) => app.toggle_presenter(),
             _ => {}
         }
@@ -154,7 +160,7 @@ fn listen_system_theme(app: AppState) {
 #[component]
 fn Header() -> impl IntoView {
     let app = use_app();
-    let theme_label = move || match app.view.with(|v| v.theme) {
+    let theme_label = move || match app.theme() {
         Theme::Auto => app.t(Msg::ThemeAuto),
         Theme::Light => app.t(Msg::ThemeLight),
         Theme::Dark => app.t(Msg::ThemeDark),
@@ -162,7 +168,7 @@ fn Header() -> impl IntoView {
     view! {
         <header class="topbar">
             <button type="button" class="menu-button" aria-controls="toc"
-                attr:aria-expanded=move || app.menu_open.get().to_string()
+                aria-expanded=move || app.menu_open.get().to_string()
                 on:click=move |_| app.menu_open.update(|o| *o = !*o)>
                 <span aria-hidden="true">"☰ "</span>{move || app.t(Msg::OpenMenu)}
             </button>
@@ -178,14 +184,14 @@ fn Header() -> impl IntoView {
                     {move || app.t(Msg::SwitchLang)}
                 </button>
                 <button type="button" class="tool" data-testid="theme-toggle"
-                    title=move || app.t(Msg::ThemeTitle) attr:aria-label=theme_label
+                    title=move || app.t(Msg::ThemeTitle) aria-label=theme_label
                     on:click=move |_| app.cycle_theme()>
                     <span aria-hidden="true">{move || if app.dark() { "☾" } else { "☀" }}</span>
                     <span class="tool-label">" "{theme_label}</span>
                 </button>
                 <button type="button" class="tool presenter-toggle" data-testid="presenter-toggle"
                     title=move || app.t(Msg::PresenterTitle)
-                    attr:aria-pressed=move || app.presenter().to_string()
+                    aria-pressed=move || app.presenter().to_string()
                     on:click=move |_| app.toggle_presenter()>
                     {move || if app.presenter() { app.t(Msg::ExitPresenter) } else { app.t(Msg::Presenter) }}
                 </button>
@@ -205,7 +211,7 @@ fn Toc() -> impl IntoView {
                 <li>
                     <a href=href data-testid=format!("nav-{}", c.slug())
                         class:current=move || app.chapter() == c
-                        attr:aria-current=move || (app.chapter() == c).then_some("page")
+                        aria-current=move || (app.chapter() == c).then_some("page")
                         on:click=move |e: ev::MouseEvent| {
                             if !(e.ctrl_key() || e.meta_key() || e.shift_key()) {
                                 e.prevent_default();

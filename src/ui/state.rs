@@ -10,6 +10,13 @@ use crate::urlstate::{Notice, Theme, ViewState};
 #[derive(Clone, Copy)]
 pub struct AppState {
     pub view: RwSignal<ViewState>,
+    // Slices of `view` as memos: most of the page depends only on these, and a memo notifies only
+    // when its value changes, so dragging a slider does not re-run every translated string (or
+    // re-set <html lang>, which restyles the whole document).
+    lang: Memo<Lang>,
+    chapter: Memo<Chapter>,
+    presenter: Memo<bool>,
+    theme: Memo<Theme>,
     /// Things in the opening link that could not be used as written.
     pub notices: RwSignal<Vec<Notice>>,
     /// The system colour scheme (for `Theme::Auto`), kept current by a media-query listener.
@@ -20,8 +27,13 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(view: ViewState, notices: Vec<Notice>, system_dark: bool) -> Self {
+        let view = RwSignal::new(view);
         AppState {
-            view: RwSignal::new(view),
+            view,
+            lang: Memo::new(move |_| view.with(|v| v.lang)),
+            chapter: Memo::new(move |_| view.with(|v| v.chapter)),
+            presenter: Memo::new(move |_| view.with(|v| v.presenter)),
+            theme: Memo::new(move |_| view.with(|v| v.theme)),
             notices: RwSignal::new(notices),
             system_dark: RwSignal::new(system_dark),
             menu_open: RwSignal::new(false),
@@ -29,7 +41,7 @@ impl AppState {
     }
 
     pub fn lang(&self) -> Lang {
-        self.view.with(|v| v.lang)
+        self.lang.get()
     }
 
     /// The translation of `m` in the current language (tracks the language).
@@ -38,7 +50,7 @@ impl AppState {
     }
 
     pub fn chapter(&self) -> Chapter {
-        self.view.with(|v| v.chapter)
+        self.chapter.get()
     }
 
     pub fn go(&self, chapter: Chapter) {
@@ -69,7 +81,11 @@ impl AppState {
     }
 
     pub fn presenter(&self) -> bool {
-        self.view.with(|v| v.presenter)
+        self.presenter.get()
+    }
+
+    pub fn theme(&self) -> Theme {
+        self.theme.get()
     }
 
     pub fn toggle_presenter(&self) {
@@ -78,7 +94,7 @@ impl AppState {
 
     /// The theme actually shown (tracks the choice and the system setting).
     pub fn dark(&self) -> bool {
-        match self.view.with(|v| v.theme) {
+        match self.theme.get() {
             Theme::Auto => self.system_dark.get(),
             Theme::Light => false,
             Theme::Dark => true,

@@ -3,6 +3,7 @@
 import path from "node:path";
 import { runAll, repo } from "./harness.mjs";
 import "./shell.spec.mjs";
+import "./function.spec.mjs";
 
 const args = process.argv.slice(2);
 const opt = (name) => {

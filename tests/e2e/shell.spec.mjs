@@ -56,7 +56,7 @@ test("language toggle switches every string without reload and survives a reload
   assert(koTitle !== enTitle && /[\uac00-\ud7a3]/.test(koTitle), `Korean title (${koTitle})`);
   const navText = await page.textContent("[data-testid=nav-why]");
   assert(/[\uac00-\ud7a3]/.test(navText), "contents translated");
-  await page.waitForTimeout(300); // URL writes are debounced
+  await page.waitForTimeout(600); // URL writes are debounced (400 ms) // URL writes are debounced
   assertEq(query(page).get("lang"), "ko", "language in the URL");
   await shot("lang-ko-function");
   await page.reload();
@@ -79,7 +79,7 @@ test("theme toggle cycles system → light → dark and follows the system schem
   await page.click("[data-testid=theme-toggle]");
   assertEq(await page.evaluate(() => document.documentElement.dataset.theme), "dark", "dark chosen");
   assertEq(await bg(), systemDark, "dark equals system dark");
-  await page.waitForTimeout(300);
+  await page.waitForTimeout(600); // URL writes are debounced (400 ms)
   assertEq(query(page).get("theme"), "dark", "theme in the URL");
   await shot("theme-dark-why");
   await page.click("[data-testid=theme-toggle]");
@@ -118,7 +118,7 @@ test("presenter mode: key P and button, navigation hidden, slide counter, arrows
   await page.keyboard.press("ArrowRight");
   await page.waitForSelector("[data-testid=chapter-error]");
   assertEq((await page.textContent("[data-testid=slide-counter]")).replace(/[‹›\s]/g, ""), "3/10", "counter follows");
-  await page.waitForTimeout(300);
+  await page.waitForTimeout(600); // URL writes are debounced (400 ms)
   assertEq(query(page).get("present"), "1", "presenter mode in the URL");
   await page.click("[data-testid=presenter-toggle]");
   await page.waitForSelector(".app:not(.presenter)");
@@ -165,14 +165,28 @@ test("a panic shows the error banner instead of a dead page", async ({ page, ope
   await shot("error-banner");
 }, { allowErrors: /panicked|debug panic|unreachable|RuntimeError/ });
 
-test("works offline once loaded and from any sub-path", async ({ page, open, context }) => {
+test("works offline once loaded: every chapter, its data and the math font come from the service worker", async ({ page, open, context }) => {
   await open("?ch=why");
+  const cached = await page.evaluate(async () => {
+    await navigator.serviceWorker.ready; // resolves after install, i.e. after the precache
+    const keys = await (await caches.open("quantlab-v1")).keys();
+    return keys.map((r) => new URL(r.url).pathname);
+  });
+  assert(cached.some((p) => p.endsWith(".wasm")), "the wasm is cached");
+  assert(cached.some((p) => p.endsWith("L0_fc2_X.npy")), "chapter data is cached");
   await context.setOffline(true);
   for (const slug of ["function", "smoothquant", "playground"]) {
     await page.click(`[data-testid=nav-${slug}]`);
     await page.waitForSelector(`[data-testid=chapter-${slug}]`);
   }
+  await page.click("[data-testid=nav-function]");
+  await page.waitForSelector("[data-testid=data-info]");
+  await page.selectOption("[data-testid=data-select]", "l0fc2-x");
+  await page.waitForFunction(() => /1536/.test(document.querySelector("[data-testid=data-info]")?.textContent || ""));
   await page.click("[data-testid=lang-toggle]");
   await page.waitForFunction(() => document.documentElement.lang === "ko");
+  await page.reload(); // even a reload works offline
+  await page.waitForSelector("[data-testid=chapter-function]");
+  await page.waitForSelector("[data-testid=data-info]");
   await context.setOffline(false);
 });

@@ -2,6 +2,8 @@
 //! title, lead); chapters not built yet show an honest "coming" panel.
 
 mod coming;
+mod function;
+pub mod quant_common;
 
 use leptos::prelude::*;
 
@@ -16,6 +18,7 @@ pub fn ChapterBody() -> impl IntoView {
     move || {
         let c = chapter.get();
         let body = match c {
+            Chapter::Function => view! { <function::FunctionChapter/> }.into_any(),
             _ => view! { <coming::Coming chapter=c/> }.into_any(),
         };
         view! {

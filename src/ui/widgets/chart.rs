@@ -87,6 +87,50 @@ impl ChartTheme {
     }
 }
 
+/// Where the plot area of a chart is, in CSS pixels inside the canvas, and which values its x
+/// axis spans: lets HTML overlays (draggable handles, the inspector) line up with the drawing.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct XMap {
+    pub left: f64,
+    pub right: f64,
+    pub top: f64,
+    pub bottom: f64,
+    pub v0: f64,
+    pub v1: f64,
+}
+
+impl XMap {
+    /// From a plotters chart's pixel range (device pixels) and its x value range.
+    pub fn from_pixels(x_px: std::ops::Range<i32>, y_px: std::ops::Range<i32>, v: std::ops::Range<f64>, dpr: f64) -> Self {
+        XMap {
+            left: f64::from(x_px.start) / dpr,
+            right: f64::from(x_px.end) / dpr,
+            top: f64::from(y_px.start) / dpr,
+            bottom: f64::from(y_px.end) / dpr,
+            v0: v.start,
+            v1: v.end,
+        }
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.right > self.left && self.v1 > self.v0
+    }
+
+    pub fn px(&self, v: f64) -> f64 {
+        if !self.is_ready() {
+            return self.left;
+        }
+        self.left + (v - self.v0) / (self.v1 - self.v0) * (self.right - self.left)
+    }
+
+    pub fn value(&self, px: f64) -> f64 {
+        if !self.is_ready() {
+            return self.v0;
+        }
+        self.v0 + (px - self.left) / (self.right - self.left) * (self.v1 - self.v0)
+    }
+}
+
 /// What a drawing function returns; an error is shown on the canvas instead of a blank box.
 pub type DrawResult = Result<(), String>;
 
@@ -108,6 +152,9 @@ pub fn Chart(
     #[prop(default = 0.5)]
     aspect: f64,
     draw: impl Fn(&Area, &ChartTheme) -> DrawResult + 'static,
+    /// HTML laid over the canvas (handles, hover layers), positioned against `.chart-wrap`.
+    #[prop(optional)]
+    children: Option<Children>,
 ) -> impl IntoView {
     let app = use_app();
     let canvas_ref = NodeRef::<html::Canvas>::new();
@@ -148,12 +195,19 @@ pub fn Chart(
             canvas.set_width(pw);
             canvas.set_height(ph);
         }
-        let _ = web_sys::HtmlElement::style(&canvas).set_property("height", &format!("{css_h}px"));
+        let style = web_sys::HtmlElement::style(&canvas);
+        let h = format!("{css_h}px");
+        if style.get_property_value("height").ok().as_deref() != Some(h.as_str()) {
+            let _ = style.set_property("height", &h);
+        }
         let theme = ChartTheme::new(dark, dpr);
         let Some(backend) = CanvasBackend::with_canvas_object(canvas) else { return };
         let root = backend.into_drawing_area();
         let _ = root.fill(&theme.bg);
-        if let Err(msg) = draw(&root, &theme) {
+        let t0 = dom::now_ms();
+        let drawn = draw(&root, &theme);
+        crate::ui::perf::record_draw(id, dom::now_ms() - t0);
+        if let Err(msg) = drawn {
             let _ = root.fill(&theme.bg);
             let _ = root.draw_text(&msg, &theme.muted_text(13.0), (theme.px(12.0) as i32, theme.px(20.0) as i32));
         }
@@ -170,6 +224,7 @@ pub fn Chart(
         <figure class="chart">
             <div class="chart-wrap" node_ref=wrap_ref>
                 <canvas node_ref=canvas_ref data-testid=id role="img" aria-label=move || caption.get()></canvas>
+                {children.map(|c| c())}
             </div>
             <figcaption>
                 <span>{move || caption.get()}</span>

@@ -36,6 +36,10 @@ impl MathMl {
     pub fn mo(s: &str) -> Self {
         MathMl(format!("<mo>{}</mo>", esc(s)))
     }
+    /// A little horizontal space between two parts of one line.
+    pub fn mspace() -> Self {
+        MathMl("<mspace width=\"1em\"></mspace>".into())
+    }
     pub fn text(s: &str) -> Self {
         MathMl(format!("<mtext>{}</mtext>", esc(s)))
     }

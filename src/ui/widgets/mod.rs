@@ -3,6 +3,7 @@
 pub mod chart;
 pub mod formula;
 pub mod plot;
+pub mod range_handles;
 pub mod slider;
 
 pub use chart::{Chart, ChartTheme};

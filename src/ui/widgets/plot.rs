@@ -31,7 +31,8 @@ pub fn sane_range(r: Range<f64>) -> Range<f64> {
 /// Compact tick labels: 0.00123 → "1.23e-3", 1234567 → "1.23e6", otherwise up to 3 decimals.
 pub fn tick(v: f64) -> String {
     let a = v.abs();
-    if a == 0.0 {
+    // Float noise at the axis origin (e.g. 6.9e-18 between −0.04 and 0.04) reads as 0.
+    if a < 1e-12 {
         "0".into()
     } else if !(1e-3..1e5).contains(&a) {
         let s = format!("{v:.2e}");

@@ -39,7 +39,7 @@ pub fn Slider(
                     on:input=move |e| apply(event_target_value(&e))/>
             </label>
             <input type="number" class="number" min=min max=max step=step
-                attr:aria-label=move || label.get()
+                aria-label=move || label.get()
                 data-testid=if testid.is_empty() { String::new() } else { format!("{testid}-input") }
                 prop:value=move || value.get().to_string()
                 on:change=move |e| apply(event_target_value(&e))/>
@@ -71,7 +71,7 @@ pub fn Segmented(
                     view! {
                         <button type="button" role="radio" class="segment" class:selected=selected.clone()
                             data-value=v.clone()
-                            attr:aria-checked=move || selected().to_string()
+                            aria-checked=move || selected().to_string()
                             on:click=move |_| { on_change.run(v.clone()); }>
                             {text}
                         </button>

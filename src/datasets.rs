@@ -1,0 +1,250 @@
+//! The tensors a reader can pick: real MiniLM activations and weights (shipped in
+//! `assets/data/minilm/`), seeded synthetic distributions, or their own `.npy` file.
+//! Pure code (no web dependency) so the choices, the generators and the upload checks are tested
+//! natively; `ui::data` only fetches bytes and keeps the results.
+
+use crate::engine::synth::{self, Distribution, LlmLike};
+use crate::engine::{read_npy, NpyLimits};
+use crate::i18n::Msg;
+use crate::urlstate::{ParamKind, ParamSpec};
+
+/// A tensor ready for the chapters: row-major f32 values with a 1-D or 2-D shape.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tensor {
+    /// Short name shown in the UI, e.g. "L5 fc1 · X" or the uploaded file's name.
+    pub name: String,
+    /// `[n]` or `[rows, cols]`.
+    pub shape: Vec<usize>,
+    /// The dtype it was stored in ("float32", "float16", … or "synthetic").
+    pub dtype: String,
+    pub data: Vec<f32>,
+}
+
+impl Tensor {
+    pub fn rows_cols(&self) -> (usize, usize) {
+        match self.shape.as_slice() {
+            [r, c] => (*r, *c),
+            [n] => (1, *n),
+            _ => (1, self.data.len()),
+        }
+    }
+
+    pub fn shape_text(&self) -> String {
+        self.shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(" × ")
+    }
+
+    /// (min, max) over finite values; `None` if there are none.
+    pub fn min_max(&self) -> Option<(f32, f32)> {
+        let mut it = self.data.iter().copied().filter(|v| v.is_finite());
+        let first = it.next()?;
+        Some(it.fold((first, first), |(lo, hi), v| (lo.min(v), hi.max(v))))
+    }
+}
+
+/// A data set shipped with the app.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RealTensor {
+    pub id: &'static str,
+    /// Path under the site root.
+    pub path: &'static str,
+    pub label: Msg,
+    pub bytes: usize,
+}
+
+pub const REAL: [RealTensor; 4] = [
+    RealTensor { id: "l5fc1-x", path: "assets/data/minilm/L5_fc1_X.npy", label: Msg::DataL5Fc1X, bytes: 193_664 },
+    RealTensor { id: "l1fc1-x", path: "assets/data/minilm/L1_fc1_X.npy", label: Msg::DataL1Fc1X, bytes: 193_664 },
+    RealTensor { id: "l0fc2-x", path: "assets/data/minilm/L0_fc2_X.npy", label: Msg::DataL0Fc2X, bytes: 774_272 },
+    RealTensor { id: "l5fc1-w", path: "assets/data/minilm/L5_fc1_W_f16.npy", label: Msg::DataL5Fc1W, bytes: 1_179_776 },
+];
+
+/// Seeded synthetic distributions (documented as synthetic wherever they are shown).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Synthetic {
+    Gaussian,
+    Laplace,
+    Relu,
+    LlmLike,
+    /// A right-skewed activation spanning exactly the seminar's worked example,
+    /// [−1.577, 192.344].
+    Seminar,
+}
+
+pub const SYNTHETIC: [(&str, Synthetic, Msg); 5] = [
+    ("gauss", Synthetic::Gaussian, Msg::DataGauss),
+    ("laplace", Synthetic::Laplace, Msg::DataLaplace),
+    ("relu", Synthetic::Relu, Msg::DataRelu),
+    ("llm", Synthetic::LlmLike, Msg::DataLlm),
+    ("seminar", Synthetic::Seminar, Msg::DataSeminar),
+];
+
+/// The value of `data=` for an uploaded file (it cannot be restored from a link).
+pub const UPLOAD_ID: &str = "upload";
+pub const DEFAULT_ID: &str = "l5fc1-x";
+pub const SYNTH_N: usize = 65_536;
+
+/// Every accepted `data=` value.
+pub const SOURCE_IDS: [&str; 10] =
+    ["l5fc1-x", "l1fc1-x", "l0fc2-x", "l5fc1-w", "gauss", "laplace", "relu", "llm", "seminar", UPLOAD_ID];
+
+/// URL controls of the data picker, shared by every chapter that uses it.
+pub const PARAMS: [ParamSpec; 3] = [
+    ParamSpec { key: "data", kind: ParamKind::Choice { options: &SOURCE_IDS, default: DEFAULT_ID } },
+    ParamSpec { key: "seed", kind: ParamKind::Int { min: 0, max: 999_999, default: 1 } },
+    ParamSpec { key: "outliers", kind: ParamKind::Flag { default: false } },
+];
+
+/// What `data=`, `seed=` and `outliers=` select.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    Real(RealTensor),
+    Synthetic { kind: Synthetic, seed: u64, outliers: bool },
+    Upload,
+}
+
+impl Source {
+    pub fn from_params(id: &str, seed: i64, outliers: bool) -> Source {
+        if id == UPLOAD_ID {
+            return Source::Upload;
+        }
+        if let Some(r) = REAL.iter().find(|r| r.id == id) {
+            return Source::Real(*r);
+        }
+        let kind = SYNTHETIC.iter().find(|s| s.0 == id).map(|s| s.1).unwrap_or(Synthetic::Gaussian);
+        Source::Synthetic { kind, seed: seed.max(0) as u64, outliers }
+    }
+
+    /// A key for caching loaded/generated tensors.
+    pub fn cache_key(&self) -> String {
+        match self {
+            Source::Real(r) => r.id.to_string(),
+            Source::Synthetic { kind, seed, outliers } => format!("{kind:?}/{seed}/{outliers}"),
+            Source::Upload => UPLOAD_ID.to_string(),
+        }
+    }
+}
+
+/// Generates a synthetic tensor. With `outliers`, 0.1 % of the values (at least 8, chosen by
+/// the seed) are replaced by values 12–20× the data's standard deviation, both signs, which is
+/// what makes min-max calibration fail.
+pub fn synthesize(kind: Synthetic, seed: u64, outliers: bool) -> Result<Tensor, String> {
+    let dist = |d: Distribution| synth::generate(&d, SYNTH_N, seed).map_err(|e| e.to_string());
+    let (name, shape, mut data) = match kind {
+        Synthetic::Gaussian => ("Gaussian N(0, 1)", vec![SYNTH_N], dist(Distribution::Gaussian { mean: 0.0, std: 1.0 })?),
+        Synthetic::Laplace => ("Laplace(0, 1)", vec![SYNTH_N], dist(Distribution::Laplace { loc: 0.0, scale: 1.0 })?),
+        Synthetic::Relu => ("ReLU(N(0.3, 1))", vec![SYNTH_N], dist(Distribution::Relu { mean: 0.3, std: 1.0 })?),
+        Synthetic::LlmLike => {
+            let (shape, data, _) = synth::llm_like(&LlmLike::default(), seed).map_err(|e| e.to_string())?;
+            ("LLM-like 128 × 512", shape, data)
+        }
+        Synthetic::Seminar => ("seminar-like [−1.577, 192.344]", vec![SYNTH_N], seminar_like(seed)?),
+    };
+    if outliers {
+        add_outliers(&mut data, seed);
+    }
+    Ok(Tensor { name: format!("{name} (synthetic, seed {seed})"), shape, dtype: "synthetic".into(), data })
+}
+
+fn seminar_like(seed: u64) -> Result<Vec<f32>, String> {
+    // Mostly small positive activations with a long right tail, like the slide's histogram;
+    // the two extremes are pinned so min-max gives exactly the slide's α and β.
+    let g = synth::generate(&Distribution::Laplace { loc: 0.0, scale: 1.0 }, SYNTH_N, seed).map_err(|e| e.to_string())?;
+    let mut v: Vec<f32> = g.iter().map(|&u| (u.abs() * u.abs() * 6.0 + u * 0.9).clamp(-1.5, 190.0)).collect();
+    if let Some(first) = v.first_mut() {
+        *first = -1.577;
+    }
+    if let Some(last) = v.last_mut() {
+        *last = 192.344;
+    }
+    Ok(v)
+}
+
+fn add_outliers(data: &mut [f32], seed: u64) {
+    let n = data.len();
+    if n == 0 {
+        return;
+    }
+    let (mut s1, mut s2) = (0.0f64, 0.0f64);
+    for &v in data.iter() {
+        s1 += f64::from(v);
+        s2 += f64::from(v) * f64::from(v);
+    }
+    let mean = s1 / n as f64;
+    let std = (s2 / n as f64 - mean * mean).max(0.0).sqrt().max(1e-3);
+    let mut rng = synth::Pcg32::new(seed ^ 0x5eed_0u64);
+    let count = (n / 1000).max(8).min(n);
+    for _ in 0..count {
+        let i = (rng.next_u32() as usize) % n;
+        let mag = 12.0 + 8.0 * rng.next_f64();
+        let sign = if rng.next_u32() & 1 == 0 { 1.0 } else { -1.0 };
+        if let Some(v) = data.get_mut(i) {
+            *v = (mean + sign * mag * std) as f32;
+        }
+    }
+}
+
+/// Largest upload accepted: 64 MiB on disk and 4,194,304 values (16 MiB as f32). The browser
+/// keeps the tensor plus a few working copies of it, so this keeps a tab well under a few
+/// hundred MB even on phones, and one update over it stays interactive.
+pub const UPLOAD_LIMITS: NpyLimits = NpyLimits { max_bytes: 64 << 20, max_elements: 1 << 22, max_header_len: 1 << 16 };
+
+/// Parses an uploaded (or fetched) `.npy`. Errors are the engine's student-readable messages.
+pub fn tensor_from_npy(name: &str, bytes: &[u8], limits: &NpyLimits) -> Result<Tensor, String> {
+    let a = read_npy(bytes, limits).map_err(|e| e.to_string())?;
+    if a.data.is_empty() {
+        return Err("the file holds an empty array (0 values); there is nothing to quantize".into());
+    }
+    Ok(Tensor { name: name.to_string(), shape: a.shape.clone(), dtype: a.dtype.name().to_string(), data: a.data })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_source_id_resolves() {
+        for id in SOURCE_IDS {
+            let s = Source::from_params(id, 3, false);
+            match s {
+                Source::Upload => assert_eq!(id, UPLOAD_ID),
+                Source::Real(r) => assert_eq!(r.id, id),
+                Source::Synthetic { .. } => assert!(SYNTHETIC.iter().any(|x| x.0 == id)),
+            }
+        }
+    }
+
+    #[test]
+    fn synthetic_is_deterministic_and_finite() {
+        for (_, kind, _) in SYNTHETIC {
+            let a = synthesize(kind, 7, true).unwrap();
+            let b = synthesize(kind, 7, true).unwrap();
+            assert_eq!(a, b);
+            assert!(a.data.iter().all(|v| v.is_finite()));
+            assert_eq!(a.data.len(), a.shape.iter().product::<usize>());
+        }
+    }
+
+    #[test]
+    fn seminar_data_spans_the_worked_example() {
+        let t = synthesize(Synthetic::Seminar, 1, false).unwrap();
+        assert_eq!(t.min_max(), Some((-1.577, 192.344)));
+    }
+
+    #[test]
+    fn outliers_widen_the_range() {
+        let plain = synthesize(Synthetic::Gaussian, 2, false).unwrap().min_max().unwrap();
+        let spiky = synthesize(Synthetic::Gaussian, 2, true).unwrap().min_max().unwrap();
+        assert!(spiky.1 - spiky.0 > 2.0 * (plain.1 - plain.0));
+    }
+
+    #[test]
+    fn shipped_files_parse_with_their_declared_sizes() {
+        for r in REAL {
+            let path = format!("{}/{}", env!("CARGO_MANIFEST_DIR"), r.path);
+            let bytes = std::fs::read(&path).unwrap();
+            assert_eq!(bytes.len(), r.bytes, "{path}");
+            let t = tensor_from_npy(r.id, &bytes, &UPLOAD_LIMITS).unwrap();
+            assert_eq!(t.shape.len(), 2);
+        }
+    }
+}

@@ -1,0 +1,411 @@
+//! Chapter 2, "The quantization function": f_q(x, s, z) = Clip(round(x/s) + z). Drag α and β
+//! over the histogram of real data and everything — s, z, the formula with live numbers, the
+//! integer grid, code and error histograms, the error metrics and each value's journey — is
+//! recomputed by the engine on every move.
+
+use leptos::prelude::*;
+use plotters::style::Color;
+
+use super::quant_common::{fmt_bytes, fmt_num, memory_bytes, scheme_controls, QuantSetup, Readout};
+use crate::chapters::Chapter;
+use crate::engine::{self, journey, Histogram, NonFinitePolicy, QParams, RoundTripMetrics, Scheme};
+use crate::i18n::Msg;
+use crate::ui::data::DataPicker;
+use crate::ui::perf;
+use crate::ui::state::use_app;
+use crate::ui::widgets::chart::{de, XMap};
+use crate::ui::widgets::formula::MathMl;
+use crate::ui::widgets::plot::{cartesian, histogram_bars, histogram_outline, tick, vline};
+use crate::ui::widgets::range_handles::RangeHandles;
+use crate::ui::widgets::{Chart, Formula};
+use crate::ui::Shared;
+
+const CH: Chapter = Chapter::Function;
+const BINS: usize = 160;
+
+/// Everything one round trip produces for the charts and readouts.
+pub struct RoundTrip {
+    pub metrics: RoundTripMetrics,
+    pub xhat_hist: Histogram,
+    /// Count per integer code, index 0 = qmin.
+    pub codes: Vec<u32>,
+    pub err_hist: Histogram,
+}
+
+fn round_trip(x: &[f32], p: &QParams, scheme: &Scheme, view: (f32, f32)) -> Result<RoundTrip, String> {
+    let mut xhat = vec![0.0f32; x.len()];
+    let metrics = engine::fake_quantize_into(x, p, scheme, NonFinitePolicy::Skip, &mut xhat).map_err(|e| e.to_string())?;
+    let xhat_hist = engine::histogram(&xhat, BINS, view.0, view.1).map_err(|e| e.to_string())?;
+    // Codes: q = round(x̂/s) + z recovers each code exactly, because x̂ = s(q − z).
+    let (qmin, qmax) = (scheme.qmin(), scheme.qmax());
+    let mut codes = vec![0u32; (qmax - qmin + 1) as usize];
+    for v in xhat.iter().filter(|v| v.is_finite()) {
+        let q = (v / p.scale).round() as i32 + p.zero_point;
+        if let Some(c) = codes.get_mut((q - qmin) as usize) {
+            *c += 1;
+        }
+    }
+    // Reuse the buffer for the errors x̂ − x.
+    for (e, &v) in xhat.iter_mut().zip(x) {
+        *e -= v;
+    }
+    let emax = (metrics.max_abs_err as f32).max(p.scale * 0.5).max(f32::MIN_POSITIVE);
+    let err_hist = engine::histogram(&xhat, 80, -emax, emax).map_err(|e| e.to_string())?;
+    Ok(RoundTrip { metrics, xhat_hist, codes, err_hist })
+}
+
+/// Bar height of a count: linear, or 1 + log10(count) so that 1 → 1, 10 → 2, 100 → 3 and an
+/// empty bin stays at 0 (a single value is still visible).
+fn height(c: u32, log: bool) -> f64 {
+    match (log, c) {
+        (false, c) => f64::from(c),
+        (true, 0) => 0.0,
+        (true, c) => 1.0 + f64::from(c).log10(),
+    }
+}
+
+fn bins_of(h: &Histogram, log: bool) -> Vec<(f64, f64, f64)> {
+    h.counts.iter().enumerate().map(|(k, &c)| (h.edge(k), h.edge(k + 1), height(c, log))).collect()
+}
+
+fn count_fmt(log: bool) -> impl Fn(&f64) -> String {
+    move |y: &f64| {
+        if !log {
+            return tick(*y);
+        }
+        if *y < 0.5 {
+            return "0".into();
+        }
+        // Only whole decades get a label; plotters' ticks in between stay blank.
+        let d = y - 1.0;
+        if (d - d.round()).abs() > 0.05 || d < -0.05 {
+            return String::new();
+        }
+        match d.round() as i32 {
+            0 => "1".into(),
+            1 => "10".into(),
+            2 => "100".into(),
+            3 => "1k".into(),
+            4 => "10k".into(),
+            5 => "100k".into(),
+            k => format!("1e{k}"),
+        }
+    }
+}
+
+#[component]
+pub fn FunctionChapter() -> impl IntoView {
+    let app = use_app();
+    let setup = QuantSetup::new(CH);
+    let tensor = setup.tensor;
+    let log_y = Memo::new(move |_| app.flag(CH, "logy"));
+    let main_map = RwSignal::new(XMap::default());
+    let hover_x = RwSignal::new(None::<f64>);
+    let picked_x = RwSignal::new(None::<f64>);
+
+    let result = Memo::new(move |_| {
+        let t = tensor.get()?;
+        let p = match setup.params.get() {
+            Ok(p) => p,
+            Err(e) => return Some(Err(e)),
+        };
+        let scheme = setup.scheme.get().ok()?;
+        let view = setup.view.get();
+        let rt = perf::time("round trip + histograms", || {
+            round_trip(&t.0.data, &p, &scheme, (view.0 as f32, view.1 as f32))
+        });
+        Some(rt.map(Shared::new))
+    });
+
+    let x_hist = Memo::new(move |_| {
+        let t = tensor.get()?;
+        let v = setup.view.get();
+        engine::histogram(&t.0.data, BINS, v.0 as f32, v.1 as f32).ok().map(Shared::new)
+    });
+
+    let inspected = Memo::new(move |_| {
+        let x = hover_x.get().or(picked_x.get())?;
+        let p = setup.params.get().ok()?;
+        let scheme = setup.scheme.get().ok()?;
+        journey(x as f32, &p, &scheme).ok()
+    });
+
+    // ---------- charts ----------
+    let draw_main = move |area: &crate::ui::widgets::chart::Area, th: &crate::ui::widgets::ChartTheme| {
+        let Some(h) = x_hist.get() else { return Err(app.t(Msg::DataWaiting).to_string()) };
+        let log = log_y.get();
+        let (v0, v1) = setup.view.get();
+        let xb = bins_of(&h, log);
+        let rt = result.get();
+        let xhat_b = rt.as_ref().and_then(|r| r.as_ref().ok()).map(|r| bins_of(&r.xhat_hist, log));
+        let top = xb.iter().chain(xhat_b.iter().flatten()).map(|b| b.2).fold(1.0f64, f64::max) * 1.08;
+        let fmt = count_fmt(log);
+        let mut chart = cartesian(area, th, "x", app.t(if log { Msg::CountLog } else { Msg::Count }), v0..v1, 0.0..top, &fmt)?;
+        let (px, py) = chart.plotting_area().get_pixel_range();
+        main_map.set(XMap::from_pixels(px, py, v0..v1, th.dpr));
+        // The integer grid: every representable value s(q − z), thinned to stay legible.
+        if let (Ok(p), Ok(scheme)) = (setup.params.get(), setup.scheme.get()) {
+            let (qmin, qmax) = (scheme.qmin(), scheme.qmax());
+            let span_px = (main_map.get_untracked().right - main_map.get_untracked().left).max(1.0);
+            let per_level = f64::from(p.scale) / (v1 - v0) * span_px;
+            let every = (4.0 / per_level).ceil().max(1.0) as i32;
+            let grid = th.muted.mix(if th.dark { 0.35 } else { 0.28 });
+            let levels = (qmin..=qmax).filter(|q| (q - qmin) % every == 0 || *q == qmax);
+            chart
+                .draw_series(levels.filter_map(|q| {
+                    let v = f64::from(p.scale) * f64::from(q - p.zero_point);
+                    (v >= v0 && v <= v1).then(|| plotters::prelude::PathElement::new(vec![(v, 0.0), (v, top)], grid.stroke_width(th.px(1.0))))
+                }))
+                .map_err(de)?;
+            vline(&mut chart, th, 0.0f64.clamp(v0, v1), th.muted, "", true)?;
+        }
+        histogram_bars(&mut chart, &xb, th.color(0), 0.55)?;
+        if let Some(b) = xhat_b {
+            histogram_outline(&mut chart, th, &b, th.color(1))?;
+        }
+        if let Some(j) = inspected.get() {
+            vline(&mut chart, th, f64::from(j.x), th.color(3), "", false)?;
+            vline(&mut chart, th, f64::from(j.dequantized), th.color(2), "", true)?;
+        }
+        Ok(())
+    };
+
+    let draw_codes = move |area: &crate::ui::widgets::chart::Area, th: &crate::ui::widgets::ChartTheme| {
+        let Some(Ok(rt)) = result.get() else { return Err(app.t(Msg::DataWaiting).to_string()) };
+        let scheme = setup.scheme.get().map_err(|e| e)?;
+        let qmin = f64::from(scheme.qmin());
+        let log = log_y.get();
+        let bins: Vec<_> = rt
+            .codes
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| {
+                let q = qmin + i as f64;
+                (q - 0.5, q + 0.5, height(c, log))
+            })
+            .collect();
+        let top = bins.iter().map(|b| b.2).fold(1.0, f64::max) * 1.08;
+        let fmt = count_fmt(log);
+        let q0 = qmin - 0.5;
+        let q1 = f64::from(scheme.qmax()) + 0.5;
+        let mut chart = cartesian(area, th, app.t(Msg::IntegerCode), app.t(if log { Msg::CountLog } else { Msg::Count }), q0..q1, 0.0..top, &fmt)?;
+        histogram_bars(&mut chart, &bins, th.color(1), 0.85)?;
+        if let Ok(p) = setup.params.get() {
+            vline(&mut chart, th, f64::from(p.zero_point), th.muted, "z", true)?;
+        }
+        Ok(())
+    };
+
+    let draw_err = move |area: &crate::ui::widgets::chart::Area, th: &crate::ui::widgets::ChartTheme| {
+        let Some(Ok(rt)) = result.get() else { return Err(app.t(Msg::DataWaiting).to_string()) };
+        // Linear counts: the flat top is the point (rounding error is uniform in ±s/2).
+        let b = bins_of(&rt.err_hist, false);
+        let top = b.iter().map(|b| b.2).fold(1.0, f64::max) * 1.15;
+        let fmt = count_fmt(false);
+        let (lo, hi) = (f64::from(rt.err_hist.lo), f64::from(rt.err_hist.hi));
+        let mut chart = cartesian(area, th, app.t(Msg::ErrorAxis), app.t(Msg::Count), lo..hi, 0.0..top, &fmt)?;
+        histogram_bars(&mut chart, &b, th.color(3), 0.6)?;
+        if let Ok(p) = setup.params.get() {
+            let h = f64::from(p.scale) / 2.0;
+            if h >= lo && h <= hi {
+                vline(&mut chart, th, -h, th.muted, "−s/2", true)?;
+                vline(&mut chart, th, h, th.muted, "s/2", true)?;
+            }
+        }
+        Ok(())
+    };
+
+    // ---------- live formula ----------
+    let formula = Memo::new(move |_| {
+        let (Ok(p), Ok(scheme)) = (setup.params.get(), setup.scheme.get()) else { return String::new() };
+        let (a, b) = setup.range.get();
+        let (qmin, qmax) = (scheme.qmin(), scheme.qmax());
+        let s = MathMl::mi("s");
+        let rows = if setup.choice.get().symmetric {
+            let m = a.abs().max(b.abs());
+            MathMl::row([
+                s,
+                MathMl::mo("="),
+                MathMl::frac(
+                    MathMl::row([MathMl::name("max"), MathMl::paren(MathMl::row([MathMl::mo("|"), MathMl::mi("α"), MathMl::mo("|"), MathMl::mo(","), MathMl::mo("|"), MathMl::mi("β"), MathMl::mo("|")]))]),
+                    MathMl::row([MathMl::paren(MathMl::row([MathMl::sub(MathMl::mi("q"), MathMl::name("max")), MathMl::mo("−"), MathMl::sub(MathMl::mi("q"), MathMl::name("min"))])), MathMl::mo("/"), MathMl::mn("2")]),
+                ),
+                MathMl::mo("="),
+                MathMl::frac(MathMl::mn(&fmt_num(m, 6)), MathMl::mn(&fmt_num(f64::from(qmax - qmin) / 2.0, 6))),
+                MathMl::mo("="),
+                MathMl::highlight(MathMl::mn(&fmt_num(f64::from(p.scale), 4)), "hl-s"),
+                MathMl::mo(","),
+                MathMl::mspace(),
+                MathMl::mi("z"),
+                MathMl::mo("="),
+                MathMl::highlight(MathMl::mn(&p.zero_point.to_string()), "hl-z"),
+            ])
+        } else {
+            MathMl::row([
+                s,
+                MathMl::mo("="),
+                MathMl::frac(
+                    MathMl::row([MathMl::mi("β"), MathMl::mo("−"), MathMl::mi("α")]),
+                    MathMl::row([MathMl::sub(MathMl::mi("q"), MathMl::name("max")), MathMl::mo("−"), MathMl::sub(MathMl::mi("q"), MathMl::name("min"))]),
+                ),
+                MathMl::mo("="),
+                MathMl::frac(
+                    MathMl::row([MathMl::mn(&fmt_num(b, 6)), MathMl::mo("−"), MathMl::paren(MathMl::mn(&fmt_num(a, 6)))]),
+                    MathMl::mn(&(qmax - qmin).to_string()),
+                ),
+                MathMl::mo("="),
+                MathMl::highlight(MathMl::mn(&fmt_num(f64::from(p.scale), 4)), "hl-s"),
+                MathMl::mo(","),
+                MathMl::mspace(),
+                MathMl::mi("z"),
+                MathMl::mo("="),
+                MathMl::sub(MathMl::mi("q"), MathMl::name("min")),
+                MathMl::mo("−"),
+                MathMl::name("round"),
+                MathMl::paren(MathMl::frac(MathMl::mi("α"), MathMl::mi("s"))),
+                MathMl::mo("="),
+                MathMl::highlight(MathMl::mn(&p.zero_point.to_string()), "hl-z"),
+            ])
+        };
+        rows.block()
+    });
+
+    // ---------- readouts ----------
+    let metrics = move || result.get().and_then(|r| r.ok()).map(|r| r.metrics);
+    let n_values = move || tensor.get().map(|t| t.0.data.len()).unwrap_or(0);
+    let memory = move || {
+        let n = n_values();
+        let bits = setup.choice.get().bits;
+        let (fp, q) = memory_bytes(n, bits, 1);
+        Msg::MemoryLine.fill(app.lang(), &[&fmt_bytes(fp), &bits.to_string(), &fmt_bytes(q), &format!("{:.1}", fp as f64 / q.max(1) as f64)])
+    };
+    let params = setup.params;
+    let err_text = move || match (setup.params.get(), result.get()) {
+        (Err(e), _) | (_, Some(Err(e))) => Some(e),
+        _ => None,
+    };
+
+    let preset = move |_| {
+        for (k, v) in [
+            ("data", "seminar"),
+            ("bits", "8"),
+            ("scheme", "asym"),
+            ("range", "narrow"),
+            ("int", "signed"),
+            ("round", "even"),
+            ("alpha", "-1.577"),
+            ("beta", "192.344"),
+        ] {
+            app.set(CH, k, v);
+        }
+    };
+
+    let journey_view = move || {
+        let j = inspected.get()?;
+        let p = setup.params.get().ok()?;
+        let cell = |k: &'static str, v: String, class: &'static str| view! { <li class=class><span class="k">{k}</span><span class="v">{v}</span></li> };
+        Some(view! {
+            <ol class="journey" data-testid="journey">
+                {cell("x", fmt_num(f64::from(j.x), 6), "")}
+                {cell("x / s", fmt_num(f64::from(j.x_over_s), 6), "")}
+                {cell("round", fmt_num(f64::from(j.rounded), 6), "")}
+                {cell("+ z", format!("{} ({:+})", fmt_num(f64::from(j.shifted), 6), p.zero_point), "")}
+                {cell("Clip", if j.clipped { app.t(Msg::Clipped).to_string() } else { app.t(Msg::InRange).to_string() }, if j.clipped { "bad" } else { "" })}
+                {cell("q", j.q.to_string(), "em")}
+                {cell("s(q − z)", fmt_num(f64::from(j.dequantized), 6), "")}
+                {cell(app.t(Msg::ErrorShort), format!("{:+.3e}", j.error), if j.clipped { "bad" } else { "" })}
+            </ol>
+        })
+    };
+
+    let pick = move |which: &'static str| {
+        if let Some(t) = tensor.get_untracked() {
+            let d = &t.0.data;
+            let v = match which {
+                "max" => d.iter().copied().filter(|v| v.is_finite()).fold(0.0f32, |m, v| if v.abs() > m.abs() { v } else { m }),
+                _ => d.get(d.len() / 3).copied().unwrap_or(0.0),
+            };
+            picked_x.set(Some(f64::from(v)));
+        }
+    };
+
+    view! {
+        <section class="card intro">
+            <Formula mathml=Signal::derive(|| crate::formulas::QUANTIZE.to_string())/>
+            <p>{move || app.t(Msg::FunctionIntro)}</p>
+            <p class="analogy">{move || app.t(Msg::FunctionAnalogy)}</p>
+            <button type="button" class="tool accent" data-testid="preset-seminar" on:click=preset>
+                {move || app.t(Msg::PresetSeminar)}
+            </button>
+        </section>
+
+        <section class="card">
+            <DataPicker chapter=CH/>
+            {scheme_controls(CH, setup)}
+        </section>
+
+        <section class="card">
+            <h2>{move || app.t(Msg::HistogramTitle)}</h2>
+            <p class="muted small">{move || app.t(Msg::HistogramHelp)}</p>
+            <Chart id="histogram-chart" caption=Signal::derive(move || app.t(Msg::HistogramCaption).to_string()) aspect=0.42 draw=draw_main>
+                <RangeHandles map=main_map
+                    alpha=Signal::derive(move || setup.range.get().0)
+                    beta=Signal::derive(move || setup.range.get().1)
+                    step=Signal::derive(move || setup.step.get())
+                    on_alpha=Callback::new(move |v: f64| setup.set_alpha(v))
+                    on_beta=Callback::new(move |v: f64| setup.set_beta(v))
+                    on_hover=Callback::new(move |v: Option<f64>| hover_x.set(v))/>
+            </Chart>
+            <div class="range-inputs">
+                {setup.range_inputs()}
+                <label class="control compact check">
+                    <input type="checkbox" prop:checked=move || log_y.get()
+                        on:change=move |e| { app.set(CH, "logy", if event_target_checked(&e) { "1" } else { "0" }); }/>
+                    <span>{move || app.t(Msg::LogScale)}</span>
+                </label>
+            </div>
+            <Show when=move || err_text().is_some()>
+                <p class="control-error" role="alert" data-testid="range-error">{move || err_text().unwrap_or_default()}</p>
+            </Show>
+            <Formula mathml=formula testid="live-formula"/>
+            <div class="readouts">
+                <Readout label=Msg::ScaleS testid="scale-readout" value=Signal::derive(move || params.get().ok().map(|p| f64::from(p.scale))) digits=5/>
+                <Readout label=Msg::ZeroPointZ testid="zero-point-readout" value=Signal::derive(move || params.get().ok().map(|p| f64::from(p.zero_point))) digits=0/>
+                <Readout label=Msg::Mse testid="mse-readout" value=Signal::derive(move || metrics().map(|m| m.mse)) digits=4/>
+                <Readout label=Msg::Sqnr testid="sqnr-readout" value=Signal::derive(move || metrics().map(|m| m.sqnr_db)) digits=3 unit=" dB"/>
+                <Readout label=Msg::MaxErr testid="maxerr-readout" value=Signal::derive(move || metrics().map(|m| m.max_abs_err)) digits=4/>
+                <Readout label=Msg::ClippedPct testid="clipped-readout" value=Signal::derive(move || metrics().map(|m| 100.0 * m.clipped_fraction)) digits=3 unit=" %"/>
+            </div>
+            <p class="memory" data-testid="memory-readout">{memory}</p>
+        </section>
+
+        <section class="card">
+            <h2>{move || app.t(Msg::InspectorTitle)}</h2>
+            <p class="muted small">{move || app.t(Msg::InspectorHelp)}</p>
+            <div class="controls">
+                <button type="button" class="tool" on:click=move |_| pick("max")>{move || app.t(Msg::PickLargest)}</button>
+                <button type="button" class="tool" on:click=move |_| pick("typical")>{move || app.t(Msg::PickTypical)}</button>
+                <label class="control compact">
+                    <span class="control-label">"x ="</span>
+                    <input type="number" class="number" step="any" data-testid="inspect-input"
+                        on:change=move |e| {
+                            picked_x.set(event_target_value(&e).trim().parse::<f64>().ok().filter(|v| v.is_finite()));
+                            hover_x.set(None);
+                        }/>
+                </label>
+            </div>
+            {move || journey_view().map(|v| v.into_any()).unwrap_or_else(|| view! { <p class="muted">{app.t(Msg::InspectorEmpty)}</p> }.into_any())}
+        </section>
+
+        <div class="grid-2">
+            <section class="card">
+                <h2>{move || app.t(Msg::CodesTitle)}</h2>
+                <Chart id="codes-chart" caption=Signal::derive(move || app.t(Msg::CodesCaption).to_string()) aspect=0.55 draw=draw_codes/>
+            </section>
+            <section class="card">
+                <h2>{move || app.t(Msg::ErrorHistTitle)}</h2>
+                <Chart id="error-chart" caption=Signal::derive(move || app.t(Msg::ErrorHistCaption).to_string()) aspect=0.55 draw=draw_err/>
+            </section>
+        </div>
+    }
+}

@@ -1,0 +1,338 @@
+//! What the first-half chapters (function, error, calibration, playground) share: the scheme
+//! controls (bits, symmetric/asymmetric, narrow/full, signed/unsigned, rounding), the current
+//! range [α, β] with its "auto" default from the data, number formatting and readouts.
+
+use leptos::prelude::*;
+
+use crate::chapters::{Chapter, RANGE_LIMIT};
+use crate::datasets::{Source, Tensor};
+use crate::engine::{QParams, Rounding, Scheme};
+use crate::i18n::Msg;
+use crate::ui::data::{chapter_data, Loaded};
+use crate::ui::state::use_app;
+use crate::ui::widgets::Segmented;
+use crate::ui::Shared;
+
+/// The scheme controls as plain values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SchemeChoice {
+    pub bits: u8,
+    pub symmetric: bool,
+    pub narrow: bool,
+    pub signed: bool,
+    pub rounding: Rounding,
+}
+
+impl SchemeChoice {
+    pub fn read(chapter: Chapter) -> Self {
+        let app = use_app();
+        SchemeChoice {
+            bits: app.int(chapter, "bits").clamp(2, 8) as u8,
+            symmetric: app.choice(chapter, "scheme") == "sym",
+            narrow: app.choice(chapter, "range") == "narrow",
+            signed: app.choice(chapter, "int") == "signed",
+            rounding: if app.choice(chapter, "round") == "away" { Rounding::HalfAway } else { Rounding::HalfEven },
+        }
+    }
+
+    pub fn scheme(&self) -> Result<Scheme, String> {
+        Scheme::new(self.bits, self.signed, self.symmetric, self.narrow)
+            .map(|s| s.with_rounding(self.rounding))
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Finite min, max and max |x| of a tensor, and how many values were not finite.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DataStats {
+    pub min: f64,
+    pub max: f64,
+    pub absmax: f64,
+    pub non_finite: usize,
+}
+
+impl DataStats {
+    pub fn of(data: &[f32]) -> Option<Self> {
+        let mut it = data.iter().copied().filter(|v| v.is_finite());
+        let first = it.next()?;
+        let (lo, hi) = it.fold((first, first), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        let non_finite = data.iter().filter(|v| !v.is_finite()).count();
+        Some(DataStats { min: f64::from(lo), max: f64::from(hi), absmax: f64::from(lo.abs().max(hi.abs())), non_finite })
+    }
+}
+
+/// The derived state of a chapter that quantizes one tensor with one range.
+#[derive(Clone, Copy)]
+pub struct QuantSetup {
+    pub chapter: Chapter,
+    pub source: Memo<Source>,
+    pub loaded: Memo<Loaded>,
+    pub tensor: Memo<Option<Shared<Tensor>>>,
+    pub stats: Memo<Option<DataStats>>,
+    pub choice: Memo<SchemeChoice>,
+    pub scheme: Memo<Result<Scheme, String>>,
+    /// [α, β] in use: from the URL, or the data's min-max ("auto"); mirrored when symmetric.
+    pub range: Memo<(f64, f64)>,
+    /// The x range the charts show: the data padded, widened to include [α, β].
+    pub view: Memo<(f64, f64)>,
+    /// One keyboard step of a handle.
+    pub step: Memo<f64>,
+    pub params: Memo<Result<QParams, String>>,
+}
+
+impl QuantSetup {
+    pub fn new(chapter: Chapter) -> Self {
+        let app = use_app();
+        let (source, loaded) = chapter_data(chapter);
+        let tensor = Memo::new(move |_| loaded.get().tensor().map(Shared));
+        let stats = Memo::new(move |_| tensor.get().and_then(|t| DataStats::of(&t.0.data)));
+        let choice = Memo::new(move |_| SchemeChoice::read(chapter));
+        let scheme = Memo::new(move |_| choice.get().scheme());
+        let range = Memo::new(move |_| {
+            let st = stats.get();
+            let sym = choice.get().symmetric;
+            let auto = match st {
+                Some(s) if sym => (-s.absmax, s.absmax),
+                Some(s) => (s.min, s.max),
+                None => (-1.0, 1.0),
+            };
+            let (a, b) = app.view.with(|v| (v.opt_float(chapter, "alpha"), v.opt_float(chapter, "beta")));
+            if sym {
+                // A link may give either end; the range is [−c, c] with the larger |end| given.
+                let c = match (a, b) {
+                    (None, None) => auto.1,
+                    (a, b) => a.unwrap_or(0.0).abs().max(b.unwrap_or(0.0).abs()),
+                };
+                (-c, c)
+            } else {
+                (a.unwrap_or(auto.0), b.unwrap_or(auto.1))
+            }
+        });
+        let view = Memo::new(move |_| {
+            let (a, b) = range.get();
+            let (lo, hi) = match stats.get() {
+                Some(s) => (s.min, s.max),
+                None => (a, b),
+            };
+            let w = (hi - lo).max(1e-6);
+            let (lo, hi) = (lo - 0.12 * w, hi + 0.12 * w);
+            let (lo, hi) = (lo.min(a), hi.max(b));
+            let pad = (hi - lo) * 0.02;
+            (lo - pad, hi + pad)
+        });
+        let step = Memo::new(move |_| {
+            let (lo, hi) = view.get();
+            (hi - lo) / 400.0
+        });
+        let params = Memo::new(move |_| {
+            let scheme = scheme.get()?;
+            let (a, b) = range.get();
+            let (a, b) = (a as f32, b as f32);
+            let p = if choice.get().symmetric {
+                if b <= 0.0 {
+                    return Err(crate::engine::QuantError::InvalidRange { alpha: a, beta: b }.to_string());
+                }
+                QParams::from_range(a, b, &scheme)
+            } else {
+                QParams::from_range_seminar(a, b, &scheme)
+            };
+            p.map_err(|e| e.to_string())
+        });
+        QuantSetup { chapter, source, loaded, tensor, stats, choice, scheme, range, view, step, params }
+    }
+
+    fn set_pair(&self, a: f64, b: f64) -> bool {
+        let app = use_app();
+        let ch = self.chapter;
+        let (a, b) = (tidy(a), tidy(b));
+        let mut next = app.view.get_untracked();
+        let ok = next.set_param(ch, "alpha", &a.to_string()) && next.set_param(ch, "beta", &b.to_string());
+        if ok {
+            app.view.set(next);
+        }
+        ok
+    }
+
+    /// Moves α (and, when symmetric, β = −α with it).
+    pub fn set_alpha(&self, v: f64) -> bool {
+        if self.choice.get_untracked().symmetric {
+            let c = v.abs();
+            self.set_pair(-c, c)
+        } else {
+            self.set_pair(v, self.range.get_untracked().1)
+        }
+    }
+
+    pub fn set_beta(&self, v: f64) -> bool {
+        if self.choice.get_untracked().symmetric {
+            let c = v.abs();
+            self.set_pair(-c, c)
+        } else {
+            self.set_pair(self.range.get_untracked().0, v)
+        }
+    }
+
+    /// Back to the data's min-max ("auto").
+    pub fn reset_range(&self) {
+        let app = use_app();
+        let ch = self.chapter;
+        app.view.update(|v| {
+            v.set_param(ch, "alpha", "");
+            v.set_param(ch, "beta", "");
+        });
+    }
+
+    /// Number boxes for α and β with an "auto" button.
+    pub fn range_inputs(&self) -> impl IntoView {
+        let app = use_app();
+        let setup = *self;
+        let bad = RwSignal::new(None::<&'static str>);
+        let input = move |which: &'static str| {
+            let testid = if which == "alpha" { "alpha-input" } else { "beta-input" };
+            let label = if which == "alpha" { "α" } else { "β" };
+            let shown = move || {
+                let (a, b) = setup.range.get();
+                fmt_num(if which == "alpha" { a } else { b }, 6)
+            };
+            view! {
+                <label class="control compact">
+                    <span class="control-label">{label}</span>
+                    <input type="text" inputmode="decimal" class="number" data-testid=testid
+                        prop:value=shown
+                        on:change=move |e| {
+                            let raw = event_target_value(&e);
+                            let ok = raw.trim().parse::<f64>().ok().filter(|v| v.is_finite() && v.abs() <= RANGE_LIMIT).is_some_and(|v| {
+                                if which == "alpha" { setup.set_alpha(v) } else { setup.set_beta(v) }
+                            });
+                            bad.set((!ok).then_some(which));
+                        }/>
+                </label>
+            }
+        };
+        view! {
+            {input("alpha")}
+            {input("beta")}
+            <button type="button" class="tool" data-testid="range-auto" on:click=move |_| { bad.set(None); setup.reset_range(); }>
+                {move || app.t(Msg::RangeAuto)}
+            </button>
+            <Show when=move || bad.get().is_some()>
+                <span class="control-error" role="alert" data-testid="range-input-error">
+                    {move || Msg::RangeInputBad.fill(app.lang(), &[if bad.get() == Some("alpha") { "α" } else { "β" }])}
+                </span>
+            </Show>
+        }
+    }
+}
+
+/// Rounds a dragged value to a short decimal so URLs stay readable (10 significant digits is far
+/// below f32 resolution, so nothing visible changes).
+fn tidy(v: f64) -> f64 {
+    if v == 0.0 || !v.is_finite() {
+        return 0.0;
+    }
+    let mag = v.abs().log10().floor() as i32;
+    let scale = 10f64.powi(9 - mag);
+    (v * scale).round() / scale
+}
+
+/// Bits, grid and rounding controls, written to the chapter's URL state.
+pub fn scheme_controls(chapter: Chapter, setup: QuantSetup) -> impl IntoView {
+    let app = use_app();
+    let seg = move |key: &'static str, label: Msg, opts: [(&'static str, Msg); 2], testid: &'static str| {
+        view! {
+            <Segmented label=Signal::derive(move || app.t(label).to_string())
+                options=Signal::derive(move || opts.iter().map(|(v, m)| (v.to_string(), app.t(*m).to_string())).collect())
+                value=Signal::derive(move || app.choice(chapter, key))
+                on_change=Callback::new(move |v: String| app.set(chapter, key, &v))
+                testid=testid/>
+        }
+    };
+    let _ = setup;
+    view! {
+        <div class="controls">
+            <label class="control compact">
+                <span class="control-label">{move || app.t(Msg::Bits)}</span>
+                <select data-testid="bits-select" prop:value=move || app.int(chapter, "bits").to_string()
+                    on:change=move |e| { app.set(chapter, "bits", &event_target_value(&e)); }>
+                    {(2..=8).rev().map(|b| view! { <option value=b.to_string() selected=move || app.int(chapter, "bits") == b>{format!("INT{b}")}</option> }).collect_view()}
+                </select>
+            </label>
+            {seg("scheme", Msg::SchemeLabel, [("asym", Msg::Asymmetric), ("sym", Msg::Symmetric)], "scheme-toggle")}
+            {seg("range", Msg::GridLabel, [("narrow", Msg::Narrow), ("full", Msg::Full)], "grid-toggle")}
+            {seg("int", Msg::IntLabel, [("signed", Msg::Signed), ("unsigned", Msg::Unsigned)], "int-toggle")}
+            {seg("round", Msg::RoundingLabel, [("even", Msg::HalfEven), ("away", Msg::HalfAway)], "rounding-toggle")}
+        </div>
+        <p class="muted small grid-note">
+            {move || {
+                let c = setup.choice.get();
+                match setup.scheme.get() {
+                    Ok(s) => Msg::GridNote.fill(app.lang(), &[&c.bits.to_string(), &s.qmin().to_string(), &s.qmax().to_string(), &(s.qmax() - s.qmin()).to_string()]),
+                    Err(e) => e,
+                }
+            }}
+        </p>
+    }
+}
+
+/// A number with `sig` significant digits (plain decimals in a readable range, else scientific).
+pub fn fmt_num(v: f64, sig: usize) -> String {
+    if !v.is_finite() {
+        return if v.is_nan() { "—".into() } else if v > 0.0 { "∞".into() } else { "−∞".into() };
+    }
+    if v == 0.0 {
+        return "0".into();
+    }
+    let a = v.abs();
+    if !(1e-4..1e7).contains(&a) {
+        return format!("{v:.*e}", sig.saturating_sub(1));
+    }
+    let int_digits = a.log10().floor() as i32 + 1;
+    let decimals = (sig as i32 - int_digits).max(0) as usize;
+    let s = format!("{v:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+pub fn fmt_bytes(n: usize) -> String {
+    if n >= 1_000_000 {
+        format!("{:.2} MB", n as f64 / 1e6)
+    } else if n >= 1000 {
+        format!("{:.1} KB", n as f64 / 1e3)
+    } else {
+        format!("{n} B")
+    }
+}
+
+/// Bytes of `n` values as FP32, and as `bits`-bit codes plus one (f32 scale, i32 zero-point)
+/// pair per group.
+pub fn memory_bytes(n: usize, bits: u8, groups: usize) -> (usize, usize) {
+    let fp = n * 4;
+    let q = (n * usize::from(bits)).div_ceil(8) + groups * 8;
+    (fp, q)
+}
+
+/// A labelled number. `data-value` carries the full-precision value for tests and copy/paste.
+#[component]
+pub fn Readout(
+    label: Msg,
+    testid: &'static str,
+    #[prop(into)] value: Signal<Option<f64>>,
+    digits: usize,
+    #[prop(default = "")] unit: &'static str,
+) -> impl IntoView {
+    let app = use_app();
+    let text = move || match value.get() {
+        Some(v) if digits == 0 => format!("{}{unit}", v.round() as i64),
+        Some(v) => format!("{}{unit}", fmt_num(v, digits)),
+        None => "—".into(),
+    };
+    view! {
+        <div class="readout">
+            <span class="k">{move || app.t(label)}</span>
+            <span class="v" data-testid=testid data-value=move || value.get().map(|v| format!("{v}")).unwrap_or_default()>{text}</span>
+        </div>
+    }
+}

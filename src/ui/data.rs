@@ -1,0 +1,327 @@
+//! Where chapters get their tensors: a cache of loaded/generated tensors (shared by all
+//! chapters), the fetch of the shipped `.npy` files, the reader's upload, and the data picker.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::chapters::Chapter;
+use crate::datasets::{self, Source, Tensor, REAL, SYNTHETIC, UPLOAD_ID, UPLOAD_LIMITS};
+use crate::engine::NpyLimits;
+use crate::i18n::Msg;
+use crate::ui::state::use_app;
+
+/// The state of one data source.
+#[derive(Clone, Debug)]
+pub enum Loaded {
+    Loading,
+    Ready(Arc<Tensor>),
+    Failed(String),
+}
+
+impl PartialEq for Loaded {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Loaded::Loading, Loaded::Loading) => true,
+            (Loaded::Ready(a), Loaded::Ready(b)) => Arc::ptr_eq(a, b),
+            (Loaded::Failed(a), Loaded::Failed(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Loaded {
+    pub fn tensor(&self) -> Option<Arc<Tensor>> {
+        match self {
+            Loaded::Ready(t) => Some(t.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// Shipped files are trusted but still go through the same checked reader.
+const SHIPPED_LIMITS: NpyLimits = NpyLimits { max_bytes: 8 << 20, max_elements: 1 << 21, max_header_len: 4096 };
+
+#[derive(Clone, Copy)]
+pub struct DataStore {
+    cache: RwSignal<HashMap<String, Loaded>>,
+    upload: RwSignal<Option<Arc<Tensor>>>,
+    /// The last upload problem (the previous data stays selected).
+    pub upload_error: RwSignal<Option<String>>,
+}
+
+impl DataStore {
+    pub fn new() -> Self {
+        DataStore { cache: RwSignal::new(HashMap::new()), upload: RwSignal::new(None), upload_error: RwSignal::new(None) }
+    }
+
+    /// The state of `src` (tracked).
+    pub fn get(&self, src: &Source) -> Loaded {
+        if *src == Source::Upload {
+            return match self.upload.get() {
+                Some(t) => Loaded::Ready(t),
+                None => Loaded::Failed(String::new()),
+            };
+        }
+        self.cache.with(|c| c.get(&src.cache_key()).cloned()).unwrap_or(Loaded::Loading)
+    }
+
+    /// Starts loading or generating `src` if nothing is known about it yet.
+    pub fn ensure(&self, src: &Source) {
+        let key = src.cache_key();
+        if self.cache.with_untracked(|c| c.contains_key(&key)) {
+            return;
+        }
+        match src.clone() {
+            Source::Upload => {}
+            Source::Synthetic { kind, seed, outliers } => {
+                let loaded = match datasets::synthesize(kind, seed, outliers) {
+                    Ok(t) => Loaded::Ready(Arc::new(t)),
+                    Err(e) => Loaded::Failed(e),
+                };
+                self.cache.update(|c| {
+                    c.insert(key, loaded);
+                });
+            }
+            Source::Real(r) => {
+                self.cache.update(|c| {
+                    c.insert(key.clone(), Loaded::Loading);
+                });
+                let cache = self.cache;
+                spawn_local(async move {
+                    let loaded = match fetch_bytes(r.path).await {
+                        Ok(bytes) => match datasets::tensor_from_npy(r.id, &bytes, &SHIPPED_LIMITS) {
+                            Ok(t) => Loaded::Ready(Arc::new(t)),
+                            Err(e) => Loaded::Failed(e),
+                        },
+                        Err(e) => Loaded::Failed(e),
+                    };
+                    cache.try_update(|c| {
+                        c.insert(key, loaded);
+                    });
+                });
+            }
+        }
+    }
+
+    pub fn set_upload(&self, t: Tensor) {
+        self.upload.set(Some(Arc::new(t)));
+        self.upload_error.set(None);
+    }
+
+    pub fn has_upload(&self) -> bool {
+        self.upload.with(|u| u.is_some())
+    }
+}
+
+impl Default for DataStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+pub fn use_data() -> DataStore {
+    expect_context::<DataStore>()
+}
+
+/// Fetches a file shipped with the site (relative URL, so it works under any sub-path).
+pub async fn fetch_bytes(path: &str) -> Result<Vec<u8>, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let resp = JsFuture::from(window.fetch_with_str(path)).await.map_err(|_| format!("could not download {path} (offline?)"))?;
+    let resp: web_sys::Response = resp.dyn_into().map_err(|_| "unexpected fetch result".to_string())?;
+    if !resp.ok() {
+        return Err(format!("could not download {path}: HTTP {}", resp.status()));
+    }
+    let buf = JsFuture::from(resp.array_buffer().map_err(|_| "no body".to_string())?)
+        .await
+        .map_err(|_| format!("download of {path} was interrupted"))?;
+    Ok(js_sys::Uint8Array::new(&buf).to_vec())
+}
+
+/// Reads an uploaded file, refusing oversized ones before reading a byte.
+async fn read_file(file: web_sys::File) -> Result<Tensor, String> {
+    let size = file.size();
+    if size > UPLOAD_LIMITS.max_bytes as f64 {
+        return Err(format!(
+            "“{}” is {:.1} MB; the limit is {} MB (and {} values).",
+            file.name(),
+            size / 1e6,
+            UPLOAD_LIMITS.max_bytes >> 20,
+            UPLOAD_LIMITS.max_elements
+        ));
+    }
+    let buf = JsFuture::from(file.array_buffer()).await.map_err(|_| "the file could not be read".to_string())?;
+    let bytes = js_sys::Uint8Array::new(&buf).to_vec();
+    datasets::tensor_from_npy(&file.name(), &bytes, &UPLOAD_LIMITS)
+}
+
+/// The current data source of a chapter and its state, tracked. Call once at the top of a
+/// chapter; it also starts the load.
+pub fn chapter_data(chapter: Chapter) -> (Memo<Source>, Memo<Loaded>) {
+    let app = use_app();
+    let store = use_data();
+    let source = Memo::new(move |_| {
+        Source::from_params(&app.choice(chapter, "data"), app.int(chapter, "seed"), app.flag(chapter, "outliers"))
+    });
+    Effect::new(move |_| store.ensure(&source.get()));
+    let loaded = Memo::new(move |_| store.get(&source.get()));
+    (source, loaded)
+}
+
+fn human_bytes(n: usize) -> String {
+    if n >= 1 << 20 {
+        format!("{:.1} MB", n as f64 / 1e6)
+    } else {
+        format!("{} KB", n.div_ceil(1000))
+    }
+}
+
+/// The data picker: shipped real tensors, seeded synthetic ones, or the reader's `.npy`.
+#[component]
+pub fn DataPicker(chapter: Chapter) -> impl IntoView {
+    let app = use_app();
+    let store = use_data();
+    let source = Memo::new(move |_| {
+        Source::from_params(&app.choice(chapter, "data"), app.int(chapter, "seed"), app.flag(chapter, "outliers"))
+    });
+    let state = Memo::new(move |_| store.get(&source.get()));
+    let drag_over = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+
+    // A new data set gets its own min-max range: clear a range chosen for the old one.
+    let set_data = move |key: &'static str, value: &str| {
+        let mut next = app.view.get_untracked();
+        if next.set_param(chapter, key, value) {
+            next.set_param(chapter, "alpha", "");
+            next.set_param(chapter, "beta", "");
+            app.view.set(next);
+        }
+    };
+
+    let take_file = move |file: Option<web_sys::File>| {
+        let Some(file) = file else { return };
+        busy.set(true);
+        spawn_local(async move {
+            match read_file(file).await {
+                Ok(t) => {
+                    store.set_upload(t);
+                    set_data("data", UPLOAD_ID);
+                }
+                Err(e) => store.upload_error.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+
+    let on_select = move |e: leptos::ev::Event| {
+        let v = event_target_value(&e);
+        if v == UPLOAD_ID && !store.has_upload() {
+            return; // the option only names the loaded file
+        }
+        store.upload_error.set(None);
+        set_data("data", &v);
+    };
+
+    let is_synth = move || matches!(source.get(), Source::Synthetic { .. });
+    let current = move || app.choice(chapter, "data");
+
+    let info = move || match state.get() {
+        Loaded::Loading => {
+            let size = match source.get() {
+                Source::Real(r) => human_bytes(r.bytes),
+                _ => String::new(),
+            };
+            view! { <span class="loading" data-testid="data-loading"><span class="spinner" aria-hidden="true"></span>{app.t(Msg::DataLoading)}" "{size}</span> }.into_any()
+        }
+        Loaded::Ready(t) => {
+            let n = t.data.len();
+            let name = match source.get() {
+                Source::Real(r) => format!("all-MiniLM-L6-v2 · {}", app.t(r.label)),
+                _ => t.name.clone(),
+            };
+            view! {
+                <span data-testid="data-info">
+                    <strong>{name}</strong>" · "{t.shape_text()}" · "{t.dtype.clone()}" · "
+                    {Msg::DataValues.fill(app.lang(), &[&n.to_string()])}
+                </span>
+            }
+            .into_any()
+        }
+        Loaded::Failed(e) => {
+            let msg = if e.is_empty() { app.t(Msg::DataUploadMissing).to_string() } else { e };
+            view! { <span class="control-error" data-testid="data-failed" role="alert">{msg}</span> }.into_any()
+        }
+    };
+
+    view! {
+        <div class="data-picker" class:drag-over=move || drag_over.get()
+            on:dragover=move |e: leptos::ev::DragEvent| { e.prevent_default(); drag_over.set(true); }
+            on:dragleave=move |_| drag_over.set(false)
+            on:drop=move |e: leptos::ev::DragEvent| {
+                e.prevent_default();
+                drag_over.set(false);
+                take_file(e.data_transfer().and_then(|d| d.files()).and_then(|f| f.get(0)));
+            }>
+            <div class="data-row">
+                <label class="control">
+                    <span class="control-label">{move || app.t(Msg::DataLabel)}</span>
+                    <select data-testid="data-select" prop:value=current on:change=on_select>
+                        <optgroup label=move || app.t(Msg::DataGroupReal)>
+                            {REAL.iter().map(|r| {
+                                let id = r.id;
+                                let label = r.label;
+                                view! { <option value=id selected=move || current() == id>{move || app.t(label)}</option> }
+                            }).collect_view()}
+                        </optgroup>
+                        <optgroup label=move || app.t(Msg::DataGroupSynthetic)>
+                            {SYNTHETIC.iter().map(|(id, _, label)| {
+                                let (id, label) = (*id, *label);
+                                view! { <option value=id selected=move || current() == id>{move || app.t(label)}</option> }
+                            }).collect_view()}
+                        </optgroup>
+                        <optgroup label=move || app.t(Msg::DataGroupYours)>
+                            <option value=UPLOAD_ID disabled=move || !store.has_upload() selected=move || current() == UPLOAD_ID>
+                                {move || app.t(Msg::DataUploaded)}
+                            </option>
+                        </optgroup>
+                    </select>
+                </label>
+                <Show when=is_synth>
+                    <label class="control compact">
+                        <span class="control-label">{move || app.t(Msg::DataSeed)}</span>
+                        <input type="number" class="number" min="0" max="999999" step="1"
+                            prop:value=move || app.int(chapter, "seed").to_string()
+                            on:change=move |e| set_data("seed", &event_target_value(&e))/>
+                    </label>
+                    <label class="control compact check">
+                        <input type="checkbox" data-testid="data-outliers" prop:checked=move || app.flag(chapter, "outliers")
+                            on:change=move |e| set_data("outliers", if event_target_checked(&e) { "1" } else { "0" })/>
+                        <span>{move || app.t(Msg::DataOutliers)}</span>
+                    </label>
+                </Show>
+                <label class="file-button">
+                    <input type="file" accept=".npy,application/octet-stream" data-testid="npy-input"
+                        on:change=move |e| {
+                            let input: Option<web_sys::HtmlInputElement> = e.target().and_then(|t| t.dyn_into().ok());
+                            let file = input.as_ref().and_then(|i| i.files()).and_then(|f| f.get(0));
+                            take_file(file);
+                            if let Some(i) = input { i.set_value(""); }
+                        }/>
+                    <span>{move || if busy.get() { app.t(Msg::DataReading) } else { app.t(Msg::DataOpen) }}</span>
+                </label>
+            </div>
+            <p class="data-info">{info}</p>
+            <Show when=move || store.upload_error.with(|e| e.is_some())>
+                <p class="control-error" data-testid="data-error" role="alert">
+                    {move || store.upload_error.get().unwrap_or_default()}
+                    " "{move || app.t(Msg::DataKeptPrevious)}
+                </p>
+            </Show>
+            <p class="muted small">{move || app.t(Msg::DataHint)}</p>
+        </div>
+    }
+}
