@@ -27,6 +27,53 @@ pub const ROUND: ParamSpec = choice("round", &["even", "away"], "even");
 /// |α|, |β| beyond this are certainly typos; it also keeps every range finite in f32.
 pub const RANGE_LIMIT: f64 = 1e9;
 
+const fn float(key: &'static str, min: f64, max: f64, default: f64) -> ParamSpec {
+    ParamSpec { key, kind: ParamKind::Float { min, max, default } }
+}
+
+const ERROR_PARAMS: [ParamSpec; 9] = [
+    datasets::PARAMS[0],
+    datasets::PARAMS[1],
+    datasets::PARAMS[2],
+    BITS,
+    SCHEME,
+    RANGE,
+    INT,
+    ROUND,
+    // The clipping range as a fraction t of the data's min-max range.
+    float("clip", 0.02, 1.2, 1.0),
+];
+
+const CALIBRATION_PARAMS: [ParamSpec; 11] = [
+    datasets::PARAMS[0],
+    datasets::PARAMS[1],
+    datasets::PARAMS[2],
+    BITS,
+    SCHEME,
+    RANGE,
+    INT,
+    ROUND,
+    float("pct", 99.0, 99.999, 99.99),
+    // Static quantization calibrates on the first `calib` batches of the stream.
+    int("calib", 1, 16, 2),
+    float("drift", 0.0, 1.0, 0.3),
+];
+
+const PLAYGROUND_PARAMS: [ParamSpec; 12] = [
+    datasets::PARAMS[0],
+    datasets::PARAMS[1],
+    datasets::PARAMS[2],
+    BITS,
+    SCHEME,
+    RANGE,
+    INT,
+    ROUND,
+    choice("gran", &["tensor", "channel1", "channel0", "token", "group"], "channel1"),
+    int("group", 8, 128, 32),
+    choice("calib", &["minmax", "percentile", "mse", "entropy"], "minmax"),
+    float("pct", 99.0, 99.999, 99.99),
+];
+
 const FUNCTION_PARAMS: [ParamSpec; 11] = [
     datasets::PARAMS[0],
     datasets::PARAMS[1],
@@ -155,6 +202,9 @@ impl Chapter {
     pub fn params(self) -> &'static [ParamSpec] {
         match self {
             Chapter::Function => &FUNCTION_PARAMS,
+            Chapter::Error => &ERROR_PARAMS,
+            Chapter::Calibration => &CALIBRATION_PARAMS,
+            Chapter::Playground => &PLAYGROUND_PARAMS,
             _ => &[],
         }
     }

@@ -183,6 +183,35 @@ fn add_outliers(data: &mut [f32], seed: u64) {
     }
 }
 
+/// A stream of `n` batches cut from a tensor, for the dynamic-vs-static demonstration: rows
+/// (tokens) of a 2-D tensor are kept together, a 1-D tensor is cut into equal chunks. Batch k is
+/// scaled by 1 + drift·k/(n − 1) (the input distribution drifts over time), and batch
+/// `outlier_at` carries one value 8× the data's largest |x| (a surprise no calibration saw).
+pub fn stream_batches(data: &[f32], (rows, cols): (usize, usize), n: usize, drift: f64, outlier_at: Option<usize>) -> Vec<Vec<f32>> {
+    let n = n.max(1);
+    let absmax = data.iter().copied().filter(|v| v.is_finite()).fold(0.0f32, |m, v| m.max(v.abs()));
+    let bounds: Vec<(usize, usize)> = if rows >= n && rows * cols == data.len() {
+        (0..n).map(|k| (k * rows / n * cols, (k + 1) * rows / n * cols)).collect()
+    } else {
+        (0..n).map(|k| (k * data.len() / n, (k + 1) * data.len() / n)).collect()
+    };
+    bounds
+        .into_iter()
+        .enumerate()
+        .map(|(k, (a, b))| {
+            let gain = 1.0 + drift * k as f64 / (n.max(2) - 1) as f64;
+            let mut batch: Vec<f32> = data.get(a..b).unwrap_or(&[]).iter().map(|v| (f64::from(*v) * gain) as f32).collect();
+            if Some(k) == outlier_at {
+                let mid = batch.len() / 2;
+                if let Some(v) = batch.get_mut(mid) {
+                    *v = 8.0 * absmax.max(1e-3);
+                }
+            }
+            batch
+        })
+        .collect()
+}
+
 /// Largest upload accepted: 64 MiB on disk and 4,194,304 values (16 MiB as f32). The browser
 /// keeps the tensor plus a few working copies of it, so this keeps a tab well under a few
 /// hundred MB even on phones, and one update over it stays interactive.
@@ -228,6 +257,18 @@ mod tests {
     fn seminar_data_spans_the_worked_example() {
         let t = synthesize(Synthetic::Seminar, 1, false).unwrap();
         assert_eq!(t.min_max(), Some((-1.577, 192.344)));
+    }
+
+    #[test]
+    fn stream_keeps_every_value_once_and_drifts() {
+        let data: Vec<f32> = (0..1000).map(|i| (i as f32).sin()).collect();
+        let b = stream_batches(&data, (50, 20), 16, 0.5, Some(3));
+        assert_eq!(b.len(), 16);
+        assert_eq!(b.iter().map(|x| x.len()).sum::<usize>(), 1000);
+        assert!(b.iter().all(|x| x.len() % 20 == 0), "rows stay whole");
+        let amax = |x: &Vec<f32>| x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        assert!(amax(&b[3]) >= 7.9 * amax(&b[2]) / 1.2, "the outlier batch");
+        assert!(amax(&b[15]) > amax(&b[0]) * 1.3, "drift grows the range");
     }
 
     #[test]

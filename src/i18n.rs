@@ -253,6 +253,78 @@ messages! {
     ErrorHistCaption: "x̂ − x for every value: inside [α, β] it stays within ±s/2; clipped values fall outside",
                       "모든 값의 x̂ − x: [α, β] 안에서는 ±s/2 이내, clip된 값은 그 밖으로 벗어남";
 
+    // ---- chapter: error ----
+    Computing: "Computing…", "계산 중…";
+    ErrorIntro: "Every value comes back as x̂ = s(q − z), a little off. Inside [α, β] the error is rounding: at most s/2, and s = (β − α)/254 shrinks when the range shrinks. Outside [α, β] the error is clipping: the value is cut to the edge, and that error grows as the range cuts deeper into the data. To reduce the error, s must shrink — but the range must still fit the data.",
+                "모든 값은 x̂ = s(q − z)로 조금 어긋나서 돌아옵니다. [α, β] 안의 오차는 rounding error: 최대 s/2이고, 범위를 줄이면 s = (β − α)/254도 줄어듭니다. [α, β] 밖의 오차는 clipping error: 값이 경계로 잘리며, 범위가 데이터를 깊이 자를수록 커집니다. Error를 줄이려면 s를 줄여야 하지만, 범위는 여전히 데이터에 맞아야 합니다.";
+    UCurveTitle: "Rounding vs clipping: the U-shaped error curve", "Rounding 대 clipping: U자형 오차 곡선";
+    UCurveHelp: "x axis: the clipping range as a fraction t of the data's min–max range (t = 1 is min–max). Blue: rounding MSE, red: clipping MSE, black: their sum. Dashed: what each calibrator chooses on this data; green: your range (slider).",
+                "x축: 클리핑 범위를 데이터 min–max 범위의 비율 t로 나타냄 (t = 1이 min–max). 파란색: rounding MSE, 빨간색: clipping MSE, 검은색: 합. 점선: 각 보정 방법이 이 데이터에서 고른 범위, 초록색: 내가 고른 범위(슬라이더).";
+    UCurveCaption: "MSE of the round trip against the clipping range t, split into rounding and clipping error",
+                   "클리핑 범위 t에 따른 왕복 MSE, rounding과 clipping 오차로 분리";
+    ClipAxis: "clipping range t (fraction of min–max)", "클리핑 범위 t (min–max 대비 비율)";
+    MseLog: "MSE (log)", "MSE (로그)";
+    YourRange: "you", "나";
+    ClipSlider: "Your clipping range", "내 클리핑 범위";
+    RangeUsed: "β used", "사용된 β";
+    RoundingMse: "rounding MSE", "rounding MSE";
+    ClippingMse: "clipping MSE", "clipping MSE";
+    BestT: "Lowest total error on this curve at t = {} (MSE {}).", "이 곡선에서 전체 오차가 가장 작은 곳: t = {} (MSE {}).";
+    ErrorTakeaway: "Try data with outliers (Laplace, “add outliers”, or layer 1): min–max (t = 1) then wastes most of the grid on a few values, and the optimum moves far inside. Try fewer bits: the rounding curve rises by about 6 dB (4× MSE) per bit removed.",
+                   "outlier가 있는 데이터(라플라스, “outlier 추가”, 1번 레이어)를 골라 보세요: min–max (t = 1)는 격자 대부분을 소수의 값에 낭비하고, 최적점은 훨씬 안쪽으로 이동합니다. 비트 수를 줄이면 1비트마다 rounding 곡선이 약 6 dB (MSE 4배) 올라갑니다.";
+
+    // ---- chapter: calibration ----
+    CalibIntro: "At inference the values depend on the input, so the range [α, β] has to be found — range calibration. Post-training quantization (PTQ) does it after training, in two ways: dynamic quantization finds the range of each activation while the model runs; static quantization fixes it beforehand from calibration data.",
+                "추론 시 값은 입력에 따라 달라지므로 범위 [α, β]를 찾아야 합니다 — Range Calibration. 학습 후 양자화(PTQ)는 두 가지 방법으로 합니다: Dynamic Quantization은 추론 중에 범위를 동적으로 설정하고, Static Quantization은 보정(calibration) 데이터로 미리 정해 둡니다.";
+    CalibratorsTitle: "Five calibrators on the same data", "같은 데이터에 적용한 다섯 가지 보정 방법";
+    CalibratorsCaption: "The histogram of the data (log counts) and the range each calibrator chooses", "데이터 히스토그램(로그 개수)과 각 보정 방법이 고른 범위";
+    PercentileSlider: "Percentile", "백분위수";
+    Method: "method", "방법";
+    CalibratorsNote: "min-max: PyTorch MinMaxObserver · moving average: MovingAverageMinMaxObserver (averaging constant 0.01, one batch per row) · percentile: NumPy's linear interpolation, each tail for asymmetric ranges · MSE: grid search over 100 shrunken ranges (MQBench) · KL: TensorRT's entropy calibration on a 2048-bin |x| histogram. Every range is then turned into s and z by PyTorch's rule, which extends it to include 0.",
+                     "min-max: PyTorch MinMaxObserver · 이동 평균: MovingAverageMinMaxObserver (평균 상수 0.01, 행 하나가 배치 하나) · 백분위수: NumPy 선형 보간, 비대칭이면 양쪽 꼬리 각각 · MSE: 100개의 축소된 범위에서 격자 탐색 (MQBench) · KL: 2048칸 |x| 히스토그램에서 TensorRT의 entropy 보정. 각 범위는 PyTorch 규칙(0을 포함하도록 확장)으로 s와 z가 됩니다.";
+    StreamTitle: "Dynamic vs static on a stream", "스트림에서의 Dynamic 대 Static";
+    StreamIntro: "Batches arrive one after another; the inputs drift upward and batch 12 carries one value far outside anything seen before. Static quantization fixes [α, β] from the first N batches and clips whatever falls outside; dynamic quantization measures min and max of every batch at run time.",
+                 "배치가 차례로 들어옵니다. 입력은 점점 커지고(drift), 12번째 배치에는 이전에 없던 아주 큰 값이 하나 있습니다. Static은 처음 N개의 배치로 [α, β]를 고정하고 밖의 값을 잘라내며, Dynamic은 추론 중 매 배치의 min과 max를 측정합니다.";
+    StreamCaption: "Per-batch MSE: static (red, range from the shaded calibration batches) and dynamic (blue)", "배치별 MSE: static (빨간색, 음영 구간의 배치로 범위 결정)과 dynamic (파란색)";
+    Play: "▶ Play", "▶ 재생";
+    Pause: "❚❚ Pause", "❚❚ 일시정지";
+    Speed: "Speed", "속도";
+    BatchOf: "batch {} of {}", "배치 {} / {}";
+    BatchAxis: "batch", "배치";
+    OutlierBatch: "outlier", "outlier";
+    CalibBatches: "Calibration batches for static", "Static 보정에 쓰는 배치 수";
+    Drift: "Drift over the stream", "스트림의 drift";
+    StreamSummary: "Static range [{}, {}]. Mean MSE: static {}, dynamic {}.", "Static 범위 [{}, {}]. 평균 MSE: static {}, dynamic {}.";
+    DynamicCost: "The price of dynamic: an extra min/max pass over every batch at run time — {} µs here for {} values (measured in your browser just now), plus computing s and z each time.",
+                 "Dynamic의 대가: 추론할 때마다 배치 전체를 한 번 더 훑어 min/max를 구해야 합니다 — 지금 이 브라우저에서 측정한 값으로 {} µs (값 {}개), 그리고 매번 s와 z 계산.";
+
+    // ---- chapter: playground ----
+    PlaygroundIntro: "Open your own .npy (or keep a real MiniLM tensor) and choose how many (s, z) pairs it gets: one for the whole tensor, one per column or row (channel), one per token, or one per group of G values. Every group is calibrated on its own values.",
+                     "나의 .npy를 열거나 (또는 실제 MiniLM 텐서를 그대로 두고) (s, z) 쌍을 몇 개 쓸지 고르세요: 텐서 전체에 하나, 열(column)이나 행(row)마다(채널별) 하나, 토큰마다 하나, 또는 G개 값의 그룹마다 하나. 각 그룹은 자신의 값으로 보정됩니다.";
+    GranularityLabel: "Granularity", "Granularity";
+    PerTensor: "per-tensor", "per-tensor";
+    PerColumn: "per-channel (columns)", "per-channel (열)";
+    PerRow: "per-channel (rows)", "per-channel (행)";
+    PerToken: "per-token", "per-token";
+    PerGroup: "per-group", "per-group";
+    CalibratorLabel: "Calibrator", "보정 방법";
+    CalMinMax: "min-max", "min-max";
+    CalPercentile: "percentile 99.99", "백분위수 99.99";
+    CalMse: "MSE", "MSE";
+    CalEntropy: "KL (entropy)", "KL (entropy)";
+    GroupsLine: "{} groups, parameters shaped {}.", "그룹 {}개, 파라미터 모양 {}.";
+    MemoryGroups: "Memory: FP32 {} → {} including one (scale, zero-point) pair per group ({} pairs).", "메모리: FP32 {} → {} (그룹마다 scale, zero-point 한 쌍 포함, {}쌍).";
+    DownloadNpy: "⤓ dequantized tensor (.npy)", "⤓ 역양자화된 텐서 (.npy)";
+    DownloadCsv: "⤓ metrics per group (.csv)", "⤓ 그룹별 지표 (.csv)";
+    GroupRangesTitle: "Range of every group", "그룹별 범위";
+    GroupRangesCaption: "[α, β] of each group (blue: α, orange: β)", "각 그룹의 [α, β] (파란색: α, 주황색: β)";
+    GroupErrorTitle: "Error of every group", "그룹별 오차";
+    GroupErrorCaption: "Round-trip MSE of each group (log scale)", "각 그룹의 왕복 MSE (로그 스케일)";
+    GroupAxis: "group", "그룹";
+    CliEquivalent: "Same numbers from the command line: quantlab quantize --granularity {} … (relative error ‖x̂ − x‖/‖x‖ = {}).",
+                   "명령줄에서도 같은 숫자: quantlab quantize --granularity {} … (상대 오차 ‖x̂ − x‖/‖x‖ = {}).";
+    RangeAxis: "range", "범위";
+
     // ---- "coming" panels ----
     ComingBadge: "Coming", "준비 중";
     ComingIntro: "This chapter is being built. When it lands it will show, computed live:",

@@ -4,6 +4,7 @@ import path from "node:path";
 import { runAll, repo } from "./harness.mjs";
 import "./shell.spec.mjs";
 import "./function.spec.mjs";
+import "./chapters1.spec.mjs";
 
 const args = process.argv.slice(2);
 const opt = (name) => {

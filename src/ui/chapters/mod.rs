@@ -1,8 +1,11 @@
 //! One file per chapter. `ChapterBody` shows the current one inside the common frame (number,
 //! title, lead); chapters not built yet show an honest "coming" panel.
 
+mod calibration;
 mod coming;
+mod error;
 mod function;
+mod playground;
 pub mod quant_common;
 
 use leptos::prelude::*;
@@ -19,6 +22,9 @@ pub fn ChapterBody() -> impl IntoView {
         let c = chapter.get();
         let body = match c {
             Chapter::Function => view! { <function::FunctionChapter/> }.into_any(),
+            Chapter::Error => view! { <error::ErrorChapter/> }.into_any(),
+            Chapter::Calibration => view! { <calibration::CalibrationChapter/> }.into_any(),
+            Chapter::Playground => view! { <playground::PlaygroundChapter/> }.into_any(),
             _ => view! { <coming::Coming chapter=c/> }.into_any(),
         };
         view! {

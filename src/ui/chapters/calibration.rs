@@ -1,0 +1,326 @@
+//! Chapter 4, "Range calibration (PTQ)": the calibrators side by side on the same data, and
+//! dynamic vs static quantization on a stream of batches that drifts and carries an outlier.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use leptos::prelude::*;
+use plotters::prelude::{Color, IntoFont, PathElement};
+
+use super::quant_common::{fmt_num, scheme_controls, QuantSetup};
+use crate::chapters::Chapter;
+use crate::datasets::{stream_batches, Tensor};
+use crate::engine::{calibrate, histogram, round_trip_metrics, Calibration, Calibrator, NonFinitePolicy, QParams, Scheme};
+use crate::i18n::Msg;
+use crate::ui::data::DataPicker;
+use crate::ui::dom;
+use crate::ui::job::Job;
+use crate::ui::state::use_app;
+use crate::ui::widgets::chart::{de, Area, ChartTheme};
+use crate::ui::widgets::plot::{cartesian, histogram_bars, line, tick, vline};
+use crate::ui::widgets::{Chart, Slider};
+use crate::ui::Shared;
+
+const CH: Chapter = Chapter::Calibration;
+pub const BATCHES: usize = 16;
+/// The batch that carries the surprise outlier.
+pub const OUTLIER_BATCH: usize = 11;
+
+#[derive(Clone, Debug, PartialEq)]
+struct Row {
+    name: String,
+    cal: Calibration,
+}
+
+fn methods(pct: f64, batch: usize) -> [(String, Calibrator); 5] {
+    [
+        ("min-max".into(), Calibrator::MinMax),
+        (format!("moving avg (0.01)"), Calibrator::MovingAverage { momentum: 0.01, batch_size: batch.max(1) }),
+        (format!("percentile {}", fmt_num(pct, 6)), Calibrator::Percentile { p: pct }),
+        ("MSE".into(), Calibrator::Mse),
+        ("KL (entropy)".into(), Calibrator::Entropy),
+    ]
+}
+
+/// Per-batch MSE of static (range from the first `n` batches) and dynamic (range per batch)
+/// quantization.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StreamResult {
+    pub static_mse: Vec<f64>,
+    pub dynamic_mse: Vec<f64>,
+    pub static_range: (f32, f32),
+    pub clipped_static: Vec<f64>,
+}
+
+fn run_stream(batches: &[Vec<f32>], n_calib: usize, scheme: &Scheme) -> Option<StreamResult> {
+    let minmax = |b: &[f32]| b.iter().copied().filter(|v| v.is_finite()).fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));
+    let (lo, hi) = batches.iter().take(n_calib.max(1)).map(|b| minmax(b)).fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), (a, b)| (l.min(a), h.max(b)));
+    let ps = QParams::from_observed(lo, hi, scheme).ok()?;
+    let mut out = StreamResult { static_mse: vec![], dynamic_mse: vec![], static_range: (lo, hi), clipped_static: vec![] };
+    for b in batches {
+        let ms = round_trip_metrics(b, &ps, scheme, NonFinitePolicy::Skip).ok()?;
+        let (l, h) = minmax(b);
+        let pd = QParams::from_observed(l, h, scheme).ok()?;
+        let md = round_trip_metrics(b, &pd, scheme, NonFinitePolicy::Skip).ok()?;
+        out.static_mse.push(ms.mse);
+        out.clipped_static.push(ms.clipped_fraction);
+        out.dynamic_mse.push(md.mse);
+    }
+    Some(out)
+}
+
+/// Microseconds of the extra min/max pass dynamic quantization makes over one batch, measured
+/// here and now (best of several repetitions).
+fn minmax_cost_us(batch: &[f32]) -> f64 {
+    let mut best = f64::INFINITY;
+    let mut sink = 0.0f32;
+    for _ in 0..5 {
+        let t0 = dom::now_ms();
+        let reps = 50;
+        for _ in 0..reps {
+            let (l, h) = batch.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
+            sink += l + h;
+        }
+        best = best.min((dom::now_ms() - t0) * 1000.0 / reps as f64);
+    }
+    std::hint::black_box(sink);
+    best
+}
+
+#[component]
+pub fn CalibrationChapter() -> impl IntoView {
+    let app = use_app();
+    let setup = QuantSetup::new(CH);
+    let pct = Memo::new(move |_| app.float(CH, "pct"));
+    let n_calib = Memo::new(move |_| app.int(CH, "calib").clamp(1, BATCHES as i64) as usize);
+    let drift = Memo::new(move |_| app.float(CH, "drift"));
+    let rows = RwSignal::new(Vec::<Row>::new());
+    let job = Job::new();
+
+    // All calibrators on the current data, one per slice (MSE and KL take tens of ms each).
+    Effect::new(move |_| {
+        let (Some(t), Ok(scheme)) = (setup.tensor.get(), setup.scheme.get()) else {
+            job.cancel();
+            rows.set(Vec::new());
+            return;
+        };
+        let p = pct.get();
+        let data: Arc<Tensor> = t.0.clone();
+        let batch = data.rows_cols().1;
+        let list = methods(p, batch);
+        let acc = Rc::new(RefCell::new(Vec::new()));
+        let acc2 = acc.clone();
+        job.start(
+            list.len(),
+            move |i| {
+                if let Some((name, c)) = list.get(i) {
+                    if let Ok(cal) = calibrate(&data.data, &scheme, c) {
+                        acc2.borrow_mut().push(Row { name: name.clone(), cal });
+                    }
+                }
+            },
+            move || rows.set(acc.borrow().clone()),
+        );
+    });
+
+    let hist = Memo::new(move |_| {
+        let t = setup.tensor.get()?;
+        let (lo, hi) = setup.view.get();
+        histogram(&t.0.data, 160, lo as f32, hi as f32).ok().map(Shared::new)
+    });
+
+    let draw_hist = move |area: &Area, th: &ChartTheme| {
+        let Some(h) = hist.get() else { return Err(app.t(Msg::DataWaiting).to_string()) };
+        let (v0, v1) = setup.view.get();
+        let bins: Vec<_> = h.counts.iter().enumerate().map(|(k, &c)| (h.edge(k), h.edge(k + 1), if c == 0 { 0.0 } else { 1.0 + f64::from(c).log10() })).collect();
+        let top = bins.iter().map(|b| b.2).fold(1.0, f64::max) * 1.35;
+        let fmt = |y: &f64| if (y - y.round()).abs() < 0.05 && *y >= 1.0 { tick(10f64.powf(y - 1.0).round()) } else { String::new() };
+        let mut chart = cartesian(area, th, "x", app.t(Msg::CountLog), v0..v1, 0.0..top, &fmt)?;
+        histogram_bars(&mut chart, &bins, th.muted, 0.45)?;
+        for (i, r) in rows.get().iter().enumerate() {
+            let c = th.color(i);
+            let y = top * (0.97 - 0.06 * i as f64);
+            let (a, b) = (f64::from(r.cal.alpha).max(v0), f64::from(r.cal.beta).min(v1));
+            chart
+                .draw_series(std::iter::once(PathElement::new(vec![(a, y), (b, y)], c.stroke_width(th.px(3.0)))))
+                .map_err(de)?;
+            vline(&mut chart, th, a, c, "", true)?;
+            vline(&mut chart, th, b, c, "", true)?;
+            let font = ("system-ui, sans-serif", 11.0 * th.dpr).into_font().color(&c);
+            chart.draw_series(std::iter::once(plotters::prelude::Text::new(r.name.clone(), (b, y), font))).map_err(de)?;
+        }
+        Ok(())
+    };
+
+    // ---------- stream ----------
+    let batches = Memo::new(move |_| {
+        let t = setup.tensor.get()?;
+        Some(Shared::new(stream_batches(&t.0.data, t.0.rows_cols(), BATCHES, drift.get(), Some(OUTLIER_BATCH))))
+    });
+    let stream = Memo::new(move |_| {
+        let b = batches.get()?;
+        let scheme = setup.scheme.get().ok()?;
+        run_stream(&b, n_calib.get(), &scheme).map(Shared::new)
+    });
+    let shown = RwSignal::new(BATCHES);
+    let playing = RwSignal::new(false);
+    let speed = RwSignal::new(1.0f64);
+    let timer = StoredValue::new(None::<IntervalHandle>);
+    let stop = move || {
+        if let Some(h) = timer.get_value() {
+            h.clear();
+        }
+        timer.set_value(None);
+        playing.set(false);
+    };
+    let play = move || {
+        stop();
+        if shown.get_untracked() >= BATCHES {
+            shown.set(0);
+        }
+        playing.set(true);
+        let h = set_interval_with_handle(
+            move || {
+                let n = shown.get_untracked() + 1;
+                shown.set(n.min(BATCHES));
+                if n >= BATCHES {
+                    if let Some(h) = timer.get_value() {
+                        h.clear();
+                    }
+                    timer.set_value(None);
+                    playing.set(false);
+                }
+            },
+            Duration::from_millis((600.0 / speed.get_untracked()) as u64),
+        )
+        .ok();
+        timer.set_value(h);
+    };
+    on_cleanup(move || {
+        if let Some(h) = timer.try_get_value().flatten() {
+            h.clear();
+        }
+    });
+
+    let minmax_us = Memo::new(move |_| {
+        let b = batches.get()?;
+        let first = b.first()?;
+        Some((minmax_cost_us(first), first.len()))
+    });
+
+    let draw_stream = move |area: &Area, th: &ChartTheme| {
+        let Some(s) = stream.get() else { return Err(app.t(Msg::DataWaiting).to_string()) };
+        let n = shown.get();
+        let all: Vec<f64> = s.static_mse.iter().chain(s.dynamic_mse.iter()).copied().filter(|v| *v > 0.0).collect();
+        let lo = all.iter().copied().fold(f64::INFINITY, f64::min).max(1e-30).log10().floor();
+        let hi = all.iter().copied().fold(0.0, f64::max).max(1e-30).log10().ceil() + 0.3;
+        let fmt = |y: &f64| if (y - y.round()).abs() < 0.05 { format!("1e{}", y.round() as i32) } else { String::new() };
+        let mut chart = cartesian(area, th, app.t(Msg::BatchAxis), app.t(Msg::MseLog), 0.5..(BATCHES as f64 + 0.5), lo..hi, &fmt)?;
+        let k = n_calib.get() as f64;
+        chart
+            .draw_series(std::iter::once(plotters::prelude::Rectangle::new([(0.5, lo), (k + 0.5, hi)], th.color(2).mix(0.12).filled())))
+            .map_err(de)?;
+        let pts = |v: &Vec<f64>| v.iter().take(n).enumerate().map(|(i, m)| ((i + 1) as f64, m.max(1e-30).log10().max(lo))).collect::<Vec<_>>();
+        line(&mut chart, th, pts(&s.static_mse), th.color(3), 2.5)?;
+        line(&mut chart, th, pts(&s.dynamic_mse), th.color(0), 2.5)?;
+        for (series, color) in [(&s.static_mse, th.color(3)), (&s.dynamic_mse, th.color(0))] {
+            chart
+                .draw_series(pts(series).into_iter().map(|p| plotters::prelude::Circle::new(p, th.px(3.5) as i32, color.filled())))
+                .map_err(de)?;
+        }
+        if n >= OUTLIER_BATCH + 1 {
+            vline(&mut chart, th, (OUTLIER_BATCH + 1) as f64, th.muted, app.t(Msg::OutlierBatch), true)?;
+        }
+        Ok(())
+    };
+
+    let table = move || {
+        rows.get()
+            .into_iter()
+            .map(|r| {
+                let m = r.cal.metrics;
+                view! {
+                    <tr>
+                        <td>{r.name.clone()}</td>
+                        <td>{fmt_num(f64::from(r.cal.alpha), 5)}</td>
+                        <td>{fmt_num(f64::from(r.cal.beta), 5)}</td>
+                        <td>{fmt_num(f64::from(r.cal.params.scale), 4)}</td>
+                        <td>{fmt_num(m.mse, 4)}</td>
+                        <td>{format!("{:.2}", m.sqnr_db)}</td>
+                        <td>{format!("{:.4} %", 100.0 * m.clipped_fraction)}</td>
+                    </tr>
+                }
+            })
+            .collect_view()
+    };
+
+    view! {
+        <section class="card intro">
+            <p>{move || app.t(Msg::CalibIntro)}</p>
+        </section>
+        <section class="card">
+            <DataPicker chapter=CH/>
+            {scheme_controls(CH, setup)}
+        </section>
+        <section class="card">
+            <h2>{move || app.t(Msg::CalibratorsTitle)}</h2>
+            <Chart id="calibrators-chart" caption=Signal::derive(move || app.t(Msg::CalibratorsCaption).to_string()) aspect=0.42 draw=draw_hist/>
+            <Slider label=Signal::derive(move || app.t(Msg::PercentileSlider).to_string()) value=Signal::derive(move || pct.get())
+                min=99.0 max=99.999 step=0.001 testid="percentile-slider"
+                format=Callback::new(move |v: f64| format!("p = {}", fmt_num(v, 6)))
+                on_change=Callback::new(move |v: f64| app.set(CH, "pct", &format!("{v:.3}")))/>
+            <Show when=move || job.running()>
+                <p class="loading"><span class="spinner"></span>{move || app.t(Msg::Computing)}</p>
+            </Show>
+            <div class="table-scroll">
+                <table class="data" data-testid="calibrators-table">
+                    <thead><tr>
+                        <th>{move || app.t(Msg::Method)}</th><th>"α"</th><th>"β"</th><th>"s"</th><th>"MSE"</th><th>"SQNR (dB)"</th><th>{move || app.t(Msg::ClippedPct)}</th>
+                    </tr></thead>
+                    <tbody>{table}</tbody>
+                </table>
+            </div>
+            <p class="muted small">{move || app.t(Msg::CalibratorsNote)}</p>
+        </section>
+        <section class="card">
+            <h2>{move || app.t(Msg::StreamTitle)}</h2>
+            <p>{move || app.t(Msg::StreamIntro)}</p>
+            <div class="controls">
+                <button type="button" class="tool accent" data-testid="stream-play" on:click=move |_| if playing.get_untracked() { stop() } else { play() }>
+                    {move || if playing.get() { app.t(Msg::Pause) } else { app.t(Msg::Play) }}
+                </button>
+                <label class="control compact">
+                    <span class="control-label">{move || app.t(Msg::Speed)}</span>
+                    <select on:change=move |e| { speed.set(event_target_value(&e).parse().unwrap_or(1.0)); if playing.get_untracked() { play(); } }>
+                        <option value="0.5">"0.5×"</option>
+                        <option value="1" selected>"1×"</option>
+                        <option value="2">"2×"</option>
+                        <option value="4">"4×"</option>
+                    </select>
+                </label>
+                <span class="muted" data-testid="stream-step">{move || Msg::BatchOf.fill(app.lang(), &[&shown.get().to_string(), &BATCHES.to_string()])}</span>
+            </div>
+            <Chart id="stream-chart" caption=Signal::derive(move || app.t(Msg::StreamCaption).to_string()) aspect=0.45 draw=draw_stream/>
+            <div class="controls">
+                <Slider label=Signal::derive(move || app.t(Msg::CalibBatches).to_string()) value=Signal::derive(move || n_calib.get() as f64)
+                    min=1.0 max=BATCHES as f64 step=1.0 testid="calib-batches"
+                    format=Callback::new(move |v: f64| format!("N = {v}"))
+                    on_change=Callback::new(move |v: f64| app.set(CH, "calib", &format!("{}", v.round() as i64)))/>
+                <Slider label=Signal::derive(move || app.t(Msg::Drift).to_string()) value=Signal::derive(move || drift.get())
+                    min=0.0 max=1.0 step=0.05 testid="drift-slider"
+                    format=Callback::new(move |v: f64| format!("+{:.0} %", v * 100.0))
+                    on_change=Callback::new(move |v: f64| app.set(CH, "drift", &format!("{v:.2}")))/>
+            </div>
+            <p data-testid="stream-summary">{move || stream.get().map(|s| {
+                let mean = |v: &Vec<f64>| v.iter().sum::<f64>() / v.len().max(1) as f64;
+                Msg::StreamSummary.fill(app.lang(), &[
+                    &fmt_num(f64::from(s.static_range.0), 4), &fmt_num(f64::from(s.static_range.1), 4),
+                    &fmt_num(mean(&s.static_mse), 3), &fmt_num(mean(&s.dynamic_mse), 3),
+                ])
+            })}</p>
+            <p data-testid="dynamic-cost">{move || minmax_us.get().map(|(us, n)| Msg::DynamicCost.fill(app.lang(), &[&format!("{us:.1}"), &n.to_string()]))}</p>
+        </section>
+    }
+}

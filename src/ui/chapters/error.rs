@@ -1,0 +1,229 @@
+//! Chapter 3, "Quantization error": the squared error of a round trip splits into a rounding part
+//! (grows with s) and a clipping part (grows as [α, β] cuts into the data). Plotted against the
+//! clipping range it is a U; each calibrator's choice and the reader's own range sit on it.
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use plotters::prelude::{Color, IntoFont};
+
+use super::quant_common::{fmt_num, scheme_controls, QuantSetup, Readout};
+use crate::chapters::Chapter;
+use crate::engine::{calibrate, round_trip_metrics, Calibrator, NonFinitePolicy, QParams, RoundTripMetrics, Scheme};
+use crate::i18n::Msg;
+use crate::ui::data::DataPicker;
+use crate::ui::job::Job;
+use crate::ui::perf;
+use crate::ui::state::use_app;
+use crate::ui::widgets::chart::{Area, ChartTheme};
+use crate::ui::widgets::plot::{cartesian, line, tick, vline};
+use crate::ui::widgets::{Chart, Formula, Slider};
+use crate::ui::Shared;
+
+const CH: Chapter = Chapter::Error;
+/// Points of the U-curve: clipping ranges t·[min, max] for t in (0, T_MAX].
+const CURVE_POINTS: usize = 90;
+const T_MIN: f64 = 0.02;
+const T_MAX: f64 = 1.2;
+
+/// The range t·[min, max] (asymmetric) or t·[−max|x|, max|x|] (symmetric), with PyTorch's rule,
+/// the same rule every calibrator uses, so their choices land exactly on the curve.
+fn params_at(t: f64, stats: (f64, f64), scheme: &Scheme) -> Option<QParams> {
+    let (lo, hi) = stats;
+    let (a, b) = if scheme.symmetric {
+        let m = lo.abs().max(hi.abs());
+        (-t * m, t * m)
+    } else {
+        (t * lo, t * hi)
+    };
+    QParams::from_observed(a as f32, b as f32, scheme).ok()
+}
+
+/// Where a calibrated range sits on the t axis.
+fn t_of(alpha: f32, beta: f32, stats: (f64, f64), symmetric: bool) -> f64 {
+    let (lo, hi) = stats;
+    if symmetric {
+        f64::from(beta) / lo.abs().max(hi.abs()).max(1e-30)
+    } else if hi > 0.0 {
+        f64::from(beta) / hi
+    } else {
+        f64::from(alpha) / lo.min(-1e-30)
+    }
+}
+
+#[derive(Clone, Debug)]
+struct CurvePoint {
+    t: f64,
+    m: RoundTripMetrics,
+}
+
+#[derive(Clone, Debug)]
+struct CalMark {
+    name: &'static str,
+    t: f64,
+    mse: f64,
+}
+
+fn log_mse(v: f64) -> f64 {
+    v.max(1e-30).log10()
+}
+
+#[component]
+pub fn ErrorChapter() -> impl IntoView {
+    let app = use_app();
+    let setup = QuantSetup::new(CH);
+    let t_now = Memo::new(move |_| app.float(CH, "clip"));
+    let curve = RwSignal::new(Vec::<CurvePoint>::new());
+    let marks = RwSignal::new(Vec::<CalMark>::new());
+    let job = Job::new();
+
+    // Data or scheme changed: recompute the curve and the calibrators, a slice at a time.
+    Effect::new(move |_| {
+        let (Some(t), Some(st), Ok(scheme)) = (setup.tensor.get(), setup.stats.get(), setup.scheme.get()) else {
+            job.cancel();
+            curve.set(Vec::new());
+            marks.set(Vec::new());
+            return;
+        };
+        let data: Arc<crate::datasets::Tensor> = t.0.clone();
+        let stats = (st.min, st.max);
+        let acc = Rc::new(std::cell::RefCell::new(Vec::with_capacity(CURVE_POINTS)));
+        let cals = Rc::new(std::cell::RefCell::new(Vec::new()));
+        let calibrators: [(&'static str, Calibrator); 5] = [
+            ("min-max", Calibrator::MinMax),
+            ("p99.9", Calibrator::Percentile { p: 99.9 }),
+            ("p99.99", Calibrator::Percentile { p: 99.99 }),
+            ("MSE", Calibrator::Mse),
+            ("KL", Calibrator::Entropy),
+        ];
+        let (acc2, cals2) = (acc.clone(), cals.clone());
+        curve.set(Vec::new());
+        marks.set(Vec::new());
+        job.start(
+            CURVE_POINTS + calibrators.len(),
+            move |i| {
+                if let Some(k) = i.checked_sub(CURVE_POINTS) {
+                    if let Some((name, c)) = calibrators.get(k) {
+                        let r = perf::time("calibrator", || calibrate(&data.data, &scheme, c));
+                        if let Ok(r) = r {
+                            cals2.borrow_mut().push(CalMark { name, t: t_of(r.alpha, r.beta, stats, scheme.symmetric), mse: r.metrics.mse });
+                        }
+                    }
+                    return;
+                }
+                let t = T_MIN + (T_MAX - T_MIN) * i as f64 / (CURVE_POINTS - 1) as f64;
+                if let Some(p) = params_at(t, stats, &scheme) {
+                    if let Ok(m) = round_trip_metrics(&data.data, &p, &scheme, NonFinitePolicy::Skip) {
+                        acc2.borrow_mut().push(CurvePoint { t, m });
+                    }
+                }
+            },
+            move || {
+                curve.set(acc.borrow().clone());
+                marks.set(cals.borrow().clone());
+            },
+        );
+    });
+
+    let current = Memo::new(move |_| {
+        let (Some(t), Some(st), Ok(scheme)) = (setup.tensor.get(), setup.stats.get(), setup.scheme.get()) else { return None };
+        let p = params_at(t_now.get(), (st.min, st.max), &scheme)?;
+        let m = perf::time("round trip at t", || round_trip_metrics(&t.0.data, &p, &scheme, NonFinitePolicy::Skip).ok())?;
+        Some(Shared::new((p, m)))
+    });
+
+    let draw = move |area: &Area, th: &ChartTheme| {
+        let pts = curve.get();
+        if pts.is_empty() {
+            return Err(app.t(Msg::Computing).to_string());
+        }
+        let ys: Vec<f64> = pts.iter().flat_map(|p| [p.m.mse, p.m.rounding_mse.max(1e-30), p.m.clipping_mse.max(1e-30)]).collect();
+        let positive = ys.iter().copied().filter(|v| *v > 0.0);
+        let lo = positive.clone().fold(f64::INFINITY, f64::min).max(pts.iter().map(|p| p.m.mse).fold(f64::INFINITY, f64::min) * 1e-3);
+        let hi = ys.iter().copied().fold(0.0, f64::max);
+        let (y0, y1) = (log_mse(lo).floor(), log_mse(hi).ceil() + 0.2);
+        let fmt = |y: &f64| {
+            if (y - y.round()).abs() < 0.05 {
+                format!("1e{}", y.round() as i32)
+            } else {
+                String::new()
+            }
+        };
+        let mut chart = cartesian(area, th, app.t(Msg::ClipAxis), app.t(Msg::MseLog), T_MIN..T_MAX, y0..y1, &fmt)?;
+        let series = |f: fn(&RoundTripMetrics) -> f64| -> Vec<(f64, f64)> {
+            pts.iter().filter(|p| f(&p.m) > 0.0).map(|p| (p.t, log_mse(f(&p.m)).max(y0))).collect()
+        };
+        line(&mut chart, th, series(|m| m.rounding_mse), th.color(0), 2.0)?;
+        line(&mut chart, th, series(|m| m.clipping_mse), th.color(3), 2.0)?;
+        line(&mut chart, th, series(|m| m.mse), th.fg, 3.0)?;
+        for (i, m) in marks.get().iter().enumerate() {
+            let color = th.color(1 + (i % 5));
+            let t = m.t.clamp(T_MIN, T_MAX);
+            vline(&mut chart, th, t, color, "", true)?;
+            let y = log_mse(m.mse).clamp(y0, y1);
+            chart
+                .draw_series(std::iter::once(plotters::prelude::Circle::new((t, y), th.px(4.0) as i32, color.filled())))
+                .map_err(crate::ui::widgets::chart::de)?;
+            // Labels stack from the top so close calibrators (often MSE and KL) stay readable.
+            let font = ("system-ui, sans-serif", 12.0 * th.dpr).into_font().color(&color);
+            let ly = y1 - (y1 - y0) * 0.07 * (i as f64 + 1.0);
+            chart
+                .draw_series(std::iter::once(plotters::prelude::Text::new(format!(" {} (t = {})", m.name, tick((m.t * 100.0).round() / 100.0)), (t, ly), font)))
+                .map_err(crate::ui::widgets::chart::de)?;
+        }
+        let tn = t_now.get();
+        vline(&mut chart, th, tn, th.color(2), app.t(Msg::YourRange), false)?;
+        if let Some(c) = current.get() {
+            chart
+                .draw_series(std::iter::once(plotters::prelude::Circle::new((tn, log_mse(c.1.mse)), th.px(5.0) as i32, th.color(2).filled())))
+                .map_err(crate::ui::widgets::chart::de)?;
+        }
+        Ok(())
+    };
+
+    let best = Memo::new(move |_| {
+        curve.with(|c| c.iter().min_by(|a, b| a.m.mse.total_cmp(&b.m.mse)).map(|p| (p.t, p.m.mse)))
+    });
+    let metric = move |f: fn(&RoundTripMetrics) -> f64| Signal::derive(move || current.get().map(|c| f(&c.1)));
+
+    view! {
+        <section class="card intro">
+            <div class="formula-row">
+                <Formula mathml=Signal::derive(|| crate::formulas::QUANTIZE.to_string())/>
+                <Formula mathml=Signal::derive(|| crate::formulas::DEQUANTIZE.to_string())/>
+                <Formula mathml=Signal::derive(|| crate::formulas::SCALE_254.to_string())/>
+            </div>
+            <p>{move || app.t(Msg::ErrorIntro)}</p>
+        </section>
+        <section class="card">
+            <DataPicker chapter=CH/>
+            {scheme_controls(CH, setup)}
+        </section>
+        <section class="card">
+            <h2>{move || app.t(Msg::UCurveTitle)}</h2>
+            <p class="muted small">{move || app.t(Msg::UCurveHelp)}</p>
+            <Chart id="ucurve-chart" caption=Signal::derive(move || app.t(Msg::UCurveCaption).to_string()) aspect=0.5 draw=draw/>
+            <Show when=move || job.running()>
+                <progress data-testid="curve-progress" max=move || job.progress.get().map(|p| p.1).unwrap_or(1) value=move || job.progress.get().map(|p| p.0).unwrap_or(0)></progress>
+            </Show>
+            <Slider label=Signal::derive(move || app.t(Msg::ClipSlider).to_string()) value=Signal::derive(move || t_now.get())
+                min=T_MIN max=T_MAX step=0.01 testid="clip-slider"
+                format=Callback::new(move |v: f64| format!("t = {v:.2}"))
+                on_change=Callback::new(move |v: f64| app.set(CH, "clip", &format!("{v:.3}")))/>
+            <div class="readouts">
+                <Readout label=Msg::RangeUsed testid="clip-beta" value=Signal::derive(move || current.get().map(|c| {
+                    let scheme = setup.scheme.get_untracked();
+                    scheme.map(|s| f64::from(c.0 .0.effective_range(&s).1)).unwrap_or(f64::NAN)
+                })) digits=4/>
+                <Readout label=Msg::RoundingMse testid="rounding-mse" value=metric(|m| m.rounding_mse) digits=4/>
+                <Readout label=Msg::ClippingMse testid="clipping-mse" value=metric(|m| m.clipping_mse) digits=4/>
+                <Readout label=Msg::Mse testid="mse-readout" value=metric(|m| m.mse) digits=4/>
+                <Readout label=Msg::Sqnr testid="sqnr-readout" value=metric(|m| m.sqnr_db) digits=3 unit=" dB"/>
+                <Readout label=Msg::ScaleS testid="scale-readout" value=Signal::derive(move || current.get().map(|c| f64::from(c.0 .0.scale))) digits=4/>
+            </div>
+            <p data-testid="best-t">{move || best.get().map(|(t, mse)| Msg::BestT.fill(app.lang(), &[&format!("{t:.2}"), &fmt_num(mse, 3)]))}</p>
+            <p class="muted">{move || app.t(Msg::ErrorTakeaway)}</p>
+        </section>
+    }
+}

@@ -1,0 +1,88 @@
+//! Long computations (curves over many ranges, sweeps, training, benchmarks) run in slices of a
+//! few milliseconds between frames, so the page never freezes. A [`Job`] is cancellable:
+//! starting it again, calling [`Job::cancel`], or leaving the chapter (the owner is disposed)
+//! stops the previous run before its next slice — never two runs at once.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use leptos::prelude::*;
+
+use super::dom;
+
+/// Work per slice: leaves most of a 16 ms frame for input handling and drawing.
+pub const SLICE_MS: f64 = 8.0;
+
+#[derive(Clone, Copy)]
+pub struct Job {
+    generation: StoredValue<u64>,
+    /// `Some((done, total))` while running.
+    pub progress: RwSignal<Option<(usize, usize)>>,
+}
+
+impl Job {
+    pub fn new() -> Self {
+        Job { generation: StoredValue::new(0), progress: RwSignal::new(None) }
+    }
+
+    pub fn running(&self) -> bool {
+        self.progress.with(|p| p.is_some())
+    }
+
+    pub fn cancel(&self) {
+        self.generation.update_value(|g| *g += 1);
+        self.progress.set(None);
+    }
+
+    /// Runs `step(i)` for i in 0..total, a slice of at most [`SLICE_MS`] per macrotask, then
+    /// `finish()`. A newer `start` or `cancel` stops this run between steps.
+    pub fn start(&self, total: usize, mut step: impl FnMut(usize) + 'static, finish: impl FnOnce() + 'static) {
+        self.generation.update_value(|g| *g += 1);
+        let my_gen = self.generation.get_value();
+        let job = *self;
+        job.progress.set(Some((0, total)));
+        let next = Rc::new(Cell::new(0usize));
+        let finish = Rc::new(Cell::new(Some(finish)));
+        fn tick(
+            job: Job,
+            my_gen: u64,
+            total: usize,
+            next: Rc<Cell<usize>>,
+            step: Rc<std::cell::RefCell<dyn FnMut(usize)>>,
+            finish: Rc<Cell<Option<impl FnOnce() + 'static>>>,
+        ) {
+            // A disposed owner (chapter left) or a newer run ends this one.
+            if job.generation.try_get_value() != Some(my_gen) {
+                return;
+            }
+            let t0 = dom::now_ms();
+            while next.get() < total {
+                let i = next.get();
+                (step.borrow_mut())(i);
+                next.set(i + 1);
+                if dom::now_ms() - t0 > SLICE_MS {
+                    break;
+                }
+            }
+            if next.get() >= total {
+                job.progress.try_set(None);
+                if let Some(f) = finish.take() {
+                    f();
+                }
+            } else {
+                job.progress.try_set(Some((next.get(), total)));
+                set_timeout(move || tick(job, my_gen, total, next, step, finish), Duration::from_millis(0));
+            }
+        }
+        let step: Rc<std::cell::RefCell<dyn FnMut(usize)>> = Rc::new(std::cell::RefCell::new(move |i| step(i)));
+        // The first slice runs right away: short jobs then finish within the same update.
+        tick(job, my_gen, total, next, step, finish);
+    }
+}
+
+impl Default for Job {
+    fn default() -> Self {
+        Self::new()
+    }
+}

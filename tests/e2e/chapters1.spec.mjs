@@ -1,0 +1,74 @@
+// Chapters "Quantization error", "Range calibration (PTQ)" and the playground.
+import { test, assert, assertEq } from "./harness.mjs";
+import fs from "node:fs";
+
+const readout = async (page, id) => Number(await page.getAttribute(`[data-testid=${id}]`, "data-value"));
+const q = (page) => new URL(page.url()).searchParams;
+
+test("error: the U-curve, its split, and the slider move the readouts", async ({ page, open, shot }) => {
+  await open("?ch=error&data=laplace&outliers=1&bits=4");
+  await page.waitForSelector("[data-testid=data-info]");
+  await page.waitForFunction(() => /t = /.test(document.querySelector("[data-testid=best-t]")?.textContent || ""), null, { timeout: 20000 });
+  const best = Number((await page.textContent("[data-testid=best-t]")).match(/t = ([\d.]+)/)[1]);
+  assert(best < 0.8, `with outliers the optimum sits well inside min–max (t = ${best})`);
+  const at1 = { r: await readout(page, "rounding-mse"), c: await readout(page, "clipping-mse"), m: await readout(page, "mse-readout") };
+  assertEq(at1.c, 0, "t = 1 (min–max) clips nothing");
+  assert(Math.abs(at1.r + at1.c - at1.m) <= 1e-12 * at1.m, "rounding + clipping = total");
+  await page.fill("[data-testid=clip-slider-input]", "0.3");
+  await page.press("[data-testid=clip-slider-input]", "Enter");
+  await page.waitForFunction(() => Number(document.querySelector("[data-testid=clipping-mse]").dataset.value) > 0);
+  const r2 = await readout(page, "rounding-mse");
+  assert(r2 < at1.r, "a tighter range means a smaller s and less rounding error");
+  await page.waitForTimeout(600);
+  assertEq(q(page).get("clip"), "0.3", "clip in the URL");
+  await shot("error-outliers-4bit");
+});
+
+test("calibration: five calibrators in a table, percentile slider, stream play/pause", async ({ page, open, shot }) => {
+  await open("?ch=calibration");
+  await page.waitForSelector("[data-testid=data-info]");
+  await page.waitForFunction(() => document.querySelectorAll("[data-testid=calibrators-table] tbody tr").length === 5, null, { timeout: 20000 });
+  const rows = await page.$$eval("[data-testid=calibrators-table] tbody tr", (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+  const minmax = rows.find((r) => r[0] === "min-max");
+  assert(Math.abs(Number(minmax[1]) + 10.58) < 0.01 && Math.abs(Number(minmax[2]) - 12.357) < 0.01, "min-max is the data's range: " + minmax);
+  await page.fill("[data-testid=percentile-slider-input]", "99.5");
+  await page.press("[data-testid=percentile-slider-input]", "Enter");
+  await page.waitForFunction(() => [...document.querySelectorAll("[data-testid=calibrators-table] td")].some((td) => td.textContent === "percentile 99.5"), null, { timeout: 20000 });
+  await page.click("[data-testid=stream-play]");
+  await page.waitForFunction(() => /batch [1-9] of 16|배치 [1-9] \//.test(document.querySelector("[data-testid=stream-step]").textContent));
+  await page.click("[data-testid=stream-play]"); // pause
+  const summary = await page.textContent("[data-testid=stream-summary]");
+  assert(/static/.test(summary) && /dynamic/.test(summary), summary);
+  assert(/µs/.test(await page.textContent("[data-testid=dynamic-cost]")), "dynamic's extra work is measured");
+  await page.fill("[data-testid=calib-batches-input]", "16");
+  await page.press("[data-testid=calib-batches-input]", "Enter");
+  await page.waitForTimeout(600);
+  assertEq(q(page).get("calib"), "16", "calibration batches in the URL");
+  await shot("calibration");
+});
+
+test("playground: granularities, group size, downloads of .npy and .csv", async ({ page, open, context }) => {
+  await open("?ch=playground");
+  await page.waitForSelector("[data-testid=data-info]");
+  await page.waitForSelector("[data-testid=groups-line]");
+  assert(/384 groups/.test(await page.textContent("[data-testid=groups-line]")), "default: one pair per column of 126 × 384");
+  const perColumn = await readout(page, "mse-readout");
+  await page.click("[data-testid=granularity-toggle] [data-value=tensor]");
+  await page.waitForFunction(() => /^1 groups/.test(document.querySelector("[data-testid=groups-line]").textContent));
+  const perTensor = await readout(page, "mse-readout");
+  assert(perTensor > perColumn, `finer granularity, smaller error (${perTensor} > ${perColumn})`);
+  await page.click("[data-testid=granularity-toggle] [data-value=group]");
+  await page.selectOption("[data-testid=group-size]", "128");
+  await page.waitForFunction(() => /378 groups/.test(document.querySelector("[data-testid=groups-line]").textContent));
+  const [npy] = await Promise.all([page.waitForEvent("download"), page.click("[data-testid=download-npy]")]);
+  const bytes = fs.readFileSync(await npy.path());
+  assertEq(bytes.subarray(1, 6).toString(), "NUMPY", "a .npy file");
+  assert(/\(126, 384\)/.test(bytes.subarray(10, 128).toString()), "same shape as the input");
+  assertEq(bytes.length, 128 + 126 * 384 * 4, "f32 payload");
+  const [csv] = await Promise.all([page.waitForEvent("download"), page.click("[data-testid=download-csv]")]);
+  const lines = fs.readFileSync(await csv.path(), "utf8").trim().split("\n");
+  assertEq(lines.length, 1 + 378 + 1, "header, one line per group, overall");
+  // Group size that does not divide the row: a clear message.
+  await page.goto(page.url().replace(/group=\d+/, "") + "&data=gauss&gran=group&group=100");
+  await page.waitForSelector("[data-testid=playground-error]");
+});
