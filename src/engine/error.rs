@@ -91,6 +91,12 @@ pub enum QuantError {
     NpyUnsupportedDims { ndim: usize },
     /// There are bytes after the data the header describes: the header lies about the shape.
     NpyTrailingBytes { expected: u128, got: usize },
+
+    // ---- training (QAT chapter) ----
+    /// A data file (e.g. the shipped digits set) that does not have the expected layout.
+    BadDataFile { what: &'static str, reason: String },
+    /// The loss became NaN or ±Inf during training (usually a learning rate that is too high).
+    TrainingDiverged { phase: &'static str, step: u64 },
 }
 
 impl fmt::Display for QuantError {
@@ -183,6 +189,11 @@ impl fmt::Display for QuantError {
             NpyTrailingBytes { expected, got } => write!(
                 f,
                 "the .npy header announces {expected} bytes of data but the file has {got}: the header and the data disagree"
+            ),
+            BadDataFile { what, reason } => write!(f, "the {what} is not in the expected format: {reason}"),
+            TrainingDiverged { phase, step } => write!(
+                f,
+                "{phase} training diverged at step {step}: the loss became NaN or infinite; use a smaller learning rate"
             ),
         }
     }

@@ -25,6 +25,7 @@ pub mod error;
 pub mod granularity;
 pub mod metrics;
 pub mod npy;
+pub mod qat;
 pub mod quantize;
 pub mod round;
 pub mod scale;
