@@ -26,3 +26,21 @@ e2e:
 clean:
 	cargo clean
 	rm -rf dist
+
+# ---- kernels benchmark (src/engine/kernels, benches/) ----
+WASM_FEATURES := --enable-simd --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+  --enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types
+BENCH_HARNESS ?= $(CURDIR)/../shared/bench/peers
+.PHONY: bench bench-peer
+
+## The kernels as a plain Node-loadable wasm (no wasm-bindgen) for the harness: target/bench-peer/kernels_wasm.wasm
+bench-peer:
+	cargo build --release --target wasm32-unknown-unknown --example kernels_wasm
+	mkdir -p target/bench-peer
+	wasm-opt -O3 $(WASM_FEATURES) target/wasm32-unknown-unknown/release/examples/kernels_wasm.wasm \
+	  -o target/bench-peer/kernels_wasm.wasm
+
+## Our kernels side by side with onnxruntime-web, LiteRT.js, tfjs-wasm (copies $(BENCH_HARNESS) to
+## target/bench-peers, npm ci there once); writes benches/results/<date>.{jsonl,md}. ARGS= adds run.mjs options.
+bench: bench-peer
+	./benches/run-bench.sh $(BENCH_HARNESS) $(ARGS)

@@ -31,6 +31,8 @@ const fn float(key: &'static str, min: f64, max: f64, default: f64) -> ParamSpec
     ParamSpec { key, kind: ParamKind::Float { min, max, default } }
 }
 
+const WHY_PARAMS: [ParamSpec; 1] = [choice("model", &["minilm", "llama7b"], "minilm")];
+
 const ERROR_PARAMS: [ParamSpec; 9] = [
     datasets::PARAMS[0],
     datasets::PARAMS[1],
@@ -201,6 +203,7 @@ impl Chapter {
     /// The controls this chapter keeps in the URL; the URL parser accepts nothing else for it.
     pub fn params(self) -> &'static [ParamSpec] {
         match self {
+            Chapter::Why => &WHY_PARAMS,
             Chapter::Function => &FUNCTION_PARAMS,
             Chapter::Error => &ERROR_PARAMS,
             Chapter::Calibration => &CALIBRATION_PARAMS,

@@ -325,6 +325,31 @@ messages! {
                    "명령줄에서도 같은 숫자: quantlab quantize --granularity {} … (상대 오차 ‖x̂ − x‖/‖x‖ = {}).";
     RangeAxis: "range", "범위";
 
+    // ---- chapter: why ----
+    WhyPoint1: "Quantization maps real numbers to integers, e.g. FP32 → INT8.", "Quantization: 실수를 정수로 맵핑 (e.g. FP32 → INT8).";
+    WhyPoint2: "At inference it is applied to the weights and to the activations.", "추론 시 weight와 activation 값에 quantization을 적용합니다.";
+    WhyPoint3: "The effect: smaller models and faster inference — both measured below, the second in your own browser.", "효과: 모델 사이즈 감소와 추론 속도 개선 — 아래에서 둘 다 측정합니다. 속도는 지금 이 브라우저에서.";
+    SmallerTitle: "Smaller", "더 작게";
+    ModelLabel: "Model", "모델";
+    ModelSize: "size", "크기";
+    SizesCaption: "Storage of {} ({} parameters, counted from its configuration) in each format", "{} (설정에서 센 파라미터 {}개)의 형식별 저장 크기";
+    SizesNote: "INT8 and INT4 quantize the linear layers' weights and keep embeddings, biases and norms in FP16; every (scale, zero-point) pair costs 4 bytes (two FP16 numbers). INT8 uses one pair per output channel, INT4 one per group of 128 weights.",
+               "INT8과 INT4는 linear layer의 weight를 양자화하고, 임베딩·bias·norm은 FP16으로 둡니다. (scale, zero-point) 한 쌍은 4바이트(FP16 두 개)입니다. INT8은 출력 채널마다, INT4는 weight 128개 그룹마다 한 쌍을 씁니다.";
+    Granularity: "granularity", "granularity";
+    OverheadBits: "scale overhead (bits per weight)", "scale 오버헤드 (weight당 비트)";
+    FasterTitle: "Faster", "더 빠르게";
+    FasterIntro: "A real int8 matrix multiplication against f32, with quantlab's WebAssembly SIMD128 kernels, on shapes of real layers. Nothing here is a stored number: it runs on your machine when you press the button.",
+                 "quantlab의 WebAssembly SIMD128 커널로 실제 레이어 크기의 int8 행렬곱과 f32 행렬곱을 비교합니다. 저장된 숫자가 아니라 버튼을 누르면 지금 이 기기에서 실행됩니다.";
+    SimdStatus: "Kernels in this build: {}. Your browser runs WebAssembly SIMD (without it this page could not have started).", "이 빌드의 커널: {}. 브라우저가 WebAssembly SIMD를 지원합니다 (지원하지 않으면 이 페이지가 시작되지 못합니다).";
+    BenchRun: "▶ Run benchmark", "▶ 벤치마크 실행";
+    BenchStop: "■ Stop", "■ 중지";
+    CopyTable: "Copy as table", "표로 복사";
+    Shape: "shape", "크기";
+    Kernel: "kernel", "커널";
+    VsF32: "vs f32", "f32 대비";
+    BenchHonest: "What limits int8 here: WebAssembly SIMD128 has no 8-bit dot product, so every int8 value is widened to int16 before i32x4.dot_i16x8_s (half the width of a native VNNI path); matrix–vector products are limited by memory bandwidth, where int8's 4× smaller weights help most; and the quantized linear layer also pays for quantizing the activations and dequantizing the result, which is why int8 is sometimes not faster for small layers.",
+                  "여기서 int8의 한계: WebAssembly SIMD128에는 8비트 내적이 없어 모든 int8 값을 int16으로 넓힌 뒤 i32x4.dot_i16x8_s를 씁니다 (네이티브 VNNI의 절반 폭). 행렬-벡터 곱은 메모리 대역폭이 한계라서 weight가 4배 작은 int8의 이득이 가장 큽니다. 양자화 linear layer는 activation 양자화와 결과 역양자화 비용도 치르므로, 작은 레이어에서는 int8이 더 빠르지 않을 때도 있습니다.";
+
     // ---- "coming" panels ----
     ComingBadge: "Coming", "준비 중";
     ComingIntro: "This chapter is being built. When it lands it will show, computed live:",

@@ -13,6 +13,7 @@ pub mod ui;
 pub mod chapters;
 pub mod datasets;
 pub mod i18n;
+pub mod models;
 pub mod urlstate;
 
 /// The seminar's formulas as MathML, converted from LaTeX by `build.rs`.

@@ -23,6 +23,7 @@ pub mod calibrate;
 pub mod cli_args;
 pub mod error;
 pub mod granularity;
+pub mod kernels;
 pub mod metrics;
 pub mod npy;
 pub mod qat;

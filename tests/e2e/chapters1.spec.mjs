@@ -72,3 +72,22 @@ test("playground: granularities, group size, downloads of .npy and .csv", async 
   await page.goto(page.url().replace(/group=\d+/, "") + "&data=gauss&gran=group&group=100");
   await page.waitForSelector("[data-testid=playground-error]");
 });
+
+test("why: model sizes from the architecture, and a live int8 vs f32 benchmark", async ({ page, open, shot }) => {
+  await open("?ch=why");
+  assert(/22713216/.test(await page.textContent("figcaption")), "MiniLM's parameter count");
+  await page.click("[data-testid=model-toggle] [data-value=llama7b]");
+  await page.waitForFunction(() => /6738415616/.test(document.querySelector("figcaption").textContent));
+  await page.click("[data-testid=bench-run]");
+  await page.waitForSelector("[data-testid=bench-progress]");
+  await page.waitForFunction(() => document.querySelectorAll("[data-testid=bench-table] tbody tr").length === 9, null, { timeout: 90000 });
+  const rows = await page.$$eval("[data-testid=bench-table] tbody tr", (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+  for (const r of rows) assert(Number(r[2]) > 0 && Number(r[3]) > 0, "positive time and GOPS: " + r.join(" | "));
+  const speedups = rows.filter((r) => /int8 GEMM/.test(r[1])).map((r) => parseFloat(r[4]));
+  console.log("    int8 GEMM speed-up over f32 in Chromium: " + speedups.map((s) => s.toFixed(2) + "×").join(", "));
+  await shot("why-benchmark");
+  // Running twice does not run twice: the button stops a running benchmark.
+  await page.click("[data-testid=bench-run]");
+  await page.click("[data-testid=bench-run]");
+  assert(!(await page.$("[data-testid=bench-progress]")), "stopped");
+});

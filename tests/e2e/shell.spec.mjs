@@ -190,3 +190,23 @@ test("works offline once loaded: every chapter, its data and the math font come 
   await page.waitForSelector("[data-testid=data-info]");
   await context.setOffline(false);
 });
+
+test("charts are crisp on HiDPI screens and download as PNG", async ({ browser, base }) => {
+  const ctx = await browser.newContext({ viewport: { width: 1000, height: 800 }, deviceScaleFactor: 2 });
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+  await page.goto(base + "?ch=function");
+  await page.waitForSelector("[data-testid=data-info]");
+  await page.waitForTimeout(300);
+  const dims = await page.$eval("[data-testid=histogram-chart]", (c) => ({ w: c.width, css: c.getBoundingClientRect().width, h: c.height, cssH: c.getBoundingClientRect().height }));
+  assert(Math.abs(dims.w - 2 * dims.css) <= 2 && Math.abs(dims.h - 2 * dims.cssH) <= 2, `backing store is 2× the CSS size: ${JSON.stringify(dims)}`);
+  const [dl] = await Promise.all([page.waitForEvent("download"), page.click("[data-testid=histogram-chart-png]")]);
+  assertEq(dl.suggestedFilename(), "histogram-chart.png", "file name");
+  const fs = await import("node:fs");
+  const png = fs.readFileSync(await dl.path());
+  assertEq(png.subarray(1, 4).toString(), "PNG", "a PNG image");
+  assertEq(png.readUInt32BE(16), dims.w, "at full resolution");
+  assertEq(errors.length, 0, "no console errors: " + errors.join("; "));
+  await ctx.close();
+});

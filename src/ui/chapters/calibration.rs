@@ -138,7 +138,7 @@ pub fn CalibrationChapter() -> impl IntoView {
         let top = bins.iter().map(|b| b.2).fold(1.0, f64::max) * 1.35;
         let fmt = |y: &f64| if (y - y.round()).abs() < 0.05 && *y >= 1.0 { tick(10f64.powf(y - 1.0).round()) } else { String::new() };
         let mut chart = cartesian(area, th, "x", app.t(Msg::CountLog), v0..v1, 0.0..top, &fmt)?;
-        histogram_bars(&mut chart, &bins, th.muted, 0.45)?;
+        histogram_bars(&mut chart, th, &bins, th.muted, 0.45)?;
         for (i, r) in rows.get().iter().enumerate() {
             let c = th.color(i);
             let y = top * (0.97 - 0.06 * i as f64);

@@ -4,7 +4,6 @@
 //! recomputed by the engine on every move.
 
 use leptos::prelude::*;
-use plotters::style::Color;
 
 use super::quant_common::{fmt_bytes, fmt_num, memory_bytes, scheme_controls, QuantSetup, Readout};
 use crate::chapters::Chapter;
@@ -13,9 +12,9 @@ use crate::i18n::Msg;
 use crate::ui::data::DataPicker;
 use crate::ui::perf;
 use crate::ui::state::use_app;
-use crate::ui::widgets::chart::{de, XMap};
+use crate::ui::widgets::chart::XMap;
 use crate::ui::widgets::formula::MathMl;
-use crate::ui::widgets::plot::{cartesian, histogram_bars, histogram_outline, tick, vline};
+use crate::ui::widgets::plot::{cartesian, histogram_bars, histogram_outline, tick, vline, vlines};
 use crate::ui::widgets::range_handles::RangeHandles;
 use crate::ui::widgets::{Chart, Formula};
 use crate::ui::Shared;
@@ -149,17 +148,12 @@ pub fn FunctionChapter() -> impl IntoView {
             let span_px = (main_map.get_untracked().right - main_map.get_untracked().left).max(1.0);
             let per_level = f64::from(p.scale) / (v1 - v0) * span_px;
             let every = (4.0 / per_level).ceil().max(1.0) as i32;
-            let grid = th.muted.mix(if th.dark { 0.35 } else { 0.28 });
             let levels = (qmin..=qmax).filter(|q| (q - qmin) % every == 0 || *q == qmax);
-            chart
-                .draw_series(levels.filter_map(|q| {
-                    let v = f64::from(p.scale) * f64::from(q - p.zero_point);
-                    (v >= v0 && v <= v1).then(|| plotters::prelude::PathElement::new(vec![(v, 0.0), (v, top)], grid.stroke_width(th.px(1.0))))
-                }))
-                .map_err(de)?;
+            let xs = levels.map(|q| f64::from(p.scale) * f64::from(q - p.zero_point));
+            vlines(&mut chart, th, xs, th.muted, if th.dark { 0.35 } else { 0.28 })?;
             vline(&mut chart, th, 0.0f64.clamp(v0, v1), th.muted, "", true)?;
         }
-        histogram_bars(&mut chart, &xb, th.color(0), 0.55)?;
+        histogram_bars(&mut chart, th, &xb, th.color(0), 0.55)?;
         if let Some(b) = xhat_b {
             histogram_outline(&mut chart, th, &b, th.color(1))?;
         }
@@ -189,7 +183,7 @@ pub fn FunctionChapter() -> impl IntoView {
         let q0 = qmin - 0.5;
         let q1 = f64::from(scheme.qmax()) + 0.5;
         let mut chart = cartesian(area, th, app.t(Msg::IntegerCode), app.t(if log { Msg::CountLog } else { Msg::Count }), q0..q1, 0.0..top, &fmt)?;
-        histogram_bars(&mut chart, &bins, th.color(1), 0.85)?;
+        histogram_bars(&mut chart, th, &bins, th.color(1), 0.85)?;
         if let Ok(p) = setup.params.get() {
             vline(&mut chart, th, f64::from(p.zero_point), th.muted, "z", true)?;
         }
@@ -204,7 +198,7 @@ pub fn FunctionChapter() -> impl IntoView {
         let fmt = count_fmt(false);
         let (lo, hi) = (f64::from(rt.err_hist.lo), f64::from(rt.err_hist.hi));
         let mut chart = cartesian(area, th, app.t(Msg::ErrorAxis), app.t(Msg::Count), lo..hi, 0.0..top, &fmt)?;
-        histogram_bars(&mut chart, &b, th.color(3), 0.6)?;
+        histogram_bars(&mut chart, th, &b, th.color(3), 0.6)?;
         if let Ok(p) = setup.params.get() {
             let h = f64::from(p.scale) / 2.0;
             if h >= lo && h <= hi {

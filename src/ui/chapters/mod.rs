@@ -7,6 +7,7 @@ mod error;
 mod function;
 mod playground;
 pub mod quant_common;
+mod why;
 
 use leptos::prelude::*;
 
@@ -21,6 +22,7 @@ pub fn ChapterBody() -> impl IntoView {
     move || {
         let c = chapter.get();
         let body = match c {
+            Chapter::Why => view! { <why::WhyChapter/> }.into_any(),
             Chapter::Function => view! { <function::FunctionChapter/> }.into_any(),
             Chapter::Error => view! { <error::ErrorChapter/> }.into_any(),
             Chapter::Calibration => view! { <calibration::CalibrationChapter/> }.into_any(),

@@ -18,9 +18,11 @@ use crate::ui::state::use_app;
 pub type Area = DrawingArea<CanvasBackend, Shift>;
 
 /// Colours and sizes a drawing function needs. Sizes are in device pixels already scaled.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct ChartTheme {
     pub dpr: f64,
+    /// The raw 2-D context, for the few shapes drawn in bulk without plotters (see `plot`).
+    pub ctx: Option<web_sys::CanvasRenderingContext2d>,
     pub dark: bool,
     pub bg: RGBColor,
     pub fg: RGBColor,
@@ -35,6 +37,7 @@ impl ChartTheme {
         if dark {
             ChartTheme {
                 dpr,
+                ctx: None,
                 dark,
                 bg: RGBColor(0x16, 0x1a, 0x22),
                 fg: RGBColor(0xe6, 0xe9, 0xef),
@@ -52,6 +55,7 @@ impl ChartTheme {
         } else {
             ChartTheme {
                 dpr,
+                ctx: None,
                 dark,
                 bg: RGBColor(0xff, 0xff, 0xff),
                 fg: RGBColor(0x1d, 0x23, 0x2e),
@@ -200,7 +204,8 @@ pub fn Chart(
         if style.get_property_value("height").ok().as_deref() != Some(h.as_str()) {
             let _ = style.set_property("height", &h);
         }
-        let theme = ChartTheme::new(dark, dpr);
+        let mut theme = ChartTheme::new(dark, dpr);
+        theme.ctx = canvas.get_context("2d").ok().flatten().and_then(|c| c.dyn_into().ok());
         let Some(backend) = CanvasBackend::with_canvas_object(canvas) else { return };
         let root = backend.into_drawing_area();
         let _ = root.fill(&theme.bg);

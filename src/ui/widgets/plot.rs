@@ -81,13 +81,60 @@ pub fn cartesian<'a>(
     Ok(chart)
 }
 
-/// Histogram bars `(lo, hi, height)`.
-pub fn histogram_bars(chart: &mut Chart2d, bins: &[(f64, f64, f64)], color: RGBColor, opacity: f64) -> Result<(), String> {
-    chart
-        .draw_series(bins.iter().filter(|b| b.2 > 0.0).map(|&(lo, hi, h)| {
-            Rectangle::new([(lo, 0.0), (hi, h)], color.mix(opacity).filled())
-        }))
-        .map_err(de)?;
+fn css_color(c: RGBColor, opacity: f64) -> String {
+    format!("rgba({},{},{},{opacity})", c.0, c.1, c.2)
+}
+
+/// Histogram bars `(lo, hi, height)`. Drawn straight on the canvas when it can be: one fill
+/// style and one `fillRect` per bar, where plotters would re-send the style for every bar; with
+/// hundreds of bars redrawn on every slider move that difference is most of the chart's cost.
+pub fn histogram_bars(chart: &mut Chart2d, t: &ChartTheme, bins: &[(f64, f64, f64)], color: RGBColor, opacity: f64) -> Result<(), String> {
+    let Some(ctx) = t.ctx.as_ref() else {
+        chart
+            .draw_series(bins.iter().filter(|b| b.2 > 0.0).map(|&(lo, hi, h)| {
+                Rectangle::new([(lo, 0.0), (hi, h)], color.mix(opacity).filled())
+            }))
+            .map_err(de)?;
+        return Ok(());
+    };
+    let (px, py) = chart.plotting_area().get_pixel_range();
+    let clamp_x = |x: i32| x.clamp(px.start, px.end);
+    let clamp_y = |y: i32| y.clamp(py.start, py.end);
+    ctx.set_fill_style_str(&css_color(color, opacity));
+    for &(lo, hi, h) in bins.iter().filter(|b| b.2 > 0.0) {
+        let (x0, y0) = chart.backend_coord(&(lo, h));
+        let (x1, y1) = chart.backend_coord(&(hi, 0.0));
+        let (x0, x1, y0, y1) = (clamp_x(x0), clamp_x(x1), clamp_y(y0), clamp_y(y1));
+        if x1 > x0 && y1 > y0 {
+            ctx.fill_rect(f64::from(x0), f64::from(y0), f64::from(x1 - x0), f64::from(y1 - y0));
+        }
+    }
+    Ok(())
+}
+
+/// Many thin vertical lines (a grid) as one canvas path with a single stroke.
+pub fn vlines(chart: &mut Chart2d, t: &ChartTheme, xs: impl Iterator<Item = f64>, color: RGBColor, opacity: f64) -> Result<(), String> {
+    let y = chart.y_range();
+    let x = chart.x_range();
+    let Some(ctx) = t.ctx.as_ref() else {
+        let style = color.mix(opacity).stroke_width(t.px(1.0));
+        chart
+            .draw_series(xs.filter(|v| *v >= x.start && *v <= x.end).map(|v| PathElement::new(vec![(v, y.start), (v, y.end)], style)))
+            .map_err(de)?;
+        return Ok(());
+    };
+    ctx.begin_path();
+    for v in xs.filter(|v| *v >= x.start && *v <= x.end) {
+        let (x0, y0) = chart.backend_coord(&(v, y.end));
+        let (_, y1) = chart.backend_coord(&(v, y.start));
+        // Half-pixel offset: a 1-px line on a pixel centre stays crisp.
+        let xc = f64::from(x0) + 0.5;
+        ctx.move_to(xc, f64::from(y0));
+        ctx.line_to(xc, f64::from(y1));
+    }
+    ctx.set_stroke_style_str(&css_color(color, opacity));
+    ctx.set_line_width(f64::from(t.px(1.0)));
+    ctx.stroke();
     Ok(())
 }
 
@@ -192,5 +239,51 @@ pub fn bar_chart(
         ));
         chart.draw_series(std::iter::once(Text::new(value_fmt(v), (x, v), font))).map_err(de)?;
     }
+    Ok(())
+}
+
+/// Viridis-like colour for v in [0, 1]: linear between five anchors of matplotlib's viridis
+/// (perceptually uniform, readable in grey scale and for colour-blind readers).
+pub fn viridis(v: f64) -> [u8; 3] {
+    const A: [[f64; 3]; 5] = [[68.0, 1.0, 84.0], [59.0, 82.0, 139.0], [33.0, 145.0, 140.0], [94.0, 201.0, 98.0], [253.0, 231.0, 37.0]];
+    let v = if v.is_finite() { v.clamp(0.0, 1.0) } else { 0.0 } * 4.0;
+    let i = (v.floor() as usize).min(3);
+    let f = v - i as f64;
+    let (a, b) = (A[i], A[i + 1]);
+    [0, 1, 2].map(|k| (a[k] + (b[k] - a[k]) * f).round() as u8)
+}
+
+/// A rows × cols heat map of `value(r, c)` (already scaled to [0, 1]) filling the chart's plot
+/// area, one cell per value: the pixels are written into an ImageData and drawn scaled with
+/// smoothing off, so 126 × 1536 cells cost one draw call instead of 190k rectangles.
+pub fn heatmap(chart: &mut Chart2d, t: &ChartTheme, rows: usize, cols: usize, value: &dyn Fn(usize, usize) -> f64) -> Result<(), String> {
+    use wasm_bindgen::JsCast;
+    let Some(ctx) = t.ctx.as_ref() else { return Err("no canvas context".into()) };
+    if rows == 0 || cols == 0 {
+        return Ok(());
+    }
+    let mut px = vec![0u8; rows * cols * 4];
+    for (i, cell) in px.chunks_exact_mut(4).enumerate() {
+        let [r, g, b] = viridis(value(i / cols, i % cols));
+        cell.copy_from_slice(&[r, g, b, 255]);
+    }
+    let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let off: web_sys::HtmlCanvasElement = doc.create_element("canvas").map_err(de)?.dyn_into().map_err(|_| "canvas")?;
+    off.set_width(cols as u32);
+    off.set_height(rows as u32);
+    let octx: web_sys::CanvasRenderingContext2d =
+        off.get_context("2d").map_err(de)?.ok_or("no 2d context")?.dyn_into().map_err(|_| "2d")?;
+    let img = web_sys::ImageData::new_with_u8_clamped_array_and_sh(wasm_bindgen::Clamped(&px), cols as u32, rows as u32).map_err(de)?;
+    octx.put_image_data(&img, 0.0, 0.0).map_err(de)?;
+    let (xr, yr) = chart.plotting_area().get_pixel_range();
+    ctx.set_image_smoothing_enabled(false);
+    ctx.draw_image_with_html_canvas_element_and_dw_and_dh(
+        &off,
+        f64::from(xr.start),
+        f64::from(yr.start),
+        f64::from(xr.end - xr.start),
+        f64::from(yr.end - yr.start),
+    )
+    .map_err(de)?;
     Ok(())
 }
