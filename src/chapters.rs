@@ -76,6 +76,14 @@ const PLAYGROUND_PARAMS: [ParamSpec; 12] = [
     float("pct", 99.0, 99.999, 99.99),
 ];
 
+const QAT_PARAMS: [ParamSpec; 5] = [
+    int("seed", 0, 999_999, 42),
+    int("wbits", 2, 8, 4),
+    int("abits", 2, 8, 4),
+    int("epochs", 1, 100, 30),
+    int("qepochs", 1, 50, 10),
+];
+
 const FUNCTION_PARAMS: [ParamSpec; 11] = [
     datasets::PARAMS[0],
     datasets::PARAMS[1],
@@ -207,6 +215,7 @@ impl Chapter {
             Chapter::Function => &FUNCTION_PARAMS,
             Chapter::Error => &ERROR_PARAMS,
             Chapter::Calibration => &CALIBRATION_PARAMS,
+            Chapter::Qat => &QAT_PARAMS,
             Chapter::Playground => &PLAYGROUND_PARAMS,
             _ => &[],
         }

@@ -350,6 +350,62 @@ messages! {
     BenchHonest: "What limits int8 here: WebAssembly SIMD128 has no 8-bit dot product, so every int8 value is widened to int16 before i32x4.dot_i16x8_s (half the width of a native VNNI path); matrix–vector products are limited by memory bandwidth, where int8's 4× smaller weights help most; and the quantized linear layer also pays for quantizing the activations and dequantizing the result, which is why int8 is sometimes not faster for small layers.",
                   "여기서 int8의 한계: WebAssembly SIMD128에는 8비트 내적이 없어 모든 int8 값을 int16으로 넓힌 뒤 i32x4.dot_i16x8_s를 씁니다 (네이티브 VNNI의 절반 폭). 행렬-벡터 곱은 메모리 대역폭이 한계라서 weight가 4배 작은 int8의 이득이 가장 큽니다. 양자화 linear layer는 activation 양자화와 결과 역양자화 비용도 치르므로, 작은 레이어에서는 int8이 더 빠르지 않을 때도 있습니다.";
 
+    // ---- chapter: QAT ----
+    QatIntro: "PTQ picks [α, β] after training and hopes the network tolerates the error. Quantization-aware training (Jacob et al., 2018) puts fake quantization — quantize then immediately dequantize — into the network before deployment and fine-tunes it:",
+              "PTQ는 학습이 끝난 뒤 [α, β]를 정하고 신경망이 오차를 견디기를 바랍니다. Quantization-aware training (Jacob et al., 2018)은 추론 전에 fake quantization(양자화 직후 역양자화)을 신경망에 넣고 미세조정합니다:";
+    QatPoint1: "unlike PTQ, suitable α and β are learned directly, together with the weights;", "① PTQ와 달리 적합한 α, β를 weight과 함께 직접 학습하고,";
+    QatPoint2: "the model adapts to the quantization error.", "② 모델이 quantization error에 적응합니다.";
+    DigitsLine: "Data: the UCI handwritten digits (8×8 images, 10 classes; E. Alpaydin and C. Kaynak, CC BY 4.0), fixed stratified split: {} training, {} test images. Network: 64 → 64 → 10 with ReLU, trained here by quantlab's engine.",
+                "데이터: UCI 손글씨 숫자 (8×8 이미지, 10개 클래스; E. Alpaydin, C. Kaynak, CC BY 4.0), 고정된 층화 분할: 학습 {}장, 테스트 {}장. 신경망: 64 → 64 → 10 (ReLU), quantlab 엔진이 여기서 직접 학습합니다.";
+    QatTrainTitle: "Train, quantize, fine-tune", "학습, 양자화, 미세조정";
+    WeightBits: "Weight bits", "Weight 비트";
+    ActBits: "Activation bits", "Activation 비트";
+    TrainFp32: "① Train FP32", "① FP32 학습";
+    TrainQat: "② Fine-tune with QAT", "② QAT로 미세조정";
+    TrainBoth: "Train FP32, then QAT", "FP32 학습 후 QAT";
+    Reset: "Reset", "초기화";
+    QatStatus: "{} epoch {} / {}", "{} 에폭 {} / {}";
+    PtqAt: "PTQ W{}A{}", "PTQ W{}A{}";
+    QatAt: "QAT W{}A{}", "QAT W{}A{}";
+    QatPressTrain: "Press “Train FP32” to start.", "“FP32 학습”을 눌러 시작하세요.";
+    QatRangesWaiting: "The learned ranges appear once QAT runs.", "QAT가 시작되면 학습되는 범위가 나타납니다.";
+    AccuracyTitle: "Test accuracy", "테스트 정확도";
+    AccuracyCaption: "Test accuracy per epoch: the float network (FP32), the same network quantized after training (PTQ), and fine-tuned with fake quantization (QAT)",
+                     "에폭별 테스트 정확도: float 신경망 (FP32), 학습 후 양자화한 같은 신경망 (PTQ), fake quantization으로 미세조정한 신경망 (QAT)";
+    LossTitle: "Training loss", "학습 손실";
+    LossCaption: "Mean cross-entropy over each epoch's mini-batches", "에폭마다 mini-batch 평균 cross-entropy";
+    RangesTitle: "α and β, learned", "학습되는 α, β";
+    RangesCaption: "β of each quantizer per QAT epoch (LSQ step size × q_max; α = −β for the weights, 0 for the unsigned activations)",
+                   "QAT 에폭별 각 양자화기의 β (LSQ step size × q_max; weight는 α = −β, 부호 없는 activation은 α = 0)";
+    WeightsTitle: "First-layer weights and their grid", "첫 레이어 weight와 격자";
+    WeightsCaption: "Histogram of W1 (blue) and of its fake-quantized values (orange): during QAT the weights settle onto the grid",
+                    "W1 히스토그램 (파란색)과 fake-quantized 값 (주황색): QAT 중 weight가 격자에 자리 잡습니다";
+    EpochAxis: "epoch", "에폭";
+    QatEpochAxis: "QAT epoch", "QAT 에폭";
+    TestAccuracy: "test accuracy", "테스트 정확도";
+    TrainLoss: "training loss", "학습 손실";
+    WeightAxis: "weight value", "weight 값";
+    QatStarts: "QAT", "QAT";
+    LegendFp32: "FP32", "FP32";
+    LegendPtq: "PTQ", "PTQ";
+    LegendQat: "QAT", "QAT";
+    CompareTitle: "PTQ vs QAT at 2, 3, 4 and 8 bits", "2, 3, 4, 8비트에서 PTQ 대 QAT";
+    CompareIntro: "The same float network, quantized after training and fine-tuned with QAT at each bit width (weights and activations). This takes a few seconds; the page stays responsive.",
+                  "같은 float 신경망을 비트 수별로 학습 후 양자화(PTQ)하고 QAT로 미세조정합니다 (weight와 activation 모두). 몇 초 걸리며 그동안에도 페이지는 반응합니다.";
+    CompareRun: "▶ Compare", "▶ 비교 실행";
+    CompareNote: "One test image is 0.28 percentage points. At 2 and 3 bits QAT recovers most of what PTQ loses; at 4 and 8 bits PTQ is already close to FP32 and the two differ by a few images either way.",
+                 "테스트 이미지 한 장은 0.28 %p입니다. 2, 3비트에서 QAT는 PTQ가 잃은 정확도를 대부분 되찾고, 4, 8비트에서는 PTQ도 이미 FP32에 가까워 둘의 차이는 이미지 몇 장 정도입니다.";
+    SteTitle: "The straight-through estimator", "Straight-through estimator (STE)";
+    SteIntro: "round() is a staircase: its derivative is 0 almost everywhere, so gradients could not flow through fake quantization. The STE pretends the forward pass was the identity (inside [α, β]) and passes the gradient through unchanged; values clipped at α or β instead send their gradient to α or β — that is how the range is learned.",
+                "round()는 계단 함수라 도함수가 거의 모든 곳에서 0이어서, 그대로는 fake quantization을 통해 gradient가 흐르지 못합니다. STE는 forward가 ([α, β] 안에서) 항등 함수였던 것처럼 gradient를 그대로 통과시키고, α나 β에서 잘린 값은 gradient를 α나 β로 보냅니다 — 그렇게 범위가 학습됩니다.";
+    SteForward: "forward value", "forward 값";
+    SteGradient: "gradient", "gradient";
+    SteIdentity: "identity (what the STE assumes)", "항등 함수 (STE의 가정)";
+    SteTrueGrad: "true derivative of round: 0", "round의 실제 도함수: 0";
+    SteUsedGrad: "gradient the STE uses: 1", "STE가 쓰는 gradient: 1";
+    SteCaption: "round(x) and the identity the STE uses in its place", "round(x)와 STE가 대신 쓰는 항등 함수";
+    SteGradCaption: "The derivative of round (0 between the jumps) and the STE's (1)", "round의 도함수 (계단 사이 0)와 STE의 도함수 (1)";
+
     // ---- "coming" panels ----
     ComingBadge: "Coming", "준비 중";
     ComingIntro: "This chapter is being built. When it lands it will show, computed live:",

@@ -91,3 +91,25 @@ test("why: model sizes from the architecture, and a live int8 vs f32 benchmark",
   await page.click("[data-testid=bench-run]");
   assert(!(await page.$("[data-testid=bench-progress]")), "stopped");
 });
+
+test("qat: train FP32, quantize, fine-tune: accuracies and curves appear, the page stays responsive", async ({ page, open, shot }) => {
+  await open("?ch=qat&wbits=2&abits=2&epochs=6&qepochs=3");
+  await page.waitForFunction(() => /1442/.test(document.querySelector("[data-testid=digits-info]").textContent));
+  await page.click("[data-testid=train-fp32]");
+  // While training, the page answers: switching language is immediate.
+  await page.click("[data-testid=lang-toggle]");
+  await page.waitForFunction(() => document.documentElement.lang === "ko");
+  await page.waitForFunction(() => /%/.test(document.querySelector("[data-testid=acc-fp32]").textContent), null, { timeout: 60000 });
+  await page.waitForFunction(() => /QAT|done/.test(document.querySelector("[data-testid=qat-status]").textContent), null, { timeout: 60000 });
+  const fp32 = parseFloat(await page.textContent("[data-testid=acc-fp32]"));
+  const ptq = parseFloat(await page.textContent("[data-testid=acc-ptq]"));
+  assert(fp32 > 85, `FP32 trains (${fp32} %)`);
+  assert(ptq < fp32, `PTQ at 2 bits loses accuracy (${ptq} % < ${fp32} %)`);
+  await page.click("[data-testid=train-qat]");
+  await page.waitForFunction(() => /%/.test(document.querySelector("[data-testid=acc-qat]").textContent), null, { timeout: 60000 });
+  await page.waitForFunction(() => Number(document.querySelector("[data-testid=qat-progress]").value) >= 0.999, null, { timeout: 60000 });
+  const qat = parseFloat(await page.textContent("[data-testid=acc-qat]"));
+  console.log(`    digits, W2A2, 6+3 epochs: FP32 ${fp32} %, PTQ ${ptq} %, QAT ${qat} %`);
+  assert(qat > ptq, `QAT recovers what PTQ lost at 2 bits (${qat} % > ${ptq} %)`);
+  await shot("qat-trained");
+});

@@ -6,6 +6,7 @@ mod coming;
 mod error;
 mod function;
 mod playground;
+pub mod qat;
 pub mod quant_common;
 mod why;
 
@@ -26,6 +27,7 @@ pub fn ChapterBody() -> impl IntoView {
             Chapter::Function => view! { <function::FunctionChapter/> }.into_any(),
             Chapter::Error => view! { <error::ErrorChapter/> }.into_any(),
             Chapter::Calibration => view! { <calibration::CalibrationChapter/> }.into_any(),
+            Chapter::Qat => view! { <qat::QatChapter/> }.into_any(),
             Chapter::Playground => view! { <playground::PlaygroundChapter/> }.into_any(),
             _ => view! { <coming::Coming chapter=c/> }.into_any(),
         };
