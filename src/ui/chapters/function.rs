@@ -13,7 +13,6 @@ use crate::ui::data::DataPicker;
 use crate::ui::perf;
 use crate::ui::state::use_app;
 use crate::ui::widgets::chart::XMap;
-use crate::ui::widgets::formula::MathMl;
 use crate::ui::widgets::plot::{cartesian, histogram_bars, histogram_outline, tick, vline, vlines};
 use crate::ui::widgets::range_handles::RangeHandles;
 use crate::ui::widgets::{Chart, Formula};
@@ -210,59 +209,60 @@ pub fn FunctionChapter() -> impl IntoView {
     };
 
     // ---------- live formula ----------
-    let formula = Memo::new(move |_| {
-        let (Ok(p), Ok(scheme)) = (setup.params.get(), setup.scheme.get()) else { return String::new() };
-        let (a, b) = setup.range.get();
-        let (qmin, qmax) = (scheme.qmin(), scheme.qmax());
-        let s = MathMl::mi("s");
-        let rows = if setup.choice.get().symmetric {
-            let m = a.abs().max(b.abs());
-            MathMl::row([
-                s,
-                MathMl::mo("="),
-                MathMl::frac(
-                    MathMl::row([MathMl::name("max"), MathMl::paren(MathMl::row([MathMl::mo("|"), MathMl::mi("α"), MathMl::mo("|"), MathMl::mo(","), MathMl::mo("|"), MathMl::mi("β"), MathMl::mo("|")]))]),
-                    MathMl::row([MathMl::paren(MathMl::row([MathMl::sub(MathMl::mi("q"), MathMl::name("max")), MathMl::mo("−"), MathMl::sub(MathMl::mi("q"), MathMl::name("min"))])), MathMl::mo("/"), MathMl::mn("2")]),
-                ),
-                MathMl::mo("="),
-                MathMl::frac(MathMl::mn(&fmt_num(m, 6)), MathMl::mn(&fmt_num(f64::from(qmax - qmin) / 2.0, 6))),
-                MathMl::mo("="),
-                MathMl::highlight(MathMl::mn(&fmt_num(f64::from(p.scale), 4)), "hl-s"),
-                MathMl::mo(","),
-                MathMl::mspace(),
-                MathMl::mi("z"),
-                MathMl::mo("="),
-                MathMl::highlight(MathMl::mn(&p.zero_point.to_string()), "hl-z"),
-            ])
+    // Built once as MathML elements whose numbers are reactive text: a drag only changes a few
+    // text nodes (re-parsing the whole formula's HTML on every move cost more than the engine).
+    let num = move |f: fn(&QParams, (f64, f64), (i32, i32)) -> String| {
+        move || match (setup.params.get(), setup.scheme.get()) {
+            // A real minus sign, as typeset mathematics has.
+            (Ok(p), Ok(sc)) => f(&p, setup.range.get(), (sc.qmin(), sc.qmax())).replace('-', "−"),
+            _ => "?".to_string(),
+        }
+    };
+    let q_max_min = || view! { <msub><mi>"q"</mi><mi mathvariant="normal">"max"</mi></msub><mo>"−"</mo><msub><mi>"q"</mi><mi mathvariant="normal">"min"</mi></msub> };
+    let s_value = move || view! { <mrow class="hl-s"><mn>{num(|p, _, _| fmt_num(f64::from(p.scale), 4))}</mn></mrow> };
+    let z_value = move || view! { <mrow class="hl-z"><mn>{num(|p, _, _| p.zero_point.to_string())}</mn></mrow> };
+    let formula = move || {
+        if setup.choice.get().symmetric {
+            view! {
+                <math display="block"><mrow>
+                    <mi>"s"</mi><mo>"="</mo>
+                    <mfrac>
+                        <mrow><mi mathvariant="normal">"max"</mi><mo>"("</mo><mo>"|"</mo><mi>"α"</mi><mo>"|"</mo><mo>","</mo><mo>"|"</mo><mi>"β"</mi><mo>"|"</mo><mo>")"</mo></mrow>
+                        <mrow><mo>"("</mo>{q_max_min()}<mo>")"</mo><mo>"/"</mo><mn>"2"</mn></mrow>
+                    </mfrac>
+                    <mo>"="</mo>
+                    <mfrac>
+                        <mn>{num(|_, (a, b), _| fmt_num(a.abs().max(b.abs()), 6))}</mn>
+                        <mn>{num(|_, _, (lo, hi)| fmt_num(f64::from(hi - lo) / 2.0, 6))}</mn>
+                    </mfrac>
+                    <mo>"="</mo>{s_value()}<mo>","</mo><mspace width="1em"></mspace>
+                    <mi>"z"</mi><mo>"="</mo>{z_value()}
+                </mrow></math>
+            }
+            .into_any()
         } else {
-            MathMl::row([
-                s,
-                MathMl::mo("="),
-                MathMl::frac(
-                    MathMl::row([MathMl::mi("β"), MathMl::mo("−"), MathMl::mi("α")]),
-                    MathMl::row([MathMl::sub(MathMl::mi("q"), MathMl::name("max")), MathMl::mo("−"), MathMl::sub(MathMl::mi("q"), MathMl::name("min"))]),
-                ),
-                MathMl::mo("="),
-                MathMl::frac(
-                    MathMl::row([MathMl::mn(&fmt_num(b, 6)), MathMl::mo("−"), MathMl::paren(MathMl::mn(&fmt_num(a, 6)))]),
-                    MathMl::mn(&(qmax - qmin).to_string()),
-                ),
-                MathMl::mo("="),
-                MathMl::highlight(MathMl::mn(&fmt_num(f64::from(p.scale), 4)), "hl-s"),
-                MathMl::mo(","),
-                MathMl::mspace(),
-                MathMl::mi("z"),
-                MathMl::mo("="),
-                MathMl::sub(MathMl::mi("q"), MathMl::name("min")),
-                MathMl::mo("−"),
-                MathMl::name("round"),
-                MathMl::paren(MathMl::frac(MathMl::mi("α"), MathMl::mi("s"))),
-                MathMl::mo("="),
-                MathMl::highlight(MathMl::mn(&p.zero_point.to_string()), "hl-z"),
-            ])
-        };
-        rows.block()
-    });
+            view! {
+                <math display="block"><mrow>
+                    <mi>"s"</mi><mo>"="</mo>
+                    <mfrac><mrow><mi>"β"</mi><mo>"−"</mo><mi>"α"</mi></mrow><mrow>{q_max_min()}</mrow></mfrac>
+                    <mo>"="</mo>
+                    <mfrac>
+                        <mrow>
+                            <mn>{num(|_, (_, b), _| fmt_num(b, 6))}</mn><mo>"−"</mo><mo>"("</mo>
+                            <mn>{num(|_, (a, _), _| fmt_num(a, 6))}</mn><mo>")"</mo>
+                        </mrow>
+                        <mn>{num(|_, _, (lo, hi)| (hi - lo).to_string())}</mn>
+                    </mfrac>
+                    <mo>"="</mo>{s_value()}<mo>","</mo><mspace width="1em"></mspace>
+                    <mi>"z"</mi><mo>"="</mo>
+                    <msub><mi>"q"</mi><mi mathvariant="normal">"min"</mi></msub><mo>"−"</mo><mi mathvariant="normal">"round"</mi>
+                    <mrow><mo>"("</mo><mfrac><mi>"α"</mi><mi>"s"</mi></mfrac><mo>")"</mo></mrow>
+                    <mo>"="</mo>{z_value()}
+                </mrow></math>
+            }
+            .into_any()
+        }
+    };
 
     // ---------- readouts ----------
     let metrics = move || result.get().and_then(|r| r.ok()).map(|r| r.metrics);
@@ -361,7 +361,7 @@ pub fn FunctionChapter() -> impl IntoView {
             <Show when=move || err_text().is_some()>
                 <p class="control-error" role="alert" data-testid="range-error">{move || err_text().unwrap_or_default()}</p>
             </Show>
-            <Formula mathml=formula testid="live-formula"/>
+            <div class="formula" data-testid="live-formula">{formula}</div>
             <div class="readouts">
                 <Readout label=Msg::ScaleS testid="scale-readout" value=Signal::derive(move || params.get().ok().map(|p| f64::from(p.scale))) digits=5/>
                 <Readout label=Msg::ZeroPointZ testid="zero-point-readout" value=Signal::derive(move || params.get().ok().map(|p| f64::from(p.zero_point))) digits=0/>
