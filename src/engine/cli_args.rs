@@ -22,6 +22,11 @@ USAGE:
 COMMANDS:
     quantize   Calibrate a range, quantize, dequantize, and print scale, zero-point and errors
     stats      Print shape, min/max/mean/std, kurtosis and the channels with the largest |x|
+    outliers   Outlier channels of X, whether they matter for X·W, and per-tensor/token/channel
+               activation quantization
+    smooth     SmoothQuant one layer (X, W) at one migration strength alpha
+    sweep      SmoothQuant error of one layer over a range of alpha, and the best alpha
+    rotate     Rotate one layer (Hadamard, random, learned) and measure the quantization error
     help       Print this help, or `quantlab help <COMMAND>` for one command
 
 Input files are NumPy .npy (versions 1.0/2.0/3.0; float32/64/16, int8/16/32/64, uint8; 1-D or
@@ -84,6 +89,132 @@ OPTIONS:
 
 OUTPUT (JSON): shape, dtype, n, min, max, mean, std (population), kurtosis (Pearson, Gaussian
 = 3; null for constant data), absmax, and top_channels (channel index, absmax, min, max).
+";
+
+/// `quantlab smooth --help`.
+pub const SMOOTH_HELP: &str = concat!(
+    "\
+quantlab smooth: SmoothQuant (Xiao et al. 2023) on one linear layer Y = X·W.
+
+USAGE:
+    quantlab smooth --x X.npy --w W.npy --alpha A [OPTIONS]
+
+Scales s_c = max(max|X[:,c]|^A / max(max|W[c,:]|, 1e-5)^(1-A), 1e-5) (the authors' smooth.py),
+X' = X / s per column, W' = s·W per row, so X'·W' = X·W. Then both are fake-quantized as in their
+fake_quant.py (symmetric absmax, q_max = 2^(B-1) - 1, round half to even; weights per output
+channel) and the error is ||Q(X')·Q(W') - X·W||_F / ||X·W||_F (bias left out).
+
+OPTIONS:
+    --alpha A             Migration strength, 0..1 (0 is not 'no smoothing'). Required.
+",
+    "    --x PATH              Activations X, tokens x C_in (.npy). Required.
+    --w PATH              Weights W, C_in x C_out, Y = X·W (.npy; float16 files are widened to
+                          float32). Required.
+    --w-bits B            Weight bits, 2..8 [default: 8]
+    --a-bits B            Activation bits, 2..8 [default: 8]
+    --act token|tensor    Activation scales per token (row of X) or per tensor [default: token]
+",
+    "
+OUTPUT (JSON): alpha, rel_err, baseline_rel_err (no smoothing, same bits), x_rel_err,
+w_rel_err, smooth_scales (one per input channel), fp_identity_rel_err and fp_identity_max_rel
+((X/s)·(s·W) in float32 against X·W in float64: the identity is exact up to rounding),
+fp_plain_rel_err (X·W itself in float32, for comparison), and the settings.
+"
+);
+
+/// `quantlab sweep --help`.
+pub const SWEEP_HELP: &str = concat!(
+    "\
+quantlab sweep: the SmoothQuant error of one layer for every alpha of a grid.
+
+USAGE:
+    quantlab sweep --x X.npy --w W.npy [OPTIONS]
+
+OPTIONS:
+    --alphas START:END:STEP   The grid, inclusive end, alpha_i = START + i·STEP (no drift)
+                              [default: 0:1:0.05, 21 points]
+",
+    "    --x PATH              Activations X, tokens x C_in (.npy). Required.
+    --w PATH              Weights W, C_in x C_out, Y = X·W (.npy; float16 files are widened to
+                          float32). Required.
+    --w-bits B            Weight bits, 2..8 [default: 8]
+    --a-bits B            Activation bits, 2..8 [default: 8]
+    --act token|tensor    Activation scales per token (row of X) or per tensor [default: token]
+",
+    "
+OUTPUT (JSON): baseline_rel_err (no smoothing), points (a list of {alpha, rel_err}),
+best_alpha and best_rel_err (the first smallest), and the settings.
+"
+);
+
+/// `quantlab rotate --help`.
+pub const ROTATE_HELP: &str = concat!(
+    "\
+quantlab rotate: rotate one layer (QuaRot / SpinQuant) and measure the quantization error.
+
+USAGE:
+    quantlab rotate --x X.npy --w W.npy --rotation R [OPTIONS]
+
+X' = X·R and W' = R^T·W for an orthogonal R, so X'·W' = X·W; then the same fake quantization
+and error as `quantlab smooth`.
+
+OPTIONS:
+    --rotation R          Required. One of:
+                            none               R = I (the baseline)
+                            hadamard           QuaRot's Hadamard: S_C/sqrt(C) for C = 2^k,
+                                               kron(H12^T, S_{C/12})/sqrt(C) for C = 12·2^k
+                            hadamard-block:B   block-diagonal Walsh-Hadamard, blocks of B
+                                               channels (B a power of two dividing C)
+                            random:SEED        Haar-random orthogonal (Householder QR of a
+                                               seeded Gaussian matrix; slow for C = 1536)
+                            learned:STEPS      SpinQuant-style Cayley SGD on the quantized
+                                               output error of this layer, STEPS steps
+",
+    "    --x PATH              Activations X, tokens x C_in (.npy). Required.
+    --w PATH              Weights W, C_in x C_out, Y = X·W (.npy; float16 files are widened to
+                          float32). Required.
+    --w-bits B            Weight bits, 2..8 [default: 8]
+    --a-bits B            Activation bits, 2..8 [default: 8]
+    --act token|tensor    Activation scales per token (row of X) or per tensor [default: token]
+",
+    "
+    For learned:STEPS (the objective uses the bits and --act above):
+    --init R              Starting rotation: none, hadamard, hadamard-block:B, random:SEED
+                          [default: hadamard]
+    --lr LR               Learning rate, relative to the starting loss [default: 0.2]
+    --momentum M          Momentum in [0, 1) [default: 0.5]
+    --block B             Channels per Cayley block, >= 2; >= C = full Cayley SGD [default: 32]
+    --grad-cols N         Output columns sampled per gradient step, 0 = all [default: 256]
+    --seed S              Seed of the column samples and block partitions [default: 0]
+
+OUTPUT (JSON): rotation, rel_err, baseline_rel_err (R = I, same bits), x_rel_err, w_rel_err,
+kurtosis_before/after (Pearson, all entries of X and X·R), token_kurtosis_before/after (per
+token, averaged), max_over_median_channel_before/after (per-channel max|x|), fp_identity_rel_err
+((X·R)·(R^T·W) in float32 vs X·W in float64), and for learned: loss_curve (the objective,
+rel_err squared, after 0, 1, ..., STEPS steps) and the learning settings.
+"
+);
+
+/// `quantlab outliers --help`.
+pub const OUTLIERS_HELP: &str = "\
+quantlab outliers: the activation outliers of X and what they do.
+
+USAGE:
+    quantlab outliers --x X.npy [--w W.npy] [OPTIONS]
+
+OPTIONS:
+    --x PATH          Activations X, tokens x channels (.npy). Required.
+    --w PATH          Weights W (C_in x C_out) of the layer X feeds; enables the ablation and the
+                      error of Y = X·W
+    --top K           Channels to list by max|x|, and to ablate [default: 4]
+    --bits LIST       Activation bit widths for the granularity table [default: 8,4]
+
+OUTPUT (JSON): per-channel absmax summary (median, max/median, channels above 6x the median,
+top channels), kurtosis (Pearson, all entries) and per-token kurtosis (mean); the granularity
+table (per-tensor, per-token and per-channel activation quantization: error of X and, with --w,
+of X·W with W kept in float); with --w also the weight absmax per input and output channel and
+the ablation: ||Y_k - Y|| / ||Y|| after zeroing, or clipping to the median channel absmax, the
+top 1 and top K channels.
 ";
 
 /// A parse failure, with a message for the user.
@@ -170,6 +301,60 @@ pub struct StatsArgs {
     pub skip_nonfinite: bool,
 }
 
+/// One linear layer and its quantization (`smooth`, `sweep`, `rotate`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerArgs {
+    pub x: String,
+    pub w: String,
+    pub w_bits: u8,
+    pub a_bits: u8,
+    pub act: crate::engine::linear::ActGranularity,
+}
+
+/// `quantlab smooth` options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SmoothArgs {
+    pub layer: LayerArgs,
+    pub alpha: f32,
+}
+
+/// `quantlab sweep` options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepArgs {
+    pub layer: LayerArgs,
+    /// (start, end, step)
+    pub alphas: (f64, f64, f64),
+}
+
+/// What `--rotation` asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RotationArg {
+    Fixed(crate::engine::rotate::Rotation),
+    Learned { steps: usize },
+}
+
+/// `quantlab rotate` options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RotateArgs {
+    pub layer: LayerArgs,
+    pub rotation: RotationArg,
+    pub init: crate::engine::rotate::Rotation,
+    pub lr: f32,
+    pub momentum: f32,
+    pub block: usize,
+    pub grad_cols: usize,
+    pub seed: u64,
+}
+
+/// `quantlab outliers` options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutliersArgs {
+    pub x: String,
+    pub w: Option<String>,
+    pub top: usize,
+    pub bits: Vec<u8>,
+}
+
 /// What the user asked for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
@@ -179,6 +364,10 @@ pub enum Command {
     },
     Quantize(QuantizeArgs),
     Stats(StatsArgs),
+    Smooth(SmoothArgs),
+    Sweep(SweepArgs),
+    Rotate(RotateArgs),
+    Outliers(OutliersArgs),
 }
 
 /// The help text for a topic (`None` = main help); unknown topics get the main help.
@@ -186,6 +375,10 @@ pub fn help_text(topic: Option<&str>) -> &'static str {
     match topic {
         Some("quantize") => QUANTIZE_HELP,
         Some("stats") => STATS_HELP,
+        Some("smooth") => SMOOTH_HELP,
+        Some("sweep") => SWEEP_HELP,
+        Some("rotate") => ROTATE_HELP,
+        Some("outliers") => OUTLIERS_HELP,
         _ => HELP,
     }
 }
@@ -201,8 +394,12 @@ pub fn parse_args(args: &[String]) -> Result<Command, CliError> {
         }),
         "quantize" => wants_help(rest, "quantize").map_or_else(|| parse_quantize(rest), Ok),
         "stats" => wants_help(rest, "stats").map_or_else(|| parse_stats(rest), Ok),
+        "smooth" => wants_help(rest, "smooth").map_or_else(|| parse_smooth(rest), Ok),
+        "sweep" => wants_help(rest, "sweep").map_or_else(|| parse_sweep(rest), Ok),
+        "rotate" => wants_help(rest, "rotate").map_or_else(|| parse_rotate(rest), Ok),
+        "outliers" => wants_help(rest, "outliers").map_or_else(|| parse_outliers(rest), Ok),
         other => Err(CliError::new(format!(
-            "unknown command '{}'; the commands are: quantize, stats, help (try `quantlab --help`)",
+            "unknown command '{}'; the commands are: quantize, stats, outliers, smooth, sweep, rotate, help (try `quantlab --help`)",
             clip(other)
         ))),
     }
@@ -525,6 +722,182 @@ fn parse_stats(args: &[String]) -> Result<Command, CliError> {
             .map_or(Ok(10), |v| number("--top", v, "a count"))?,
         bins,
         skip_nonfinite: o.flag("--skip-nonfinite"),
+    }))
+}
+
+// ---- smooth / sweep / rotate / outliers ----
+
+const LAYER_VALUED: [&str; 5] = ["--x", "--w", "--w-bits", "--a-bits", "--act"];
+
+fn layer_opts(command: &'static str, args: &[String], extra: &[&'static str]) -> Result<Opts, CliError> {
+    let valued: Vec<&'static str> = LAYER_VALUED.iter().chain(extra).copied().collect();
+    Opts::parse(command, args, &valued, &[])
+}
+
+fn bits_opt(o: &Opts, key: &str) -> Result<u8, CliError> {
+    match o.get(key) {
+        None => Ok(8),
+        Some(v) => {
+            let b: u8 = number(key, v, "an integer from 2 to 8")?;
+            if (2..=8).contains(&b) {
+                Ok(b)
+            } else {
+                Err(CliError::new(format!("{key} {b} is not supported: choose 2 to 8")))
+            }
+        }
+    }
+}
+
+fn layer_args(o: &Opts) -> Result<LayerArgs, CliError> {
+    use crate::engine::linear::ActGranularity;
+    let act = match o.get("--act").unwrap_or("token") {
+        "token" | "per-token" => ActGranularity::PerToken,
+        "tensor" | "per-tensor" => ActGranularity::PerTensor,
+        v => {
+            return Err(CliError::new(format!(
+                "--act expects token or tensor, got '{}'",
+                clip(v)
+            )))
+        }
+    };
+    Ok(LayerArgs {
+        x: o.required("--x")?.to_string(),
+        w: o.required("--w")?.to_string(),
+        w_bits: bits_opt(o, "--w-bits")?,
+        a_bits: bits_opt(o, "--a-bits")?,
+        act,
+    })
+}
+
+fn alpha_value(key: &str, v: &str) -> Result<f32, CliError> {
+    let a = finite_f32(key, v)?;
+    if (0.0..=1.0).contains(&a) {
+        Ok(a)
+    } else {
+        Err(CliError::new(format!("{key} must be from 0 to 1, got {a}")))
+    }
+}
+
+fn parse_smooth(args: &[String]) -> Result<Command, CliError> {
+    let o = layer_opts("smooth", args, &["--alpha"])?;
+    Ok(Command::Smooth(SmoothArgs {
+        layer: layer_args(&o)?,
+        alpha: alpha_value("--alpha", o.required("--alpha")?)?,
+    }))
+}
+
+/// `START:END:STEP` with 0 ≤ START ≤ END ≤ 1 and STEP > 0 (kept in f64: the grid is
+/// START + i·STEP rounded to f32 once).
+pub fn parse_alpha_range(v: &str) -> Result<(f64, f64, f64), CliError> {
+    let parts: Vec<&str> = v.split(':').collect();
+    let [a, b, c] = parts.as_slice() else {
+        return Err(CliError::new(format!(
+            "--alphas expects START:END:STEP such as 0:1:0.05, got '{}'",
+            clip(v)
+        )));
+    };
+    let num = |key: &str, s: &str| -> Result<f64, CliError> {
+        let x: f64 = number(key, s, "a number")?;
+        if x.is_finite() {
+            Ok(x)
+        } else {
+            Err(CliError::new(format!("{key} expects a finite number, got '{}'", clip(s))))
+        }
+    };
+    let (start, end, step) = (num("--alphas START", a)?, num("--alphas END", b)?, num("--alphas STEP", c)?);
+    for (k, x) in [("START", start), ("END", end)] {
+        if !(0.0..=1.0).contains(&x) {
+            return Err(CliError::new(format!("--alphas {k} must be from 0 to 1, got {x}")));
+        }
+    }
+    if start > end {
+        return Err(CliError::new(format!("--alphas: START ({start}) is above END ({end})")));
+    }
+    if step <= 0.0 {
+        return Err(CliError::new(format!("--alphas: STEP must be above 0, got {step}")));
+    }
+    if (end - start) / step > 10_000.0 {
+        return Err(CliError::new("--alphas: at most 10001 points"));
+    }
+    Ok((start, end, step))
+}
+
+fn parse_sweep(args: &[String]) -> Result<Command, CliError> {
+    let o = layer_opts("sweep", args, &["--alphas"])?;
+    Ok(Command::Sweep(SweepArgs {
+        layer: layer_args(&o)?,
+        alphas: parse_alpha_range(o.get("--alphas").unwrap_or("0:1:0.05"))?,
+    }))
+}
+
+fn rotation_value(key: &str, v: &str) -> Result<crate::engine::rotate::Rotation, CliError> {
+    crate::engine::rotate::Rotation::parse(v).map_err(|_| {
+        CliError::new(format!(
+            "{key} expects none, hadamard, hadamard-block:B, random:SEED or learned:STEPS, got '{}'",
+            clip(v)
+        ))
+    })
+}
+
+fn parse_rotate(args: &[String]) -> Result<Command, CliError> {
+    use crate::engine::rotate::learn::LearnConfig;
+    let o = layer_opts(
+        "rotate",
+        args,
+        &["--rotation", "--init", "--lr", "--momentum", "--block", "--grad-cols", "--seed"],
+    )?;
+    let spec = o.required("--rotation")?;
+    let rotation = match spec.split_once(':') {
+        Some(("learned", n)) => {
+            let steps: usize = number("--rotation learned", n, "a number of steps such as learned:100")?;
+            if steps == 0 || steps > 100_000 {
+                return Err(CliError::new("--rotation learned:STEPS needs 1 to 100000 steps"));
+            }
+            RotationArg::Learned { steps }
+        }
+        _ if spec == "learned" => RotationArg::Learned { steps: 100 },
+        _ => RotationArg::Fixed(rotation_value("--rotation", spec)?),
+    };
+    let d = LearnConfig::default();
+    let lr = o.get("--lr").map_or(Ok(d.lr), |v| finite_f32("--lr", v))?;
+    if lr <= 0.0 {
+        return Err(CliError::new(format!("--lr must be above 0, got {lr}")));
+    }
+    let momentum = o.get("--momentum").map_or(Ok(d.momentum), |v| finite_f32("--momentum", v))?;
+    if !(0.0..1.0).contains(&momentum) {
+        return Err(CliError::new(format!("--momentum must be in [0, 1), got {momentum}")));
+    }
+    let block: usize = o.get("--block").map_or(Ok(d.block), |v| number("--block", v, "a block size (channels)"))?;
+    if block < 2 {
+        return Err(CliError::new("--block must be at least 2"));
+    }
+    Ok(Command::Rotate(RotateArgs {
+        layer: layer_args(&o)?,
+        rotation,
+        init: rotation_value("--init", o.get("--init").unwrap_or("hadamard"))?,
+        lr,
+        momentum,
+        block,
+        grad_cols: o.get("--grad-cols").map_or(Ok(d.grad_cols), |v| number("--grad-cols", v, "a count"))?,
+        seed: o.get("--seed").map_or(Ok(0), |v| number("--seed", v, "a non-negative integer"))?,
+    }))
+}
+
+fn parse_outliers(args: &[String]) -> Result<Command, CliError> {
+    let o = Opts::parse("outliers", args, &["--x", "--w", "--top", "--bits"], &[])?;
+    let mut bits = Vec::new();
+    for b in o.get("--bits").unwrap_or("8,4").split(',') {
+        let v: u8 = number("--bits", b, "a list of bit widths such as 8,4")?;
+        if !(2..=8).contains(&v) {
+            return Err(CliError::new(format!("--bits {v} is not supported: choose 2 to 8")));
+        }
+        bits.push(v);
+    }
+    Ok(Command::Outliers(OutliersArgs {
+        x: o.required("--x")?.to_string(),
+        w: o.get("--w").map(str::to_string),
+        top: o.get("--top").map_or(Ok(4), |v| number("--top", v, "a count"))?,
+        bits,
     }))
 }
 

@@ -16,6 +16,7 @@
 //! * [`calibrate`]: min-max, moving average, percentile, MSE search, entropy (KL).
 //! * [`npy`]: .npy reading and writing; [`synth`]: seeded synthetic data.
 //! * [`cli_args`]: the `quantlab` CLI's argument parser.
+//! * [`linear`]: a layer's W·A quantization error; [`outliers`]; [`smooth`]: SmoothQuant; [`rotate`]: Hadamard, random and learned rotations.
 //!
 //! No function here panics on bad input: every problem is a [`QuantError`].
 
@@ -24,13 +25,17 @@ pub mod cli_args;
 pub mod error;
 pub mod granularity;
 pub mod kernels;
+pub mod linear;
 pub mod metrics;
 pub mod npy;
+pub mod outliers;
 pub mod qat;
 pub mod quantize;
+pub mod rotate;
 pub mod round;
 pub mod scale;
 pub mod scheme;
+pub mod smooth;
 pub mod stats;
 pub mod synth;
 
