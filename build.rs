@@ -2,6 +2,10 @@
 //! natively (no JavaScript typesetter, nothing fetched at run time) and the wasm carries only the
 //! finished markup. Formulas with live numbers are built at run time by `ui::widgets::formula`.
 
+// Runs at build time on the constant table below, never on user input: a bad formula must stop
+// the build loudly, so panicking here is the right behaviour (scripts/panic-audit.sh).
+#![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
+
 use std::{env, fs, path::Path};
 
 use math_core::{LatexToMathML, MathCoreConfig, MathDisplay};
@@ -15,6 +19,8 @@ const FORMULAS: &[(&str, &str)] = &[
     ("WORKED_EXAMPLE", r"s = \frac{192.344 - (-1.577)}{254} = 0.763"),
     ("SMOOTH_SCALE", r"s_j = \frac{\left(\max_t |X_{t,j}|\right)^{\alpha}}{\left(\max_k |W_{j,k}|\right)^{1-\alpha}}"),
     ("SMOOTH_IDENTITY", r"Y = (W \cdot S^{-1}) \cdot (S \cdot X) = \hat{W}\hat{X}"),
+    ("PER_TOKEN_FACTOR", r"Y_{tj} = \sum_c X_{tc} W_{cj} \approx \underbrace{s_t\, s_j}_{\text{outside}} \sum_c q^X_{tc}\, q^W_{cj}"),
+    ("PER_CHANNEL_NO_FACTOR", r"Y_{tj} \approx s_j \sum_c \underbrace{s_c}_{\text{inside}}\, q^X_{tc}\, q^W_{cj}"),
     ("ROTATE_IDENTITY", r"Y = (W \cdot R^{\top}) \cdot (R \cdot X) = \hat{W}\hat{X}"),
 ];
 

@@ -84,6 +84,27 @@ const QAT_PARAMS: [ParamSpec; 5] = [
     int("qepochs", 1, 50, 10),
 ];
 
+/// The real MiniLM layer the second-half chapters work on.
+pub const LAYER: ParamSpec = choice("layer", &datasets::LAYER_IDS, "l5fc1");
+
+const OUTLIER_PARAMS: [ParamSpec; 4] = [LAYER, int("k", 0, 32, 4), choice("ablate", &["zero", "clip"], "zero"), flag("sorted", false)];
+
+/// Weight/activation bits of a real layer's quantized output.
+pub const LAYER_BITS: [&str; 3] = ["w8a8", "w4a8", "w4a4"];
+pub const ACT: ParamSpec = choice("act", &["token", "tensor"], "token");
+
+const SMOOTH_PARAMS: [ParamSpec; 4] = [LAYER, float("alpha", 0.0, 1.0, 0.5), choice("bits", &LAYER_BITS, "w8a8"), ACT];
+
+const ROTATION_PARAMS: [ParamSpec; 5] = [
+    float("theta", 0.0, 90.0, 0.0),
+    LAYER,
+    choice("rot", &["none", "hadamard", "hadamard128", "random", "learned"], "hadamard"),
+    choice("bits", &LAYER_BITS, "w4a4"),
+    ACT,
+];
+
+const SUMMARY_PARAMS: [ParamSpec; 2] = [LAYER, choice("bits", &LAYER_BITS, "w8a8")];
+
 const FUNCTION_PARAMS: [ParamSpec; 11] = [
     datasets::PARAMS[0],
     datasets::PARAMS[1],
@@ -192,22 +213,6 @@ impl Chapter {
         }
     }
 
-    /// What the "coming" panel promises, one item per line.
-    pub fn coming(self) -> Msg {
-        match self {
-            Chapter::Why => Msg::ComingWhy,
-            Chapter::Function => Msg::ComingFunction,
-            Chapter::Error => Msg::ComingError,
-            Chapter::Calibration => Msg::ComingCalibration,
-            Chapter::Qat => Msg::ComingQat,
-            Chapter::Outliers => Msg::ComingOutliers,
-            Chapter::SmoothQuant => Msg::ComingSmoothQuant,
-            Chapter::Rotation => Msg::ComingRotation,
-            Chapter::Summary => Msg::ComingSummary,
-            Chapter::Playground => Msg::ComingPlayground,
-        }
-    }
-
     /// The controls this chapter keeps in the URL; the URL parser accepts nothing else for it.
     pub fn params(self) -> &'static [ParamSpec] {
         match self {
@@ -216,8 +221,11 @@ impl Chapter {
             Chapter::Error => &ERROR_PARAMS,
             Chapter::Calibration => &CALIBRATION_PARAMS,
             Chapter::Qat => &QAT_PARAMS,
+            Chapter::Outliers => &OUTLIER_PARAMS,
+            Chapter::SmoothQuant => &SMOOTH_PARAMS,
+            Chapter::Rotation => &ROTATION_PARAMS,
+            Chapter::Summary => &SUMMARY_PARAMS,
             Chapter::Playground => &PLAYGROUND_PARAMS,
-            _ => &[],
         }
     }
 }

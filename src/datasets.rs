@@ -58,6 +58,83 @@ pub const REAL: [RealTensor; 4] = [
     RealTensor { id: "l5fc1-w", path: "assets/data/minilm/L5_fc1_W_f16.npy", label: Msg::DataL5Fc1W, bytes: 1_179_776 },
 ];
 
+/// A real linear layer of MiniLM: its input activations X (tokens × C_in) and weights W
+/// (C_in × C_out, so Y = X·W + b), shipped in `assets/data/minilm/`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RealLayer {
+    pub id: &'static str,
+    pub x_path: &'static str,
+    pub w_path: &'static str,
+    pub label: Msg,
+    /// Download size of X and W together.
+    pub bytes: usize,
+}
+
+pub const LAYERS: [RealLayer; 3] = [
+    RealLayer { id: "l5fc1", x_path: "assets/data/minilm/L5_fc1_X.npy", w_path: "assets/data/minilm/L5_fc1_W_f16.npy", label: Msg::LayerL5Fc1, bytes: 193_664 + 1_179_776 },
+    RealLayer { id: "l1fc1", x_path: "assets/data/minilm/L1_fc1_X.npy", w_path: "assets/data/minilm/L1_fc1_W_f16.npy", label: Msg::LayerL1Fc1, bytes: 193_664 + 1_179_776 },
+    RealLayer { id: "l0fc2", x_path: "assets/data/minilm/L0_fc2_X.npy", w_path: "assets/data/minilm/L0_fc2_W_f16.npy", label: Msg::LayerL0Fc2, bytes: 774_272 + 1_179_776 },
+];
+
+pub const LAYER_IDS: [&str; 3] = ["l5fc1", "l1fc1", "l0fc2"];
+pub const TOKENS_PATH: &str = "assets/data/minilm/tokens.json";
+
+pub fn layer(id: &str) -> RealLayer {
+    LAYERS.iter().copied().find(|l| l.id == id).unwrap_or(LAYERS[0])
+}
+
+/// Parses a JSON array of strings (the shipped `tokens.json`) without a JSON library: the app
+/// needs nothing else from JSON, and this keeps serde out of the wasm.
+pub fn parse_string_array(text: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut chars = text.trim().chars().peekable();
+    if chars.next() != Some('[') {
+        return Err("expected a JSON array".into());
+    }
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        match chars.next() {
+            Some(']') => return Ok(out),
+            Some('"') => {
+                let mut s = String::new();
+                loop {
+                    match chars.next() {
+                        None => return Err("unterminated string".into()),
+                        Some('"') => break,
+                        Some('\\') => match chars.next() {
+                            Some('n') => s.push('\n'),
+                            Some('t') => s.push('\t'),
+                            Some('r') => s.push('\r'),
+                            Some('b') => s.push('\u{8}'),
+                            Some('f') => s.push('\u{c}'),
+                            Some('u') => {
+                                let hex: String = chars.by_ref().take(4).collect();
+                                let code = u32::from_str_radix(&hex, 16).map_err(|_| "bad \\u escape")?;
+                                s.push(char::from_u32(code).unwrap_or('\u{fffd}'));
+                            }
+                            Some(c) => s.push(c),
+                            None => return Err("unterminated escape".into()),
+                        },
+                        Some(c) => s.push(c),
+                    }
+                }
+                out.push(s);
+                while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                    chars.next();
+                }
+                match chars.next() {
+                    Some(',') => {}
+                    Some(']') => return Ok(out),
+                    _ => return Err("expected , or ] after a string".into()),
+                }
+            }
+            _ => return Err("expected a string".into()),
+        }
+    }
+}
+
 /// Seeded synthetic distributions (documented as synthetic wherever they are shown).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Synthetic {
@@ -257,6 +334,26 @@ mod tests {
     fn seminar_data_spans_the_worked_example() {
         let t = synthesize(Synthetic::Seminar, 1, false).unwrap();
         assert_eq!(t.min_max(), Some((-1.577, 192.344)));
+    }
+
+    #[test]
+    fn token_list_parses() {
+        let text = std::fs::read_to_string(format!("{}/{}", env!("CARGO_MANIFEST_DIR"), TOKENS_PATH)).unwrap();
+        let t = parse_string_array(&text).unwrap();
+        assert_eq!(t.len(), 126);
+        assert_eq!(t[0], "[CLS]");
+        assert_eq!(parse_string_array(r###"["a\"b", "\u00e9", "##s"]"###).unwrap(), vec!["a\"b", "é", "##s"]);
+        for bad in ["", "[", "[\"", "[1]", "[\"a\" \"b\"]", "{}"] {
+            assert!(parse_string_array(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_layer_is_shipped_with_its_declared_size() {
+        for l in LAYERS {
+            let size = |p: &str| std::fs::metadata(format!("{}/{}", env!("CARGO_MANIFEST_DIR"), p)).unwrap().len() as usize;
+            assert_eq!(size(l.x_path) + size(l.w_path), l.bytes, "{}", l.id);
+        }
     }
 
     #[test]

@@ -46,22 +46,63 @@ impl fmt::Display for Lang {
     }
 }
 
-/// Fills the `{}` placeholders of a translated template in order. Missing arguments leave the
-/// placeholder visible rather than failing, so a translation slip shows up on screen, not as a panic.
+/// Fills a translated template: `{}` takes the next argument, `{N}` the N-th (0-based), so a
+/// language can reorder them. Missing arguments leave the placeholder visible rather than
+/// failing, so a translation slip shows up on screen, not as a panic.
 pub fn fill(template: &str, args: &[&str]) -> String {
     let mut out = String::with_capacity(template.len() + 16);
     let mut rest = template;
-    let mut args = args.iter();
-    while let Some(at) = rest.find("{}") {
+    let mut next = 0usize;
+    while let Some(at) = rest.find('{') {
         out.push_str(&rest[..at]);
-        match args.next() {
-            Some(a) => out.push_str(a),
-            None => out.push_str("{}"),
+        let after = &rest[at + 1..];
+        let close = after.find('}').filter(|&c| after[..c].bytes().all(|b| b.is_ascii_digit()));
+        match close {
+            Some(c) => {
+                let idx = if c == 0 {
+                    next += 1;
+                    next - 1
+                } else {
+                    after[..c].parse().unwrap_or(usize::MAX)
+                };
+                match args.get(idx) {
+                    Some(a) => out.push_str(a),
+                    None => out.push_str(&rest[at..at + c + 2]),
+                }
+                rest = &after[c + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
         }
-        rest = &rest[at + 2..];
     }
     out.push_str(rest);
     out
+}
+
+/// The argument indices a template uses (for the translation-table test).
+pub fn placeholders(template: &str) -> Vec<usize> {
+    let mut v = Vec::new();
+    let mut next = 0;
+    let mut rest = template;
+    while let Some(at) = rest.find('{') {
+        let after = &rest[at + 1..];
+        match after.find('}').filter(|&c| after[..c].bytes().all(|b| b.is_ascii_digit())) {
+            Some(0) => {
+                v.push(next);
+                next += 1;
+                rest = &after[1..];
+            }
+            Some(c) => {
+                v.push(after[..c].parse().unwrap_or(usize::MAX));
+                rest = &after[c + 1..];
+            }
+            None => rest = after,
+        }
+    }
+    v.sort_unstable();
+    v
 }
 
 macro_rules! messages {
@@ -195,6 +236,16 @@ messages! {
     DataKeptPrevious: "The previous data is still in use.", "이전 데이터를 그대로 사용합니다.";
     DataHint: "Drop a .npy file here (1-D or 2-D; float16/32/64 or integers; up to 64 MB and 4,194,304 values). It stays in your browser.",
               ".npy 파일을 여기에 끌어다 놓으세요 (1차원 또는 2차원, float16/32/64 또는 정수, 최대 64 MB·값 4,194,304개). 파일은 브라우저 밖으로 나가지 않습니다.";
+
+    LayerL5Fc1: "Layer 5 FFN up-projection (X 126 × 384, W 384 × 1536): outlier channels on most tokens",
+                "5번 레이어 FFN up-projection (X 126 × 384, W 384 × 1536): 대부분의 토큰에 outlier 채널";
+    LayerL1Fc1: "Layer 1 FFN up-projection (X 126 × 384, W 384 × 1536): the largest single activation",
+                "1번 레이어 FFN up-projection (X 126 × 384, W 384 × 1536): 가장 큰 단일 activation";
+    LayerL0Fc2: "Layer 0 FFN down-projection (X 126 × 1536, W 1536 × 384): one [CLS] outlier",
+                "0번 레이어 FFN down-projection (X 126 × 1536, W 1536 × 384): [CLS] 토큰의 outlier 하나";
+
+    LayerLabel: "Layer (all-MiniLM-L6-v2, real activations and weights)", "레이어 (all-MiniLM-L6-v2, 실제 activation과 weight)";
+    LayerInfo: "X: {} tokens × {} channels · W: {} × {} · Y = X·W", "X: 토큰 {} × 채널 {} · W: {} × {} · Y = X·W";
 
     // ---- scheme controls ----
     Bits: "Bits", "비트 수";
@@ -406,30 +457,161 @@ messages! {
     SteCaption: "round(x) and the identity the STE uses in its place", "round(x)와 STE가 대신 쓰는 항등 함수";
     SteGradCaption: "The derivative of round (0 between the jumps) and the STE's (1)", "round의 도함수 (계단 사이 0)와 STE의 도함수 (1)";
 
-    // ---- "coming" panels ----
-    ComingBadge: "Coming", "준비 중";
-    ComingIntro: "This chapter is being built. When it lands it will show, computed live:",
-                 "이 챕터는 아직 만들고 있습니다. 완성되면 다음을 실시간으로 계산해 보여 줍니다:";
-    ComingWhy: "model-size bars for FP32 / FP16 / INT8 / INT4 of a real transformer and a 7B LLM\nan int8 vs f32 matrix-multiply benchmark that runs in your own browser",
-               "실제 transformer와 7B LLM의 FP32 / FP16 / INT8 / INT4 모델 크기\n브라우저에서 직접 실행하는 int8 대 f32 행렬곱 벤치마크";
-    ComingFunction: "a histogram of real activations with draggable α and β\nthe scale s, zero-point z and the formula with live numbers\neach value's journey x → x/s → round → +z → clip → q → s(q − z)",
-                    "실제 activation 히스토그램 위에서 α, β 드래그\nscale s, zero-point z, 실제 숫자가 들어간 수식\n값 하나의 여정 x → x/s → round → +z → clip → q → s(q − z)";
-    ComingError: "the squared error split into rounding and clipping parts\nthe U-shaped error curve against the clipping range, with each calibrator's choice marked",
-                 "rounding error와 clipping error로 나눈 제곱 오차\nclipping 범위에 따른 U자형 오차 곡선과 각 보정 방법의 선택";
-    ComingCalibration: "min-max, percentile, MSE and KL (entropy) calibration side by side\ndynamic vs static quantization on a stream of batches",
-                       "min-max, percentile, MSE, KL(entropy) 보정 비교\n배치 스트림에서의 dynamic 대 static quantization";
-    ComingQat: "a small network trained live on handwritten digits\nPTQ collapsing at low bits and QAT recovering, with α and β learned",
-               "손글씨 숫자로 실시간 학습하는 작은 신경망\n낮은 비트에서 무너지는 PTQ와 α, β를 학습해 회복하는 QAT";
-    ComingOutliers: "a token × channel heatmap of real MiniLM activations\nper-tensor, per-token and per-channel quantization error",
-                    "실제 MiniLM activation의 token × channel 히트맵\nper-tensor, per-token, per-channel 양자화 오차";
-    ComingSmoothQuant: "an α slider moving difficulty from activations to weights\nthe W8A8 error sweep over α, matching the authors' code",
-                       "activation에서 weight로 난이도를 옮기는 α 슬라이더\n저자 코드와 일치하는 α에 따른 W8A8 오차";
-    ComingRotation: "a 2-D toy you can rotate, then Hadamard, random and learned rotations on real layers",
-                    "직접 돌려 보는 2차원 예제, 그리고 실제 레이어에 Hadamard·랜덤·학습된 회전 적용";
-    ComingSummary: "one table comparing every method on the same layer",
-                   "같은 레이어에서 모든 방법을 비교하는 하나의 표";
-    ComingPlayground: "your own .npy through every granularity and calibrator, with downloads",
-                      "나의 .npy 텐서를 모든 granularity와 보정 방법으로 양자화하고 결과 다운로드";
+    // ---- chapter: outliers ----
+    OutliersIntro: "A transformer's activations are not well-behaved: a few channels carry values 10–30× larger than the rest. With one scale per tensor those values decide s for everything, and all other values are squeezed onto a few integer codes. Are they just noise we could clip — or do they matter?",
+                   "Transformer의 activation은 고르지 않습니다: 일부 채널의 값이 나머지보다 10–30배 큽니다. 텐서 전체에 scale 하나를 쓰면 이 값들이 s를 결정하고, 나머지 값은 몇 개의 정수 코드에 몰립니다. 잘라 버려도 되는 잡음일까요, 아니면 중요한 값일까요?";
+    HeatTitle: "Where the outliers are", "Outlier는 어디에 있을까";
+    HeatCaption: "|X| per token (rows) and input channel (columns), log colour scale", "토큰(행)과 입력 채널(열)별 |X|, 로그 색상 스케일";
+    HeatHoverHint: "Point at the heat map to see the token and channel.", "히트맵을 가리키면 토큰과 채널을 보여 줍니다.";
+    HeatHover: "token “{}” (row {}), channel {}: x = {}", "토큰 “{}” (행 {}), 채널 {}: x = {}";
+    ChannelAxis: "input channel", "입력 채널";
+    ChannelRank: "channels, largest first", "채널 (큰 순서)";
+    TokenAxis: "token", "토큰";
+    OutlierStats: "Largest |x| = {} on token “{}”, channel {}. Largest channel maximum / median channel maximum: X {}×, W {}×. Kurtosis of X: {} (a Gaussian has 3). Top channels: {}.",
+                  "가장 큰 |x| = {} (토큰 “{}”, 채널 {}). 채널 최댓값의 최대/중앙값 비율: X {}배, W {}배. X의 첨도(kurtosis): {} (가우시안은 3). 상위 채널: {}.";
+    ProfileTitle: "Per-channel maxima: activations vs weights", "채널별 최댓값: activation 대 weight";
+    SortChannels: "sort channels by size", "채널을 크기순으로 정렬";
+    MaxAbsX: "max over tokens |X|", "토큰에 걸친 최대 |X|";
+    MaxAbsW: "max over outputs |W|", "출력에 걸친 최대 |W|";
+    ProfileXCaption: "max_t |X_tc| for every input channel c", "입력 채널 c마다 max_t |X_tc|";
+    ProfileWCaption: "max_k |W_ck| for the same channels (rows of W)", "같은 채널(W의 행)의 max_k |W_ck|";
+    ProfileNote: "The activations' profile has a few towering channels; the weights' is nearly flat. Activations vary more than weights — the assumption SmoothQuant starts from.",
+                 "Activation 프로필에는 몇 개의 매우 큰 채널이 있지만, weight 프로필은 거의 평평합니다. Activation의 변동성이 weight보다 크다 — SmoothQuant가 출발하는 가정입니다.";
+    GranTitle: "One scale for what? Per-tensor, per-token, per-channel", "scale을 어디에 하나씩? per-tensor, per-token, per-channel";
+    ActScales: "activation scales", "activation scale";
+    ErrX: "error of X", "X의 오차";
+    ErrY: "error of Y = X·W (W8 per channel)", "Y = X·W의 오차 (W8 채널별)";
+    PerChannelNotGemm: "per-channel (not GEMM-friendly)", "per-channel (GEMM에 부적합)";
+    GemmWhy: "Relative Frobenius errors ‖X̂ − X‖/‖X‖ and ‖Q(X)Q(W) − XW‖/‖XW‖. Per-channel activation scales would handle the outliers best, but an integer matrix multiply cannot use them: a per-token scale s_t and a per-output-channel weight scale s_j factor out of the sum over channels, so the integer kernel just accumulates q·q and rescales once; a per-input-channel scale s_c sits inside the sum and would need a float multiply for every term.",
+              "상대 Frobenius 오차 ‖X̂ − X‖/‖X‖ 와 ‖Q(X)Q(W) − XW‖/‖XW‖. per-channel activation scale이 outlier를 가장 잘 다루지만 정수 행렬곱에서는 쓸 수 없습니다: 토큰별 scale s_t와 출력 채널별 weight scale s_j는 채널 합 밖으로 나오므로 정수 커널은 q·q만 누적하고 마지막에 한 번 곱하면 되지만, 입력 채널별 scale s_c는 합 안에 남아 항마다 실수 곱셈이 필요합니다.";
+    AblationTitle: "Are the outliers important?", "Outlier는 중요한가?";
+    AblationIntro: "Remove the k largest outlier channels of X — set them to 0, or clip them to the median channel maximum — and measure how much the layer's output Y = X·W changes. A handful of channels out of hundreds, yet the output changes by tens of percent: the outliers carry signal and cannot simply be dropped or clipped.",
+                   "X에서 가장 큰 outlier 채널 k개를 없애 보세요 — 0으로 만들거나 채널 최댓값의 중앙값으로 자르기 — 그리고 레이어 출력 Y = X·W가 얼마나 바뀌는지 봅니다. 수백 개 중 몇 개의 채널일 뿐인데 출력은 수십 % 바뀝니다: outlier는 정보를 담고 있어 그냥 버리거나 자를 수 없습니다.";
+    AblationK: "Outlier channels removed", "제거할 outlier 채널 수";
+    AblationHow: "How", "방법";
+    AblateZero: "set to 0", "0으로";
+    AblateClip: "clip to median max", "중앙값으로 자르기";
+    AblationLine: "Removing the top {} of {} channels changes X by {} and the output Y by {}.", "{1}개 중 상위 {0}개 채널을 없애면 X는 {2}, 출력 Y는 {3} 바뀝니다.";
+    AblationCaption: "Relative change of Y (red) and of X (blue) against the number of outlier channels removed", "제거한 outlier 채널 수에 따른 Y(빨간색)와 X(파란색)의 상대 변화";
+    AblatedChannels: "outlier channels removed (k)", "제거한 outlier 채널 수 (k)";
+    RelChange: "relative change", "상대 변화";
+    ChangeOfY: "‖ΔY‖/‖Y‖", "‖ΔY‖/‖Y‖";
+    ChangeOfX: "‖ΔX‖/‖X‖", "‖ΔX‖/‖X‖";
+
+    // ---- chapter: SmoothQuant ----
+    SqPtq: "A post-training (static) method: no retraining, only calibration statistics.", "PTQ (Static) 계열: 재학습 없이 보정 통계만 사용합니다.";
+    SqAssumption: "Assumption: activations vary much more than weights, so quantizing the activations is the hard part.", "가정: Activation의 변동성이 weight 대비 크다 → Activation Quantization 난이도 ↑";
+    SqIdea: "Key idea: move part of the activations' variation into the weights, channel by channel — α decides how much.", "핵심 아이디어: Activation 변동성 일부를 weight로 이전 — 채널별로 얼마나 넘겨줄지 α가 결정합니다.";
+    MigrationStrength: "Migration strength", "이전 강도";
+    ErrorAtAlpha: "output error at α = {}", "α = {} 에서의 출력 오차";
+    NoSmoothing: "no smoothing", "smoothing 없음";
+    BestAlpha: "best α (21-point sweep)", "최적 α (21점 탐색)";
+    ErrXY: "quantization error of X′ and W′", "X′, W′의 양자화 오차";
+    IdentityLine: "변동성 이전 전후 동일 — in float, (X·diag(s)⁻¹)(diag(s)·W) equals X·W up to rounding: relative Frobenius deviation {}, largest relative deviation {}.",
+                  "변동성 이전 전후 동일 — 실수 연산에서 (X·diag(s)⁻¹)(diag(s)·W)는 반올림 오차 범위에서 X·W와 같습니다: 상대 Frobenius 편차 {}, 최대 상대 편차 {}.";
+    SqBarsTitle: "Per-channel maxima before and after smoothing", "smoothing 전후의 채널별 최댓값";
+    SqBefore: "Before: max|X_j| (blue) towers over max|W_j| (orange)", "이전: max|X_j| (파란색)가 max|W_j| (주황색)보다 훨씬 큼";
+    SqAfter: "After smoothing with α = {}: the difficulty is shared", "α = {} 로 smoothing 후: 난이도가 나뉨";
+    SqScalesCaption: "The smoothing factors s_j (channels in the same order; grey line: s = 1)", "smoothing 계수 s_j (같은 채널 순서, 회색 선: s = 1)";
+    SqHeatCaption: "|X/s| per token and channel, on the colour scale of the original |X|", "토큰·채널별 |X/s|, 원래 |X|와 같은 색상 스케일";
+    ChannelsByX: "channels, largest max|X_j| first", "채널 (max|X_j| 큰 순서)";
+    MaxAbs: "max |·|", "max |·|";
+    SweepTitle: "Output error against α", "α에 따른 출력 오차";
+    SweepCaption: "‖Q(X′)Q(W′) − XW‖/‖XW‖ for α = 0, 0.05, …, 1 (blue), without smoothing (grey), and the current α (red)",
+                  "α = 0, 0.05, …, 1 에서의 ‖Q(X′)Q(W′) − XW‖/‖XW‖ (파란색), smoothing 없음 (회색), 현재 α (빨간색)";
+    OutputError: "relative output error", "상대 출력 오차";
+    SqWhyHalf: "α = 0.5 is the paper's default: it splits the difficulty evenly, s_j = √(max|X_j| / max|W_j|), so both sides end up with the same channel maximum. The best α depends on the layer and on how the activations are quantized — on layer 5 the per-token optimum sits near 0.5 and the per-tensor one near 0.7, because one scale for the whole tensor suffers more from the remaining outliers. α = 0 is not “no smoothing”: it still divides X by 1/max|W_j|.",
+               "α = 0.5는 논문의 기본값입니다: 난이도를 반씩 나누어 s_j = √(max|X_j| / max|W_j|)가 되므로 양쪽의 채널 최댓값이 같아집니다. 최적 α는 레이어와 activation 양자화 방식에 따라 다릅니다 — 5번 레이어에서 per-token의 최적점은 0.5 근처, per-tensor는 0.7 근처인데, 텐서 전체에 scale 하나를 쓰면 남은 outlier의 영향을 더 받기 때문입니다. α = 0은 “smoothing 없음”이 아닙니다: 여전히 X를 1/max|W_j|로 나눕니다.";
+
+    // ---- chapter: rotation ----
+    SpinAssumption: "Assumption: activation outliers sit in particular channels.", "가정: Activation의 outlier는 특정 채널에 분포";
+    SpinIdea: "Key idea: rotate with an orthogonal matrix R into a quantization-friendly distribution; the product is unchanged.", "핵심 아이디어: 회전 행렬 R을 통해 quantization 친화적 분포로 변형 — 곱은 그대로입니다.";
+    ToyTitle: "A 2-D toy: rotate the outlier channel away", "2차원 예제: outlier 채널을 돌려 보기";
+    ToyIntro: "Each dot is an activation vector with two channels; channel 1 carries the outliers. One scale for the tensor (4 bits, s = max|x|/7) is set by channel 1's outliers, so every other value gets a coarse grid. Rotate the cloud and watch both channels share the range.",
+               "점 하나는 채널 두 개짜리 activation 벡터이고, 채널 1에 outlier가 있습니다. 텐서 전체에 scale 하나 (4비트, s = max|x|/7)를 쓰면 채널 1의 outlier가 s를 정하고, 나머지 모든 값은 거친 격자에 놓입니다. 점들을 회전시키면 두 채널이 범위를 나눠 갖는 것을 볼 수 있습니다.";
+    ToyAngle: "Rotation angle", "회전 각도";
+    ToyCaption: "Rotated vectors (blue), their quantized values (orange circles), the integer grid, and each channel's range (red)", "회전된 벡터 (파란색), 양자화된 값 (주황 원), 정수 격자, 각 채널의 범위 (빨간색)";
+    ToyCurveCaption: "Quantization error against the angle; the dot is the current θ", "각도에 따른 양자화 오차, 점은 현재 θ";
+    ToyError: "relative MSE", "상대 MSE";
+    Channel1: "channel 1", "채널 1";
+    Channel2: "channel 2", "채널 2";
+    ToyLine: "θ = {}°: channel ranges ±{} and ±{}, s = {}, relative MSE {}.", "θ = {}°: 채널 범위 ±{}, ±{}, s = {}, 상대 MSE {}.";
+    ToyLeap: "In 2-D the best angle is 45°: the outlier's length is shared by both channels, so max|x| — and s — shrink by up to √2. A real layer has hundreds of channels: a Hadamard matrix is the N-dimensional version of “turn by 45° in every pair of directions”, spreading each outlier channel evenly over all channels.",
+              "2차원에서 가장 좋은 각도는 45°입니다: outlier의 길이를 두 채널이 나눠 가져 max|x|와 s가 최대 √2배 작아집니다. 실제 레이어에는 채널이 수백 개 있습니다: Hadamard 행렬은 “모든 방향 쌍을 45°씩 돌리기”의 N차원 버전으로, 각 outlier 채널을 모든 채널에 고르게 퍼뜨립니다.";
+    RealRotTitle: "Rotating a real layer", "실제 레이어 회전";
+    RotationLabel: "Rotation R", "회전 R";
+    RotNone: "none (R = I)", "없음 (R = I)";
+    RotHadamard: "Hadamard (QuaRot/SpinQuant, full)", "Hadamard (QuaRot/SpinQuant, 전체)";
+    RotHadamard128: "Hadamard, blocks of 128", "Hadamard, 128 블록";
+    RotRandom: "random orthogonal (seed 0)", "랜덤 직교 행렬 (시드 0)";
+    RotLearned: "learned (SpinQuant, below)", "학습 (SpinQuant, 아래)";
+    HadamardNote: "The full Hadamard for C = 12·2^k is R = kron(H₁₂ᵀ, S_{C/12})/√C (384 = 12·32, 1536 = 12·128) with the 12×12 Hadamard QuaRot and SpinQuant use and the Sylvester matrix S; it is applied with a fast Walsh–Hadamard transform, O(C log C) per token, never as a dense product. X′ = X·R, W′ = Rᵀ·W, then the same fake quantization as SmoothQuant.",
+                   "C = 12·2^k 용 전체 Hadamard는 R = kron(H₁₂ᵀ, S_{C/12})/√C 입니다 (384 = 12·32, 1536 = 12·128). H₁₂는 QuaRot과 SpinQuant가 쓰는 12×12 Hadamard, S는 Sylvester 행렬이며, 밀집 행렬곱이 아니라 토큰당 O(C log C)의 fast Walsh–Hadamard 변환으로 적용합니다. X′ = X·R, W′ = Rᵀ·W 뒤 SmoothQuant와 같은 fake quantization을 합니다.";
+    RandomTooBig: "A random rotation of {} channels takes seconds here; pick layer 5 or 1 (384 channels) for it.", "채널 {}개의 랜덤 회전은 여기서 몇 초가 걸립니다. 랜덤 회전은 5번 또는 1번 레이어(채널 384개)에서 사용하세요.";
+    RotErrorIn: "output error, {}", "출력 오차, {}";
+    WithoutRotation: "without rotation", "회전 없음";
+    KurtosisBeforeAfter: "kurtosis of X → X·R", "첨도 X → X·R";
+    MaxMedianBeforeAfter: "max/median channel → after", "채널 최대/중앙값 → 회전 후";
+    RotIdentity: "변동성 이전 전후 동일 — in float, X·R·Rᵀ·W equals X·W: relative deviation {}.", "변동성 이전 전후 동일 — 실수 연산에서 X·R·Rᵀ·W는 X·W와 같습니다: 상대 편차 {}.";
+    RotProfileCaption: "Per-channel max|X| before (grey) and after rotation (green): the outliers are spread over all channels", "회전 전 (회색)과 후 (초록색)의 채널별 max|X|: outlier가 모든 채널에 퍼집니다";
+    Original: "original X", "원래 X";
+    Rotated: "rotated", "회전 후";
+    Setting: "setting", "설정";
+    SelfInverse: "“A Hadamard is its own inverse — so how can it remove outliers?” It does not remove them from the computation: R·Rᵀ = I puts everything back in the product. But in between, what gets quantized is X·R, where every channel is a ±1/√C mix of all of the original channels, so one huge channel becomes many moderate ones — and moderate values quantize well.",
+                 "“Hadamard는 자기 자신이 역행렬인데 어떻게 outlier를 없앨까?” 계산에서 없애는 것은 아닙니다: R·Rᵀ = I 이므로 곱에서는 모두 원래대로 돌아옵니다. 하지만 그 사이 양자화되는 것은 X·R이고, 그 각 채널은 원래 모든 채널을 ±1/√C로 섞은 값이라 큰 채널 하나가 적당한 크기의 여러 채널이 됩니다 — 그리고 적당한 값은 잘 양자화됩니다.";
+    LearnTitle: "A learned rotation (SpinQuant)", "학습된 회전 (SpinQuant)";
+    LearnIntro: "SpinQuant learns R itself: Cayley SGD on the orthogonal group keeps R exactly orthogonal while it minimises this layer's quantized output error (straight-through through the rounding). Each step here updates random blocks of 32 channels with a gradient from 256 sampled output columns; the loss shown is the exact full-layer loss.",
+                "SpinQuant는 R 자체를 학습합니다: 직교군 위의 Cayley SGD가 R을 정확히 직교로 유지하면서 이 레이어의 양자화 출력 오차를 줄입니다 (반올림은 straight-through). 여기서는 매 단계 32채널 블록을 무작위로 골라 256개 출력 열로 구한 gradient로 갱신하며, 그래프의 손실은 레이어 전체의 정확한 손실입니다.";
+    LearnInit: "Start from", "시작점";
+    LearnRate: "Learning rate", "학습률";
+    LearnRun: "▶ Learn R", "▶ R 학습";
+    LearnResume: "▶ Resume", "▶ 계속";
+    LearnSteps: "{} steps", "{}단계";
+    LearnPress: "Press “Learn R” to start.", "“R 학습”을 눌러 시작하세요.";
+    LearnStep: "step", "단계";
+    LearnLoss: "loss = (relative output error)²", "손실 = (상대 출력 오차)²";
+    LearnCaption: "Loss per step (grey line: where it started)", "단계별 손실 (회색 선: 시작점)";
+    LearnLine: "Loss {} → {}; output error with the learned R: {} ({}).", "손실 {} → {}; 학습된 R의 출력 오차: {} ({}).";
+
+    // ---- chapter: summary ----
+    SumIntro: "Every method of the seminar on the same real layer and bit width, computed now with the same error definition ‖Q(X′)Q(W′) − XW‖/‖XW‖ (per-output-channel weights; activations per token unless stated).",
+              "세미나의 모든 방법을 같은 실제 레이어와 비트 수에서, 같은 오차 정의 ‖Q(X′)Q(W′) − XW‖/‖XW‖로 지금 계산합니다 (weight는 출력 채널별, activation은 따로 적지 않으면 토큰별).";
+    SumPerTensor: "per-tensor activations", "activation per-tensor";
+    SumPerToken: "per-token activations", "activation per-token";
+    SumWeightsOnly: "weights only (activations stay 16-bit)", "weight만 양자화 (activation은 16비트)";
+    SumSmooth: "SmoothQuant at the best α", "최적 α의 SmoothQuant";
+    SumHadamard: "Hadamard rotation", "Hadamard 회전";
+    SumRandom: "random rotation", "랜덤 회전";
+    SumLearned: "learned rotation (30 steps from Hadamard)", "학습된 회전 (Hadamard에서 30단계)";
+    SumStaticYes: "yes (static ranges)", "필요 (정적 범위)";
+    SumSmoothCalib: "yes (activation maxima)", "필요 (activation 최댓값)";
+    SumLearnYes: "yes (optimises R)", "필요 (R 최적화)";
+    No: "no", "불필요";
+    CostPerTensor: "int8 GEMM, one fixed scale", "int8 GEMM, 고정 scale 하나";
+    CostPerToken: "a max|x| pass per token, then int8 GEMM", "토큰마다 max|x| 계산 후 int8 GEMM";
+    CostWeightsOnly: "dequantize weights, float GEMM (saves memory, not compute)", "weight 역양자화 후 float GEMM (메모리 절약, 연산은 그대로)";
+    CostSmooth: "none extra: 1/s folded into the previous layer, s into W", "추가 비용 없음: 1/s는 이전 레이어에, s는 W에 흡수";
+    CostHadamard: "a fast Walsh–Hadamard transform per token, O(C log C)", "토큰마다 fast Walsh–Hadamard 변환, O(C log C)";
+    CostDense: "a C × C matrix product per token (or folded into the previous layer)", "토큰마다 C × C 행렬곱 (또는 이전 레이어에 흡수)";
+    SumCalibData: "calibration data", "보정 데이터";
+    SumTraining: "training", "학습";
+    SumRuntime: "run-time work", "추론 시 추가 작업";
+    SumChapter: "chapter", "챕터";
+    SumMethodAxis: "method (table order)", "방법 (표 순서)";
+    SumTableNote: "W-only keeps activations in 16-bit float and only rounds the weights; the others quantize both. Rotations and SmoothQuant use per-token activations here; their per-tensor numbers are in their chapters.",
+                  "weight만 양자화는 activation을 16비트 실수로 두고 weight만 반올림하며, 나머지는 둘 다 양자화합니다. 회전과 SmoothQuant는 여기서 per-token activation을 쓰며, per-tensor 결과는 각 챕터에 있습니다.";
+    SumChartCaption: "Relative output error of each method (bars in table order)", "방법별 상대 출력 오차 (표 순서대로)";
+    SumQatTitle: "QAT (the digits network of chapter 5)", "QAT (5장의 손글씨 숫자 신경망)";
+    SumQatMissing: "QAT trains a network, so it is measured on the digits classifier of chapter 5 (accuracy, not layer error). Run its comparison there and it appears here.",
+                   "QAT는 신경망을 학습하므로 5장의 손글씨 분류기에서 (레이어 오차가 아니라 정확도로) 측정합니다. 5장에서 비교를 실행하면 여기에 나타납니다.";
+    SumTakeaways: "Takeaways", "정리";
+    Take1: "f_q maps a real x to an integer with a scale s and a zero-point z; dequantization s(q − z) brings back an approximation.", "f_q는 scale s와 zero-point z로 실수를 정수로 맵핑하고, 역양자화 s(q − z)가 근삿값을 되돌려 줍니다.";
+    Take2: "To reduce the error, s must shrink, but the range must still fit the data: rounding vs clipping.", "Error를 줄이려면 s를 줄여야 하지만 범위는 데이터에 맞아야 합니다: rounding 대 clipping.";
+    Take3: "Range calibration: dynamic measures each input at run time, static fixes ranges from calibration data.", "Range Calibration: dynamic은 추론 중 매 입력을 측정하고, static은 보정 데이터로 범위를 미리 정합니다.";
+    Take4: "QAT learns α and β with the weights and lets the model adapt to the quantization error.", "QAT는 α, β를 weight과 함께 학습하고 모델이 quantization error에 적응하게 합니다.";
+    Take5: "A few activation channels are huge and they matter; per-channel activation scales would help but do not fit an integer GEMM.", "일부 activation 채널은 매우 크고 중요합니다; per-channel activation scale이 도움이 되지만 정수 GEMM에는 맞지 않습니다.";
+    Take6: "SmoothQuant moves activation difficulty into the weights with a per-channel s — the product is unchanged.", "SmoothQuant는 채널별 s로 activation의 난이도를 weight로 옮깁니다 — 곱은 그대로입니다.";
+    Take7: "Rotations spread outlier channels over all channels; Hadamard is cheap, learned rotations can do a bit better.", "회전은 outlier 채널을 모든 채널로 퍼뜨립니다; Hadamard는 저렴하고, 학습된 회전은 조금 더 나을 수 있습니다.";
 }
 
 #[cfg(test)]
@@ -443,7 +625,7 @@ mod tests {
             let ko = m.text(Lang::Ko);
             assert!(!en.trim().is_empty(), "{m:?} has no English text");
             assert!(!ko.trim().is_empty(), "{m:?} has no Korean text");
-            assert_eq!(en.matches("{}").count(), ko.matches("{}").count(), "{m:?}: placeholders differ");
+            assert_eq!(placeholders(en), placeholders(ko), "{m:?}: placeholders differ");
         }
     }
 
@@ -452,6 +634,9 @@ mod tests {
         assert_eq!(fill("a {} b {}", &["1", "2"]), "a 1 b 2");
         assert_eq!(fill("a {} b {}", &["1"]), "a 1 b {}");
         assert_eq!(fill("none", &["x"]), "none");
+        assert_eq!(fill("{1} of {0}", &["a", "b"]), "b of a");
+        assert_eq!(fill("{} {5} {", &["a"]), "a {5} {");
+        assert_eq!(placeholders("{1}개 중 {0}"), vec![0, 1]);
     }
 
     #[test]

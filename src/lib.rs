@@ -14,6 +14,7 @@ pub mod chapters;
 pub mod datasets;
 pub mod i18n;
 pub mod models;
+pub mod tour;
 pub mod urlstate;
 
 /// The seminar's formulas as MathML, converted from LaTeX by `build.rs`.

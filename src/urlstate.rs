@@ -14,6 +14,10 @@ use crate::i18n::{Lang, Msg};
 /// pasted junk URL can cause.
 pub const MAX_QUERY_LEN: usize = 4096;
 
+/// Most notices one link produces (the first ones in link order are kept). A hostile 4 kB link
+/// of 1,000 unknown keys must not flood the page with 1,000 lines (found by fuzzing).
+pub const MAX_NOTICES: usize = 10;
+
 /// Keys the shell owns; a chapter's own keys must not reuse them.
 pub const GLOBAL_KEYS: [&str; 4] = ["ch", "lang", "theme", "present"];
 
@@ -212,11 +216,17 @@ impl ViewState {
     pub fn set_param(&mut self, chapter: Chapter, key: &str, raw: &str) -> bool {
         let Some(spec) = Self::spec(chapter, key) else { return false };
         let Some(value) = spec.normalize(raw) else { return false };
-        let map = self.params.entry(chapter).or_default();
         if value == spec.default_text() {
-            map.remove(spec.key);
+            // Drop an emptied chapter map too: a view set back to its defaults must equal the
+            // default view (found by fuzzing: `alpha=auto` left `{Function: {}}` behind).
+            if let Some(map) = self.params.get_mut(&chapter) {
+                map.remove(spec.key);
+                if map.is_empty() {
+                    self.params.remove(&chapter);
+                }
+            }
         } else {
-            map.insert(spec.key, value);
+            self.params.entry(chapter).or_default().insert(spec.key, value);
         }
         true
     }
@@ -260,13 +270,13 @@ impl ViewState {
                 None => notices.push(Notice::UnknownChapter { given: v.clone() }),
             }
         }
-        let mut seen: Vec<&str> = Vec::new();
+        // A set, not a list: a 4 kB link can hold 2,000 keys, and a list made this quadratic.
+        let mut seen: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
         // Later duplicates win, as in URLSearchParams.get's common use; iterate from the end.
         for (k, v) in pairs.iter().rev() {
-            if seen.contains(&k.as_str()) {
+            if !seen.insert(k.as_str()) {
                 continue;
             }
-            seen.push(k);
             let bad = |default: &str| Notice::BadValue { key: k.clone(), given: v.clone(), default: default.into() };
             match k.as_str() {
                 "ch" => {}
@@ -293,15 +303,21 @@ impl ViewState {
                 },
             }
         }
-        // Report in the order the link wrote them.
-        notices.sort_by_key(|n| match n {
+        // Report in the order the link wrote them (first position of each key, looked up once:
+        // `sort_by_key` with a linear search per comparison was O(n² log n) on hostile links).
+        let mut first_at: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+        for (i, (k, _)) in pairs.iter().enumerate() {
+            first_at.entry(k.as_str()).or_insert(i);
+        }
+        notices.sort_by_cached_key(|n| match n {
             Notice::TooLong { .. } => (0, usize::MAX),
             Notice::BadEncoding => (1, usize::MAX),
             Notice::UnknownChapter { .. } => (2, usize::MAX),
             Notice::UnknownParam { key } | Notice::BadValue { key, .. } => {
-                (3, pairs.iter().position(|(k, _)| k == key).unwrap_or(usize::MAX))
+                (3, first_at.get(key.as_str()).copied().unwrap_or(usize::MAX))
             }
         });
+        notices.truncate(MAX_NOTICES);
         (state, notices)
     }
 

@@ -88,16 +88,31 @@ struct Work<'a> {
 impl Work<'_> {
     /// Calibrates and fake-quantizes one group in `buf`, replacing it by its round trip.
     fn group(&mut self, buf: &mut [f32]) -> Result<()> {
-        let cal = calibrate_impl(buf, self.scheme, self.calibrator, self.policy, !self.strict)?;
+        let (alpha, beta, params) =
+            match calibrate_impl(buf, self.scheme, self.calibrator, self.policy, !self.strict) {
+                Ok(cal) => (cal.alpha, cal.beta, cal.params),
+                // NaN/Inf skipped and a channel/token/group with no finite value at all: pass it
+                // through like every other NaN/Inf, with a zero-width range's parameters (as for
+                // a constant group), instead of failing the whole tensor. Found by the
+                // reliability tests: one all-NaN column made per-channel fail while per-tensor
+                // and per-token worked. A tensor with no finite value is still an error
+                // (checked in `quantize_granular`).
+                Err(QuantError::AllNonFinite { .. })
+                    if !self.strict && self.policy == NonFinitePolicy::Skip =>
+                {
+                    (0.0, 0.0, QParams::from_observed(0.0, 0.0, self.scheme)?)
+                }
+                Err(e) => return Err(e),
+            };
         self.out.clear();
         self.out.resize(buf.len(), 0.0);
-        let acc = fake_quantize_accumulate(buf, &cal.params, self.scheme, &mut self.out)?;
+        let acc = fake_quantize_accumulate(buf, &params, self.scheme, &mut self.out)?;
         buf.copy_from_slice(&self.out);
         self.total.merge(&acc);
         self.groups.push(GroupResult {
-            alpha: cal.alpha,
-            beta: cal.beta,
-            params: cal.params,
+            alpha,
+            beta,
+            params,
             metrics: acc.finish(),
         });
         Ok(())
@@ -160,6 +175,10 @@ pub fn quantize_granular(
             per_lane(&mut w, &mut y, axis, Some(size))?
         }
     };
+    if w.total.n == 0 {
+        // Only reachable with NaN/Inf skipped: the same error as per tensor.
+        return Err(QuantError::AllNonFinite { count: x.len() });
+    }
     let mut overall = w.total.finish();
     overall.skipped = w.total.skipped as usize;
     let (groups, param_shape) = match granularity {

@@ -10,7 +10,9 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::chapters::Chapter;
-use crate::datasets::{self, Source, Tensor, REAL, SYNTHETIC, UPLOAD_ID, UPLOAD_LIMITS};
+use crate::datasets::{self, RealLayer, Source, Tensor, LAYERS, REAL, SYNTHETIC, UPLOAD_ID, UPLOAD_LIMITS};
+use crate::engine::linear::LayerCase;
+use crate::engine::smooth::SmoothCase;
 use crate::engine::NpyLimits;
 use crate::i18n::Msg;
 use crate::ui::state::use_app;
@@ -46,9 +48,64 @@ impl Loaded {
 /// Shipped files are trusted but still go through the same checked reader.
 const SHIPPED_LIMITS: NpyLimits = NpyLimits { max_bytes: 8 << 20, max_elements: 1 << 21, max_header_len: 4096 };
 
+/// A real MiniLM layer with what the second-half chapters derive from it once: the float
+/// reference product Y = X·W and SmoothQuant's per-channel maxima (in [`SmoothCase`]).
+pub struct LayerData {
+    pub layer: RealLayer,
+    pub tokens: Vec<String>,
+    pub case: SmoothCase,
+}
+
+impl std::fmt::Debug for LayerData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LayerData({})", self.layer.id)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum LayerLoaded {
+    Loading,
+    Ready(Arc<LayerData>),
+    Failed(String),
+}
+
+impl PartialEq for LayerLoaded {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (LayerLoaded::Loading, LayerLoaded::Loading) => true,
+            (LayerLoaded::Ready(a), LayerLoaded::Ready(b)) => Arc::ptr_eq(a, b),
+            (LayerLoaded::Failed(a), LayerLoaded::Failed(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl LayerLoaded {
+    pub fn data(&self) -> Option<Arc<LayerData>> {
+        match self {
+            LayerLoaded::Ready(d) => Some(d.clone()),
+            _ => None,
+        }
+    }
+}
+
+async fn load_layer(layer: RealLayer) -> Result<LayerData, String> {
+    let x = datasets::tensor_from_npy("X", &fetch_bytes(layer.x_path).await?, &SHIPPED_LIMITS)?;
+    let w = datasets::tensor_from_npy("W", &fetch_bytes(layer.w_path).await?, &SHIPPED_LIMITS)?;
+    let tokens_text = String::from_utf8(fetch_bytes(datasets::TOKENS_PATH).await?).map_err(|_| "tokens.json is not UTF-8".to_string())?;
+    let tokens = datasets::parse_string_array(&tokens_text)?;
+    let ((t, cin), (win, cout)) = (x.rows_cols(), w.rows_cols());
+    if cin != win {
+        return Err(format!("X has {cin} channels but W has {win} rows"));
+    }
+    let case = LayerCase::from_vecs(x.data, t, cin, w.data, cout).and_then(SmoothCase::new).map_err(|e| e.to_string())?;
+    Ok(LayerData { layer, tokens, case })
+}
+
 #[derive(Clone, Copy)]
 pub struct DataStore {
     cache: RwSignal<HashMap<String, Loaded>>,
+    layers: RwSignal<HashMap<&'static str, LayerLoaded>>,
     upload: RwSignal<Option<Arc<Tensor>>>,
     /// The last upload problem (the previous data stays selected).
     pub upload_error: RwSignal<Option<String>>,
@@ -56,7 +113,12 @@ pub struct DataStore {
 
 impl DataStore {
     pub fn new() -> Self {
-        DataStore { cache: RwSignal::new(HashMap::new()), upload: RwSignal::new(None), upload_error: RwSignal::new(None) }
+        DataStore {
+            cache: RwSignal::new(HashMap::new()),
+            layers: RwSignal::new(HashMap::new()),
+            upload: RwSignal::new(None),
+            upload_error: RwSignal::new(None),
+        }
     }
 
     /// The state of `src` (tracked).
@@ -106,6 +168,28 @@ impl DataStore {
                 });
             }
         }
+    }
+
+    /// The state of a real layer (tracked); starts loading it on first request.
+    pub fn layer(&self, id: &str) -> LayerLoaded {
+        let layer = datasets::layer(id);
+        if let Some(l) = self.layers.with(|m| m.get(layer.id).cloned()) {
+            return l;
+        }
+        self.layers.update_untracked(|m| {
+            m.insert(layer.id, LayerLoaded::Loading);
+        });
+        let layers = self.layers;
+        spawn_local(async move {
+            let loaded = match load_layer(layer).await {
+                Ok(d) => LayerLoaded::Ready(Arc::new(d)),
+                Err(e) => LayerLoaded::Failed(e),
+            };
+            layers.try_update(|m| {
+                m.insert(layer.id, loaded);
+            });
+        });
+        LayerLoaded::Loading
     }
 
     pub fn set_upload(&self, t: Tensor) {
@@ -323,5 +407,41 @@ pub fn DataPicker(chapter: Chapter) -> impl IntoView {
             </Show>
             <p class="muted small">{move || app.t(Msg::DataHint)}</p>
         </div>
+    }
+}
+
+/// The layer selector shared by the second-half chapters (with its download size and a loading
+/// indicator while the layer's X and W arrive).
+#[component]
+pub fn LayerPicker(chapter: Chapter) -> impl IntoView {
+    let app = use_app();
+    let store = use_data();
+    let id = move || app.choice(chapter, "layer");
+    let state = move || store.layer(&id());
+    view! {
+        <div class="data-row">
+            <label class="control">
+                <span class="control-label">{move || app.t(Msg::LayerLabel)}</span>
+                <select data-testid="layer-select" prop:value=id on:change=move |e| { app.set(chapter, "layer", &event_target_value(&e)); }>
+                    {LAYERS.iter().map(|l| {
+                        let (lid, label) = (l.id, l.label);
+                        view! { <option value=lid selected=move || id() == lid>{move || app.t(label)}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+        </div>
+        <p class="data-info">
+            {move || match state() {
+                LayerLoaded::Loading => view! {
+                    <span class="loading" data-testid="layer-loading"><span class="spinner" aria-hidden="true"></span>
+                        {app.t(Msg::DataLoading)}" "{human_bytes(datasets::layer(&id()).bytes)}</span>
+                }.into_any(),
+                LayerLoaded::Ready(d) => {
+                    let c = d.case.case();
+                    view! { <span data-testid="layer-info">{Msg::LayerInfo.fill(app.lang(), &[&c.tokens().to_string(), &c.in_channels().to_string(), &c.in_channels().to_string(), &c.out_channels().to_string()])}</span> }.into_any()
+                }
+                LayerLoaded::Failed(e) => view! { <span class="control-error" role="alert" data-testid="layer-failed">{e}</span> }.into_any(),
+            }}
+        </p>
     }
 }

@@ -5,6 +5,7 @@ import { runAll, repo } from "./harness.mjs";
 import "./shell.spec.mjs";
 import "./function.spec.mjs";
 import "./chapters1.spec.mjs";
+import "./chapters2.spec.mjs";
 
 const args = process.argv.slice(2);
 const opt = (name) => {

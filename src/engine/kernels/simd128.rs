@@ -293,9 +293,9 @@ fn pack_a_rows(a16: &[i16], m: usize, lda: usize, kp: usize) -> Vec<i16> {
         let (t, r) = (row / MR, row % MR);
         let dst = out.get_mut(t * kp * 2 * MR..).unwrap_or(&mut []);
         for (d, pair) in dst.chunks_exact_mut(2 * MR).zip(src.chunks_exact(2)) {
-            if let (Some(d), [x, y]) = (d.get_mut(2 * r..2 * r + 2), pair) {
-                d[0] = *x;
-                d[1] = *y;
+            if let (Some([d0, d1]), [x, y]) = (d.get_mut(2 * r..2 * r + 2), pair) {
+                *d0 = *x;
+                *d1 = *y;
             }
         }
     }
@@ -312,9 +312,9 @@ fn pack_a_rows_i8(a: &[i8], m: usize, k: usize, kp: usize) -> Vec<i16> {
         let (t, r) = (row / MR, row % MR);
         let dst = out.get_mut(t * kp * 2 * MR..).unwrap_or(&mut []);
         for (q, d) in dst.chunks_exact_mut(2 * MR).take(kp).enumerate() {
-            if let Some(d) = d.get_mut(2 * r..2 * r + 2) {
-                d[0] = src.get(2 * q).map_or(0, |&v| v.into());
-                d[1] = src.get(2 * q + 1).map_or(0, |&v| v.into());
+            if let Some([d0, d1]) = d.get_mut(2 * r..2 * r + 2) {
+                *d0 = src.get(2 * q).map_or(0, |&v| v.into());
+                *d1 = src.get(2 * q + 1).map_or(0, |&v| v.into());
             }
         }
     }

@@ -13,6 +13,7 @@
 pub mod hadamard;
 pub mod learn;
 pub mod orthogonal;
+pub mod toy;
 
 use super::error::{QuantError, Result};
 use super::linear::{ActGranularity, FloatDeviation, LayerCase, LayerQuant};

@@ -1,13 +1,16 @@
 //! One file per chapter. `ChapterBody` shows the current one inside the common frame (number,
-//! title, lead); chapters not built yet show an honest "coming" panel.
+//! title, lead).
 
 mod calibration;
-mod coming;
 mod error;
 mod function;
+mod outliers;
 mod playground;
 pub mod qat;
 pub mod quant_common;
+mod rotation;
+mod summary;
+pub mod smoothquant;
 mod why;
 
 use leptos::prelude::*;
@@ -28,8 +31,11 @@ pub fn ChapterBody() -> impl IntoView {
             Chapter::Error => view! { <error::ErrorChapter/> }.into_any(),
             Chapter::Calibration => view! { <calibration::CalibrationChapter/> }.into_any(),
             Chapter::Qat => view! { <qat::QatChapter/> }.into_any(),
+            Chapter::Outliers => view! { <outliers::OutliersChapter/> }.into_any(),
+            Chapter::SmoothQuant => view! { <smoothquant::SmoothQuantChapter/> }.into_any(),
+            Chapter::Rotation => view! { <rotation::RotationChapter/> }.into_any(),
+            Chapter::Summary => view! { <summary::SummaryChapter/> }.into_any(),
             Chapter::Playground => view! { <playground::PlaygroundChapter/> }.into_any(),
-            _ => view! { <coming::Coming chapter=c/> }.into_any(),
         };
         view! {
             <article class="chapter" data-testid=format!("chapter-{}", c.slug()) aria-labelledby="chapter-title">

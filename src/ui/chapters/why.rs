@@ -104,7 +104,7 @@ fn median(v: &mut [f64]) -> f64 {
 fn markdown(rows: &[BenchRow]) -> String {
     let mut s = String::from("| shape (M×K×N) | kernel | median ms | GOPS | vs f32 |\n|---|---|---|---|---|\n");
     for r in rows {
-        let (m, k, n, label) = SHAPES[r.shape.min(SHAPES.len() - 1)];
+        let Some(&(m, k, n, label)) = SHAPES.get(r.shape) else { continue };
         let f32_ms = rows.iter().find(|x| x.shape == r.shape && x.case == Case::F32).map(|x| x.median_ms);
         let speed = f32_ms.map(|f| format!("{:.2}×", f / r.median_ms)).unwrap_or_default();
         s.push_str(&format!("| {m}×{k}×{n} ({label}) | {} | {:.3} | {:.1} | {speed} |\n", r.case.name(), r.median_ms, r.gops));
@@ -205,7 +205,7 @@ pub fn WhyChapter() -> impl IntoView {
                     return;
                 }
                 let (case_i, run_i) = ((j - 1) / (RUNS + 1), (j - 1) % (RUNS + 1));
-                let case = Case::ALL[case_i.min(Case::ALL.len() - 1)];
+                let Some(&case) = Case::ALL.get(case_i) else { return };
                 let Some(op) = st.0.as_mut() else { return };
                 let t0 = dom::now_ms();
                 if let Err(e) = run_case(op, case) {
@@ -237,7 +237,7 @@ pub fn WhyChapter() -> impl IntoView {
         let all = rows.get();
         all.iter()
             .map(|r| {
-                let (m, k, n, label) = SHAPES[r.shape.min(SHAPES.len() - 1)];
+                let &(m, k, n, label) = SHAPES.get(r.shape).unwrap_or(&SHAPES[0]);
                 let f32_ms = all.iter().find(|x| x.shape == r.shape && x.case == Case::F32).map(|x| x.median_ms);
                 let speed = f32_ms.map(|f| format!("{:.2}×", f / r.median_ms)).unwrap_or_default();
                 view! {

@@ -249,8 +249,12 @@ pub fn viridis(v: f64) -> [u8; 3] {
     let v = if v.is_finite() { v.clamp(0.0, 1.0) } else { 0.0 } * 4.0;
     let i = (v.floor() as usize).min(3);
     let f = v - i as f64;
-    let (a, b) = (A[i], A[i + 1]);
-    [0, 1, 2].map(|k| (a[k] + (b[k] - a[k]) * f).round() as u8)
+    let (Some(a), Some(b)) = (A.get(i), A.get(i + 1)) else { return [0; 3] }; // i ≤ 3: always Some
+    let mut rgb = [0u8; 3];
+    for ((c, &x), &y) in rgb.iter_mut().zip(a).zip(b) {
+        *c = (x + (y - x) * f).round() as u8;
+    }
+    rgb
 }
 
 /// A rows × cols heat map of `value(r, c)` (already scaled to [0, 1]) filling the chart's plot

@@ -1,0 +1,430 @@
+//! Chapter 8, "Rotations (SpinQuant)": outliers sit in particular channels; an orthogonal R
+//! spreads them over all channels, Y = (W·Rᵀ)(R·X) is unchanged, and the rotated activations
+//! quantize far better. A 2-D toy first, then Hadamard, random and learned rotations on real
+//! MiniLM layers.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use leptos::prelude::*;
+use plotters::prelude::{Circle, Color, IntoFont, PathElement, Text};
+
+use super::smoothquant::{act_of, bits_of};
+use crate::chapters::Chapter;
+use crate::engine::linear::{LayerError, LayerQuant};
+use crate::engine::rotate::toy::{toy_points, toy_quantize};
+use crate::engine::rotate::{ActSummary, LearnConfig, Learner, Rotated, Rotation, STANDARD_CONFIGS};
+use crate::i18n::Msg;
+use crate::ui::data::{use_data, LayerData, LayerPicker};
+use crate::ui::job::Job;
+use crate::ui::state::use_app;
+use crate::ui::widgets::chart::{de, Area, ChartTheme};
+use crate::ui::widgets::plot::{cartesian, histogram_bars, line, tick, vline};
+use crate::ui::widgets::{Chart, Formula, Segmented, Slider};
+use crate::ui::Shared;
+
+const CH: Chapter = Chapter::Rotation;
+const TOY_BITS: u8 = 4;
+/// A random rotation of C = 1536 takes seconds in the browser; offer it only below this.
+const RANDOM_MAX_C: usize = 512;
+
+/// The rotation behind a `rot` choice for a layer with `c` input channels.
+fn rotation_for(choice: &str, c: usize) -> Rotation {
+    match choice {
+        "none" => Rotation::Identity,
+        "hadamard128" => Rotation::HadamardBlock(128.min(c)),
+        "random" => Rotation::Random(0),
+        _ => Rotation::Hadamard,
+    }
+}
+
+fn pct(v: f64) -> String {
+    format!("{:.2} %", v * 100.0)
+}
+
+/// A rotated layer with its statistics and errors for the six standard settings.
+#[derive(Debug)]
+pub struct RotationResult {
+    pub name: String,
+    pub before: ActSummary,
+    pub after: ActSummary,
+    /// (config, rotated error, unrotated error) for every standard config.
+    pub errors: Vec<(LayerQuant, f64, f64)>,
+    pub fp_identity: f64,
+}
+
+fn learner_config(quant: LayerQuant, lr: f32) -> LearnConfig {
+    LearnConfig { quant, lr, ..LearnConfig::default() }
+}
+
+#[component]
+pub fn RotationChapter() -> impl IntoView {
+    let app = use_app();
+    let store = use_data();
+    let theta = Memo::new(move |_| app.float(CH, "theta"));
+    let layer = Memo::new(move |_| store.layer(&app.choice(CH, "layer")));
+    let data = Memo::new(move |_| layer.get().data().map(Shared));
+    let rot = Memo::new(move |_| app.choice(CH, "rot"));
+    let cfg = Memo::new(move |_| {
+        let (w, a) = bits_of(&app.choice(CH, "bits"));
+        LayerQuant::new(w, a, act_of(&app.choice(CH, "act")))
+    });
+
+    // ---------- 2-D toy ----------
+    let points = toy_points(400, 7);
+    let toy_curve: Vec<(f64, f64)> = (0..=90).filter_map(|d| toy_quantize(&points, f64::from(d), TOY_BITS).ok().map(|r| (f64::from(d), r.rel_mse))).collect();
+    let pts2 = points.clone();
+    let toy = Memo::new(move |_| toy_quantize(&pts2, theta.get(), TOY_BITS).ok().map(Shared::new));
+    let draw_toy = move |area: &Area, th: &ChartTheme| {
+        let Some(r) = toy.get() else { return Err("—".into()) };
+        let m = r.rotated.iter().fold(0f32, |m, p| m.max(p.0.abs()).max(p.1.abs())) as f64 * 1.1;
+        let fmt = |v: &f64| tick(*v);
+        let mut chart = cartesian(area, th, app.t(Msg::Channel1), app.t(Msg::Channel2), -m..m, -m..m, &fmt)?;
+        // The integer grid of the one shared scale.
+        let s = f64::from(r.scale);
+        let grid = th.muted.mix(0.35).stroke_width(th.px(1.0));
+        for q in -r.q_max..=r.q_max {
+            let v = s * f64::from(q);
+            chart.draw_series(std::iter::once(PathElement::new(vec![(v, -m), (v, m)], grid))).map_err(de)?;
+            chart.draw_series(std::iter::once(PathElement::new(vec![(-m, v), (m, v)], grid))).map_err(de)?;
+        }
+        chart
+            .draw_series(r.rotated.iter().map(|p| Circle::new((f64::from(p.0), f64::from(p.1)), th.px(2.0) as i32, th.color(0).mix(0.55).filled())))
+            .map_err(de)?;
+        chart
+            .draw_series(r.quantized.iter().map(|p| Circle::new((f64::from(p.0), f64::from(p.1)), th.px(4.0) as i32, th.color(1).stroke_width(th.px(1.5)))))
+            .map_err(de)?;
+        // Per-channel ranges as brackets along the axes.
+        let (a0, a1) = (f64::from(r.channel_absmax.0), f64::from(r.channel_absmax.1));
+        let bracket = th.color(3).stroke_width(th.px(3.0));
+        chart.draw_series(std::iter::once(PathElement::new(vec![(-a0, -m * 0.97), (a0, -m * 0.97)], bracket))).map_err(de)?;
+        chart.draw_series(std::iter::once(PathElement::new(vec![(-m * 0.97, -a1), (-m * 0.97, a1)], bracket))).map_err(de)?;
+        Ok(())
+    };
+    let draw_toy_curve = move |area: &Area, th: &ChartTheme| {
+        let top = toy_curve.iter().map(|p| p.1).fold(1e-9, f64::max) * 1.1;
+        let fmt = |v: &f64| format!("{:.1} %", v * 100.0);
+        let mut chart = cartesian(area, th, "θ (°)", app.t(Msg::ToyError), 0.0..90.0, 0.0..top, &fmt)?;
+        line(&mut chart, th, toy_curve.clone(), th.color(0), 2.5)?;
+        if let Some(r) = toy.get() {
+            chart
+                .draw_series(std::iter::once(Circle::new((theta.get(), r.rel_mse), th.px(6.0) as i32, th.color(3).filled())))
+                .map_err(de)?;
+        }
+        Ok(())
+    };
+
+    // ---------- real layers: the selected rotation, computed in slices ----------
+    let result = RwSignal::new(None::<Shared<RotationResult>>);
+    let result_error = RwSignal::new(None::<String>);
+    let job = Job::new();
+    Effect::new(move |_| {
+        let (Some(d), choice) = (data.get(), rot.get()) else {
+            job.cancel();
+            result.set(None);
+            return;
+        };
+        result.set(None);
+        result_error.set(None);
+        if choice == "learned" {
+            job.cancel();
+            return; // the learned rotation has its own panel below
+        }
+        let c = d.case.case().in_channels();
+        if choice == "random" && c > RANDOM_MAX_C {
+            job.cancel();
+            result_error.set(Some(Msg::RandomTooBig.fill(app.lang(), &[&c.to_string()])));
+            return;
+        }
+        let rotation = rotation_for(&choice, c);
+        type State = (Option<Rotated>, Vec<(LayerQuant, f64, f64)>);
+        let st: Rc<RefCell<State>> = Rc::new(RefCell::new((None, Vec::new())));
+        let st2 = st.clone();
+        let d2: Shared<LayerData> = d.clone();
+        job.start(
+            1 + STANDARD_CONFIGS.len(),
+            move |i| {
+                let case = d.case.case();
+                let mut s = st2.borrow_mut();
+                if i == 0 {
+                    match Rotated::new(case, &rotation) {
+                        Ok(r) => s.0 = Some(r),
+                        Err(e) => result_error.set(Some(e.to_string())),
+                    }
+                    return;
+                }
+                let Some(cfg) = STANDARD_CONFIGS.get(i - 1) else { return };
+                let Some(rot) = s.0.as_ref() else { return };
+                if let (Ok(a), Ok(b)) = (rot.error(case, cfg), case.error(cfg)) {
+                    s.1.push((*cfg, a.rel_err, b.rel_err));
+                }
+            },
+            move || {
+                let mut s = st.borrow_mut();
+                let case = d2.case.case();
+                let Some(rot) = s.0.take() else { return };
+                let (t, c) = (case.tokens(), case.in_channels());
+                let (Ok(before), Ok(after), Ok(fp)) = (ActSummary::of(case.x(), t, c), ActSummary::of(&rot.x, t, c), rot.float_deviation(case)) else {
+                    return;
+                };
+                result.set(Some(Shared::new(RotationResult {
+                    name: rot.rotation.clone(),
+                    before,
+                    after,
+                    errors: std::mem::take(&mut s.1),
+                    fp_identity: fp.rel_frobenius,
+                })));
+            },
+        );
+    });
+
+    let current_err = move || {
+        let r = result.get()?;
+        let c = cfg.get();
+        r.errors.iter().find(|e| e.0 == c).map(|e| (e.1, e.2))
+    };
+
+    let draw_profile = move |area: &Area, th: &ChartTheme| {
+        let Some(r) = result.get() else { return Err(app.t(Msg::Computing).to_string()) };
+        let before = &r.before.profile.absmax;
+        let after = &r.after.profile.absmax;
+        let n = before.len().max(1) as f64;
+        let top = before.iter().chain(after.iter()).fold(0f32, |m, v| m.max(*v)) as f64 * 1.1;
+        let fmt = |v: &f64| tick(*v);
+        let mut chart = cartesian(area, th, app.t(Msg::ChannelAxis), app.t(Msg::MaxAbsX), 0.0..n, 0.0..top, &fmt)?;
+        let bars = |v: &[f32]| v.iter().enumerate().map(|(i, &x)| (i as f64, i as f64 + 1.0, f64::from(x))).collect::<Vec<_>>();
+        histogram_bars(&mut chart, th, &bars(before), th.muted, 0.5)?;
+        histogram_bars(&mut chart, th, &bars(after), th.color(2), 0.85)?;
+        let font = ("system-ui, sans-serif", 12.0 * th.dpr).into_font();
+        chart.draw_series(std::iter::once(Text::new(app.t(Msg::Original).to_string(), (n * 0.55, top * 0.9), font.clone().color(&th.muted)))).map_err(de)?;
+        chart.draw_series(std::iter::once(Text::new(format!("{} ({})", app.t(Msg::Rotated), r.name), (n * 0.55, top * 0.8), font.color(&th.color(2))))).map_err(de)?;
+        Ok(())
+    };
+
+    let errors_table = move || {
+        let Some(r) = result.get() else { return view! { <tr><td colspan="3">{app.t(Msg::Computing)}</td></tr> }.into_any() };
+        r.errors
+            .iter()
+            .map(|(c, a, b)| view! { <tr><td>{c.label()}</td><td>{pct(*b)}</td><td><strong>{pct(*a)}</strong></td></tr> })
+            .collect_view()
+            .into_any()
+    };
+
+    // ---------- learned rotation ----------
+    let learner: StoredValue<Option<Learner>, LocalStorage> = StoredValue::new_local(None);
+    let losses = RwSignal::new(Vec::<f32>::new());
+    let learning = RwSignal::new(false);
+    let learn_err = RwSignal::new(None::<LayerError>);
+    let learn_msg = RwSignal::new(None::<String>);
+    let init = RwSignal::new("hadamard".to_string());
+    let lr = RwSignal::new(0.2f64);
+    fn learn_tick(
+        learner: StoredValue<Option<Learner>, LocalStorage>,
+        learning: RwSignal<bool>,
+        losses: RwSignal<Vec<f32>>,
+        learn_msg: RwSignal<Option<String>>,
+    ) {
+        if !learning.try_get_untracked().unwrap_or(false) {
+            return;
+        }
+        // One step per macrotask: ~10–30 ms on C = 384, so the page keeps answering between steps.
+        let r = learner.try_update_value(|l| l.as_mut().map(|l| l.step(1)));
+        match r.flatten() {
+            Some(Ok(new)) => {
+                losses.update(|v| v.extend(new));
+                set_timeout(move || learn_tick(learner, learning, losses, learn_msg), Duration::from_millis(0));
+            }
+            Some(Err(e)) => {
+                learn_msg.set(Some(e.to_string()));
+                learning.set(false);
+            }
+            None => learning.set(false),
+        }
+    }
+    let start_learning = move |_| {
+        if learning.get_untracked() {
+            learning.set(false);
+            return;
+        }
+        let Some(d) = data.get_untracked() else { return };
+        let case = d.case.case();
+        if learner.with_value(|l| l.is_none()) {
+            let c = case.in_channels();
+            let init_rot = if init.get_untracked() == "random" { Rotation::Random(0) } else { Rotation::Hadamard };
+            if matches!(init_rot, Rotation::Random(_)) && c > RANDOM_MAX_C {
+                learn_msg.set(Some(Msg::RandomTooBig.fill(app.lang(), &[&c.to_string()])));
+                return;
+            }
+            match Learner::new(case, &init_rot, learner_config(cfg.get_untracked(), lr.get_untracked() as f32)) {
+                Ok(l) => {
+                    losses.set(l.losses().to_vec());
+                    learner.set_value(Some(l));
+                }
+                Err(e) => {
+                    learn_msg.set(Some(e.to_string()));
+                    return;
+                }
+            }
+        }
+        learn_msg.set(None);
+        learning.set(true);
+        learn_tick(learner, learning, losses, learn_msg);
+    };
+    let reset_learning = move || {
+        learning.set(false);
+        learner.set_value(None);
+        losses.set(Vec::new());
+        learn_err.set(None);
+    };
+    // A new layer, bits or start point means a new learner.
+    Effect::new(move |prev: Option<()>| {
+        data.track();
+        cfg.track();
+        init.track();
+        if prev.is_some() {
+            reset_learning();
+        }
+    });
+    Effect::new(move |_| {
+        // The learned rotation's error in the current setting, each time learning pauses.
+        if learning.get() || losses.with(|l| l.is_empty()) {
+            return;
+        }
+        let (Some(d), c) = (data.get_untracked(), cfg.get_untracked()) else { return };
+        let e = learner.with_value(|l| l.as_ref().and_then(|l| l.error(d.case.case(), &c).ok()));
+        learn_err.set(e);
+    });
+
+    let draw_loss = move |area: &Area, th: &ChartTheme| {
+        let l = losses.get();
+        if l.is_empty() {
+            return Err(app.t(Msg::LearnPress).to_string());
+        }
+        let top = l.iter().fold(0f32, |m, v| m.max(*v)) as f64 * 1.1;
+        let lo = l.iter().fold(f32::INFINITY, |m, v| m.min(*v)) as f64 * 0.9;
+        let n = (l.len().max(2) - 1) as f64;
+        let fmt = |v: &f64| format!("{v:.4}");
+        let mut chart = cartesian(area, th, app.t(Msg::LearnStep), app.t(Msg::LearnLoss), 0.0..n, lo..top, &fmt)?;
+        line(&mut chart, th, l.iter().enumerate().map(|(i, v)| (i as f64, f64::from(*v))).collect(), th.color(0), 2.0)?;
+        if let Some(first) = l.first() {
+            chart
+                .draw_series(std::iter::once(PathElement::new(vec![(0.0, f64::from(*first)), (n, f64::from(*first))], th.muted.stroke_width(th.px(1.0)))))
+                .map_err(de)?;
+        }
+        vline(&mut chart, th, n, th.muted, "", true)?;
+        Ok(())
+    };
+
+    let is_learned = move || rot.get() == "learned";
+
+    view! {
+        <section class="card intro">
+            <p class="big-question">"SpinQuant (ICLR'25)"</p>
+            <ul class="bullets">
+                <li>{move || app.t(Msg::SqPtq)}</li>
+                <li>{move || app.t(Msg::SpinAssumption)}</li>
+                <li>{move || app.t(Msg::SpinIdea)}</li>
+            </ul>
+            <Formula mathml=Signal::derive(|| crate::formulas::ROTATE_IDENTITY.to_string())/>
+        </section>
+        <section class="card">
+            <h2>{move || app.t(Msg::ToyTitle)}</h2>
+            <p>{move || app.t(Msg::ToyIntro)}</p>
+            <Slider label=Signal::derive(move || app.t(Msg::ToyAngle).to_string()) value=Signal::derive(move || theta.get())
+                min=0.0 max=90.0 step=1.0 testid="theta-slider"
+                format=Callback::new(move |v: f64| format!("θ = {v:.0}°"))
+                on_change=Callback::new(move |v: f64| app.set(CH, "theta", &format!("{}", v.round())))/>
+            <div class="grid-2">
+                <Chart id="toy-chart" caption=Signal::derive(move || app.t(Msg::ToyCaption).to_string()) aspect=0.9 draw=draw_toy/>
+                <Chart id="toy-curve-chart" caption=Signal::derive(move || app.t(Msg::ToyCurveCaption).to_string()) aspect=0.9 draw=draw_toy_curve/>
+            </div>
+            <p data-testid="toy-readout">{move || toy.get().map(|r| Msg::ToyLine.fill(app.lang(), &[
+                &format!("{:.0}", theta.get()), &format!("{:.2}", r.channel_absmax.0), &format!("{:.2}", r.channel_absmax.1), &format!("{:.3}", r.scale), &format!("{:.2} %", r.rel_mse * 100.0),
+            ]))}</p>
+            <p class="muted">{move || app.t(Msg::ToyLeap)}</p>
+        </section>
+        <section class="card">
+            <h2>{move || app.t(Msg::RealRotTitle)}</h2>
+            <LayerPicker chapter=CH/>
+            <div class="controls">
+                <label class="control compact">
+                    <span class="control-label">{move || app.t(Msg::RotationLabel)}</span>
+                    <select data-testid="rotation-select" prop:value=move || rot.get() on:change=move |e| { app.set(CH, "rot", &event_target_value(&e)); }>
+                        {[("none", Msg::RotNone), ("hadamard", Msg::RotHadamard), ("hadamard128", Msg::RotHadamard128), ("random", Msg::RotRandom), ("learned", Msg::RotLearned)].into_iter().map(|(v, m)| {
+                            view! { <option value=v selected=move || rot.get() == v>{move || app.t(m)}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+                <Segmented label=Signal::derive(move || app.t(Msg::Bits).to_string())
+                    options=Signal::derive(move || vec![("w8a8".into(), "W8A8".into()), ("w4a8".into(), "W4A8".into()), ("w4a4".into(), "W4A4".into())])
+                    value=Signal::derive(move || app.choice(CH, "bits"))
+                    on_change=Callback::new(move |v: String| app.set(CH, "bits", &v))
+                    testid="rot-bits"/>
+                <Segmented label=Signal::derive(move || app.t(Msg::ActScales).to_string())
+                    options=Signal::derive(move || vec![("token".into(), app.t(Msg::PerToken).into()), ("tensor".into(), app.t(Msg::PerTensor).into())])
+                    value=Signal::derive(move || app.choice(CH, "act"))
+                    on_change=Callback::new(move |v: String| app.set(CH, "act", &v))
+                    testid="rot-act"/>
+            </div>
+            <p class="muted small">{move || app.t(Msg::HadamardNote)}</p>
+            <Show when=move || result_error.with(|e| e.is_some())>
+                <p class="control-error" role="alert">{move || result_error.get().unwrap_or_default()}</p>
+            </Show>
+            <Show when=move || !is_learned()>
+                <div class="readouts">
+                    <div class="readout"><span class="k">{move || Msg::RotErrorIn.fill(app.lang(), &[&cfg.get().label()])}</span>
+                        <span class="v" data-testid="rotation-error-readout" data-value=move || current_err().map(|e| format!("{}", e.0)).unwrap_or_default()>{move || current_err().map(|e| pct(e.0)).unwrap_or("…".into())}</span></div>
+                    <div class="readout"><span class="k">{move || app.t(Msg::WithoutRotation)}</span>
+                        <span class="v">{move || current_err().map(|e| pct(e.1)).unwrap_or("…".into())}</span></div>
+                    <div class="readout"><span class="k">{move || app.t(Msg::KurtosisBeforeAfter)}</span>
+                        <span class="v" data-testid="kurtosis-readout">{move || result.get().map(|r| format!("{:.1} → {:.1}", r.before.kurtosis, r.after.kurtosis)).unwrap_or("…".into())}</span></div>
+                    <div class="readout"><span class="k">{move || app.t(Msg::MaxMedianBeforeAfter)}</span>
+                        <span class="v">{move || result.get().map(|r| format!("{:.1} → {:.1}", r.before.profile.max_over_median, r.after.profile.max_over_median)).unwrap_or("…".into())}</span></div>
+                </div>
+                <p data-testid="rotation-identity">{move || result.get().map(|r| Msg::RotIdentity.fill(app.lang(), &[&format!("{:.1e}", r.fp_identity)]))}</p>
+                <Chart id="profile-chart" caption=Signal::derive(move || app.t(Msg::RotProfileCaption).to_string()) aspect=0.4 draw=draw_profile/>
+                <div class="table-scroll">
+                    <table class="data" data-testid="rotation-table">
+                        <thead><tr><th>{move || app.t(Msg::Setting)}</th><th>{move || app.t(Msg::WithoutRotation)}</th><th>{move || app.t(Msg::Rotated)}</th></tr></thead>
+                        <tbody>{errors_table}</tbody>
+                    </table>
+                </div>
+                <p class="muted">{move || app.t(Msg::SelfInverse)}</p>
+            </Show>
+        </section>
+        <section class="card">
+            <h2>{move || app.t(Msg::LearnTitle)}</h2>
+            <p>{move || app.t(Msg::LearnIntro)}</p>
+            <div class="controls">
+                <Segmented label=Signal::derive(move || app.t(Msg::LearnInit).to_string())
+                    options=Signal::derive(move || vec![("hadamard".into(), "Hadamard".into()), ("random".into(), app.t(Msg::RotRandom).into())])
+                    value=Signal::derive(move || init.get())
+                    on_change=Callback::new(move |v: String| { init.set(v); true })
+                    testid="learn-init"/>
+                <Slider label=Signal::derive(move || app.t(Msg::LearnRate).to_string()) value=Signal::derive(move || lr.get())
+                    min=0.01 max=2.0 step=0.01 testid="learn-lr"
+                    format=Callback::new(move |v: f64| format!("{v:.2}"))
+                    on_change=Callback::new(move |v: f64| {
+                        lr.set(v);
+                        learner.update_value(|l| { if let Some(l) = l.as_mut() { let _ = l.set_lr(v as f32); } });
+                        true
+                    })/>
+                <button type="button" class="tool accent" data-testid="learn-start" on:click=start_learning>
+                    {move || if learning.get() { app.t(Msg::Pause) } else if losses.with(|l| l.is_empty()) { app.t(Msg::LearnRun) } else { app.t(Msg::LearnResume) }}
+                </button>
+                <button type="button" class="tool" on:click=move |_| reset_learning()>{move || app.t(Msg::Reset)}</button>
+                <span class="muted" data-testid="learn-steps">{move || Msg::LearnSteps.fill(app.lang(), &[&losses.with(|l| l.len().saturating_sub(1)).to_string()])}</span>
+            </div>
+            <Show when=move || learn_msg.with(|m| m.is_some())>
+                <p class="control-error" role="alert">{move || learn_msg.get().unwrap_or_default()}</p>
+            </Show>
+            <Chart id="learn-loss-chart" caption=Signal::derive(move || app.t(Msg::LearnCaption).to_string()) aspect=0.4 draw=draw_loss/>
+            <p data-testid="learn-result">{move || {
+                let l = losses.get();
+                let (first, last) = (l.first().copied()?, l.last().copied()?);
+                Some(Msg::LearnLine.fill(app.lang(), &[&format!("{first:.5}"), &format!("{last:.5}"), &learn_err.get().map(|e| pct(e.rel_err)).unwrap_or("…".into()), &cfg.get().label()]))
+            }}</p>
+        </section>
+    }
+}

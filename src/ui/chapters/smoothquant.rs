@@ -1,0 +1,259 @@
+//! Chapter 7, "SmoothQuant": move part of the activations' difficulty into the weights, channel
+//! by channel, with s_j = max|X_j|^α / max|W_j|^(1−α); the output is unchanged in float
+//! ("변동성 이전 전후 동일") and far easier to quantize. Numbers follow the authors' smooth.py
+//! and fake_quant.py (see `engine::smooth`).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use plotters::prelude::{Color, IntoFont, PathElement, Text};
+
+use crate::chapters::Chapter;
+use crate::engine::linear::{ActGranularity, LayerQuant};
+use crate::engine::smooth::SmoothPoint;
+use crate::i18n::Msg;
+use crate::ui::data::{use_data, LayerPicker};
+use crate::ui::job::Job;
+use crate::ui::perf;
+use crate::ui::state::use_app;
+use crate::ui::widgets::chart::{de, Area, ChartTheme};
+use crate::ui::widgets::plot::{cartesian, heatmap, line, tick, vline};
+use crate::ui::widgets::{Chart, Formula, Segmented, Slider};
+use crate::ui::Shared;
+
+const CH: Chapter = Chapter::SmoothQuant;
+pub const SWEEP_POINTS: usize = 21;
+
+/// W/A bits from the `bits` control.
+pub fn bits_of(choice: &str) -> (u8, u8) {
+    match choice {
+        "w4a8" => (4, 8),
+        "w4a4" => (4, 4),
+        _ => (8, 8),
+    }
+}
+
+pub fn act_of(choice: &str) -> ActGranularity {
+    if choice == "tensor" {
+        ActGranularity::PerTensor
+    } else {
+        ActGranularity::PerToken
+    }
+}
+
+fn pct(v: f64) -> String {
+    format!("{:.3} %", v * 100.0)
+}
+
+/// Per-channel bars of two series (X and W maxima) on one axis, channels sorted by the first
+/// series of the "before" panel so before/after line up.
+fn twin_bars(area: &Area, th: &ChartTheme, order: &[usize], a: &[f32], b: &[f32], top: f64, x_label: &str, y_label: &str) -> Result<(), String> {
+    let n = order.len().max(1) as f64;
+    let fmt = |y: &f64| tick(*y);
+    let mut chart = cartesian(area, th, x_label, y_label, 0.0..n, 0.0..top, &fmt)?;
+    let bars = |v: &[f32]| order.iter().enumerate().map(|(i, &c)| (i as f64, i as f64 + 1.0, f64::from(v.get(c).copied().unwrap_or(0.0)))).collect::<Vec<_>>();
+    crate::ui::widgets::plot::histogram_bars(&mut chart, th, &bars(a), th.color(0), 0.75)?;
+    crate::ui::widgets::plot::histogram_bars(&mut chart, th, &bars(b), th.color(1), 0.75)?;
+    let font = ("system-ui, sans-serif", 12.0 * th.dpr).into_font();
+    chart.draw_series(std::iter::once(Text::new("max |X_j|", (n * 0.6, top * 0.9), font.clone().color(&th.color(0))))).map_err(de)?;
+    chart.draw_series(std::iter::once(Text::new("max |W_j|", (n * 0.6, top * 0.8), font.color(&th.color(1))))).map_err(de)?;
+    Ok(())
+}
+
+#[component]
+pub fn SmoothQuantChapter() -> impl IntoView {
+    let app = use_app();
+    let store = use_data();
+    let layer = Memo::new(move |_| store.layer(&app.choice(CH, "layer")));
+    let data = Memo::new(move |_| layer.get().data().map(Shared));
+    let alpha = Memo::new(move |_| app.float(CH, "alpha"));
+    let cfg = Memo::new(move |_| {
+        let (w, a) = bits_of(&app.choice(CH, "bits"));
+        LayerQuant::new(w, a, act_of(&app.choice(CH, "act")))
+    });
+
+    let scales = Memo::new(move |_| {
+        let d = data.get()?;
+        d.case.scales(alpha.get() as f32).ok().map(Shared::new)
+    });
+    let current = Memo::new(move |_| {
+        let d = data.get()?;
+        let c = cfg.get();
+        let a = alpha.get() as f32;
+        Some(perf::time("smooth + quantize + GEMM + error", || d.case.error_at(a, &c)).map_err(|e| e.to_string()))
+    });
+    let baseline = Memo::new(move |_| {
+        let d = data.get()?;
+        d.case.baseline(&cfg.get()).ok()
+    });
+    let identity = Memo::new(move |_| {
+        let d = data.get()?;
+        d.case.identity_check(alpha.get() as f32).ok()
+    });
+
+    // The α sweep: 21 points, one per slice, recomputed when the layer or the bits change.
+    let sweep = RwSignal::new(Vec::<SmoothPoint>::new());
+    let job = Job::new();
+    Effect::new(move |_| {
+        let (Some(d), c) = (data.get(), cfg.get()) else {
+            job.cancel();
+            sweep.set(Vec::new());
+            return;
+        };
+        let acc = Rc::new(RefCell::new(Vec::with_capacity(SWEEP_POINTS)));
+        let acc2 = acc.clone();
+        sweep.set(Vec::new());
+        job.start(
+            SWEEP_POINTS,
+            move |i| {
+                let a = i as f32 / (SWEEP_POINTS - 1) as f32;
+                if let Ok(error) = d.case.error_at(a, &c) {
+                    acc2.borrow_mut().push(SmoothPoint { alpha: a, error });
+                }
+            },
+            move || sweep.set(acc.borrow().clone()),
+        );
+    });
+    let best = Memo::new(move |_| sweep.with(|s| s.iter().min_by(|a, b| a.error.rel_err.total_cmp(&b.error.rel_err)).copied()));
+
+    // ---------- charts ----------
+    let order = Memo::new(move |_| {
+        let d = data.get()?;
+        let a = d.case.act_absmax();
+        let mut o: Vec<usize> = (0..a.len()).collect();
+        o.sort_by(|x, y| a[*y].total_cmp(&a[*x]));
+        Some(Shared::new(o))
+    });
+    let draw_before = move |area: &Area, th: &ChartTheme| {
+        let (Some(d), Some(o)) = (data.get(), order.get()) else { return Err(app.t(Msg::DataWaiting).to_string()) };
+        let top = d.case.act_absmax().iter().chain(d.case.weight_absmax()).fold(0f32, |m, v| m.max(*v)) as f64 * 1.1;
+        twin_bars(area, th, &o, d.case.act_absmax(), d.case.weight_absmax(), top, app.t(Msg::ChannelsByX), app.t(Msg::MaxAbs))
+    };
+    let draw_after = move |area: &Area, th: &ChartTheme| {
+        let (Some(d), Some(o), Some(s)) = (data.get(), order.get(), scales.get()) else { return Err(app.t(Msg::DataWaiting).to_string()) };
+        let (xa, wa) = d.case.smoothed_profiles(&s).map_err(|e| e.to_string())?;
+        let top = d.case.act_absmax().iter().chain(d.case.weight_absmax()).fold(0f32, |m, v| m.max(*v)) as f64 * 1.1;
+        twin_bars(area, th, &o, &xa, &wa, top, app.t(Msg::ChannelsByX), app.t(Msg::MaxAbs))
+    };
+    let draw_scales = move |area: &Area, th: &ChartTheme| {
+        let (Some(o), Some(s)) = (order.get(), scales.get()) else { return Err(app.t(Msg::DataWaiting).to_string()) };
+        let top = s.iter().fold(0f32, |m, v| m.max(*v)) as f64 * 1.1;
+        let fmt = |y: &f64| tick(*y);
+        let mut chart = cartesian(area, th, app.t(Msg::ChannelsByX), "s_j", 0.0..o.len() as f64, 0.0..top.max(1e-6), &fmt)?;
+        line(&mut chart, th, o.iter().enumerate().map(|(i, &c)| (i as f64 + 0.5, f64::from(s.get(c).copied().unwrap_or(0.0)))).collect(), th.color(2), 2.0)?;
+        chart
+            .draw_series(std::iter::once(PathElement::new(vec![(0.0, 1.0), (o.len() as f64, 1.0)], th.muted.stroke_width(th.px(1.0)))))
+            .map_err(de)?;
+        Ok(())
+    };
+    let draw_heat = move |area: &Area, th: &ChartTheme| {
+        let (Some(d), Some(s)) = (data.get(), scales.get()) else { return Err(app.t(Msg::DataWaiting).to_string()) };
+        let c = d.case.case();
+        let (t, ch) = (c.tokens(), c.in_channels());
+        let x = c.x();
+        // The same colour scale as the unsmoothed |X| (its max), so the flattening is visible.
+        let amax = x.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-6);
+        let lo = (amax / 1000.0).ln();
+        let span = amax.ln() - lo;
+        let fmt = |y: &f64| tick(*y);
+        let mut chart = cartesian(area, th, app.t(Msg::ChannelAxis), app.t(Msg::TokenAxis), 0.0..ch as f64, 0.0..t as f64, &fmt)?;
+        heatmap(&mut chart, th, t, ch, &|r, cc| {
+            let v = x.get((t - 1 - r) * ch + cc).copied().unwrap_or(0.0) / s.get(cc).copied().unwrap_or(1.0);
+            f64::from((v.abs().max(1e-30).ln() - lo) / span)
+        })
+    };
+    let draw_sweep = move |area: &Area, th: &ChartTheme| {
+        let pts = sweep.get();
+        let Some(base) = baseline.get() else { return Err(app.t(Msg::DataWaiting).to_string()) };
+        let top = pts.iter().map(|p| p.error.rel_err).fold(base.rel_err, f64::max) * 1.15;
+        let fmt = |y: &f64| format!("{:.1} %", y * 100.0);
+        let mut chart = cartesian(area, th, "α", app.t(Msg::OutputError), 0.0..1.0, 0.0..top, &fmt)?;
+        chart
+            .draw_series(std::iter::once(PathElement::new(vec![(0.0, base.rel_err), (1.0, base.rel_err)], th.muted.stroke_width(th.px(2.0)))))
+            .map_err(de)?;
+        let font = ("system-ui, sans-serif", 12.0 * th.dpr).into_font().color(&th.muted);
+        chart.draw_series(std::iter::once(Text::new(app.t(Msg::NoSmoothing).to_string(), (0.02, base.rel_err + top * 0.03), font))).map_err(de)?;
+        line(&mut chart, th, pts.iter().map(|p| (f64::from(p.alpha), p.error.rel_err)).collect(), th.color(0), 2.5)?;
+        chart
+            .draw_series(pts.iter().map(|p| plotters::prelude::Circle::new((f64::from(p.alpha), p.error.rel_err), th.px(3.0) as i32, th.color(0).filled())))
+            .map_err(de)?;
+        if let Some(b) = best.get() {
+            vline(&mut chart, th, f64::from(b.alpha), th.color(2), &format!("best α = {:.2}", b.alpha), true)?;
+        }
+        if let Some(Ok(c)) = current.get() {
+            chart
+                .draw_series(std::iter::once(plotters::prelude::Circle::new((alpha.get(), c.rel_err), th.px(6.0) as i32, th.color(3).filled())))
+                .map_err(de)?;
+        }
+        Ok(())
+    };
+
+    let err_of = move || current.get().and_then(|r| r.ok());
+    let error_text = move || current.get().and_then(|r| r.err());
+
+    view! {
+        <section class="card intro">
+            <p class="big-question">"SmoothQuant (PMLR'23)"</p>
+            <ul class="bullets">
+                <li>{move || app.t(Msg::SqPtq)}</li>
+                <li>{move || app.t(Msg::SqAssumption)}</li>
+                <li>{move || app.t(Msg::SqIdea)}</li>
+            </ul>
+            <div class="formula-row">
+                <Formula mathml=Signal::derive(|| crate::formulas::SMOOTH_SCALE.to_string())/>
+                <Formula mathml=Signal::derive(|| crate::formulas::SMOOTH_IDENTITY.to_string())/>
+            </div>
+            <LayerPicker chapter=CH/>
+        </section>
+        <section class="card">
+            <div class="controls">
+                <Slider label=Signal::derive(move || app.t(Msg::MigrationStrength).to_string()) value=Signal::derive(move || alpha.get())
+                    min=0.0 max=1.0 step=0.01 testid="alpha-slider"
+                    format=Callback::new(move |v: f64| format!("α = {v:.2}"))
+                    on_change=Callback::new(move |v: f64| app.set(CH, "alpha", &format!("{v:.2}")))/>
+                <Segmented label=Signal::derive(move || app.t(Msg::Bits).to_string())
+                    options=Signal::derive(move || vec![("w8a8".into(), "W8A8".into()), ("w4a8".into(), "W4A8".into()), ("w4a4".into(), "W4A4".into())])
+                    value=Signal::derive(move || app.choice(CH, "bits"))
+                    on_change=Callback::new(move |v: String| app.set(CH, "bits", &v))
+                    testid="sq-bits"/>
+                <Segmented label=Signal::derive(move || app.t(Msg::ActScales).to_string())
+                    options=Signal::derive(move || vec![("token".into(), app.t(Msg::PerToken).into()), ("tensor".into(), app.t(Msg::PerTensor).into())])
+                    value=Signal::derive(move || app.choice(CH, "act"))
+                    on_change=Callback::new(move |v: String| app.set(CH, "act", &v))
+                    testid="sq-act"/>
+            </div>
+            <Show when=move || error_text().is_some()>
+                <p class="control-error" role="alert">{move || error_text().unwrap_or_default()}</p>
+            </Show>
+            <div class="readouts">
+                <div class="readout"><span class="k">{move || Msg::ErrorAtAlpha.fill(app.lang(), &[&format!("{:.2}", alpha.get())])}</span>
+                    <span class="v" data-testid="smooth-error-readout" data-value=move || err_of().map(|e| format!("{}", e.rel_err)).unwrap_or_default()>{move || err_of().map(|e| pct(e.rel_err)).unwrap_or("—".into())}</span></div>
+                <div class="readout"><span class="k">{move || app.t(Msg::NoSmoothing)}</span>
+                    <span class="v" data-testid="baseline-error-readout" data-value=move || baseline.get().map(|e| format!("{}", e.rel_err)).unwrap_or_default()>{move || baseline.get().map(|e| pct(e.rel_err)).unwrap_or("—".into())}</span></div>
+                <div class="readout"><span class="k">{move || app.t(Msg::BestAlpha)}</span>
+                    <span class="v" data-testid="best-alpha-readout" data-value=move || best.get().map(|b| format!("{}", b.alpha)).unwrap_or_default()>{move || best.get().map(|b| format!("{:.2} ({})", b.alpha, pct(b.error.rel_err))).unwrap_or_else(|| app.t(Msg::Computing).to_string())}</span></div>
+                <div class="readout"><span class="k">{move || app.t(Msg::ErrXY)}</span>
+                    <span class="v">{move || err_of().map(|e| format!("X {} · W {}", pct(e.x_rel_err), pct(e.w_rel_err))).unwrap_or("—".into())}</span></div>
+            </div>
+            <p data-testid="identity-check">{move || identity.get().map(|f| Msg::IdentityLine.fill(app.lang(), &[&format!("{:.1e}", f.rel_frobenius), &format!("{:.1e}", f.max_rel)]))}</p>
+        </section>
+        <section class="card">
+            <h2>{move || app.t(Msg::SqBarsTitle)}</h2>
+            <div class="grid-2">
+                <Chart id="smooth-bars-chart" caption=Signal::derive(move || app.t(Msg::SqBefore).to_string()) aspect=0.6 draw=draw_before/>
+                <Chart id="smooth-bars-after-chart" caption=Signal::derive(move || Msg::SqAfter.fill(app.lang(), &[&format!("{:.2}", alpha.get())])) aspect=0.6 draw=draw_after/>
+                <Chart id="smooth-scales-chart" caption=Signal::derive(move || app.t(Msg::SqScalesCaption).to_string()) aspect=0.6 draw=draw_scales/>
+                <Chart id="smooth-heat-chart" caption=Signal::derive(move || app.t(Msg::SqHeatCaption).to_string()) aspect=0.6 draw=draw_heat/>
+            </div>
+        </section>
+        <section class="card">
+            <h2>{move || app.t(Msg::SweepTitle)}</h2>
+            <Chart id="sweep-chart" caption=Signal::derive(move || app.t(Msg::SweepCaption).to_string()) aspect=0.42 draw=draw_sweep/>
+            <Show when=move || job.running()>
+                <progress max=move || job.progress.get().map(|p| p.1).unwrap_or(1) value=move || job.progress.get().map(|p| p.0).unwrap_or(0)></progress>
+            </Show>
+            <p>{move || app.t(Msg::SqWhyHalf)}</p>
+        </section>
+    }
+}
