@@ -157,6 +157,19 @@ messages! {
     SeminarCredit: "Based on the DMQA Open Seminar “Quantization” (Korea University, 2026).",
                    "고려대학교 DMQA Open Seminar “Quantization” (2026) 을 바탕으로 만들었습니다.";
 
+    // ---- guided tour ----
+    TourStart: "Tour", "투어";
+    TourStop: "End tour", "투어 끝내기";
+    TourStartTitle: "A guided tour through the whole seminar, step by step (← → move between steps)", "세미나 전체를 단계별로 따라가는 가이드 투어 (← → 로 단계 이동)";
+    TourLabel: "Guided tour", "가이드 투어";
+    TourClose: "End the tour", "투어 끝내기";
+    TourPredict: "Predict", "예측";
+    TourReveal: "Reveal", "정답 보기";
+    TourPick: "Go to step", "단계로 이동";
+    TourNotesOpen: "Presenter notes ↗", "발표자 노트 ↗";
+    TourLinkHere: "Link to this step", "이 단계 링크";
+    TourUpNext: "Next: {}", "다음: {}";
+
     // ---- error banner ----
     CrashTitle: "Something went wrong inside quantlab.", "quantlab 내부에서 오류가 발생했습니다.";
     CrashBody: "This is a bug, not something you did. Reload to continue; the link keeps your place.",

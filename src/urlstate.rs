@@ -19,7 +19,7 @@ pub const MAX_QUERY_LEN: usize = 4096;
 pub const MAX_NOTICES: usize = 10;
 
 /// Keys the shell owns; a chapter's own keys must not reuse them.
-pub const GLOBAL_KEYS: [&str; 4] = ["ch", "lang", "theme", "present"];
+pub const GLOBAL_KEYS: [&str; 6] = ["ch", "lang", "theme", "present", "tour", "notes"];
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum ParamKind {
@@ -169,6 +169,10 @@ pub struct ViewState {
     pub lang: Lang,
     pub theme: Theme,
     pub presenter: bool,
+    /// The guided tour's current step (0-based; `tour=1` in a link is the first step).
+    pub tour: Option<usize>,
+    /// This window shows the presenter notes of the tour (`notes=1`), following the main window.
+    pub notes: bool,
     /// Validated, canonical control values per chapter; only non-default values are stored.
     params: BTreeMap<Chapter, BTreeMap<&'static str, String>>,
 }
@@ -229,6 +233,20 @@ impl ViewState {
             self.params.entry(chapter).or_default().insert(spec.key, value);
         }
         true
+    }
+
+    /// Takes the chapter and that chapter's controls from `other` (a tour step's prepared state),
+    /// keeping this view's language, theme, presenter mode and tour position.
+    pub fn adopt_chapter_state(&mut self, other: &ViewState) {
+        self.chapter = other.chapter;
+        match other.params.get(&other.chapter) {
+            Some(m) => {
+                self.params.insert(other.chapter, m.clone());
+            }
+            None => {
+                self.params.remove(&other.chapter);
+            }
+        }
     }
 
     /// Back to the chapter's defaults (used by a chapter's reset button).
@@ -293,6 +311,18 @@ impl ViewState {
                     "0" | "false" => state.presenter = false,
                     _ => notices.push(bad("0")),
                 },
+                "notes" => match v.trim() {
+                    "1" | "true" => state.notes = true,
+                    "0" | "false" => state.notes = false,
+                    _ => notices.push(bad("0")),
+                },
+                "tour" => {
+                    let n = crate::tour::steps(Lang::En).len();
+                    match v.trim().parse::<usize>() {
+                        Ok(k) if (1..=n).contains(&k) => state.tour = Some(k - 1),
+                        _ => notices.push(Notice::BadValue { key: k.clone(), given: v.clone(), default: format!("1…{n}") }),
+                    }
+                }
                 key => match Self::spec(state.chapter, key) {
                     Some(spec) => {
                         if !state.set_param(state.chapter, spec.key, v) {
@@ -335,6 +365,12 @@ impl ViewState {
         }
         if self.presenter {
             out.push_str("&present=1");
+        }
+        if let Some(t) = self.tour {
+            out.push_str(&format!("&tour={}", t + 1));
+        }
+        if self.notes {
+            out.push_str("&notes=1");
         }
         if let Some(map) = self.params.get(&self.chapter) {
             // In spec order, so the same view always gives the same link.
@@ -406,6 +442,19 @@ mod tests {
         assert_eq!(s.theme, Theme::Dark);
         assert!(s.presenter);
         assert_eq!(s.to_query(), q);
+    }
+
+    #[test]
+    fn tour_and_notes_round_trip() {
+        let (s, n) = ViewState::parse_query("?ch=error&tour=12&notes=1");
+        assert!(n.is_empty(), "{n:?}");
+        assert_eq!((s.tour, s.notes), (Some(11), true));
+        assert_eq!(s.to_query(), "?ch=error&tour=12&notes=1");
+        for bad in ["tour=0", "tour=999", "tour=x", "notes=2"] {
+            let (s, n) = ViewState::parse_query(bad);
+            assert_eq!((s.tour, s.notes), (None, false), "{bad}");
+            assert_eq!(n.len(), 1, "{bad}: {n:?}");
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod job;
 pub mod perf;
 pub mod shell;
 pub mod state;
+pub mod tour;
 pub mod widgets;
 
 use std::sync::Arc;

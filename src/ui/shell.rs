@@ -21,13 +21,26 @@ pub fn App() -> impl IntoView {
     provide_context(super::data::DataStore::new());
     let dev_overlay = RwSignal::new(false);
 
+    let notes_window = app.view.with_untracked(|v| v.notes);
+    // `?tour=N` alone (a step's deep link) opens that step with its prepared state; a link that
+    // also names a chapter is a copied view and is reproduced as it is.
+    if let Some(i) = app.view.with_untracked(|v| v.tour) {
+        if !notes_window && !dom::location_search().contains("ch=") {
+            super::tour::go_step(app, i);
+        }
+    }
     sync_url(app);
     sync_document(app);
-    listen_keys(app, dev_overlay);
     listen_system_theme(app);
+    if notes_window {
+        return view! { <super::tour::NotesView/> }.into_any();
+    }
+    listen_keys(app, dev_overlay);
+    super::tour::sync_tour(app);
 
     view! {
-        <div class="app" class:presenter=move || app.presenter() class:menu-open=move || app.menu_open.get()>
+        <div class="app" class:presenter=move || app.presenter() class:menu-open=move || app.menu_open.get()
+            class:tour-on=move || app.view.with(|v| v.tour.is_some())>
             <a class="skip-link" href="#chapter">{move || app.t(Msg::SkipToContent)}</a>
             <Header/>
             <div class="layout">
@@ -40,9 +53,11 @@ pub fn App() -> impl IntoView {
             </div>
             <Footer/>
             <SlideCounter/>
+            <super::tour::TourPanel/>
             <super::perf::PerfOverlay open=dev_overlay/>
         </div>
     }
+    .into_any()
 }
 
 /// URL ← view. Chapter changes push a history entry (so Back returns to the previous chapter);
@@ -127,14 +142,16 @@ fn listen_keys(app: AppState, dev_overlay: RwSignal<bool>) {
         if dom::is_editable_target(e.target()) {
             return;
         }
+        // During the tour the arrows move between its steps (in presenter mode too).
+        let touring = app.view.with_untracked(|v| v.tour.is_some());
         match e.key().as_str() {
             "ArrowLeft" => {
                 e.prevent_default();
-                app.go_prev();
+                if touring { super::tour::step_by(app, -1) } else { app.go_prev() }
             }
             "ArrowRight" => {
                 e.prevent_default();
-                app.go_next();
+                if touring { super::tour::step_by(app, 1) } else { app.go_next() }
             }
             "p" | "P" => app.toggle_presenter(),
             "d" | "D" => dev_overlay.update(|o| *o = !*o),
@@ -178,6 +195,11 @@ fn Header() -> impl IntoView {
             </a>
             <span class="tagline">{move || app.t(Msg::Tagline)}</span>
             <div class="toolbar">
+                <button type="button" class="tool" data-testid="tour-start"
+                    title=move || app.t(Msg::TourStartTitle)
+                    on:click=move |_| if app.view.with_untracked(|v| v.tour.is_some()) { super::tour::stop_tour(app) } else { super::tour::start_tour(app) }>
+                    {move || if app.view.with(|v| v.tour.is_some()) { app.t(Msg::TourStop) } else { app.t(Msg::TourStart) }}
+                </button>
                 <button type="button" class="tool" data-testid="lang-toggle"
                     title=move || app.t(Msg::SwitchLangTitle)
                     on:click=move |_| app.toggle_lang()>

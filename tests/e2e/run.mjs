@@ -6,6 +6,7 @@ import "./shell.spec.mjs";
 import "./function.spec.mjs";
 import "./chapters1.spec.mjs";
 import "./chapters2.spec.mjs";
+import "./tour.spec.mjs";
 
 const args = process.argv.slice(2);
 const opt = (name) => {
