@@ -19,6 +19,12 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
+# The panic audit in `make test` runs clippy (in rustup's default profile, but not in "minimal").
+if ! cargo clippy --version >/dev/null 2>&1; then
+  log "adding the clippy component"
+  rustup component add clippy
+fi
+
 # Debian packages: Chromium + ChromeDriver for the browser tests, a Korean font so Hangul
 # renders in headless screenshots (the app itself ships no Hangul font; visitors have one).
 need_apt=()

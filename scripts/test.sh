@@ -12,6 +12,7 @@ step() {
 }
 
 step "native tests (engine, CLI, URL state, translations)" cargo test --quiet
-step "wasm32 tests under Node (wasm-bindgen-test-runner)" cargo test --quiet --target wasm32-unknown-unknown
+step "panic audit (clippy: no unwrap/expect/panic/indexing in src, native + wasm32)" ./scripts/panic-audit.sh
+step "wasm32 tests under Node (wasm-bindgen-test-runner)" cargo test --target wasm32-unknown-unknown
 step "release build (trunk)" trunk build --release
 step "end-to-end tests in headless Chromium" node tests/e2e/run.mjs
