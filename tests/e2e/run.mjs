@@ -7,6 +7,8 @@ import "./function.spec.mjs";
 import "./chapters1.spec.mjs";
 import "./chapters2.spec.mjs";
 import "./tour.spec.mjs";
+import "./monkey.spec.mjs";
+import "./hostile.spec.mjs";
 
 const args = process.argv.slice(2);
 const opt = (name) => {
