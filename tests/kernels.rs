@@ -572,6 +572,33 @@ mod twins {
     }
 
     #[test]
+    fn f64_vector_steps_equal_scalar_bit_for_bit() {
+        let mut rng = Rng(64);
+        for len in 0..40 {
+            let mut a: Vec<f64> = (0..len).map(|_| f64::from(rng.f32()) * 1e3).collect();
+            let b: Vec<f64> = (0..len + rng.below(3)).map(|_| f64::from(rng.f32())).collect();
+            a.extend([f64::INFINITY, -0.0, f64::NAN].iter().take(len % 4));
+            // Bit for bit, except that a NaN's payload is not specified by wasm.
+            let same = |x: &[f64], y: &[f64]| {
+                x.iter().zip(y).all(|(p, q)| p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan()))
+            };
+            let (mut s1, mut s2) = (a.clone(), a.clone());
+            scalar::add_assign_f64(&mut s1, &b);
+            simd128::add_assign_f64(&mut s2, &b);
+            assert!(same(&s1, &s2), "add, len {len}");
+            let (mut s1, mut s2) = (a.clone(), a.clone());
+            scalar::sub_assign_f64(&mut s1, &b);
+            simd128::sub_assign_f64(&mut s2, &b);
+            assert!(same(&s1, &s2), "sub, len {len}");
+            let (mut l1, mut h1) = (a.clone(), b.clone());
+            let (mut l2, mut h2) = (a.clone(), b.clone());
+            scalar::butterfly_f64(&mut l1, &mut h1);
+            simd128::butterfly_f64(&mut l2, &mut h2);
+            assert!(same(&l1, &l2) && same(&h1, &h2), "butterfly, len {len}");
+        }
+    }
+
+    #[test]
     fn simd_equals_scalar_on_random_shapes() {
         let mut rng = Rng(10);
         for case in 0..300 {

@@ -111,6 +111,13 @@ fn per_frame_work() {
         time("rotate hadamard (X and W by FWHT)", 3, || {
             Rotated::new(&case, &Rotation::Hadamard).unwrap()
         });
+        let (t, c, n) = (case.tokens(), case.in_channels(), case.out_channels());
+        time("  rotate hadamard X only (online, per call)", 10, || {
+            Rotation::Hadamard.rotate_x(case.x(), t, c).unwrap()
+        });
+        time("  rotate hadamard W only (once per layer)", 5, || {
+            Rotation::Hadamard.rotate_w(case.w(), c, n).unwrap()
+        });
         if case.in_channels() <= 384 {
             time("rotate random:0 (QR + dense X·R, Rᵀ·W)", 1, || {
                 Rotated::new(&case, &Rotation::Random(0)).unwrap()

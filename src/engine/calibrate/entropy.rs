@@ -78,6 +78,36 @@ fn xlnx(v: f64) -> f64 {
     }
 }
 
+/// ln k for whole numbers k, each computed once. The candidates' groups hold whole counts, and
+/// the same counts recur thousands of times over the ~250k (group, candidate) pairs, so this
+/// turns most logarithms (a library call in wasm) into a load.
+struct WholeLn {
+    table: Vec<f64>,
+}
+
+impl WholeLn {
+    /// Largest table, 2 MB: larger counts (tensors over 256 Ki values) take the plain ln.
+    const MAX: usize = 1 << 18;
+
+    fn new(n: f64) -> Self {
+        let len = if n.is_finite() && n >= 0.0 { (n as usize).saturating_add(1).min(Self::MAX) } else { 0 };
+        WholeLn { table: vec![f64::NAN; len] }
+    }
+
+    #[inline(always)]
+    fn ln(&mut self, v: f64) -> f64 {
+        if v.fract() == 0.0 && v >= 0.0 {
+            if let Some(slot) = self.table.get_mut(v as usize) {
+                if slot.is_nan() {
+                    *slot = v.ln();
+                }
+                return *slot;
+            }
+        }
+        v.ln()
+    }
+}
+
 /// KL divergence D_i for i = n_q ..= H.len() (index 0 is i = n_q); +∞ where undefined.
 pub fn kl_curve(h: &[f64], nq: usize) -> Vec<f64> {
     let nb = h.len();
@@ -100,6 +130,7 @@ pub fn kl_curve(h: &[f64], nq: usize) -> Vec<f64> {
         hl.push(l);
     }
     let n = c;
+    let mut whole_ln = WholeLn::new(n);
     let get = |v: &Vec<f64>, k: usize| v.get(k).copied().unwrap_or(0.0);
     let mut out = Vec::with_capacity(nb - nq + 1);
     for i in nq..=nb {
@@ -118,7 +149,8 @@ pub fn kl_curve(h: &[f64], nq: usize) -> Vec<f64> {
             let s = get(&cum, b1) - get(&cum, b0);
             if s > 0.0 {
                 let cnt = get(&nz, b1) - get(&nz, b0);
-                let lq = (s / cnt).ln();
+                // ln(s/c) as ln s − ln c: both whole numbers for a histogram of counts.
+                let lq = whole_ln.ln(s) - whole_ln.ln(cnt);
                 sum_plogq += s * lq;
                 if j == nq - 1 && h_last > 0.0 {
                     sum_plogq += outliers * lq;

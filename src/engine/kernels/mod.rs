@@ -96,6 +96,22 @@ pub fn row_absmax(x: &[f32], m: usize, k: usize, out: &mut [f32]) -> Result<()> 
     active::row_absmax(x, m, k, out)
 }
 
+/// dst ← dst + src over the common length (the Hadamard transforms' block mixing).
+pub fn add_assign_f64(dst: &mut [f64], src: &[f64]) {
+    active::add_assign_f64(dst, src)
+}
+
+/// dst ← dst − src over the common length.
+pub fn sub_assign_f64(dst: &mut [f64], src: &[f64]) {
+    active::sub_assign_f64(dst, src)
+}
+
+/// (lo, hi) ← (lo + hi, lo − hi) over the common length: one butterfly pass of the
+/// Walsh–Hadamard transform on whole rows.
+pub fn butterfly_f64(lo: &mut [f64], hi: &mut [f64]) {
+    active::butterfly_f64(lo, hi)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Checks shared by both twins, so they fail identically.
 

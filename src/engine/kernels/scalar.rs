@@ -184,3 +184,26 @@ fn store_row<T: Copy>(c: &mut [T], n: usize, r: usize, p: usize, vals: &[T; NR])
         dst.copy_from_slice(src);
     }
 }
+
+/// dst ← dst + src, element by element over the common length (see [`super::add_assign_f64`]).
+pub fn add_assign_f64(dst: &mut [f64], src: &[f64]) {
+    for (d, &s) in dst.iter_mut().zip(src) {
+        *d += s;
+    }
+}
+
+/// dst ← dst − src (see [`super::sub_assign_f64`]).
+pub fn sub_assign_f64(dst: &mut [f64], src: &[f64]) {
+    for (d, &s) in dst.iter_mut().zip(src) {
+        *d -= s;
+    }
+}
+
+/// (lo, hi) ← (lo + hi, lo − hi) (see [`super::butterfly_f64`]).
+pub fn butterfly_f64(lo: &mut [f64], hi: &mut [f64]) {
+    for (a, b) in lo.iter_mut().zip(hi.iter_mut()) {
+        let (x, y) = (*a, *b);
+        *a = x + y;
+        *b = x - y;
+    }
+}

@@ -586,3 +586,57 @@ unsafe fn gemv_f32_1<S: Sink>(a: *const f32, b: *const f32, k: usize, p: usize, 
     }
     sink.put(0, p, c0, c1);
 }
+
+// ------------------------------------------------------------------------------------------
+// f64 vector steps of the Walsh–Hadamard transforms (two lanes per op). The app's opt-level
+// "z" turns off LLVM's loop vectoriser, so without these the butterflies run one f64 at a time.
+// IEEE add and sub per lane: bit-identical to the scalar twins.
+
+/// dst ← dst + src (see [`super::add_assign_f64`]).
+pub fn add_assign_f64(dst: &mut [f64], src: &[f64]) {
+    let n = dst.len().min(src.len());
+    let n2 = n - n % 2;
+    let (d2, dt) = dst.split_at_mut(n2);
+    let s2 = src.get(..n2).unwrap_or(&[]);
+    for (d, s) in d2.chunks_exact_mut(2).zip(s2.chunks_exact(2)) {
+        // SAFETY: d and s hold 2 f64 each (16 bytes); v128 loads/stores need no alignment.
+        unsafe {
+            let v = f64x2_add(v128_load(d.as_ptr().cast()), v128_load(s.as_ptr().cast()));
+            v128_store(d.as_mut_ptr().cast(), v);
+        }
+    }
+    super::scalar::add_assign_f64(dt, src.get(n2..n).unwrap_or(&[]));
+}
+
+/// dst ← dst − src (see [`super::sub_assign_f64`]).
+pub fn sub_assign_f64(dst: &mut [f64], src: &[f64]) {
+    let n = dst.len().min(src.len());
+    let n2 = n - n % 2;
+    let (d2, dt) = dst.split_at_mut(n2);
+    let s2 = src.get(..n2).unwrap_or(&[]);
+    for (d, s) in d2.chunks_exact_mut(2).zip(s2.chunks_exact(2)) {
+        // SAFETY: as in add_assign_f64.
+        unsafe {
+            let v = f64x2_sub(v128_load(d.as_ptr().cast()), v128_load(s.as_ptr().cast()));
+            v128_store(d.as_mut_ptr().cast(), v);
+        }
+    }
+    super::scalar::sub_assign_f64(dt, src.get(n2..n).unwrap_or(&[]));
+}
+
+/// (lo, hi) ← (lo + hi, lo − hi) (see [`super::butterfly_f64`]).
+pub fn butterfly_f64(lo: &mut [f64], hi: &mut [f64]) {
+    let n = lo.len().min(hi.len());
+    let n2 = n - n % 2;
+    let (l2, lt) = lo.split_at_mut(n2);
+    let (h2, ht) = hi.split_at_mut(n2);
+    for (a, b) in l2.chunks_exact_mut(2).zip(h2.chunks_exact_mut(2)) {
+        // SAFETY: a and b hold 2 f64 each.
+        unsafe {
+            let (x, y) = (v128_load(a.as_ptr().cast()), v128_load(b.as_ptr().cast()));
+            v128_store(a.as_mut_ptr().cast(), f64x2_add(x, y));
+            v128_store(b.as_mut_ptr().cast(), f64x2_sub(x, y));
+        }
+    }
+    super::scalar::butterfly_f64(lt, ht);
+}

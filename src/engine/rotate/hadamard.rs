@@ -94,6 +94,19 @@ fn butterflies<T: Copy + core::ops::Add<Output = T> + core::ops::Sub<Output = T>
     }
 }
 
+/// [`butterflies`] on f64 rows through the SIMD128 kernels (scalar twins natively): each pass
+/// is one `butterfly_f64` over the h·n values of a half.
+fn butterflies_f64(m: &mut [f64], nrows: usize, n: usize) {
+    let mut h = 1;
+    while h < nrows {
+        for chunk in m.chunks_exact_mut(2 * h * n) {
+            let (lo, hi) = chunk.split_at_mut(h * n);
+            crate::engine::kernels::butterfly_f64(lo, hi);
+        }
+        h *= 2;
+    }
+}
+
 /// The Sylvester matrix S_n as ±1 values (n×n row-major), for tests and dense references.
 pub fn sylvester(n: usize) -> Vec<f32> {
     let mut out = Vec::with_capacity(n * n);
@@ -171,33 +184,35 @@ impl Hadamard {
         (n as f64).sqrt()
     }
 
-    /// X ← X·R for X with `rows` rows of C values (row-major). Computed in f64 (each row is
+    /// X ← X·R for X with `rows` rows of C values (row-major). Computed in f64 (each value is
     /// rounded to f32 once at the end, like a float64 rotation).
+    ///
+    /// X·R = (Rᵀ·Xᵀ)ᵀ: X is transposed so that the transform runs over whole rows of `rows`
+    /// values (the same code as the weights, long contiguous SIMD loops) instead of per row
+    /// with butterflies 1, 2, 4… values apart. Per value it is the same additions in the same
+    /// order, so the result is the same bit for bit.
     pub fn rotate_rows(&self, x: &mut [f32], rows: usize) -> Result<()> {
         let c = self.c;
         check_len("X (rows×C, row-major)", checked_len(rows, c)?, x.len())?;
-        let norm = self.norm();
-        let mut buf = vec![0f64; c];
-        let mut tmp = vec![0f64; c];
-        for row in x.chunks_exact_mut(c) {
-            buf.iter_mut()
-                .zip(row.iter())
-                .for_each(|(b, &v)| *b = f64::from(v));
-            match self.plan {
-                Plan::Pow2 => butterflies(&mut buf, c, 1),
-                Plan::Block { b } => buf
-                    .chunks_exact_mut(b)
-                    .for_each(|blk| butterflies(blk, b, 1)),
-                Plan::Twelve { m } => {
-                    buf.chunks_exact_mut(m)
-                        .for_each(|blk| butterflies(blk, m, 1));
-                    mix12(&buf, &mut tmp, m);
-                    buf.copy_from_slice(&tmp);
+        if rows == 0 {
+            return Ok(());
+        }
+        let mut xt = vec![0f64; x.len()];
+        for (r, row) in x.chunks_exact(c).enumerate() {
+            for (j, &v) in row.iter().enumerate() {
+                if let Some(d) = xt.get_mut(j * rows + r) {
+                    *d = f64::from(v);
                 }
             }
-            row.iter_mut()
-                .zip(&buf)
-                .for_each(|(v, &b)| *v = (b / norm) as f32);
+        }
+        self.transform_columns(&mut xt, rows);
+        let norm = self.norm();
+        for (r, row) in x.chunks_exact_mut(c).enumerate() {
+            for (j, v) in row.iter_mut().enumerate() {
+                if let Some(&d) = xt.get(j * rows + r) {
+                    *v = (d / norm) as f32;
+                }
+            }
         }
         Ok(())
     }
@@ -211,15 +226,26 @@ impl Hadamard {
             return Ok(());
         }
         let mut wd: Vec<f64> = w.iter().map(|&v| f64::from(v)).collect();
+        self.transform_columns(&mut wd, n);
+        let norm = self.norm();
+        w.iter_mut()
+            .zip(&wd)
+            .for_each(|(v, &d)| *v = (d / norm) as f32);
+        Ok(())
+    }
+
+    /// M ← √C·Rᵀ·M (unnormalised) for M with C rows of `n` values: every column transformed.
+    fn transform_columns(&self, wd: &mut [f64], n: usize) {
+        let c = self.c;
         match self.plan {
-            Plan::Pow2 => butterflies(&mut wd, c, n),
+            Plan::Pow2 => butterflies_f64(wd, c, n),
             Plan::Block { b } => wd
                 .chunks_exact_mut(b * n)
-                .for_each(|blk| butterflies(blk, b, n)),
+                .for_each(|blk| butterflies_f64(blk, b, n)),
             Plan::Twelve { m } => {
                 wd.chunks_exact_mut(m * n)
-                    .for_each(|blk| butterflies(blk, m, n));
-                // Rows r, m + r, …, 11m + r form one 12-vector per output column: mix them.
+                    .for_each(|blk| butterflies_f64(blk, m, n));
+                // Rows r, m + r, …, 11m + r form one 12-vector per column: mix them.
                 let mut gathered = vec![0f64; 12 * n];
                 let mut mixed = vec![0f64; 12 * n];
                 for r in 0..m {
@@ -237,11 +263,6 @@ impl Hadamard {
                 }
             }
         }
-        let norm = self.norm();
-        w.iter_mut()
-            .zip(&wd)
-            .for_each(|(v, &d)| *v = (d / norm) as f32);
-        Ok(())
     }
 
     /// The dense R (C×C, row-major) = I·R.
@@ -265,9 +286,9 @@ fn mix12(input: &[f64], out: &mut [f64], len: usize) {
     for (hrow, oblk) in HADAMARD12.iter().zip(out.chunks_exact_mut(len)) {
         for (&h, iblk) in hrow.iter().zip(input.chunks_exact(len)) {
             if h > 0 {
-                oblk.iter_mut().zip(iblk).for_each(|(o, &v)| *o += v);
+                crate::engine::kernels::add_assign_f64(oblk, iblk);
             } else {
-                oblk.iter_mut().zip(iblk).for_each(|(o, &v)| *o -= v);
+                crate::engine::kernels::sub_assign_f64(oblk, iblk);
             }
         }
     }

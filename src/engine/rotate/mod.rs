@@ -106,34 +106,49 @@ impl Rotation {
         w: &[f32],
         n: usize,
     ) -> Result<(Vec<f32>, Vec<f32>)> {
-        let had = match self {
+        Ok((self.rotate_x(x, t, c)?, self.rotate_w(w, c, n)?))
+    }
+
+    /// X′ = X·R alone (the online half: at inference the activations are rotated every call,
+    /// the weights once).
+    pub fn rotate_x(&self, x: &[f32], t: usize, c: usize) -> Result<Vec<f32>> {
+        if let Some(h) = self.hadamard(c)? {
+            let mut x2 = x.to_vec();
+            h.rotate_rows(&mut x2, t)?;
+            return Ok(x2);
+        }
+        match self {
+            Rotation::Identity => Ok(x.to_vec()),
+            _ => orthogonal::rotate_rows_dense(x, t, &self.matrix_f64(c)?, c),
+        }
+    }
+
+    /// W′ = Rᵀ·W alone.
+    pub fn rotate_w(&self, w: &[f32], c: usize, n: usize) -> Result<Vec<f32>> {
+        if let Some(h) = self.hadamard(c)? {
+            let mut w2 = w.to_vec();
+            h.rotate_weights(&mut w2, n)?;
+            return Ok(w2);
+        }
+        match self {
+            Rotation::Identity => Ok(w.to_vec()),
+            _ => orthogonal::rotate_weights_dense(&self.matrix_f64(c)?, c, w, n),
+        }
+    }
+
+    fn hadamard(&self, c: usize) -> Result<Option<Hadamard>> {
+        Ok(match self {
             Rotation::HadamardBlock(b) => Some(Hadamard::block(c, *b)?),
             Rotation::Hadamard => Some(Hadamard::full(c)?),
             _ => None,
-        };
-        if let Some(h) = had {
-            let (mut x2, mut w2) = (x.to_vec(), w.to_vec());
-            h.rotate_rows(&mut x2, t)?;
-            h.rotate_weights(&mut w2, n)?;
-            return Ok((x2, w2));
-        }
+        })
+    }
+
+    /// R in f64: for a random rotation the f64 Q itself, not its f32 rounding.
+    fn matrix_f64(&self, c: usize) -> Result<Vec<f64>> {
         match self {
-            Rotation::Identity => Ok((x.to_vec(), w.to_vec())),
-            // The f64 Q itself, not its f32 rounding.
-            Rotation::Random(seed) => {
-                let r = orthogonal::random_orthogonal_f64(c, *seed)?;
-                Ok((
-                    orthogonal::rotate_rows_dense(x, t, &r, c)?,
-                    orthogonal::rotate_weights_dense(&r, c, w, n)?,
-                ))
-            }
-            _ => {
-                let r: Vec<f64> = self.matrix(c)?.iter().map(|&v| f64::from(v)).collect();
-                Ok((
-                    orthogonal::rotate_rows_dense(x, t, &r, c)?,
-                    orthogonal::rotate_weights_dense(&r, c, w, n)?,
-                ))
-            }
+            Rotation::Random(seed) => orthogonal::random_orthogonal_f64(c, *seed),
+            _ => Ok(self.matrix(c)?.iter().map(|&v| f64::from(v)).collect()),
         }
     }
 }
