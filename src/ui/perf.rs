@@ -66,6 +66,22 @@ fn snapshot() -> String {
     })
 }
 
+/// The timings as text for the measurement script (`scripts/perf.mjs`): every entry ever
+/// recorded, "kind name ms" per line.
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = quantlabPerfLog)]
+pub fn perf_log() -> String {
+    LOG.with(|l| {
+        let l = l.borrow();
+        let mut out = String::new();
+        for (kind, list) in [("engine", &l.engine), ("draw", &l.draws)] {
+            for e in list {
+                out.push_str(&format!("{kind}\t{}\t{}\n", e.0, e.1));
+            }
+        }
+        out
+    })
+}
+
 #[component]
 pub fn PerfOverlay(open: RwSignal<bool>) -> impl IntoView {
     let text = RwSignal::new(String::new());

@@ -105,7 +105,7 @@ pub fn ErrorChapter() -> impl IntoView {
             move |i| {
                 if let Some(k) = i.checked_sub(CURVE_POINTS) {
                     if let Some((name, c)) = calibrators.get(k) {
-                        let r = perf::time("calibrator", || calibrate(&data.data, &scheme, c));
+                        let r = perf::time(name, || calibrate(&data.data, &scheme, c));
                         if let Ok(r) = r {
                             cals2.borrow_mut().push(CalMark { name, t: t_of(r.alpha, r.beta, stats, scheme.symmetric), mse: r.metrics.mse });
                         }

@@ -41,10 +41,9 @@ fn profile_bars(area: &Area, th: &ChartTheme, vals: &[f32], sorted: bool, color:
     let bins: Vec<(f64, f64, f64)> = v.iter().enumerate().map(|(i, p)| (i as f64, i as f64 + 1.0, f64::from(p.1))).collect();
     crate::ui::widgets::plot::histogram_bars(&mut chart, th, &bins, th.color(color), 0.85)?;
     // Name the three largest channels.
-    let mut order: Vec<usize> = (0..v.len()).collect();
-    order.sort_by(|a, b| v[*b].1.total_cmp(&v[*a].1));
-    for &i in order.iter().take(3) {
-        let (ch, val) = v[i];
+    let mut order: Vec<(usize, (usize, f32))> = v.iter().copied().enumerate().collect();
+    order.sort_by(|a, b| b.1 .1.total_cmp(&a.1 .1));
+    for &(i, (ch, val)) in order.iter().take(3) {
         let font = ("system-ui, sans-serif", 11.0 * th.dpr).into_font().color(&th.fg);
         chart.draw_series(std::iter::once(Text::new(format!("#{ch}"), (i as f64 + 2.0, f64::from(val)), font))).map_err(de)?;
     }

@@ -20,7 +20,7 @@ use crate::ui::data::{use_data, LayerData, LayerPicker};
 use crate::ui::job::Job;
 use crate::ui::state::use_app;
 use crate::ui::widgets::chart::{de, Area, ChartTheme};
-use crate::ui::widgets::plot::{cartesian, histogram_bars, line, tick, vline};
+use crate::ui::widgets::plot::{cartesian, histogram_bars, line, scatter, tick, vline, vlines};
 use crate::ui::widgets::{Chart, Formula, Segmented, Slider};
 use crate::ui::Shared;
 
@@ -75,7 +75,7 @@ pub fn RotationChapter() -> impl IntoView {
     let points = toy_points(400, 7);
     let toy_curve: Vec<(f64, f64)> = (0..=90).filter_map(|d| toy_quantize(&points, f64::from(d), TOY_BITS).ok().map(|r| (f64::from(d), r.rel_mse))).collect();
     let pts2 = points.clone();
-    let toy = Memo::new(move |_| toy_quantize(&pts2, theta.get(), TOY_BITS).ok().map(Shared::new));
+    let toy = Memo::new(move |_| crate::ui::perf::time("toy rotate + quantize", || toy_quantize(&pts2, theta.get(), TOY_BITS)).ok().map(Shared::new));
     let draw_toy = move |area: &Area, th: &ChartTheme| {
         let Some(r) = toy.get() else { return Err("—".into()) };
         let m = r.rotated.iter().fold(0f32, |m, p| m.max(p.0.abs()).max(p.1.abs())) as f64 * 1.1;
@@ -83,18 +83,14 @@ pub fn RotationChapter() -> impl IntoView {
         let mut chart = cartesian(area, th, app.t(Msg::Channel1), app.t(Msg::Channel2), -m..m, -m..m, &fmt)?;
         // The integer grid of the one shared scale.
         let s = f64::from(r.scale);
+        vlines(&mut chart, th, (-r.q_max..=r.q_max).map(|q| s * f64::from(q)), th.muted, 0.35)?;
         let grid = th.muted.mix(0.35).stroke_width(th.px(1.0));
-        for q in -r.q_max..=r.q_max {
-            let v = s * f64::from(q);
-            chart.draw_series(std::iter::once(PathElement::new(vec![(v, -m), (v, m)], grid))).map_err(de)?;
-            chart.draw_series(std::iter::once(PathElement::new(vec![(-m, v), (m, v)], grid))).map_err(de)?;
-        }
         chart
-            .draw_series(r.rotated.iter().map(|p| Circle::new((f64::from(p.0), f64::from(p.1)), th.px(2.0) as i32, th.color(0).mix(0.55).filled())))
+            .draw_series((-r.q_max..=r.q_max).map(|q| PathElement::new(vec![(-m, s * f64::from(q)), (m, s * f64::from(q))], grid)))
             .map_err(de)?;
-        chart
-            .draw_series(r.quantized.iter().map(|p| Circle::new((f64::from(p.0), f64::from(p.1)), th.px(4.0) as i32, th.color(1).stroke_width(th.px(1.5)))))
-            .map_err(de)?;
+        let pts = |v: &[(f32, f32)]| v.iter().map(|p| (f64::from(p.0), f64::from(p.1))).collect::<Vec<_>>();
+        scatter(&mut chart, th, &pts(&r.rotated), th.color(0), 0.55, 2.0, true)?;
+        scatter(&mut chart, th, &pts(&r.quantized), th.color(1), 1.0, 4.0, false)?;
         // Per-channel ranges as brackets along the axes.
         let (a0, a1) = (f64::from(r.channel_absmax.0), f64::from(r.channel_absmax.1));
         let bracket = th.color(3).stroke_width(th.px(3.0));
@@ -148,9 +144,12 @@ pub fn RotationChapter() -> impl IntoView {
                 let case = d.case.case();
                 let mut s = st2.borrow_mut();
                 if i == 0 {
-                    match Rotated::new(case, &rotation) {
-                        Ok(r) => s.0 = Some(r),
-                        Err(e) => result_error.set(Some(e.to_string())),
+                    let (t, c, n) = (case.tokens(), case.in_channels(), case.out_channels());
+                    let x = crate::ui::perf::time("rotate X", || rotation.rotate_x(case.x(), t, c));
+                    let w = crate::ui::perf::time("rotate W", || rotation.rotate_w(case.w(), c, n));
+                    match (x, w) {
+                        (Ok(x), Ok(w)) => s.0 = Some(Rotated { rotation: rotation.name(), x, w }),
+                        (Err(e), _) | (_, Err(e)) => result_error.set(Some(e.to_string())),
                     }
                     return;
                 }
@@ -229,7 +228,7 @@ pub fn RotationChapter() -> impl IntoView {
             return;
         }
         // One step per macrotask: ~10–30 ms on C = 384, so the page keeps answering between steps.
-        let r = learner.try_update_value(|l| l.as_mut().map(|l| l.step(1)));
+        let r = learner.try_update_value(|l| l.as_mut().map(|l| crate::ui::perf::time("learned-rotation step", || l.step(1))));
         match r.flatten() {
             Some(Ok(new)) => {
                 losses.update(|v| v.extend(new));

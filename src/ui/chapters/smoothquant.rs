@@ -121,9 +121,9 @@ pub fn SmoothQuantChapter() -> impl IntoView {
     let order = Memo::new(move |_| {
         let d = data.get()?;
         let a = d.case.act_absmax();
-        let mut o: Vec<usize> = (0..a.len()).collect();
-        o.sort_by(|x, y| a[*y].total_cmp(&a[*x]));
-        Some(Shared::new(o))
+        let mut o: Vec<(usize, f32)> = a.iter().copied().enumerate().collect();
+        o.sort_by(|x, y| y.1.total_cmp(&x.1));
+        Some(Shared::new(o.into_iter().map(|(i, _)| i).collect::<Vec<usize>>()))
     });
     let draw_before = move |area: &Area, th: &ChartTheme| {
         let (Some(d), Some(o)) = (data.get(), order.get()) else { return Err(app.t(Msg::DataWaiting).to_string()) };

@@ -291,3 +291,31 @@ pub fn heatmap(chart: &mut Chart2d, t: &ChartTheme, rows: usize, cols: usize, va
     .map_err(de)?;
     Ok(())
 }
+
+/// Many dots as one canvas path (filled or outlined), instead of one plotters element each.
+pub fn scatter(chart: &mut Chart2d, t: &ChartTheme, pts: &[(f64, f64)], color: RGBColor, opacity: f64, radius_css: f64, filled: bool) -> Result<(), String> {
+    let Some(ctx) = t.ctx.as_ref() else {
+        let r = t.px(radius_css) as i32;
+        chart
+            .draw_series(pts.iter().map(|&p| Circle::new(p, r, if filled { color.mix(opacity).filled() } else { color.mix(opacity).stroke_width(t.px(1.5)) })))
+            .map_err(de)?;
+        return Ok(());
+    };
+    let (x, y) = (chart.x_range(), chart.y_range());
+    let r = radius_css * t.dpr;
+    ctx.begin_path();
+    for &(px, py) in pts.iter().filter(|p| p.0 >= x.start && p.0 <= x.end && p.1 >= y.start && p.1 <= y.end) {
+        let (cx, cy) = chart.backend_coord(&(px, py));
+        ctx.move_to(f64::from(cx) + r, f64::from(cy));
+        let _ = ctx.arc(f64::from(cx), f64::from(cy), r, 0.0, std::f64::consts::TAU);
+    }
+    if filled {
+        ctx.set_fill_style_str(&css_color(color, opacity));
+        ctx.fill();
+    } else {
+        ctx.set_stroke_style_str(&css_color(color, opacity));
+        ctx.set_line_width(1.5 * t.dpr);
+        ctx.stroke();
+    }
+    Ok(())
+}
