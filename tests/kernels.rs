@@ -572,6 +572,61 @@ mod twins {
     }
 
     #[test]
+    fn per_column_quantization_equals_scalar_bit_for_bit() {
+        let mut rng = Rng(77);
+        for case in 0..200 {
+            let n = rng.below(40);
+            let mut row = rng.f32s(n, 10.0);
+            let scales: Vec<f32> = (0..n).map(|_| 1e-3 + rng.f32().abs() * 0.1).collect();
+            // Ties, zeros of both signs, values far outside the range, NaN and ±Inf.
+            for (i, v) in row.iter_mut().enumerate() {
+                match (case + i) % 11 {
+                    0 => *v = 2.5 * scales[i],
+                    1 => *v = -0.0,
+                    2 => *v = 1e30,
+                    3 if case % 3 == 0 => *v = f32::NAN,
+                    4 if case % 5 == 0 => *v = f32::NEG_INFINITY,
+                    _ => {}
+                }
+            }
+            let mul = if case % 4 == 0 { 1.0 } else { 0.5 + rng.f32().abs() * 3.0 };
+            let q_max = [1.0f32, 7.0, 127.0][case % 3];
+            let (mut c1, mut c2) = (vec![9i8; n], vec![-9i8; n]);
+            let (e1, x1) = scalar::quantize_row_per_col(&row, mul, &scales, q_max, &mut c1);
+            let (e2, x2) = simd128::quantize_row_per_col(&row, mul, &scales, q_max, &mut c2);
+            assert_eq!(c1, c2, "case {case}: codes");
+            let same = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+            assert!(same(e1, e2) && same(x1, x2), "case {case}: sums {e1} {e2} {x1} {x2}");
+            let start: Vec<f32> = (0..n).map(|i| if i % 3 == 0 { 0.0 } else { rng.f32().abs() * 20.0 }).collect();
+            let (mut m1, mut m2) = (start.clone(), start);
+            scalar::absmax_per_col(&row, mul, &mut m1);
+            simd128::absmax_per_col(&row, mul, &mut m2);
+            assert!(m1.iter().zip(&m2).all(|(a, b)| a.to_bits() == b.to_bits()), "case {case}: absmax {m1:?} {m2:?}");
+        }
+    }
+
+    #[test]
+    fn f64_axpy_rows_equal_scalar_bit_for_bit() {
+        let mut rng = Rng(91);
+        for n in 0..37 {
+            let b = rng.f32s(n, 50.0);
+            let v = [f64::from(rng.f32()), -3.25, 1e-3 * f64::from(rng.f32()), 0.0];
+            let start: Vec<Vec<f64>> = (0..4).map(|_| (0..n).map(|_| f64::from(rng.f32()) * 7.0).collect()).collect();
+            let (mut a, mut c) = (start.clone(), start);
+            {
+                let [a0, a1, a2, a3] = &mut a[..] else { unreachable!() };
+                scalar::axpy4_f64_f32([a0, a1, a2, a3], v, &b);
+            }
+            {
+                let [c0, c1, c2, c3] = &mut c[..] else { unreachable!() };
+                simd128::axpy4_f64_f32([c0, c1, c2, c3], v, &b);
+            }
+            let bits = |m: &Vec<Vec<f64>>| m.iter().flatten().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&a), bits(&c), "n {n}");
+        }
+    }
+
+    #[test]
     fn f64_vector_steps_equal_scalar_bit_for_bit() {
         let mut rng = Rng(64);
         for len in 0..40 {

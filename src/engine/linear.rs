@@ -34,6 +34,7 @@
 use ndarray::ArrayView2;
 
 use super::error::{QuantError, Result};
+use super::kernels::scalar::clamp_code;
 use super::kernels::{self, PackedF32, PackedI8};
 use super::round::round_half_even;
 
@@ -291,9 +292,7 @@ pub(crate) fn quantize_rows_scaled(
         for (r, row) in x.chunks_exact(cols).enumerate() {
             let f = mul(r);
             if axis == ScaleAxis::Cols {
-                for (m, &v) in absmax.iter_mut().zip(row) {
-                    *m = m.max((f * v).abs());
-                }
+                kernels::absmax_per_col(row, f, &mut absmax);
             } else {
                 let i = if axis == ScaleAxis::Rows { r } else { 0 };
                 if let Some(m) = absmax.get_mut(i) {
@@ -320,14 +319,7 @@ pub(crate) fn quantize_rows_scaled(
             let f = mul(r);
             let (mut e_row, mut x_row) = (0f64, 0f64);
             if axis == ScaleAxis::Cols {
-                for ((&v0, &s), c) in row.iter().zip(&scales).zip(crow.iter_mut()) {
-                    let v = f * v0;
-                    let q = clamp_code(round_half_even(v / s), qm);
-                    *c = q as i32 as i8;
-                    let (xh, xv) = (f64::from(q * s), f64::from(v));
-                    e_row += (xh - xv) * (xh - xv);
-                    x_row += xv * xv;
-                }
+                (e_row, x_row) = kernels::quantize_row_per_col(row, f, &scales, qm, crow);
             } else {
                 let i = if axis == ScaleAxis::Rows { r } else { 0 };
                 let s = scales.get(i).copied().unwrap_or(1.0);
@@ -352,18 +344,6 @@ pub(crate) fn quantize_rows_scaled(
         scales,
         rel_err: ratio(err2.sqrt(), ref2.sqrt()),
     })
-}
-
-/// min(max(q, −q_max), q_max) written out: `f32::clamp` is not inlined at the app's
-/// opt-level "z" and made the quantization loop 2–3× slower.
-#[inline(always)]
-fn clamp_code(q: f32, qm: f32) -> f32 {
-    let q = if q < -qm { -qm } else { q };
-    if q > qm {
-        qm
-    } else {
-        q
-    }
 }
 
 /// The error of one quantized layer (see the module docs for the definitions).
@@ -797,7 +777,7 @@ pub(crate) fn check_finite(v: &[f32], cols: usize) -> Result<()> {
 /// element type (not generic over `Into<f64>`): at the app's opt-level "z" the generic version
 /// was 3× slower.
 macro_rules! matmul_f64_impl {
-    ($(#[$doc:meta])* $name:ident, $a:ty, $b:ty) => {
+    ($(#[$doc:meta])* $name:ident, $a:ty, $b:ty, $axpy4:path) => {
         $(#[$doc])*
         pub(crate) fn $name(a: &[$a], m: usize, k: usize, b: &[$b], n: usize) -> Vec<f64> {
             let mut y = vec![0f64; m * n];
@@ -819,16 +799,12 @@ macro_rules! matmul_f64_impl {
                         else {
                             continue;
                         };
-                        let (v0, v1, v2, v3) = (f64::from(v0), f64::from(v1), f64::from(v2), f64::from(v3));
-                        for ((((&bv, o0), o1), o2), o3) in
-                            brow.iter().zip(y0.iter_mut()).zip(y1.iter_mut()).zip(y2.iter_mut()).zip(y3.iter_mut())
-                        {
-                            let bv = f64::from(bv);
-                            *o0 += v0 * bv;
-                            *o1 += v1 * bv;
-                            *o2 += v2 * bv;
-                            *o3 += v3 * bv;
-                        }
+                        let v = [f64::from(v0), f64::from(v1), f64::from(v2), f64::from(v3)];
+                        $axpy4(
+                            [&mut *y0, &mut *y1, &mut *y2, &mut *y3],
+                            v,
+                            brow,
+                        );
                     }
                 } else {
                     for (arow, yrow) in ablock.chunks_exact(k).zip(yblock.chunks_exact_mut(n)) {
@@ -848,16 +824,28 @@ macro_rules! matmul_f64_impl {
 
 matmul_f64_impl!(
     /// Y = A·B in f64 for f32 A and B.
-    matmul_f64, f32, f32
+    matmul_f64, f32, f32, kernels::axpy4_f64_f32
 );
 matmul_f64_impl!(
     /// Y = A·B in f64 for f32 A and f64 B (X times a float64 rotation).
-    matmul_f64_32_64, f32, f64
+    matmul_f64_32_64, f32, f64, axpy4_f64_f64
 );
 matmul_f64_impl!(
     /// Y = A·B in f64 for f64 A and f32 B (a float64 Rᵀ times W).
-    matmul_f64_64_32, f64, f32
+    matmul_f64_64_32, f64, f32, kernels::axpy4_f64_f32
 );
+
+/// [`kernels::axpy4_f64_f32`] for an f64 row (the float64 rotations; not a hot path).
+fn axpy4_f64_f64(y: [&mut [f64]; 4], v: [f64; 4], b: &[f64]) {
+    let [y0, y1, y2, y3] = y;
+    let [v0, v1, v2, v3] = v;
+    for ((((&bv, o0), o1), o2), o3) in b.iter().zip(y0.iter_mut()).zip(y1.iter_mut()).zip(y2.iter_mut()).zip(y3.iter_mut()) {
+        *o0 += v0 * bv;
+        *o1 += v1 * bv;
+        *o2 += v2 * bv;
+        *o3 += v3 * bv;
+    }
+}
 
 /// C = A·B in f32 with the kernels' GEMM (A m×k, B k×n, row-major; B is packed here).
 pub(crate) fn gemm_f32(a: &[f32], m: usize, k: usize, b: &[f32], n: usize) -> Result<Vec<f32>> {

@@ -96,6 +96,26 @@ pub fn row_absmax(x: &[f32], m: usize, k: usize, out: &mut [f32]) -> Result<()> 
     active::row_absmax(x, m, k, out)
 }
 
+/// One row (×`mul`) quantized with one scale per column: q = clamp(round_half_even(mul·x / s),
+/// −q_max, q_max) into `codes` (NaN → 0), returning (Σ (q·s − mul·x)², Σ (mul·x)²) in f64
+/// summed left to right — identical bits from both twins. This is W′ = diag(s)·W quantized per
+/// output channel, the inner loop of every SmoothQuant α.
+pub fn quantize_row_per_col(row: &[f32], mul: f32, scales: &[f32], q_max: f32, codes: &mut [i8]) -> (f64, f64) {
+    active::quantize_row_per_col(row, mul, scales, q_max, codes)
+}
+
+/// absmax[j] ← max(absmax[j], |mul·row[j]|) over the common length, NaN ignored (the column
+/// maxima behind per-output-channel weight scales).
+pub fn absmax_per_col(row: &[f32], mul: f32, absmax: &mut [f32]) {
+    active::absmax_per_col(row, mul, absmax)
+}
+
+/// y_r ← y_r + v_r·b (r = 0..4) in f64 for an f32 row b: the step of the f64 reference product
+/// X·W that every layer chapter computes once per layer.
+pub fn axpy4_f64_f32(y: [&mut [f64]; 4], v: [f64; 4], b: &[f32]) {
+    active::axpy4_f64_f32(y, v, b)
+}
+
 /// dst ← dst + src over the common length (the Hadamard transforms' block mixing).
 pub fn add_assign_f64(dst: &mut [f64], src: &[f64]) {
     active::add_assign_f64(dst, src)

@@ -207,3 +207,65 @@ pub fn butterfly_f64(lo: &mut [f64], hi: &mut [f64]) {
         *b = x - y;
     }
 }
+
+/// One row of a matrix quantized with one scale per column (weights per output channel),
+/// after multiplying the row by `mul` (SmoothQuant's s_c; 1 for none): codes into `codes`,
+/// and (Σ (x̂ − x)², Σ x²) of the row in f64, summed left to right
+/// (see [`super::quantize_row_per_col`]).
+pub fn quantize_row_per_col(row: &[f32], mul: f32, scales: &[f32], q_max: f32, codes: &mut [i8]) -> (f64, f64) {
+    quantize_row_per_col_from(row, mul, scales, q_max, codes, (0.0, 0.0))
+}
+
+/// [`quantize_row_per_col`] continuing sums already started (the SIMD twin's tail).
+pub(crate) fn quantize_row_per_col_from(
+    row: &[f32],
+    mul: f32,
+    scales: &[f32],
+    q_max: f32,
+    codes: &mut [i8],
+    (mut e, mut x): (f64, f64),
+) -> (f64, f64) {
+    for ((&v0, &s), c) in row.iter().zip(scales).zip(codes.iter_mut()) {
+        let v = mul * v0;
+        let q = clamp_code(round_half_even(v / s), q_max);
+        *c = q as i32 as i8;
+        let (xh, xv) = (f64::from(q * s), f64::from(v));
+        e += (xh - xv) * (xh - xv);
+        x += xv * xv;
+    }
+    (e, x)
+}
+
+/// min(max(q, −q_max), q_max) written out (NaN stays NaN and casts to 0): `f32::clamp` is not
+/// inlined at the app's opt-level "z" and made the quantization loop 2–3× slower.
+#[inline(always)]
+pub(crate) fn clamp_code(q: f32, qm: f32) -> f32 {
+    let q = if q < -qm { -qm } else { q };
+    if q > qm {
+        qm
+    } else {
+        q
+    }
+}
+
+/// absmax[j] ← max(absmax[j], |mul·row[j]|) (NaN ignored, as `f32::max` does; see
+/// [`super::absmax_per_col`]).
+pub fn absmax_per_col(row: &[f32], mul: f32, absmax: &mut [f32]) {
+    for (m, &v) in absmax.iter_mut().zip(row) {
+        *m = m.max((mul * v).abs());
+    }
+}
+
+/// y_r ← y_r + v_r·b for four rows (f64 products of f32 values, exact; one rounding per add;
+/// see [`super::axpy4_f64_f32`]).
+pub fn axpy4_f64_f32(y: [&mut [f64]; 4], v: [f64; 4], b: &[f32]) {
+    let [y0, y1, y2, y3] = y;
+    let [v0, v1, v2, v3] = v;
+    for ((((&bv, o0), o1), o2), o3) in b.iter().zip(y0.iter_mut()).zip(y1.iter_mut()).zip(y2.iter_mut()).zip(y3.iter_mut()) {
+        let bv = f64::from(bv);
+        *o0 += v0 * bv;
+        *o1 += v1 * bv;
+        *o2 += v2 * bv;
+        *o3 += v3 * bv;
+    }
+}
