@@ -732,24 +732,10 @@ pub(crate) fn ratio(a: f64, b: f64) -> f64 {
 }
 
 pub(crate) fn checked_len(rows: usize, cols: usize) -> Result<usize> {
-    rows.checked_mul(cols).ok_or(QuantError::TooLarge {
-        what: "matrix",
-        got: rows as u128 * cols as u128,
-        limit: usize::MAX as u128,
-    })
+    kernels::checked_len("matrix", rows, cols)
 }
 
-pub(crate) fn check_len(what: &'static str, expected: usize, got: usize) -> Result<()> {
-    if expected == got {
-        Ok(())
-    } else {
-        Err(QuantError::LengthMismatch {
-            what,
-            expected,
-            got,
-        })
-    }
-}
+pub(crate) use super::kernels::check_len;
 
 fn shape_err(t: usize, cin: usize, win: usize, cout: usize) -> QuantError {
     QuantError::ShapeMismatch {
