@@ -27,7 +27,7 @@ clean:
 	cargo clean
 	rm -rf dist
 
-# ---- kernels benchmark (src/engine/kernels, benches/) ----
+# ---- kernels benchmark (crates/kernels, benches/) ----
 WASM_FEATURES := --enable-simd --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
   --enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types
 BENCH_HARNESS ?= $(CURDIR)/../shared/bench/peers
@@ -35,7 +35,7 @@ BENCH_HARNESS ?= $(CURDIR)/../shared/bench/peers
 
 ## The kernels as a plain Node-loadable wasm (no wasm-bindgen) for the harness: target/bench-peer/kernels_wasm.wasm
 bench-peer:
-	cargo build --release --target wasm32-unknown-unknown --example kernels_wasm
+	cargo build --release --target wasm32-unknown-unknown -p quantlab-kernels --example kernels_wasm
 	mkdir -p target/bench-peer
 	wasm-opt -O3 $(WASM_FEATURES) target/wasm32-unknown-unknown/release/examples/kernels_wasm.wasm \
 	  -o target/bench-peer/kernels_wasm.wasm

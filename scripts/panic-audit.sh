@@ -19,12 +19,13 @@ LINTS=(
 
 status=0
 for target in native wasm32-unknown-unknown; do
-  args=(--lib --bins --quiet --message-format=short)
-  [ "$target" = native ] || args+=(--target "$target")
+  # The CLI is native only; everything else is checked for both targets.
+  args=(--workspace --lib --bins --quiet --message-format=short)
+  [ "$target" = native ] || args+=(--target "$target" --exclude quantlab-cli)
   echo "panic audit ($target): cargo clippy ${args[*]}"
   if ! out=$(cargo clippy "${args[@]}" -- "${LINTS[@]}" 2>&1); then
     # Only the denied lints (and compile errors) are listed; other clippy warnings stay warnings.
-    printf '%s\n' "$out" | grep -E '^(src|build\.rs)/.*error|^error' || printf '%s\n' "$out"
+    printf '%s\n' "$out" | grep -E '^(src|crates|build\.rs)/.*error|^error' || printf '%s\n' "$out"
     status=1
   fi
 done

@@ -1,5 +1,5 @@
 //! The web entry point Trunk builds.
 fn main() {
     #[cfg(target_arch = "wasm32")]
-    quantlab::ui::start();
+    quantlab_web::ui::start();
 }

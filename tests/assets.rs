@@ -10,7 +10,8 @@ fn walk(dir: &Path, out: &mut Vec<String>) {
             walk(&path, out);
         } else {
             let name = path.file_name().unwrap().to_string_lossy().to_string();
-            let doc = name.ends_with(".md") || name.ends_with(".txt") || name == "SHA256SUMS";
+            // Provenance and licences travel with the data but the page never reads them.
+            let doc = name.ends_with(".md") || name.starts_with("LICENSE") || name == "SHA256SUMS";
             if !doc && name != "sw.js" && name != "offline.json" {
                 let rel = path.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap();
                 out.push(format!("./{}", rel.to_string_lossy()));

@@ -3,7 +3,7 @@
 //! message echoes an unbounded amount of the input.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use quantlab::engine::cli_args::{help_text, parse_args, Command};
+use quantlab_cli::args::{help_text, parse_args, Command};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

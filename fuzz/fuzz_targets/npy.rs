@@ -2,7 +2,7 @@
 //! and whatever it accepts is self-consistent.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use quantlab::engine::{read_npy, NpyLimits};
+use quantlab_engine::{read_npy, NpyLimits};
 
 fuzz_target!(|data: &[u8]| {
     // Small limits so a lying header cannot make the fuzzer allocate much; the default ones are

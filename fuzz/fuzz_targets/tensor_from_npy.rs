@@ -2,7 +2,7 @@
 //! panic; an accepted tensor is non-empty, its shape matches, and the UI helpers work on it.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use quantlab::datasets::{tensor_from_npy, UPLOAD_LIMITS};
+use quantlab_app::datasets::{tensor_from_npy, UPLOAD_LIMITS};
 
 fuzz_target!(|data: &[u8]| {
     match tensor_from_npy("fuzz.npy", data, &UPLOAD_LIMITS) {

@@ -3,8 +3,8 @@
 //! parse(to_query(parse(x))) has the same state as parse(x), with no notices.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use quantlab::i18n::Lang;
-use quantlab::urlstate::{ViewState, MAX_NOTICES};
+use quantlab_app::i18n::Lang;
+use quantlab_app::urlstate::{ViewState, MAX_NOTICES};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

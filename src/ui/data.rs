@@ -9,13 +9,13 @@ use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::chapters::Chapter;
-use crate::datasets::{self, RealLayer, Source, Tensor, LAYERS, REAL, SYNTHETIC, UPLOAD_ID, UPLOAD_LIMITS};
-use crate::engine::linear::LayerCase;
-use crate::engine::smooth::SmoothCase;
-use crate::engine::NpyLimits;
-use crate::i18n::Msg;
-use crate::ui::state::use_app;
+use quantlab_app::controls::{codec, Choice, Controls, DataChoice, DataControls, LayerChoice, SEED};
+use quantlab_app::datasets::{self, RealLayer, Source, Tensor, REAL, UPLOAD_LIMITS};
+use quantlab_engine::linear::LayerCase;
+use quantlab_engine::smooth::SmoothCase;
+use quantlab_engine::NpyLimits;
+use quantlab_app::i18n::Msg;
+use crate::ui::state::{use_app, Lens};
 
 /// The state of one data source.
 #[derive(Clone, Debug)]
@@ -58,7 +58,7 @@ pub struct LayerData {
 
 impl std::fmt::Debug for LayerData {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "LayerData({})", self.layer.id)
+        write!(f, "LayerData({})", self.layer.choice)
     }
 }
 
@@ -92,8 +92,9 @@ impl LayerLoaded {
 async fn load_layer(layer: RealLayer) -> Result<LayerData, String> {
     let x = datasets::tensor_from_npy("X", &fetch_bytes(layer.x_path).await?, &SHIPPED_LIMITS)?;
     let w = datasets::tensor_from_npy("W", &fetch_bytes(layer.w_path).await?, &SHIPPED_LIMITS)?;
-    let tokens_text = String::from_utf8(fetch_bytes(datasets::TOKENS_PATH).await?).map_err(|_| "tokens.json is not UTF-8".to_string())?;
-    let tokens = datasets::parse_string_array(&tokens_text)?;
+    let tokens_text = String::from_utf8(fetch_bytes(datasets::TOKENS_PATH).await?)
+        .map_err(|_| format!("{} is not UTF-8 text", datasets::TOKENS_PATH))?;
+    let tokens = datasets::parse_tokens(&tokens_text);
     let ((t, cin), (win, cout)) = (x.rows_cols(), w.rows_cols());
     if cin != win {
         return Err(format!("X has {cin} channels but W has {win} rows"));
@@ -105,7 +106,7 @@ async fn load_layer(layer: RealLayer) -> Result<LayerData, String> {
 #[derive(Clone, Copy)]
 pub struct DataStore {
     cache: RwSignal<HashMap<String, Loaded>>,
-    layers: RwSignal<HashMap<&'static str, LayerLoaded>>,
+    layers: RwSignal<HashMap<LayerChoice, LayerLoaded>>,
     upload: RwSignal<Option<Arc<Tensor>>>,
     /// The last upload problem (the previous data stays selected).
     pub upload_error: RwSignal<Option<String>>,
@@ -156,7 +157,7 @@ impl DataStore {
                 let cache = self.cache;
                 spawn_local(async move {
                     let loaded = match fetch_bytes(r.path).await {
-                        Ok(bytes) => match datasets::tensor_from_npy(r.id, &bytes, &SHIPPED_LIMITS) {
+                        Ok(bytes) => match datasets::tensor_from_npy(r.choice.slug(), &bytes, &SHIPPED_LIMITS) {
                             Ok(t) => Loaded::Ready(Arc::new(t)),
                             Err(e) => Loaded::Failed(e),
                         },
@@ -171,13 +172,13 @@ impl DataStore {
     }
 
     /// The state of a real layer (tracked); starts loading it on first request.
-    pub fn layer(&self, id: &str) -> LayerLoaded {
-        let layer = datasets::layer(id);
-        if let Some(l) = self.layers.with(|m| m.get(layer.id).cloned()) {
+    pub fn layer(&self, choice: LayerChoice) -> LayerLoaded {
+        let layer = datasets::layer(choice);
+        if let Some(l) = self.layers.with(|m| m.get(&choice).cloned()) {
             return l;
         }
         self.layers.update_untracked(|m| {
-            m.insert(layer.id, LayerLoaded::Loading);
+            m.insert(choice, LayerLoaded::Loading);
         });
         let layers = self.layers;
         spawn_local(async move {
@@ -186,7 +187,7 @@ impl DataStore {
                 Err(e) => LayerLoaded::Failed(e),
             };
             layers.try_update(|m| {
-                m.insert(layer.id, loaded);
+                m.insert(choice, loaded);
             });
         });
         LayerLoaded::Loading
@@ -245,12 +246,10 @@ async fn read_file(file: web_sys::File) -> Result<Tensor, String> {
 
 /// The current data source of a chapter and its state, tracked. Call once at the top of a
 /// chapter; it also starts the load.
-pub fn chapter_data(chapter: Chapter) -> (Memo<Source>, Memo<Loaded>) {
+pub fn chapter_data(data: Lens<DataControls>) -> (Memo<Source>, Memo<Loaded>) {
     let app = use_app();
     let store = use_data();
-    let source = Memo::new(move |_| {
-        Source::from_params(&app.choice(chapter, "data"), app.int(chapter, "seed"), app.flag(chapter, "outliers"))
-    });
+    let source = Memo::new(move |_| data.read(app, Source::of));
     Effect::new(move |_| store.ensure(&source.get()));
     let loaded = Memo::new(move |_| store.get(&source.get()));
     (source, loaded)
@@ -265,25 +264,30 @@ fn human_bytes(n: usize) -> String {
 }
 
 /// The data picker: shipped real tensors, seeded synthetic ones, or the reader's `.npy`.
+/// `on_new_data` runs in the same update as a change of data (the function chapter clears a
+/// range chosen for the old data there).
 #[component]
-pub fn DataPicker(chapter: Chapter) -> impl IntoView {
+pub fn DataPicker(
+    data: Lens<DataControls>,
+    #[prop(optional)] on_new_data: Option<fn(&mut Controls)>,
+) -> impl IntoView {
     let app = use_app();
     let store = use_data();
-    let source = Memo::new(move |_| {
-        Source::from_params(&app.choice(chapter, "data"), app.int(chapter, "seed"), app.flag(chapter, "outliers"))
-    });
+    let source = Memo::new(move |_| data.read(app, Source::of));
     let state = Memo::new(move |_| store.get(&source.get()));
     let drag_over = RwSignal::new(false);
     let busy = RwSignal::new(false);
 
-    // A new data set gets its own min-max range: clear a range chosen for the old one.
-    let set_data = move |key: &'static str, value: &str| {
-        let mut next = app.view.get_untracked();
-        if next.set_param(chapter, key, value) {
-            next.set_param(chapter, "alpha", "");
-            next.set_param(chapter, "beta", "");
-            app.view.set(next);
-        }
+    let set_data = move |change: &dyn Fn(&mut DataControls)| {
+        app.set_ctl(|c| {
+            let before = (data.get)(c).clone();
+            change((data.get_mut)(c));
+            if *(data.get)(c) != before {
+                if let Some(f) = on_new_data {
+                    f(c);
+                }
+            }
+        });
     };
 
     let take_file = move |file: Option<web_sys::File>| {
@@ -293,7 +297,7 @@ pub fn DataPicker(chapter: Chapter) -> impl IntoView {
             match read_file(file).await {
                 Ok(t) => {
                     store.set_upload(t);
-                    set_data("data", UPLOAD_ID);
+                    set_data(&|d| d.data = DataChoice::Upload);
                 }
                 Err(e) => store.upload_error.set(Some(e)),
             }
@@ -302,16 +306,24 @@ pub fn DataPicker(chapter: Chapter) -> impl IntoView {
     };
 
     let on_select = move |e: leptos::ev::Event| {
-        let v = event_target_value(&e);
-        if v == UPLOAD_ID && !store.has_upload() {
+        let Some(choice) = DataChoice::from_slug(&event_target_value(&e)) else { return };
+        if choice == DataChoice::Upload && !store.has_upload() {
             return; // the option only names the loaded file
         }
         store.upload_error.set(None);
-        set_data("data", &v);
+        set_data(&|d| d.data = choice);
     };
 
     let is_synth = move || matches!(source.get(), Source::Synthetic { .. });
-    let current = move || app.choice(chapter, "data");
+    let current = move || data.read(app, |d| d.data);
+    let option = move |choice: DataChoice| {
+        view! {
+            <option value=choice.slug() selected=move || current() == choice>
+                {move || choice.label().text(app.lang())}
+            </option>
+        }
+    };
+    let synthetic = [DataChoice::Gauss, DataChoice::Laplace, DataChoice::Relu, DataChoice::Llm, DataChoice::Seminar];
 
     let info = move || match state.get() {
         Loaded::Loading => {
@@ -324,7 +336,7 @@ pub fn DataPicker(chapter: Chapter) -> impl IntoView {
         Loaded::Ready(t) => {
             let n = t.data.len();
             let name = match source.get() {
-                Source::Real(r) => format!("all-MiniLM-L6-v2 · {}", app.t(r.label)),
+                Source::Real(r) => format!("all-MiniLM-L6-v2 · {}", r.choice.label().text(app.lang())),
                 _ => t.name.clone(),
             };
             view! {
@@ -353,22 +365,16 @@ pub fn DataPicker(chapter: Chapter) -> impl IntoView {
             <div class="data-row">
                 <label class="control">
                     <span class="control-label">{move || app.t(Msg::DataLabel)}</span>
-                    <select data-testid="data-select" prop:value=current on:change=on_select>
+                    <select data-testid="data-select" prop:value=move || current().slug() on:change=on_select>
                         <optgroup label=move || app.t(Msg::DataGroupReal)>
-                            {REAL.iter().map(|r| {
-                                let id = r.id;
-                                let label = r.label;
-                                view! { <option value=id selected=move || current() == id>{move || app.t(label)}</option> }
-                            }).collect_view()}
+                            {REAL.iter().map(|r| option(r.choice)).collect_view()}
                         </optgroup>
                         <optgroup label=move || app.t(Msg::DataGroupSynthetic)>
-                            {SYNTHETIC.iter().map(|(id, _, label)| {
-                                let (id, label) = (*id, *label);
-                                view! { <option value=id selected=move || current() == id>{move || app.t(label)}</option> }
-                            }).collect_view()}
+                            {synthetic.into_iter().map(option).collect_view()}
                         </optgroup>
                         <optgroup label=move || app.t(Msg::DataGroupYours)>
-                            <option value=UPLOAD_ID disabled=move || !store.has_upload() selected=move || current() == UPLOAD_ID>
+                            <option value=DataChoice::Upload.slug() disabled=move || !store.has_upload()
+                                selected=move || current() == DataChoice::Upload>
                                 {move || app.t(Msg::DataUploaded)}
                             </option>
                         </optgroup>
@@ -378,12 +384,20 @@ pub fn DataPicker(chapter: Chapter) -> impl IntoView {
                     <label class="control compact">
                         <span class="control-label">{move || app.t(Msg::DataSeed)}</span>
                         <input type="number" class="number" min="0" max="999999" step="1"
-                            prop:value=move || app.int(chapter, "seed").to_string()
-                            on:change=move |e| set_data("seed", &event_target_value(&e))/>
+                            prop:value=move || data.read(app, |d| d.seed).to_string()
+                            on:change=move |e| {
+                                // A seed outside the declared range, or junk, is not applied.
+                                if let Some(seed) = codec::int::<u32>(&event_target_value(&e), SEED) {
+                                    set_data(&|d| d.seed = seed);
+                                }
+                            }/>
                     </label>
                     <label class="control compact check">
-                        <input type="checkbox" data-testid="data-outliers" prop:checked=move || app.flag(chapter, "outliers")
-                            on:change=move |e| set_data("outliers", if event_target_checked(&e) { "1" } else { "0" })/>
+                        <input type="checkbox" data-testid="data-outliers" prop:checked=move || data.read(app, |d| d.outliers)
+                            on:change=move |e| {
+                                let on = event_target_checked(&e);
+                                set_data(&|d| d.outliers = on);
+                            }/>
                         <span>{move || app.t(Msg::DataOutliers)}</span>
                     </label>
                 </Show>
@@ -413,19 +427,23 @@ pub fn DataPicker(chapter: Chapter) -> impl IntoView {
 /// The layer selector shared by the second-half chapters (with its download size and a loading
 /// indicator while the layer's X and W arrive).
 #[component]
-pub fn LayerPicker(chapter: Chapter) -> impl IntoView {
+pub fn LayerPicker(layer: Lens<LayerChoice>) -> impl IntoView {
     let app = use_app();
     let store = use_data();
-    let id = move || app.choice(chapter, "layer");
-    let state = move || store.layer(&id());
+    let id = move || layer.read(app, |l| *l);
+    let state = move || store.layer(id());
     view! {
         <div class="data-row">
             <label class="control">
                 <span class="control-label">{move || app.t(Msg::LayerLabel)}</span>
-                <select data-testid="layer-select" prop:value=id on:change=move |e| { app.set(chapter, "layer", &event_target_value(&e)); }>
-                    {LAYERS.iter().map(|l| {
-                        let (lid, label) = (l.id, l.label);
-                        view! { <option value=lid selected=move || id() == lid>{move || app.t(label)}</option> }
+                <select data-testid="layer-select" prop:value=move || id().slug()
+                    on:change=move |e| {
+                        if let Some(l) = LayerChoice::from_slug(&event_target_value(&e)) {
+                            layer.write(app, |v| *v = l);
+                        }
+                    }>
+                    {LayerChoice::ALL.iter().map(|&l| view! {
+                        <option value=l.slug() selected=move || id() == l>{move || l.label().text(app.lang())}</option>
                     }).collect_view()}
                 </select>
             </label>
@@ -434,7 +452,7 @@ pub fn LayerPicker(chapter: Chapter) -> impl IntoView {
             {move || match state() {
                 LayerLoaded::Loading => view! {
                     <span class="loading" data-testid="layer-loading"><span class="spinner" aria-hidden="true"></span>
-                        {app.t(Msg::DataLoading)}" "{human_bytes(datasets::layer(&id()).bytes)}</span>
+                        {app.t(Msg::DataLoading)}" "{human_bytes(datasets::layer(id()).bytes)}</span>
                 }.into_any(),
                 LayerLoaded::Ready(d) => {
                     let c = d.case.case();

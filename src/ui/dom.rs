@@ -4,7 +4,7 @@
 
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::i18n::Lang;
+use quantlab_app::i18n::Lang;
 
 pub fn window() -> Option<web_sys::Window> {
     web_sys::window()

@@ -81,6 +81,34 @@ impl Job {
     }
 }
 
+impl Job {
+    /// The common shape of a sliced computation: `out` is emptied, `step(i)` runs for each i in
+    /// slices, its `Some` results are kept in order, and `out` is set once at the end, so a chart
+    /// of the results redraws once rather than once per point. A newer run or a cancel drops
+    /// the unfinished results.
+    pub fn collect<T: Clone + Send + Sync + 'static>(
+        &self,
+        total: usize,
+        mut step: impl FnMut(usize) -> Option<T> + 'static,
+        out: RwSignal<Vec<T>>,
+    ) {
+        let acc = Rc::new(std::cell::RefCell::new(Vec::with_capacity(total)));
+        let into = acc.clone();
+        out.set(Vec::new());
+        self.start(
+            total,
+            move |i| {
+                if let Some(v) = step(i) {
+                    into.borrow_mut().push(v);
+                }
+            },
+            move || {
+                out.try_set(acc.take());
+            },
+        );
+    }
+}
+
 impl Default for Job {
     fn default() -> Self {
         Self::new()

@@ -46,7 +46,7 @@ impl<T> std::ops::Deref for Shared<T> {
     }
 }
 
-use crate::i18n::{Lang, Msg};
+use quantlab_app::i18n::{Lang, Msg};
 
 /// Entry point called from `main`.
 pub fn start() {

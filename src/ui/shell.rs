@@ -9,16 +9,17 @@ use leptos::prelude::*;
 use super::chapters::ChapterBody;
 use super::dom;
 use super::state::{use_app, AppState};
-use crate::chapters::Chapter;
-use crate::i18n::Msg;
-use crate::urlstate::{Theme, ViewState};
+use quantlab_app::chapters::Chapter;
+use quantlab_app::i18n::Msg;
+use quantlab_app::urlstate::Theme;
 
 #[component]
 pub fn App() -> impl IntoView {
-    let (initial, notices) = ViewState::parse_query(&dom::location_search());
+    let (initial, notices) = quantlab_app::open_link(&dom::location_search());
     let app = AppState::new(initial, notices, dom::prefers_dark());
     provide_context(app);
     provide_context(super::data::DataStore::new());
+    provide_context(super::chapters::qat::QatResults::new());
     let dev_overlay = RwSignal::new(false);
 
     let notes_window = app.view.with_untracked(|v| v.notes);
@@ -92,7 +93,7 @@ fn sync_url(app: AppState) {
 
     // Back/Forward: the URL is the truth again.
     let handle = window_event_listener(ev::popstate, move |_| {
-        let (state, notices) = ViewState::parse_query(&dom::location_search());
+        let (state, notices) = quantlab_app::open_link(&dom::location_search());
         app.view.set(state);
         app.notices.set(notices);
     });

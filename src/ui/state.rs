@@ -3,9 +3,10 @@
 
 use leptos::prelude::*;
 
-use crate::chapters::Chapter;
-use crate::i18n::{Lang, Msg};
-use crate::urlstate::{Notice, Theme, ViewState};
+use quantlab_app::chapters::Chapter;
+use quantlab_app::controls::Controls;
+use quantlab_app::i18n::{Lang, Msg};
+use quantlab_app::urlstate::{Notice, Theme, ViewState};
 
 #[derive(Clone, Copy)]
 pub struct AppState {
@@ -101,37 +102,60 @@ impl AppState {
         }
     }
 
-    /// A chapter control's value, tracked. Chapters wrap these in `Memo`s so a change elsewhere in
-    /// the view (language, another control) does not re-run their work.
-    pub fn int(&self, chapter: Chapter, key: &'static str) -> i64 {
-        self.view.with(|v| v.int(chapter, key))
+    /// Chapter controls, tracked: `app.ctl(|c| c.smooth.alpha)`. Chapters wrap these in
+    /// `Memo`s so a change elsewhere in the view (language, another control) does not re-run
+    /// their work.
+    pub fn ctl<T>(&self, read: impl FnOnce(&Controls) -> T) -> T {
+        self.view.with(|v| read(&v.controls))
     }
 
-    pub fn float(&self, chapter: Chapter, key: &'static str) -> f64 {
-        self.view.with(|v| v.float(chapter, key))
-    }
-
-    pub fn choice(&self, chapter: Chapter, key: &'static str) -> String {
-        self.view.with(|v| v.param(chapter, key))
-    }
-
-    pub fn flag(&self, chapter: Chapter, key: &'static str) -> bool {
-        self.view.with(|v| v.flag(chapter, key))
-    }
-
-    /// Sets a chapter control; `false` if the value is not allowed (nothing changes then).
-    /// Only a real change notifies, so re-sending the same value (a drag that ends where it
-    /// began) costs nothing downstream.
-    pub fn set(&self, chapter: Chapter, key: &'static str, value: &str) -> bool {
-        let mut next = self.view.get_untracked();
-        if !next.set_param(chapter, key, value) {
-            return false;
+    /// Changes chapter controls; the URL follows. Numbers written outside their declared range
+    /// are put back inside it, so every link reads back as the same view. Only a real change
+    /// notifies, so re-sending the same value (a drag that ends where it began) costs nothing
+    /// downstream.
+    pub fn set_ctl(&self, write: impl FnOnce(&mut Controls)) {
+        let mut next = self.view.with_untracked(|v| v.controls.clone());
+        write(&mut next);
+        next.clamp();
+        if self.view.with_untracked(|v| v.controls != next) {
+            self.view.update(|v| v.controls = next);
         }
-        if self.view.with_untracked(|v| *v != next) {
-            self.view.set(next);
-        }
-        true
     }
+}
+
+/// Where one group of controls lives in [`Controls`], for widgets shared by several chapters
+/// (the data picker, the scheme controls, the layer picker): `lens!(function.data)`.
+pub struct Lens<T: 'static> {
+    pub get: fn(&Controls) -> &T,
+    pub get_mut: fn(&mut Controls) -> &mut T,
+}
+
+impl<T> Clone for Lens<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Lens<T> {}
+
+impl<T: Clone + PartialEq + 'static> Lens<T> {
+    /// The group's value, tracked.
+    pub fn read<R>(self, app: AppState, f: impl FnOnce(&T) -> R) -> R {
+        app.ctl(|c| f((self.get)(c)))
+    }
+
+    /// Changes the group (one URL update).
+    pub fn write(self, app: AppState, f: impl FnOnce(&mut T)) {
+        app.set_ctl(|c| f((self.get_mut)(c)));
+    }
+}
+
+/// A [`Lens`] to a path of fields in [`Controls`]: `lens!(function.scheme)`.
+#[macro_export]
+macro_rules! lens {
+    ($($path:ident).+) => {
+        $crate::ui::state::Lens { get: |c| &c.$($path).+, get_mut: |c| &mut c.$($path).+ }
+    };
 }
 
 /// The app state from context. Every component lives under `App`, which provides it.

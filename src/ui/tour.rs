@@ -13,9 +13,9 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use super::dom;
 use super::state::{use_app, AppState};
-use crate::i18n::{Lang, Msg};
-use crate::tour::{self, step_query, Step};
-use crate::urlstate::ViewState;
+use quantlab_app::i18n::{Lang, Msg};
+use quantlab_app::tour::{self, step_query, Step};
+use quantlab_app::urlstate::ViewState;
 
 const CHANNEL: &str = "quantlab-tour";
 const FOCUS_CLASS: &str = "tour-focus";

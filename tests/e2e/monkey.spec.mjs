@@ -11,7 +11,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { test, assert, repo, PHONE, DESKTOP } from "./harness.mjs";
-import { SLUGS } from "./shell.spec.mjs";
+import { SLUGS, VOCABULARY } from "./shell.spec.mjs";
 
 const SEED = Number(process.env.MONKEY_SEED ?? 1) >>> 0;
 const STEPS = Number(process.env.MONKEY_STEPS ?? 300);
@@ -44,6 +44,26 @@ const JUNK = [
 const KEYS = ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "p", "P", "Escape", "d", "Tab", "Home", "End", " ", "Enter", "PageDown"];
 /** Buttons whose work runs over many frames: clicked in bursts. */
 const LONG_ACTIONS = ["bench-run", "stream-play", "train-fp32", "train-qat", "train-reset", "qat-compare", "range-auto", "preset-seminar"];
+
+/** A link a reader could have copied: a chapter and a few of its controls at allowed values. */
+function validQuery(r) {
+  const ch = r.pick(VOCABULARY.chapters);
+  const parts = [`ch=${ch.slug}`];
+  for (const c of ch.controls) {
+    if (!r.chance(0.5)) continue;
+    let v;
+    if (c.options) v = r.pick(c.options.filter((o) => o !== "upload"));
+    else if (c.kind === "int") v = String(c.min + r.int(c.max - c.min + 1));
+    else {
+      // Within the range on the control's step (the huge α/β limits: near the data instead).
+      const [lo, hi] = c.max - c.min > 1e3 ? [-10, 10] : [c.min, c.max];
+      const steps = Math.round((hi - lo) / c.step);
+      v = String(+(lo + c.step * r.int(steps + 1)).toFixed(6));
+    }
+    parts.push(`${c.key}=${encodeURIComponent(v)}`);
+  }
+  return "?" + parts.join("&");
+}
 
 /**
  * One action inside the page. `r` is a list of random numbers drawn in Node (so the sequence
@@ -240,6 +260,13 @@ test(`monkey: ${STEPS} random interactions (seed ${SEED}) leave no error and a l
         const size = r.chance(0.5) ? PHONE : DESKTOP;
         await page.setViewportSize(size);
         what = `viewport ${size.width}`;
+      } else if (r.chance(0.5)) {
+        // A valid link (from the controls' own vocabulary) opens without a notice.
+        const q = validQuery(r);
+        await open(q);
+        const notice = await page.$("[data-testid=url-notice]");
+        assert(!notice, `valid link ${q} gave a notice: ${notice && (await notice.textContent())}`);
+        what = "open valid " + q.slice(0, 120);
       } else {
         // A junk link typed into the address bar.
         const junkQuery = `?ch=${r.pick([...SLUGS, "nope", "%ZZ"])}&bits=${r.pick(JUNK).slice(0, 40)}&alpha=${encodeURIComponent(r.pick(JUNK))}&lang=${r.pick(["en", "ko", "xx"])}`;

@@ -1,7 +1,10 @@
 // The app shell: chapters, navigation, languages, themes, presenter mode, URL state, crash banner.
+import fs from "node:fs";
 import { test, assert, assertEq, PHONE, DESKTOP } from "./harness.mjs";
 
-export const SLUGS = ["why", "function", "error", "calibration", "qat", "outliers", "smoothquant", "rotation", "summary", "playground"];
+/** Chapters and their link keys, generated from the Rust control declarations. */
+export const VOCABULARY = JSON.parse(fs.readFileSync(new URL("./vocabulary.json", import.meta.url), "utf8"));
+export const SLUGS = VOCABULARY.chapters.map((c) => c.slug);
 
 const chapterSlug = (page) =>
   page.$eval("article[data-testid^=chapter-]", (el) => el.dataset.testid.replace("chapter-", ""));

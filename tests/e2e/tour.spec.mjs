@@ -6,7 +6,7 @@ import { test, assert, assertEq, repo } from "./harness.mjs";
 /** The tour's structure, read from the same file the app compiles in. */
 export function tourSteps() {
   return fs
-    .readFileSync(path.join(repo, "src/tour/steps.txt"), "utf8")
+    .readFileSync(path.join(repo, "crates/app/src/tour/steps.txt"), "utf8")
     .split("\n")
     .filter((l) => l.trim() && !l.trim().startsWith("#"))
     .map((l) => {

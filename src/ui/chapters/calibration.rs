@@ -10,21 +10,22 @@ use leptos::prelude::*;
 use plotters::prelude::{Color, IntoFont, PathElement};
 
 use super::quant_common::{fmt_num, scheme_controls, QuantSetup};
-use crate::chapters::Chapter;
-use crate::datasets::{stream_batches, Tensor};
-use crate::engine::{calibrate, histogram, round_trip_metrics, Calibration, Calibrator, NonFinitePolicy, QParams, Scheme};
-use crate::i18n::Msg;
+use quantlab_app::controls::{CALIB_BATCHES, DRIFT, PERCENTILE};
+use quantlab_app::datasets::{stream_batches, Tensor};
+use quantlab_engine::{calibrate, histogram, round_trip_metrics, Calibration, Calibrator, NonFinitePolicy, QParams, Scheme};
+use quantlab_app::i18n::Msg;
 use crate::ui::data::DataPicker;
 use crate::ui::dom;
 use crate::ui::job::Job;
+use crate::lens;
 use crate::ui::state::use_app;
 use crate::ui::widgets::chart::{de, Area, ChartTheme};
 use crate::ui::widgets::plot::{cartesian, histogram_bars, line, tick, vline};
 use crate::ui::widgets::{Chart, Slider};
 use crate::ui::Shared;
 
-const CH: Chapter = Chapter::Calibration;
-pub const BATCHES: usize = 16;
+/// Batches in the stream; static quantization may calibrate on any number of them.
+pub const BATCHES: usize = CALIB_BATCHES.max as usize;
 /// The batch that carries the surprise outlier.
 pub const OUTLIER_BATCH: usize = 11;
 
@@ -92,10 +93,10 @@ fn minmax_cost_us(batch: &[f32]) -> f64 {
 #[component]
 pub fn CalibrationChapter() -> impl IntoView {
     let app = use_app();
-    let setup = QuantSetup::new(CH);
-    let pct = Memo::new(move |_| app.float(CH, "pct"));
-    let n_calib = Memo::new(move |_| app.int(CH, "calib").clamp(1, BATCHES as i64) as usize);
-    let drift = Memo::new(move |_| app.float(CH, "drift"));
+    let setup = QuantSetup::new(lens!(calibration.data), lens!(calibration.scheme), None);
+    let pct = Memo::new(move |_| app.ctl(|c| c.calibration.pct));
+    let n_calib = Memo::new(move |_| usize::from(app.ctl(|c| c.calibration.calib)));
+    let drift = Memo::new(move |_| app.ctl(|c| c.calibration.drift));
     let rows = RwSignal::new(Vec::<Row>::new());
     let job = Job::new();
 
@@ -261,16 +262,19 @@ pub fn CalibrationChapter() -> impl IntoView {
             <p>{move || app.t(Msg::CalibIntro)}</p>
         </section>
         <section class="card">
-            <DataPicker chapter=CH/>
-            {scheme_controls(CH, setup)}
+            <DataPicker data=lens!(calibration.data)/>
+            {scheme_controls(lens!(calibration.scheme), setup)}
         </section>
         <section class="card">
             <h2>{move || app.t(Msg::CalibratorsTitle)}</h2>
             <Chart id="calibrators-chart" caption=Signal::derive(move || app.t(Msg::CalibratorsCaption).to_string()) aspect=0.42 draw=draw_hist/>
             <Slider label=Signal::derive(move || app.t(Msg::PercentileSlider).to_string()) value=Signal::derive(move || pct.get())
-                min=99.0 max=99.999 step=0.001 testid="percentile-slider"
+                min=PERCENTILE.min max=PERCENTILE.max step=PERCENTILE.step testid="percentile-slider"
                 format=Callback::new(move |v: f64| format!("p = {}", fmt_num(v, 6)))
-                on_change=Callback::new(move |v: f64| app.set(CH, "pct", &format!("{v:.3}")))/>
+                on_change=Callback::new(move |v: f64| {
+                    app.set_ctl(|c| c.calibration.pct = PERCENTILE.snap(v));
+                    true
+                })/>
             <Show when=move || job.running()>
                 <p class="loading"><span class="spinner"></span>{move || app.t(Msg::Computing)}</p>
             </Show>
@@ -305,13 +309,19 @@ pub fn CalibrationChapter() -> impl IntoView {
             <Chart id="stream-chart" caption=Signal::derive(move || app.t(Msg::StreamCaption).to_string()) aspect=0.45 draw=draw_stream/>
             <div class="controls">
                 <Slider label=Signal::derive(move || app.t(Msg::CalibBatches).to_string()) value=Signal::derive(move || n_calib.get() as f64)
-                    min=1.0 max=BATCHES as f64 step=1.0 testid="calib-batches"
+                    min=CALIB_BATCHES.min as f64 max=CALIB_BATCHES.max as f64 step=1.0 testid="calib-batches"
                     format=Callback::new(move |v: f64| format!("N = {v}"))
-                    on_change=Callback::new(move |v: f64| app.set(CH, "calib", &format!("{}", v.round() as i64)))/>
+                    on_change=Callback::new(move |v: f64| {
+                        app.set_ctl(|c| c.calibration.calib = v.round() as u8);
+                        true
+                    })/>
                 <Slider label=Signal::derive(move || app.t(Msg::Drift).to_string()) value=Signal::derive(move || drift.get())
-                    min=0.0 max=1.0 step=0.05 testid="drift-slider"
+                    min=DRIFT.min max=DRIFT.max step=DRIFT.step testid="drift-slider"
                     format=Callback::new(move |v: f64| format!("+{:.0} %", v * 100.0))
-                    on_change=Callback::new(move |v: f64| app.set(CH, "drift", &format!("{v:.2}")))/>
+                    on_change=Callback::new(move |v: f64| {
+                        app.set_ctl(|c| c.calibration.drift = DRIFT.snap(v));
+                        true
+                    })/>
             </div>
             <p data-testid="stream-summary">{move || stream.get().map(|s| {
                 let mean = |v: &Vec<f64>| v.iter().sum::<f64>() / v.len().max(1) as f64;

@@ -9,23 +9,23 @@ use leptos::prelude::*;
 use plotters::prelude::{Color, IntoFont};
 
 use super::quant_common::{fmt_num, scheme_controls, QuantSetup, Readout};
-use crate::chapters::Chapter;
-use crate::engine::{calibrate, round_trip_metrics, Calibrator, NonFinitePolicy, QParams, RoundTripMetrics, Scheme};
-use crate::i18n::Msg;
+use quantlab_app::controls::CLIP;
+use quantlab_engine::{calibrate, round_trip_metrics, Calibrator, NonFinitePolicy, QParams, RoundTripMetrics, Scheme};
+use quantlab_app::i18n::Msg;
 use crate::ui::data::DataPicker;
 use crate::ui::job::Job;
 use crate::ui::perf;
+use crate::lens;
 use crate::ui::state::use_app;
 use crate::ui::widgets::chart::{Area, ChartTheme};
 use crate::ui::widgets::plot::{cartesian, line, tick, vline};
 use crate::ui::widgets::{Chart, Formula, Slider};
 use crate::ui::Shared;
 
-const CH: Chapter = Chapter::Error;
-/// Points of the U-curve: clipping ranges t·[min, max] for t in (0, T_MAX].
+/// Points of the U-curve: clipping ranges t·[min, max] for t over the clip control's range.
 const CURVE_POINTS: usize = 90;
-const T_MIN: f64 = 0.02;
-const T_MAX: f64 = 1.2;
+const T_MIN: f64 = CLIP.min;
+const T_MAX: f64 = CLIP.max;
 
 /// The range t·[min, max] (asymmetric) or t·[−max|x|, max|x|] (symmetric), with PyTorch's rule,
 /// the same rule every calibrator uses, so their choices land exactly on the curve.
@@ -72,8 +72,8 @@ fn log_mse(v: f64) -> f64 {
 #[component]
 pub fn ErrorChapter() -> impl IntoView {
     let app = use_app();
-    let setup = QuantSetup::new(CH);
-    let t_now = Memo::new(move |_| app.float(CH, "clip"));
+    let setup = QuantSetup::new(lens!(error.data), lens!(error.scheme), None);
+    let t_now = Memo::new(move |_| app.ctl(|c| c.error.clip));
     let curve = RwSignal::new(Vec::<CurvePoint>::new());
     let marks = RwSignal::new(Vec::<CalMark>::new());
     let job = Job::new();
@@ -86,7 +86,7 @@ pub fn ErrorChapter() -> impl IntoView {
             marks.set(Vec::new());
             return;
         };
-        let data: Arc<crate::datasets::Tensor> = t.0.clone();
+        let data: Arc<quantlab_app::datasets::Tensor> = t.0.clone();
         let stats = (st.min, st.max);
         let acc = Rc::new(std::cell::RefCell::new(Vec::with_capacity(CURVE_POINTS)));
         let cals = Rc::new(std::cell::RefCell::new(Vec::new()));
@@ -197,8 +197,8 @@ pub fn ErrorChapter() -> impl IntoView {
             <p>{move || app.t(Msg::ErrorIntro)}</p>
         </section>
         <section class="card">
-            <DataPicker chapter=CH/>
-            {scheme_controls(CH, setup)}
+            <DataPicker data=lens!(error.data)/>
+            {scheme_controls(lens!(error.scheme), setup)}
         </section>
         <section class="card">
             <h2>{move || app.t(Msg::UCurveTitle)}</h2>
@@ -208,9 +208,12 @@ pub fn ErrorChapter() -> impl IntoView {
                 <progress data-testid="curve-progress" max=move || job.progress.get().map(|p| p.1).unwrap_or(1) value=move || job.progress.get().map(|p| p.0).unwrap_or(0)></progress>
             </Show>
             <Slider label=Signal::derive(move || app.t(Msg::ClipSlider).to_string()) value=Signal::derive(move || t_now.get())
-                min=T_MIN max=T_MAX step=0.01 testid="clip-slider"
+                min=CLIP.min max=CLIP.max step=CLIP.step testid="clip-slider"
                 format=Callback::new(move |v: f64| format!("t = {v:.2}"))
-                on_change=Callback::new(move |v: f64| app.set(CH, "clip", &format!("{v:.3}")))/>
+                on_change=Callback::new(move |v: f64| {
+                    app.set_ctl(|c| c.error.clip = CLIP.snap(v));
+                    true
+                })/>
             <div class="readouts">
                 <Readout label=Msg::RangeUsed testid="clip-beta" value=Signal::derive(move || current.get().map(|c| {
                     let scheme = setup.scheme.get_untracked();

@@ -6,19 +6,19 @@
 use leptos::prelude::*;
 
 use super::quant_common::{fmt_bytes, fmt_num, memory_bytes, scheme_controls, QuantSetup, Readout};
-use crate::chapters::Chapter;
-use crate::engine::{self, journey, Histogram, NonFinitePolicy, QParams, RoundTripMetrics, Scheme};
-use crate::i18n::Msg;
+use quantlab_app::controls::{DataChoice, RangeControls, SchemeControls, Symmetry};
+use quantlab_engine::{self as engine, journey, Histogram, NonFinitePolicy, QParams, QuantError, RoundTripMetrics, Scheme};
+use quantlab_app::i18n::Msg;
 use crate::ui::data::DataPicker;
 use crate::ui::perf;
+use crate::lens;
 use crate::ui::state::use_app;
 use crate::ui::widgets::chart::XMap;
 use crate::ui::widgets::plot::{cartesian, histogram_bars, histogram_outline, tick, vline, vlines};
 use crate::ui::widgets::range_handles::RangeHandles;
-use crate::ui::widgets::{Chart, Formula};
+use crate::ui::widgets::{Chart, ErrorNote, Formula};
 use crate::ui::Shared;
 
-const CH: Chapter = Chapter::Function;
 const BINS: usize = 160;
 
 /// Everything one round trip produces for the charts and readouts.
@@ -30,10 +30,10 @@ pub struct RoundTrip {
     pub err_hist: Histogram,
 }
 
-fn round_trip(x: &[f32], p: &QParams, scheme: &Scheme, view: (f32, f32)) -> Result<RoundTrip, String> {
+fn round_trip(x: &[f32], p: &QParams, scheme: &Scheme, view: (f32, f32)) -> Result<RoundTrip, QuantError> {
     let mut xhat = vec![0.0f32; x.len()];
-    let metrics = engine::fake_quantize_into(x, p, scheme, NonFinitePolicy::Skip, &mut xhat).map_err(|e| e.to_string())?;
-    let xhat_hist = engine::histogram(&xhat, BINS, view.0, view.1).map_err(|e| e.to_string())?;
+    let metrics = engine::fake_quantize_into(x, p, scheme, NonFinitePolicy::Skip, &mut xhat)?;
+    let xhat_hist = engine::histogram(&xhat, BINS, view.0, view.1)?;
     // Codes: q = round(x̂/s) + z recovers each code exactly, because x̂ = s(q − z).
     let (qmin, qmax) = (scheme.qmin(), scheme.qmax());
     let mut codes = vec![0u32; (qmax - qmin + 1) as usize];
@@ -48,7 +48,7 @@ fn round_trip(x: &[f32], p: &QParams, scheme: &Scheme, view: (f32, f32)) -> Resu
         *e -= v;
     }
     let emax = (metrics.max_abs_err as f32).max(p.scale * 0.5).max(f32::MIN_POSITIVE);
-    let err_hist = engine::histogram(&xhat, 80, -emax, emax).map_err(|e| e.to_string())?;
+    let err_hist = engine::histogram(&xhat, 80, -emax, emax)?;
     Ok(RoundTrip { metrics, xhat_hist, codes, err_hist })
 }
 
@@ -94,9 +94,9 @@ fn count_fmt(log: bool) -> impl Fn(&f64) -> String {
 #[component]
 pub fn FunctionChapter() -> impl IntoView {
     let app = use_app();
-    let setup = QuantSetup::new(CH);
+    let setup = QuantSetup::new(lens!(function.data), lens!(function.scheme), Some(lens!(function.range)));
     let tensor = setup.tensor;
-    let log_y = Memo::new(move |_| app.flag(CH, "logy"));
+    let log_y = Memo::new(move |_| app.ctl(|c| c.function.logy));
     let main_map = RwSignal::new(XMap::default());
     let hover_x = RwSignal::new(None::<f64>);
     let picked_x = RwSignal::new(None::<f64>);
@@ -165,7 +165,7 @@ pub fn FunctionChapter() -> impl IntoView {
 
     let draw_codes = move |area: &crate::ui::widgets::chart::Area, th: &crate::ui::widgets::ChartTheme| {
         let Some(Ok(rt)) = result.get() else { return Err(app.t(Msg::DataWaiting).to_string()) };
-        let scheme = setup.scheme.get().map_err(|e| e)?;
+        let scheme = setup.scheme.get().map_err(|e| e.to_string())?;
         let qmin = f64::from(scheme.qmin());
         let log = log_y.get();
         let bins: Vec<_> = rt
@@ -222,7 +222,7 @@ pub fn FunctionChapter() -> impl IntoView {
     let s_value = move || view! { <mrow class="hl-s"><mn>{num(|p, _, _| fmt_num(f64::from(p.scale), 4))}</mn></mrow> };
     let z_value = move || view! { <mrow class="hl-z"><mn>{num(|p, _, _| p.zero_point.to_string())}</mn></mrow> };
     let formula = move || {
-        if setup.choice.get().symmetric {
+        if setup.choice.with(|c| c.scheme == Symmetry::Sym) {
             view! {
                 <math display="block"><mrow>
                     <mi>"s"</mi><mo>"="</mo>
@@ -279,19 +279,13 @@ pub fn FunctionChapter() -> impl IntoView {
         _ => None,
     };
 
+    // The seminar's worked example: int8 asymmetric on its data, [α, β] = [−1.577, 192.344].
     let preset = move |_| {
-        for (k, v) in [
-            ("data", "seminar"),
-            ("bits", "8"),
-            ("scheme", "asym"),
-            ("range", "narrow"),
-            ("int", "signed"),
-            ("round", "even"),
-            ("alpha", "-1.577"),
-            ("beta", "192.344"),
-        ] {
-            app.set(CH, k, v);
-        }
+        app.set_ctl(|c| {
+            c.function.data.data = DataChoice::Seminar;
+            c.function.scheme = SchemeControls::default();
+            c.function.range = RangeControls { alpha: Some(-1.577), beta: Some(192.344) };
+        })
     };
 
     let journey_view = move || {
@@ -334,8 +328,8 @@ pub fn FunctionChapter() -> impl IntoView {
         </section>
 
         <section class="card">
-            <DataPicker chapter=CH/>
-            {scheme_controls(CH, setup)}
+            <DataPicker data=lens!(function.data) on_new_data=|c| c.function.range = RangeControls::default()/>
+            {scheme_controls(lens!(function.scheme), setup)}
         </section>
 
         <section class="card">
@@ -354,13 +348,14 @@ pub fn FunctionChapter() -> impl IntoView {
                 {setup.range_inputs()}
                 <label class="control compact check">
                     <input type="checkbox" prop:checked=move || log_y.get()
-                        on:change=move |e| { app.set(CH, "logy", if event_target_checked(&e) { "1" } else { "0" }); }/>
+                        on:change=move |e| {
+                            let on = event_target_checked(&e);
+                            app.set_ctl(|c| c.function.logy = on);
+                        }/>
                     <span>{move || app.t(Msg::LogScale)}</span>
                 </label>
             </div>
-            <Show when=move || err_text().is_some()>
-                <p class="control-error" role="alert" data-testid="range-error">{move || err_text().unwrap_or_default()}</p>
-            </Show>
+            <ErrorNote error=Signal::derive(move || err_text().map(|e| e.to_string())) testid="range-error"/>
             <div class="formula" data-testid="live-formula">{formula}</div>
             <div class="readouts">
                 <Readout label=Msg::ScaleS testid="scale-readout" value=Signal::derive(move || params.get().ok().map(|p| f64::from(p.scale))) digits=5/>

@@ -16,8 +16,8 @@ mod why;
 use leptos::prelude::*;
 
 use super::state::use_app;
-use crate::chapters::Chapter;
-use crate::i18n::Msg;
+use quantlab_app::chapters::Chapter;
+use quantlab_app::i18n::Msg;
 
 #[component]
 pub fn ChapterBody() -> impl IntoView {

@@ -6,19 +6,19 @@
 use leptos::prelude::*;
 use plotters::prelude::{Color, IntoFont, Rectangle, Text};
 
-use crate::chapters::Chapter;
-use crate::engine::linear::{ActGranularity, WeightGranularity};
-use crate::engine::outliers::{ablate_top_k, granularity_table, outlier_stats, row_absmax, Ablation};
-use crate::i18n::Msg;
+use quantlab_app::controls::OUTLIER_K;
+use quantlab_engine::linear::{ActGranularity, WeightGranularity};
+use quantlab_engine::outliers::{ablate_top_k, granularity_table, outlier_stats, row_absmax, Ablation};
+use quantlab_app::i18n::Msg;
 use crate::ui::data::{use_data, LayerPicker};
+use crate::lens;
 use crate::ui::state::use_app;
 use crate::ui::widgets::chart::{de, Area, ChartTheme, XMap};
 use crate::ui::widgets::plot::{cartesian, heatmap, line, tick, vline};
 use crate::ui::widgets::{Chart, Formula, Segmented, Slider};
 use crate::ui::Shared;
 
-const CH: Chapter = Chapter::Outliers;
-pub const MAX_K: usize = 32;
+pub const MAX_K: usize = OUTLIER_K.max as usize;
 
 fn pct(v: f64) -> String {
     if v < 0.001 {
@@ -54,11 +54,11 @@ fn profile_bars(area: &Area, th: &ChartTheme, vals: &[f32], sorted: bool, color:
 pub fn OutliersChapter() -> impl IntoView {
     let app = use_app();
     let store = use_data();
-    let layer = Memo::new(move |_| store.layer(&app.choice(CH, "layer")));
+    let layer = Memo::new(move |_| store.layer(app.ctl(|c| c.outliers.layer)));
     let data = Memo::new(move |_| layer.get().data().map(Shared));
-    let k = Memo::new(move |_| app.int(CH, "k").clamp(0, MAX_K as i64) as usize);
-    let how = Memo::new(move |_| if app.choice(CH, "ablate") == "clip" { Ablation::ClipToMedian } else { Ablation::Zero });
-    let sorted = Memo::new(move |_| app.flag(CH, "sorted"));
+    let k = Memo::new(move |_| usize::from(app.ctl(|c| c.outliers.k)));
+    let how = Memo::new(move |_| Ablation::from(app.ctl(|c| c.outliers.ablate)));
+    let sorted = Memo::new(move |_| app.ctl(|c| c.outliers.sorted));
     let hover = RwSignal::new(None::<(usize, usize)>);
     let heat_map = RwSignal::new(XMap::default());
 
@@ -183,7 +183,7 @@ pub fn OutliersChapter() -> impl IntoView {
         let w = w_profile.get()?;
         let d = data.get()?;
         let token = d.tokens.get(s.absmax_at.0).cloned().unwrap_or_default();
-        let wmed = crate::engine::outliers::median(&w);
+        let wmed = quantlab_engine::outliers::median(&w);
         let wmax = w.iter().fold(0f32, |m, v| m.max(*v));
         let top: Vec<String> = s.top.iter().take(4).map(|(c, v)| format!("#{c} ({v:.2})")).collect();
         Some(Msg::OutlierStats.fill(app.lang(), &[
@@ -201,7 +201,7 @@ pub fn OutliersChapter() -> impl IntoView {
         <section class="card intro">
             <p class="big-question">"Outlier 값이 중요한 건 아닐까?"</p>
             <p>{move || app.t(Msg::OutliersIntro)}</p>
-            <LayerPicker chapter=CH/>
+            <LayerPicker layer=lens!(outliers.layer)/>
         </section>
         <section class="card">
             <h2>{move || app.t(Msg::HeatTitle)}</h2>
@@ -214,7 +214,10 @@ pub fn OutliersChapter() -> impl IntoView {
         <section class="card">
             <h2>{move || app.t(Msg::ProfileTitle)}</h2>
             <label class="control compact check">
-                <input type="checkbox" prop:checked=move || sorted.get() on:change=move |e| { app.set(CH, "sorted", if event_target_checked(&e) { "1" } else { "0" }); }/>
+                <input type="checkbox" prop:checked=move || sorted.get() on:change=move |e| {
+                    let on = event_target_checked(&e);
+                    app.set_ctl(|c| c.outliers.sorted = on);
+                }/>
                 <span>{move || app.t(Msg::SortChannels)}</span>
             </label>
             <div class="grid-2">
@@ -242,11 +245,13 @@ pub fn OutliersChapter() -> impl IntoView {
                 <Slider label=Signal::derive(move || app.t(Msg::AblationK).to_string()) value=Signal::derive(move || k.get() as f64)
                     min=0.0 max=MAX_K as f64 step=1.0 testid="ablation-slider"
                     format=Callback::new(move |v: f64| format!("k = {v}"))
-                    on_change=Callback::new(move |v: f64| app.set(CH, "k", &format!("{}", v.round() as i64)))/>
+                    on_change=Callback::new(move |v: f64| {
+                        app.set_ctl(|c| c.outliers.k = v.round() as u8);
+                        true
+                    })/>
                 <Segmented label=Signal::derive(move || app.t(Msg::AblationHow).to_string())
-                    options=Signal::derive(move || vec![("zero".to_string(), app.t(Msg::AblateZero).to_string()), ("clip".to_string(), app.t(Msg::AblateClip).to_string())])
-                    value=Signal::derive(move || app.choice(CH, "ablate"))
-                    on_change=Callback::new(move |v: String| app.set(CH, "ablate", &v))
+                    value=Signal::derive(move || app.ctl(|c| c.outliers.ablate))
+                    on_change=Callback::new(move |v| app.set_ctl(|c| c.outliers.ablate = v))
                     testid="ablation-toggle"/>
             </div>
             <p data-testid="ablation-readout">{move || ablation_now().zip(data.get()).map(|((kk, y, x), d)| {

@@ -8,43 +8,23 @@ use plotters::prelude::{Color, PathElement};
 use wasm_bindgen::JsValue;
 
 use super::quant_common::{fmt_num, memory_bytes, fmt_bytes, scheme_controls, QuantSetup, Readout};
-use crate::chapters::Chapter;
-use crate::engine::{quantize_granular, write_npy_f32, Calibrator, GranularResult, Granularity, NonFinitePolicy};
-use crate::i18n::Msg;
+use quantlab_app::controls::{CalibChoice, GranChoice};
+use quantlab_engine::{quantize_granular, write_npy_f32, GranularResult, NonFinitePolicy};
+use quantlab_app::i18n::Msg;
 use crate::ui::data::DataPicker;
 use crate::ui::dom;
 use crate::ui::perf;
+use crate::lens;
 use crate::ui::state::use_app;
 use crate::ui::widgets::chart::{de, Area, ChartTheme};
 use crate::ui::widgets::plot::{cartesian, line, tick};
 use crate::ui::widgets::{Chart, Segmented};
 use crate::ui::Shared;
 
-const CH: Chapter = Chapter::Playground;
-
-fn granularity(kind: &str, group: usize) -> Granularity {
-    match kind {
-        "channel0" => Granularity::PerChannel { axis: 0 },
-        "channel1" => Granularity::PerChannel { axis: 1 },
-        "token" => Granularity::PerToken,
-        "group" => Granularity::PerGroup { axis: 1, size: group },
-        _ => Granularity::PerTensor,
-    }
-}
-
-fn calibrator(kind: &str, pct: f64) -> Calibrator {
-    match kind {
-        "percentile" => Calibrator::Percentile { p: pct },
-        "mse" => Calibrator::Mse,
-        "entropy" => Calibrator::Entropy,
-        _ => Calibrator::MinMax,
-    }
-}
-
 /// The per-group metrics as CSV (one row per group, then the overall row).
 fn metrics_csv(r: &GranularResult) -> String {
     let mut out = String::from("group,alpha,beta,scale,zero_point,n,mse,sqnr_db,max_abs_err,clipped_fraction,rounding_mse,clipping_mse\n");
-    let row = |name: &str, a: String, b: String, s: String, z: String, m: &crate::engine::RoundTripMetrics| {
+    let row = |name: &str, a: String, b: String, s: String, z: String, m: &quantlab_engine::RoundTripMetrics| {
         format!(
             "{name},{a},{b},{s},{z},{},{},{},{},{},{},{}\n",
             m.n, m.mse, m.sqnr_db, m.max_abs_err, m.clipped_fraction, m.rounding_mse, m.clipping_mse
@@ -71,15 +51,15 @@ fn download_bytes(bytes: &[u8], mime: &str, name: &str) {
 #[component]
 pub fn PlaygroundChapter() -> impl IntoView {
     let app = use_app();
-    let setup = QuantSetup::new(CH);
-    let gran = Memo::new(move |_| granularity(&app.choice(CH, "gran"), app.int(CH, "group") as usize));
-    let cal = Memo::new(move |_| calibrator(&app.choice(CH, "calib"), app.float(CH, "pct")));
+    let setup = QuantSetup::new(lens!(playground.data), lens!(playground.scheme), None);
+    let gran = Memo::new(move |_| app.ctl(|c| c.playground.granularity()));
+    let cal = Memo::new(move |_| app.ctl(|c| c.playground.calibrator()));
 
     let result = Memo::new(move |_| {
         let t = setup.tensor.get()?;
         let scheme = match setup.scheme.get() {
             Ok(s) => s,
-            Err(e) => return Some(Err(e)),
+            Err(e) => return Some(Err(e.to_string())),
         };
         let (r, c) = t.0.rows_cols();
         let view = match ArrayView2::from_shape((r, c), &t.0.data) {
@@ -128,15 +108,6 @@ pub fn PlaygroundChapter() -> impl IntoView {
         Ok(())
     };
 
-    let seg = move |key: &'static str, label: Msg, opts: Vec<(&'static str, Msg)>, testid: &'static str| {
-        view! {
-            <Segmented label=Signal::derive(move || app.t(label).to_string())
-                options=Signal::derive(move || opts.iter().map(|(v, m)| (v.to_string(), app.t(*m).to_string())).collect())
-                value=Signal::derive(move || app.choice(CH, key))
-                on_change=Callback::new(move |v: String| app.set(CH, key, &v))
-                testid=testid/>
-        }
-    };
 
     let stem = move || setup.tensor.get().map(|t| t.0.name.trim_end_matches(".npy").replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_")).unwrap_or_default();
     let download_npy = move |_| {
@@ -155,7 +126,7 @@ pub fn PlaygroundChapter() -> impl IntoView {
     let groups_text = move || ok().map(|r| Msg::GroupsLine.fill(app.lang(), &[&r.groups.len().to_string(), &r.param_shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(" × ")]));
     let memory = move || {
         let r = ok()?;
-        let (fp, q) = memory_bytes(r.overall.n, setup.choice.get().bits, r.groups.len());
+        let (fp, q) = memory_bytes(r.overall.n, setup.choice.with(|c| c.bits), r.groups.len());
         Some(Msg::MemoryGroups.fill(app.lang(), &[&fmt_bytes(fp), &fmt_bytes(q), &r.groups.len().to_string()]))
     };
     let err = move || result.get().and_then(|r| r.err());
@@ -163,19 +134,32 @@ pub fn PlaygroundChapter() -> impl IntoView {
     view! {
         <section class="card intro"><p>{move || app.t(Msg::PlaygroundIntro)}</p></section>
         <section class="card">
-            <DataPicker chapter=CH/>
-            {scheme_controls(CH, setup)}
+            <DataPicker data=lens!(playground.data)/>
+            {scheme_controls(lens!(playground.scheme), setup)}
             <div class="controls">
-                {seg("gran", Msg::GranularityLabel, vec![("tensor", Msg::PerTensor), ("channel1", Msg::PerColumn), ("channel0", Msg::PerRow), ("token", Msg::PerToken), ("group", Msg::PerGroup)], "granularity-toggle")}
-                <Show when=move || app.choice(CH, "gran") == "group">
+                <Segmented label=Signal::derive(move || app.t(Msg::GranularityLabel).to_string())
+                    value=Signal::derive(move || app.ctl(|c| c.playground.gran))
+                    on_change=Callback::new(move |v| app.set_ctl(|c| c.playground.gran = v))
+                    testid="granularity-toggle"/>
+                <Show when=move || app.ctl(|c| c.playground.gran) == GranChoice::Group>
                     <label class="control compact">
                         <span class="control-label">"G"</span>
-                        <select data-testid="group-size" prop:value=move || app.int(CH, "group").to_string() on:change=move |e| { app.set(CH, "group", &event_target_value(&e)); }>
-                            {[8, 16, 32, 64, 128].into_iter().map(|g| view! { <option value=g.to_string() selected=move || app.int(CH, "group") == g>{g}</option> }).collect_view()}
+                        <select data-testid="group-size" prop:value=move || app.ctl(|c| c.playground.group).to_string()
+                            on:change=move |e| {
+                                if let Ok(g) = event_target_value(&e).parse::<u8>() {
+                                    app.set_ctl(|c| c.playground.group = g);
+                                }
+                            }>
+                            {[8u8, 16, 32, 64, 128].into_iter().map(|g| view! {
+                                <option value=g.to_string() selected=move || app.ctl(|c| c.playground.group) == g>{g}</option>
+                            }).collect_view()}
                         </select>
                     </label>
                 </Show>
-                {seg("calib", Msg::CalibratorLabel, vec![("minmax", Msg::CalMinMax), ("percentile", Msg::CalPercentile), ("mse", Msg::CalMse), ("entropy", Msg::CalEntropy)], "calibrator-toggle")}
+                <Segmented label=Signal::derive(move || app.t(Msg::CalibratorLabel).to_string())
+                    value=Signal::derive(move || app.ctl(|c| c.playground.calib))
+                    on_change=Callback::new(move |v: CalibChoice| app.set_ctl(|c| c.playground.calib = v))
+                    testid="calibrator-toggle"/>
             </div>
         </section>
         <section class="card">

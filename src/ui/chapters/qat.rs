@@ -3,7 +3,6 @@
 //! fine-tuned with fake quantization and learned ranges (QAT, LSQ + STE) — PTQ collapses at low
 //! bits and QAT recovers.
 
-use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,13 +10,13 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use plotters::prelude::{Color, IntoFont, PathElement, Text};
 
-use crate::chapters::Chapter;
-use crate::engine::histogram;
-use crate::engine::qat::{
+use quantlab_app::controls::{codec, BITS, SEED};
+use quantlab_engine::histogram;
+use quantlab_engine::qat::{
     ptq_accuracy, round_ste_curve, Comparison, ComparisonRow, EpochRecord, Layer, Phase, Progress, PtqConfig, QuantSpec, Split,
     TrainConfig, Trainer,
 };
-use crate::i18n::Msg;
+use quantlab_app::i18n::Msg;
 use crate::ui::data::fetch_bytes;
 use crate::ui::dom;
 use crate::ui::state::use_app;
@@ -25,21 +24,34 @@ use crate::ui::widgets::chart::{de, Area, ChartTheme};
 use crate::ui::widgets::plot::{cartesian, histogram_bars, histogram_outline, line, tick, vline};
 use crate::ui::widgets::{Chart, Slider};
 
-const CH: Chapter = Chapter::Qat;
 pub const DIGITS_PATH: &str = "assets/data/digits/digits.bin";
 /// Work per slice of training (ms), leaving the rest of the frame to the page.
 const BUDGET_MS: f64 = 7.0;
 pub const COMPARE_BITS: [u8; 4] = [2, 3, 4, 8];
 
-thread_local! {
-    static DIGITS: RefCell<Option<Arc<Split>>> = const { RefCell::new(None) };
-    /// The last PTQ-vs-QAT comparison, for the summary chapter.
-    static LAST_COMPARISON: RefCell<Vec<ComparisonRow>> = const { RefCell::new(Vec::new()) };
+/// What this chapter leaves behind when the reader moves on: the digits once loaded (so coming
+/// back does not fetch them again) and the last PTQ-vs-QAT comparison, which the summary shows.
+/// Provided once by the app shell.
+#[derive(Clone, Copy)]
+pub struct QatResults {
+    digits: RwSignal<Option<Arc<Split>>>,
+    pub comparison: RwSignal<Vec<ComparisonRow>>,
 }
 
-/// The comparison table from the last run of this chapter (empty if never run in this tab).
-pub fn last_comparison() -> Vec<ComparisonRow> {
-    LAST_COMPARISON.with(|c| c.borrow().clone())
+impl QatResults {
+    pub fn new() -> Self {
+        QatResults { digits: RwSignal::new(None), comparison: RwSignal::new(Vec::new()) }
+    }
+}
+
+impl Default for QatResults {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+pub fn use_qat_results() -> QatResults {
+    expect_context::<QatResults>()
 }
 
 fn config(seed: u64, bits_w: u8, bits_a: u8, fp32_epochs: usize, qat_epochs: usize) -> TrainConfig {
@@ -67,13 +79,14 @@ enum Goal {
 #[component]
 pub fn QatChapter() -> impl IntoView {
     let app = use_app();
-    let seed = Memo::new(move |_| app.int(CH, "seed").max(0) as u64);
-    let bits_w = Memo::new(move |_| app.int(CH, "wbits").clamp(2, 8) as u8);
-    let bits_a = Memo::new(move |_| app.int(CH, "abits").clamp(2, 8) as u8);
-    let fp32_epochs = Memo::new(move |_| app.int(CH, "epochs").clamp(1, 100) as usize);
-    let qat_epochs = Memo::new(move |_| app.int(CH, "qepochs").clamp(1, 50) as usize);
+    let results = use_qat_results();
+    let seed = Memo::new(move |_| u64::from(app.ctl(|c| c.qat.seed)));
+    let bits_w = Memo::new(move |_| app.ctl(|c| c.qat.wbits));
+    let bits_a = Memo::new(move |_| app.ctl(|c| c.qat.abits));
+    let fp32_epochs = Memo::new(move |_| usize::from(app.ctl(|c| c.qat.epochs)));
+    let qat_epochs = Memo::new(move |_| usize::from(app.ctl(|c| c.qat.qepochs)));
 
-    let data = RwSignal::new(DIGITS.with(|d| d.borrow().clone()).map(Ok::<_, String>));
+    let data = RwSignal::new(results.digits.get_untracked().map(Ok::<_, String>));
     if data.get_untracked().is_none() {
         spawn_local(async move {
             let loaded = match fetch_bytes(DIGITS_PATH).await {
@@ -81,7 +94,7 @@ pub fn QatChapter() -> impl IntoView {
                 Err(e) => Err(e),
             };
             if let Ok(s) = &loaded {
-                DIGITS.with(|d| *d.borrow_mut() = Some(s.clone()));
+                results.digits.try_set(Some(s.clone()));
             }
             data.try_set(Some(loaded));
         });
@@ -95,7 +108,7 @@ pub fn QatChapter() -> impl IntoView {
     let history = RwSignal::new(Vec::<EpochRecord>::new());
     let error = RwSignal::new(None::<String>);
     let weights = RwSignal::new(None::<(Vec<f32>, Option<Vec<f32>>)>);
-    let comparison = RwSignal::new(last_comparison());
+    let comparison = results.comparison;
     let comparing = RwSignal::new(None::<f32>);
     let compare_state: StoredValue<Option<Comparison>, LocalStorage> = StoredValue::new_local(None);
 
@@ -265,11 +278,11 @@ pub fn QatChapter() -> impl IntoView {
 
     let draw_ranges = move |area: &Area, th: &ChartTheme| {
         let h = history.get();
-        let rs: Vec<(f64, crate::engine::qat::RangeSnapshot)> = h.iter().filter_map(|r| r.ranges.map(|g| (r.epoch as f64, g))).collect();
+        let rs: Vec<(f64, quantlab_engine::qat::RangeSnapshot)> = h.iter().filter_map(|r| r.ranges.map(|g| (r.epoch as f64, g))).collect();
         if rs.is_empty() {
             return Err(app.t(Msg::QatRangesWaiting).to_string());
         }
-        let series: [(&str, fn(&crate::engine::qat::RangeSnapshot) -> Option<f32>); 4] = [
+        let series: [(&str, fn(&quantlab_engine::qat::RangeSnapshot) -> Option<f32>); 4] = [
             ("β input", |g| g.input_beta),
             ("β hidden", |g| Some(g.hidden_beta)),
             ("β W1 (mean)", |g| Some(g.w1_mean_beta)),
@@ -348,9 +361,8 @@ pub fn QatChapter() -> impl IntoView {
         let r = state.try_update_value(|c| c.as_mut().map(|c| c.run_for(BUDGET_MS, &mut dom::now_ms).map(|p| (p, c.rows().to_vec()))));
         match r.flatten() {
             Some(Ok((p, done_rows))) => {
-                rows.set(done_rows.clone());
+                rows.set(done_rows);
                 if p.done {
-                    LAST_COMPARISON.with(|c| *c.borrow_mut() = done_rows);
                     comparing.set(None);
                 } else {
                     comparing.set(Some(p.fraction));
@@ -414,17 +426,29 @@ pub fn QatChapter() -> impl IntoView {
             <h2>{move || app.t(Msg::QatTrainTitle)}</h2>
             <div class="controls">
                 <Slider label=Signal::derive(move || app.t(Msg::WeightBits).to_string()) value=Signal::derive(move || f64::from(bits_w.get()))
-                    min=2.0 max=8.0 step=1.0 testid="qat-bits"
+                    min=BITS.min as f64 max=BITS.max as f64 step=1.0 testid="qat-bits"
                     format=Callback::new(move |v: f64| format!("W{}", v as u8))
-                    on_change=Callback::new(move |v: f64| app.set(CH, "wbits", &format!("{}", v.round() as i64)))/>
+                    on_change=Callback::new(move |v: f64| {
+                        app.set_ctl(|c| c.qat.wbits = v.round() as u8);
+                        true
+                    })/>
                 <Slider label=Signal::derive(move || app.t(Msg::ActBits).to_string()) value=Signal::derive(move || f64::from(bits_a.get()))
-                    min=2.0 max=8.0 step=1.0 testid="qat-abits"
+                    min=BITS.min as f64 max=BITS.max as f64 step=1.0 testid="qat-abits"
                     format=Callback::new(move |v: f64| format!("A{}", v as u8))
-                    on_change=Callback::new(move |v: f64| app.set(CH, "abits", &format!("{}", v.round() as i64)))/>
+                    on_change=Callback::new(move |v: f64| {
+                        app.set_ctl(|c| c.qat.abits = v.round() as u8);
+                        true
+                    })/>
                 <label class="control compact">
                     <span class="control-label">{move || app.t(Msg::DataSeed)}</span>
-                    <input type="number" class="number" min="0" max="999999" prop:value=move || seed.get().to_string()
-                        on:change=move |e| { if app.set(CH, "seed", &event_target_value(&e)) { reset(); } }/>
+                    <input type="number" class="number" min=SEED.min max=SEED.max prop:value=move || seed.get().to_string()
+                        on:change=move |e| {
+                            // A seed outside the declared range, or junk, is not applied.
+                            if let Some(seed) = codec::int::<u32>(&event_target_value(&e), SEED) {
+                                app.set_ctl(|c| c.qat.seed = seed);
+                                reset();
+                            }
+                        }/>
                 </label>
             </div>
             <div class="controls">

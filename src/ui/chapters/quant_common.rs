@@ -4,43 +4,18 @@
 
 use leptos::prelude::*;
 
-use crate::chapters::{Chapter, RANGE_LIMIT};
-use crate::datasets::{Source, Tensor};
-use crate::engine::{QParams, Rounding, Scheme};
-use crate::i18n::Msg;
+use quantlab_app::controls::{
+    DataControls, GridRange, RangeControls, RoundChoice, SchemeControls, Signedness, Symmetry,
+    BITS, RANGE_END,
+};
+use quantlab_app::datasets::{Source, Tensor};
+use quantlab_app::i18n::Msg;
+use quantlab_engine::{QParams, QuantError, Scheme};
+
 use crate::ui::data::{chapter_data, Loaded};
-use crate::ui::state::use_app;
+use crate::ui::state::{use_app, Lens};
 use crate::ui::widgets::Segmented;
 use crate::ui::Shared;
-
-/// The scheme controls as plain values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SchemeChoice {
-    pub bits: u8,
-    pub symmetric: bool,
-    pub narrow: bool,
-    pub signed: bool,
-    pub rounding: Rounding,
-}
-
-impl SchemeChoice {
-    pub fn read(chapter: Chapter) -> Self {
-        let app = use_app();
-        SchemeChoice {
-            bits: app.int(chapter, "bits").clamp(2, 8) as u8,
-            symmetric: app.choice(chapter, "scheme") == "sym",
-            narrow: app.choice(chapter, "range") == "narrow",
-            signed: app.choice(chapter, "int") == "signed",
-            rounding: if app.choice(chapter, "round") == "away" { Rounding::HalfAway } else { Rounding::HalfEven },
-        }
-    }
-
-    pub fn scheme(&self) -> Result<Scheme, String> {
-        Scheme::new(self.bits, self.signed, self.symmetric, self.narrow)
-            .map(|s| s.with_rounding(self.rounding))
-            .map_err(|e| e.to_string())
-    }
-}
 
 /// Finite min, max and max |x| of a tensor, and how many values were not finite.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -64,39 +39,45 @@ impl DataStats {
 /// The derived state of a chapter that quantizes one tensor with one range.
 #[derive(Clone, Copy)]
 pub struct QuantSetup {
-    pub chapter: Chapter,
+    /// Where the chapter keeps a range the reader chose (the function chapter); `None`: the
+    /// range is always the data's min-max.
+    range_controls: Option<Lens<RangeControls>>,
     pub source: Memo<Source>,
     pub loaded: Memo<Loaded>,
     pub tensor: Memo<Option<Shared<Tensor>>>,
     pub stats: Memo<Option<DataStats>>,
-    pub choice: Memo<SchemeChoice>,
-    pub scheme: Memo<Result<Scheme, String>>,
+    pub choice: Memo<SchemeControls>,
+    pub scheme: Memo<Result<Scheme, QuantError>>,
     /// [α, β] in use: from the URL, or the data's min-max ("auto"); mirrored when symmetric.
     pub range: Memo<(f64, f64)>,
     /// The x range the charts show: the data padded, widened to include [α, β].
     pub view: Memo<(f64, f64)>,
     /// One keyboard step of a handle.
     pub step: Memo<f64>,
-    pub params: Memo<Result<QParams, String>>,
+    pub params: Memo<Result<QParams, QuantError>>,
 }
 
 impl QuantSetup {
-    pub fn new(chapter: Chapter) -> Self {
+    pub fn new(
+        data: Lens<DataControls>,
+        scheme: Lens<SchemeControls>,
+        range_controls: Option<Lens<RangeControls>>,
+    ) -> Self {
         let app = use_app();
-        let (source, loaded) = chapter_data(chapter);
+        let (source, loaded) = chapter_data(data);
         let tensor = Memo::new(move |_| loaded.get().tensor().map(Shared));
         let stats = Memo::new(move |_| tensor.get().and_then(|t| DataStats::of(&t.0.data)));
-        let choice = Memo::new(move |_| SchemeChoice::read(chapter));
-        let scheme = Memo::new(move |_| choice.get().scheme());
+        let choice = Memo::new(move |_| scheme.read(app, SchemeControls::clone));
+        let scheme = Memo::new(move |_| choice.with(SchemeControls::scheme));
         let range = Memo::new(move |_| {
             let st = stats.get();
-            let sym = choice.get().symmetric;
+            let sym = choice.with(|c| c.scheme == Symmetry::Sym);
             let auto = match st {
                 Some(s) if sym => (-s.absmax, s.absmax),
                 Some(s) => (s.min, s.max),
                 None => (-1.0, 1.0),
             };
-            let (a, b) = app.view.with(|v| (v.opt_float(chapter, "alpha"), v.opt_float(chapter, "beta")));
+            let (a, b) = range_controls.map_or((None, None), |l| l.read(app, |r| (r.alpha, r.beta)));
             if sym {
                 // A link may give either end; the range is [−c, c] with the larger |end| given.
                 let c = match (a, b) {
@@ -128,34 +109,37 @@ impl QuantSetup {
             let scheme = scheme.get()?;
             let (a, b) = range.get();
             let (a, b) = (a as f32, b as f32);
-            let p = if choice.get().symmetric {
+            if choice.with(|c| c.scheme == Symmetry::Sym) {
                 if b <= 0.0 {
-                    return Err(crate::engine::QuantError::InvalidRange { alpha: a, beta: b }.to_string());
+                    return Err(QuantError::InvalidRange { alpha: a, beta: b });
                 }
                 QParams::from_range(a, b, &scheme)
             } else {
                 QParams::from_range_seminar(a, b, &scheme)
-            };
-            p.map_err(|e| e.to_string())
+            }
         });
-        QuantSetup { chapter, source, loaded, tensor, stats, choice, scheme, range, view, step, params }
+        QuantSetup { range_controls, source, loaded, tensor, stats, choice, scheme, range, view, step, params }
     }
 
+    fn symmetric(&self) -> bool {
+        self.choice.with_untracked(|c| c.scheme == Symmetry::Sym)
+    }
+
+    /// Sets the chosen range; `false` (nothing changes) outside the allowed ends or in a
+    /// chapter without a chosen range.
     fn set_pair(&self, a: f64, b: f64) -> bool {
-        let app = use_app();
-        let ch = self.chapter;
         let (a, b) = (tidy(a), tidy(b));
-        let mut next = app.view.get_untracked();
-        let ok = next.set_param(ch, "alpha", &a.to_string()) && next.set_param(ch, "beta", &b.to_string());
-        if ok {
-            app.view.set(next);
+        let Some(lens) = self.range_controls else { return false };
+        if !(RANGE_END.contains(a) && RANGE_END.contains(b)) {
+            return false;
         }
-        ok
+        lens.write(use_app(), |r| *r = RangeControls { alpha: Some(a), beta: Some(b) });
+        true
     }
 
     /// Moves α (and, when symmetric, β = −α with it).
     pub fn set_alpha(&self, v: f64) -> bool {
-        if self.choice.get_untracked().symmetric {
+        if self.symmetric() {
             let c = v.abs();
             self.set_pair(-c, c)
         } else {
@@ -164,7 +148,7 @@ impl QuantSetup {
     }
 
     pub fn set_beta(&self, v: f64) -> bool {
-        if self.choice.get_untracked().symmetric {
+        if self.symmetric() {
             let c = v.abs();
             self.set_pair(-c, c)
         } else {
@@ -174,12 +158,9 @@ impl QuantSetup {
 
     /// Back to the data's min-max ("auto").
     pub fn reset_range(&self) {
-        let app = use_app();
-        let ch = self.chapter;
-        app.view.update(|v| {
-            v.set_param(ch, "alpha", "");
-            v.set_param(ch, "beta", "");
-        });
+        if let Some(lens) = self.range_controls {
+            lens.write(use_app(), |r| *r = RangeControls::default());
+        }
     }
 
     /// Number boxes for α and β with an "auto" button.
@@ -201,7 +182,7 @@ impl QuantSetup {
                         prop:value=shown
                         on:change=move |e| {
                             let raw = event_target_value(&e);
-                            let ok = raw.trim().parse::<f64>().ok().filter(|v| v.is_finite() && v.abs() <= RANGE_LIMIT).is_some_and(|v| {
+                            let ok = raw.trim().parse::<f64>().ok().filter(|v| RANGE_END.contains(*v)).is_some_and(|v| {
                                 if which == "alpha" { setup.set_alpha(v) } else { setup.set_beta(v) }
                             });
                             bad.set((!ok).then_some(which));
@@ -236,39 +217,47 @@ fn tidy(v: f64) -> f64 {
 }
 
 /// Bits, grid and rounding controls, written to the chapter's URL state.
-pub fn scheme_controls(chapter: Chapter, setup: QuantSetup) -> impl IntoView {
+pub fn scheme_controls(lens: Lens<SchemeControls>, setup: QuantSetup) -> impl IntoView {
     let app = use_app();
-    let seg = move |key: &'static str, label: Msg, opts: [(&'static str, Msg); 2], testid: &'static str| {
-        view! {
-            <Segmented label=Signal::derive(move || app.t(label).to_string())
-                options=Signal::derive(move || opts.iter().map(|(v, m)| (v.to_string(), app.t(*m).to_string())).collect())
-                value=Signal::derive(move || app.choice(chapter, key))
-                on_change=Callback::new(move |v: String| app.set(chapter, key, &v))
-                testid=testid/>
-        }
-    };
-    let _ = setup;
+    let bits = move || lens.read(app, |s| s.bits);
+    let label = move |m: Msg| Signal::derive(move || app.t(m).to_string());
     view! {
         <div class="controls">
             <label class="control compact">
                 <span class="control-label">{move || app.t(Msg::Bits)}</span>
-                <select data-testid="bits-select" prop:value=move || app.int(chapter, "bits").to_string()
-                    on:change=move |e| { app.set(chapter, "bits", &event_target_value(&e)); }>
-                    {(2..=8).rev().map(|b| view! { <option value=b.to_string() selected=move || app.int(chapter, "bits") == b>{format!("INT{b}")}</option> }).collect_view()}
+                <select data-testid="bits-select" prop:value=move || bits().to_string()
+                    on:change=move |e| {
+                        if let Ok(b) = event_target_value(&e).parse::<u8>() {
+                            lens.write(app, |s| s.bits = b);
+                        }
+                    }>
+                    {(BITS.min..=BITS.max).rev().map(|b| view! {
+                        <option value=b.to_string() selected=move || i64::from(bits()) == b>{format!("INT{b}")}</option>
+                    }).collect_view()}
                 </select>
             </label>
-            {seg("scheme", Msg::SchemeLabel, [("asym", Msg::Asymmetric), ("sym", Msg::Symmetric)], "scheme-toggle")}
-            {seg("range", Msg::GridLabel, [("narrow", Msg::Narrow), ("full", Msg::Full)], "grid-toggle")}
-            {seg("int", Msg::IntLabel, [("signed", Msg::Signed), ("unsigned", Msg::Unsigned)], "int-toggle")}
-            {seg("round", Msg::RoundingLabel, [("even", Msg::HalfEven), ("away", Msg::HalfAway)], "rounding-toggle")}
+            <Segmented label=label(Msg::SchemeLabel) testid="scheme-toggle"
+                value=Signal::derive(move || lens.read(app, |s| s.scheme))
+                on_change=Callback::new(move |v: Symmetry| lens.write(app, |s| s.scheme = v))/>
+            <Segmented label=label(Msg::GridLabel) testid="grid-toggle"
+                value=Signal::derive(move || lens.read(app, |s| s.range))
+                on_change=Callback::new(move |v: GridRange| lens.write(app, |s| s.range = v))/>
+            <Segmented label=label(Msg::IntLabel) testid="int-toggle"
+                value=Signal::derive(move || lens.read(app, |s| s.int))
+                on_change=Callback::new(move |v: Signedness| lens.write(app, |s| s.int = v))/>
+            <Segmented label=label(Msg::RoundingLabel) testid="rounding-toggle"
+                value=Signal::derive(move || lens.read(app, |s| s.round))
+                on_change=Callback::new(move |v: RoundChoice| lens.write(app, |s| s.round = v))/>
         </div>
         <p class="muted small grid-note">
-            {move || {
-                let c = setup.choice.get();
-                match setup.scheme.get() {
-                    Ok(s) => Msg::GridNote.fill(app.lang(), &[&c.bits.to_string(), &s.qmin().to_string(), &s.qmax().to_string(), &(s.qmax() - s.qmin()).to_string()]),
-                    Err(e) => e,
-                }
+            {move || match setup.scheme.get() {
+                Ok(s) => Msg::GridNote.fill(app.lang(), &[
+                    &bits().to_string(),
+                    &s.qmin().to_string(),
+                    &s.qmax().to_string(),
+                    &(s.qmax() - s.qmin()).to_string(),
+                ]),
+                Err(e) => e.to_string(),
             }}
         </p>
     }

@@ -10,32 +10,30 @@ use std::time::Duration;
 use leptos::prelude::*;
 use plotters::prelude::{Circle, Color, IntoFont, PathElement, Text};
 
-use super::smoothquant::{act_of, bits_of};
-use crate::chapters::Chapter;
-use crate::engine::linear::{LayerError, LayerQuant};
-use crate::engine::rotate::toy::{toy_points, toy_quantize};
-use crate::engine::rotate::{ActSummary, LearnConfig, Learner, Rotated, Rotation, STANDARD_CONFIGS};
-use crate::i18n::Msg;
+use quantlab_app::controls::{layer_quant, ActScale, Choice, LayerBits, RotationChoice, THETA};
+use quantlab_app::i18n::Msg;
+use quantlab_engine::linear::{LayerError, LayerQuant};
+use quantlab_engine::rotate::toy::{toy_points, toy_quantize};
+use quantlab_engine::rotate::{ActSummary, LearnConfig, Learner, Rotated, Rotation, STANDARD_CONFIGS};
+
+use crate::lens;
 use crate::ui::data::{use_data, LayerData, LayerPicker};
 use crate::ui::job::Job;
 use crate::ui::state::use_app;
 use crate::ui::widgets::chart::{de, Area, ChartTheme};
 use crate::ui::widgets::plot::{cartesian, histogram_bars, line, scatter, tick, vline, vlines};
-use crate::ui::widgets::{Chart, Formula, Segmented, Slider};
+use crate::ui::widgets::{Chart, ErrorNote, Formula, Segmented, Slider};
 use crate::ui::Shared;
 
-const CH: Chapter = Chapter::Rotation;
 const TOY_BITS: u8 = 4;
 /// A random rotation of C = 1536 takes seconds in the browser; offer it only below this.
 const RANDOM_MAX_C: usize = 512;
 
-/// The rotation behind a `rot` choice for a layer with `c` input channels.
-fn rotation_for(choice: &str, c: usize) -> Rotation {
-    match choice {
-        "none" => Rotation::Identity,
-        "hadamard128" => Rotation::HadamardBlock(128.min(c)),
-        "random" => Rotation::Random(0),
-        _ => Rotation::Hadamard,
+quantlab_app::choice! {
+    /// Where the learned rotation starts (a panel setting, not kept in links).
+    enum LearnInit {
+        Hadamard = "hadamard" => "Hadamard",
+        Random = "random" => Msg::RotRandom,
     }
 }
 
@@ -62,14 +60,13 @@ fn learner_config(quant: LayerQuant, lr: f32) -> LearnConfig {
 pub fn RotationChapter() -> impl IntoView {
     let app = use_app();
     let store = use_data();
-    let theta = Memo::new(move |_| app.float(CH, "theta"));
-    let layer = Memo::new(move |_| store.layer(&app.choice(CH, "layer")));
+    let theta = Memo::new(move |_| app.ctl(|c| c.rotation.theta));
+    let layer = Memo::new(move |_| store.layer(app.ctl(|c| c.rotation.layer)));
     let data = Memo::new(move |_| layer.get().data().map(Shared));
-    let rot = Memo::new(move |_| app.choice(CH, "rot"));
-    let cfg = Memo::new(move |_| {
-        let (w, a) = bits_of(&app.choice(CH, "bits"));
-        LayerQuant::new(w, a, act_of(&app.choice(CH, "act")))
-    });
+    let rot = Memo::new(move |_| app.ctl(|c| c.rotation.rot));
+    let bits = Memo::new(move |_| app.ctl(|c| c.rotation.bits));
+    let act = Memo::new(move |_| app.ctl(|c| c.rotation.act));
+    let cfg = Memo::new(move |_| layer_quant(bits.get(), act.get()));
 
     // ---------- 2-D toy ----------
     let points = toy_points(400, 7);
@@ -123,17 +120,16 @@ pub fn RotationChapter() -> impl IntoView {
         };
         result.set(None);
         result_error.set(None);
-        if choice == "learned" {
+        let c = d.case.case().in_channels();
+        let Some(rotation) = choice.rotation(c) else {
             job.cancel();
             return; // the learned rotation has its own panel below
-        }
-        let c = d.case.case().in_channels();
-        if choice == "random" && c > RANDOM_MAX_C {
+        };
+        if choice == RotationChoice::Random && c > RANDOM_MAX_C {
             job.cancel();
             result_error.set(Some(Msg::RandomTooBig.fill(app.lang(), &[&c.to_string()])));
             return;
         }
-        let rotation = rotation_for(&choice, c);
         type State = (Option<Rotated>, Vec<(LayerQuant, f64, f64)>);
         let st: Rc<RefCell<State>> = Rc::new(RefCell::new((None, Vec::new())));
         let st2 = st.clone();
@@ -216,7 +212,7 @@ pub fn RotationChapter() -> impl IntoView {
     let learning = RwSignal::new(false);
     let learn_err = RwSignal::new(None::<LayerError>);
     let learn_msg = RwSignal::new(None::<String>);
-    let init = RwSignal::new("hadamard".to_string());
+    let init = RwSignal::new(LearnInit::Hadamard);
     let lr = RwSignal::new(0.2f64);
     fn learn_tick(
         learner: StoredValue<Option<Learner>, LocalStorage>,
@@ -250,7 +246,10 @@ pub fn RotationChapter() -> impl IntoView {
         let case = d.case.case();
         if learner.with_value(|l| l.is_none()) {
             let c = case.in_channels();
-            let init_rot = if init.get_untracked() == "random" { Rotation::Random(0) } else { Rotation::Hadamard };
+            let init_rot = match init.get_untracked() {
+                LearnInit::Hadamard => Rotation::Hadamard,
+                LearnInit::Random => Rotation::Random(0),
+            };
             if matches!(init_rot, Rotation::Random(_)) && c > RANDOM_MAX_C {
                 learn_msg.set(Some(Msg::RandomTooBig.fill(app.lang(), &[&c.to_string()])));
                 return;
@@ -315,7 +314,7 @@ pub fn RotationChapter() -> impl IntoView {
         Ok(())
     };
 
-    let is_learned = move || rot.get() == "learned";
+    let is_learned = move || rot.get() == RotationChoice::Learned;
 
     view! {
         <section class="card intro">
@@ -331,9 +330,12 @@ pub fn RotationChapter() -> impl IntoView {
             <h2>{move || app.t(Msg::ToyTitle)}</h2>
             <p>{move || app.t(Msg::ToyIntro)}</p>
             <Slider label=Signal::derive(move || app.t(Msg::ToyAngle).to_string()) value=Signal::derive(move || theta.get())
-                min=0.0 max=90.0 step=1.0 testid="theta-slider"
+                min=THETA.min max=THETA.max step=THETA.step testid="theta-slider"
                 format=Callback::new(move |v: f64| format!("θ = {v:.0}°"))
-                on_change=Callback::new(move |v: f64| app.set(CH, "theta", &format!("{}", v.round())))/>
+                on_change=Callback::new(move |v: f64| {
+                    app.set_ctl(|c| c.rotation.theta = THETA.snap(v));
+                    true
+                })/>
             <div class="grid-2">
                 <Chart id="toy-chart" caption=Signal::derive(move || app.t(Msg::ToyCaption).to_string()) aspect=0.9 draw=draw_toy/>
                 <Chart id="toy-curve-chart" caption=Signal::derive(move || app.t(Msg::ToyCurveCaption).to_string()) aspect=0.9 draw=draw_toy_curve/>
@@ -345,31 +347,32 @@ pub fn RotationChapter() -> impl IntoView {
         </section>
         <section class="card">
             <h2>{move || app.t(Msg::RealRotTitle)}</h2>
-            <LayerPicker chapter=CH/>
+            <LayerPicker layer=lens!(rotation.layer)/>
             <div class="controls">
                 <label class="control compact">
                     <span class="control-label">{move || app.t(Msg::RotationLabel)}</span>
-                    <select data-testid="rotation-select" prop:value=move || rot.get() on:change=move |e| { app.set(CH, "rot", &event_target_value(&e)); }>
-                        {[("none", Msg::RotNone), ("hadamard", Msg::RotHadamard), ("hadamard128", Msg::RotHadamard128), ("random", Msg::RotRandom), ("learned", Msg::RotLearned)].into_iter().map(|(v, m)| {
-                            view! { <option value=v selected=move || rot.get() == v>{move || app.t(m)}</option> }
+                    <select data-testid="rotation-select" prop:value=move || rot.get().slug()
+                        on:change=move |e| {
+                            if let Some(r) = RotationChoice::from_slug(&event_target_value(&e)) {
+                                app.set_ctl(|c| c.rotation.rot = r);
+                            }
+                        }>
+                        {RotationChoice::ALL.iter().map(|&r| {
+                            view! { <option value=r.slug() selected=move || rot.get() == r>{move || r.label().text(app.lang())}</option> }
                         }).collect_view()}
                     </select>
                 </label>
                 <Segmented label=Signal::derive(move || app.t(Msg::Bits).to_string())
-                    options=Signal::derive(move || vec![("w8a8".into(), "W8A8".into()), ("w4a8".into(), "W4A8".into()), ("w4a4".into(), "W4A4".into())])
-                    value=Signal::derive(move || app.choice(CH, "bits"))
-                    on_change=Callback::new(move |v: String| app.set(CH, "bits", &v))
+                    value=Signal::derive(move || bits.get())
+                    on_change=Callback::new(move |v: LayerBits| app.set_ctl(|c| c.rotation.bits = v))
                     testid="rot-bits"/>
                 <Segmented label=Signal::derive(move || app.t(Msg::ActScales).to_string())
-                    options=Signal::derive(move || vec![("token".into(), app.t(Msg::PerToken).into()), ("tensor".into(), app.t(Msg::PerTensor).into())])
-                    value=Signal::derive(move || app.choice(CH, "act"))
-                    on_change=Callback::new(move |v: String| app.set(CH, "act", &v))
+                    value=Signal::derive(move || act.get())
+                    on_change=Callback::new(move |v: ActScale| app.set_ctl(|c| c.rotation.act = v))
                     testid="rot-act"/>
             </div>
             <p class="muted small">{move || app.t(Msg::HadamardNote)}</p>
-            <Show when=move || result_error.with(|e| e.is_some())>
-                <p class="control-error" role="alert">{move || result_error.get().unwrap_or_default()}</p>
-            </Show>
+            <ErrorNote error=result_error/>
             <Show when=move || !is_learned()>
                 <div class="readouts">
                     <div class="readout"><span class="k">{move || Msg::RotErrorIn.fill(app.lang(), &[&cfg.get().label()])}</span>
@@ -397,9 +400,8 @@ pub fn RotationChapter() -> impl IntoView {
             <p>{move || app.t(Msg::LearnIntro)}</p>
             <div class="controls">
                 <Segmented label=Signal::derive(move || app.t(Msg::LearnInit).to_string())
-                    options=Signal::derive(move || vec![("hadamard".into(), "Hadamard".into()), ("random".into(), app.t(Msg::RotRandom).into())])
                     value=Signal::derive(move || init.get())
-                    on_change=Callback::new(move |v: String| { init.set(v); true })
+                    on_change=Callback::new(move |v: LearnInit| init.set(v))
                     testid="learn-init"/>
                 <Slider label=Signal::derive(move || app.t(Msg::LearnRate).to_string()) value=Signal::derive(move || lr.get())
                     min=0.01 max=2.0 step=0.01 testid="learn-lr"
@@ -415,9 +417,7 @@ pub fn RotationChapter() -> impl IntoView {
                 <button type="button" class="tool" on:click=move |_| reset_learning()>{move || app.t(Msg::Reset)}</button>
                 <span class="muted" data-testid="learn-steps">{move || Msg::LearnSteps.fill(app.lang(), &[&losses.with(|l| l.len().saturating_sub(1)).to_string()])}</span>
             </div>
-            <Show when=move || learn_msg.with(|m| m.is_some())>
-                <p class="control-error" role="alert">{move || learn_msg.get().unwrap_or_default()}</p>
-            </Show>
+            <ErrorNote error=learn_msg/>
             <Chart id="learn-loss-chart" caption=Signal::derive(move || app.t(Msg::LearnCaption).to_string()) aspect=0.4 draw=draw_loss/>
             <p data-testid="learn-result">{move || {
                 let l = losses.get();

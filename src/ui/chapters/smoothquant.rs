@@ -3,44 +3,24 @@
 //! ("변동성 이전 전후 동일") and far easier to quantize. Numbers follow the authors' smooth.py
 //! and fake_quant.py (see `engine::smooth`).
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use leptos::prelude::*;
 use plotters::prelude::{Color, IntoFont, PathElement, Text};
 
-use crate::chapters::Chapter;
-use crate::engine::linear::{ActGranularity, LayerQuant};
-use crate::engine::smooth::SmoothPoint;
-use crate::i18n::Msg;
+use quantlab_app::controls::{layer_quant, LayerBits, ActScale, ALPHA};
+use quantlab_app::i18n::Msg;
+use quantlab_engine::smooth::SmoothPoint;
+
+use crate::lens;
 use crate::ui::data::{use_data, LayerPicker};
 use crate::ui::job::Job;
 use crate::ui::perf;
 use crate::ui::state::use_app;
 use crate::ui::widgets::chart::{de, Area, ChartTheme};
 use crate::ui::widgets::plot::{cartesian, heatmap, line, tick, vline};
-use crate::ui::widgets::{Chart, Formula, Segmented, Slider};
+use crate::ui::widgets::{error_text, Chart, ErrorNote, Formula, Segmented, Slider};
 use crate::ui::Shared;
 
-const CH: Chapter = Chapter::SmoothQuant;
 pub const SWEEP_POINTS: usize = 21;
-
-/// W/A bits from the `bits` control.
-pub fn bits_of(choice: &str) -> (u8, u8) {
-    match choice {
-        "w4a8" => (4, 8),
-        "w4a4" => (4, 4),
-        _ => (8, 8),
-    }
-}
-
-pub fn act_of(choice: &str) -> ActGranularity {
-    if choice == "tensor" {
-        ActGranularity::PerTensor
-    } else {
-        ActGranularity::PerToken
-    }
-}
 
 fn pct(v: f64) -> String {
     format!("{:.3} %", v * 100.0)
@@ -65,13 +45,12 @@ fn twin_bars(area: &Area, th: &ChartTheme, order: &[usize], a: &[f32], b: &[f32]
 pub fn SmoothQuantChapter() -> impl IntoView {
     let app = use_app();
     let store = use_data();
-    let layer = Memo::new(move |_| store.layer(&app.choice(CH, "layer")));
+    let layer = Memo::new(move |_| store.layer(app.ctl(|c| c.smooth.layer)));
     let data = Memo::new(move |_| layer.get().data().map(Shared));
-    let alpha = Memo::new(move |_| app.float(CH, "alpha"));
-    let cfg = Memo::new(move |_| {
-        let (w, a) = bits_of(&app.choice(CH, "bits"));
-        LayerQuant::new(w, a, act_of(&app.choice(CH, "act")))
-    });
+    let alpha = Memo::new(move |_| app.ctl(|c| c.smooth.alpha));
+    let bits = Memo::new(move |_| app.ctl(|c| c.smooth.bits));
+    let act = Memo::new(move |_| app.ctl(|c| c.smooth.act));
+    let cfg = Memo::new(move |_| layer_quant(bits.get(), act.get()));
 
     let scales = Memo::new(move |_| {
         let d = data.get()?;
@@ -81,7 +60,7 @@ pub fn SmoothQuantChapter() -> impl IntoView {
         let d = data.get()?;
         let c = cfg.get();
         let a = alpha.get() as f32;
-        Some(perf::time("smooth + quantize + GEMM + error", || d.case.error_at(a, &c)).map_err(|e| e.to_string()))
+        Some(perf::time("smooth + quantize + GEMM + error", || d.case.error_at(a, &c)))
     });
     let baseline = Memo::new(move |_| {
         let d = data.get()?;
@@ -101,18 +80,13 @@ pub fn SmoothQuantChapter() -> impl IntoView {
             sweep.set(Vec::new());
             return;
         };
-        let acc = Rc::new(RefCell::new(Vec::with_capacity(SWEEP_POINTS)));
-        let acc2 = acc.clone();
-        sweep.set(Vec::new());
-        job.start(
+        job.collect(
             SWEEP_POINTS,
             move |i| {
-                let a = i as f32 / (SWEEP_POINTS - 1) as f32;
-                if let Ok(error) = d.case.error_at(a, &c) {
-                    acc2.borrow_mut().push(SmoothPoint { alpha: a, error });
-                }
+                let alpha = i as f32 / (SWEEP_POINTS - 1) as f32;
+                d.case.error_at(alpha, &c).ok().map(|error| SmoothPoint { alpha, error })
             },
-            move || sweep.set(acc.borrow().clone()),
+            sweep,
         );
     });
     let best = Memo::new(move |_| sweep.with(|s| s.iter().min_by(|a, b| a.error.rel_err.total_cmp(&b.error.rel_err)).copied()));
@@ -190,7 +164,7 @@ pub fn SmoothQuantChapter() -> impl IntoView {
     };
 
     let err_of = move || current.get().and_then(|r| r.ok());
-    let error_text = move || current.get().and_then(|r| r.err());
+    let error = Signal::derive(move || current.with(|r| r.as_ref().and_then(error_text)));
 
     view! {
         <section class="card intro">
@@ -204,28 +178,27 @@ pub fn SmoothQuantChapter() -> impl IntoView {
                 <Formula mathml=Signal::derive(|| crate::formulas::SMOOTH_SCALE.to_string())/>
                 <Formula mathml=Signal::derive(|| crate::formulas::SMOOTH_IDENTITY.to_string())/>
             </div>
-            <LayerPicker chapter=CH/>
+            <LayerPicker layer=lens!(smooth.layer)/>
         </section>
         <section class="card">
             <div class="controls">
                 <Slider label=Signal::derive(move || app.t(Msg::MigrationStrength).to_string()) value=Signal::derive(move || alpha.get())
-                    min=0.0 max=1.0 step=0.01 testid="alpha-slider"
+                    min=ALPHA.min max=ALPHA.max step=ALPHA.step testid="alpha-slider"
                     format=Callback::new(move |v: f64| format!("α = {v:.2}"))
-                    on_change=Callback::new(move |v: f64| app.set(CH, "alpha", &format!("{v:.2}")))/>
+                    on_change=Callback::new(move |v: f64| {
+                        app.set_ctl(|c| c.smooth.alpha = ALPHA.snap(v));
+                        true
+                    })/>
                 <Segmented label=Signal::derive(move || app.t(Msg::Bits).to_string())
-                    options=Signal::derive(move || vec![("w8a8".into(), "W8A8".into()), ("w4a8".into(), "W4A8".into()), ("w4a4".into(), "W4A4".into())])
-                    value=Signal::derive(move || app.choice(CH, "bits"))
-                    on_change=Callback::new(move |v: String| app.set(CH, "bits", &v))
+                    value=Signal::derive(move || bits.get())
+                    on_change=Callback::new(move |v: LayerBits| app.set_ctl(|c| c.smooth.bits = v))
                     testid="sq-bits"/>
                 <Segmented label=Signal::derive(move || app.t(Msg::ActScales).to_string())
-                    options=Signal::derive(move || vec![("token".into(), app.t(Msg::PerToken).into()), ("tensor".into(), app.t(Msg::PerTensor).into())])
-                    value=Signal::derive(move || app.choice(CH, "act"))
-                    on_change=Callback::new(move |v: String| app.set(CH, "act", &v))
+                    value=Signal::derive(move || act.get())
+                    on_change=Callback::new(move |v: ActScale| app.set_ctl(|c| c.smooth.act = v))
                     testid="sq-act"/>
             </div>
-            <Show when=move || error_text().is_some()>
-                <p class="control-error" role="alert">{move || error_text().unwrap_or_default()}</p>
-            </Show>
+            <ErrorNote error=error/>
             <div class="readouts">
                 <div class="readout"><span class="k">{move || Msg::ErrorAtAlpha.fill(app.lang(), &[&format!("{:.2}", alpha.get())])}</span>
                     <span class="v" data-testid="smooth-error-readout" data-value=move || err_of().map(|e| format!("{}", e.rel_err)).unwrap_or_default()>{move || err_of().map(|e| pct(e.rel_err)).unwrap_or("—".into())}</span></div>

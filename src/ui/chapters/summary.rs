@@ -8,12 +8,16 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use plotters::prelude::{Color, IntoFont, Rectangle, Text};
 
-use super::qat::last_comparison;
-use super::smoothquant::bits_of;
-use crate::chapters::Chapter;
-use crate::engine::linear::{ActGranularity, LayerQuant, WeightGranularity};
-use crate::engine::rotate::{LearnConfig, Learner, Rotated, Rotation};
-use crate::i18n::Msg;
+use quantlab_app::chapters::Chapter;
+use quantlab_app::controls::LayerBits;
+use quantlab_app::i18n::Msg;
+use quantlab_engine::linear::{ActGranularity, LayerQuant, WeightGranularity};
+use quantlab_engine::rotate::{LearnConfig, Learner, Rotated, Rotation};
+use quantlab_engine::smooth::{SmoothPoint, Sweep};
+
+use super::qat::use_qat_results;
+use super::smoothquant::SWEEP_POINTS;
+use crate::lens;
 use crate::ui::data::{use_data, LayerPicker};
 use crate::ui::job::Job;
 use crate::ui::state::use_app;
@@ -21,7 +25,6 @@ use crate::ui::widgets::chart::{de, Area, ChartTheme};
 use crate::ui::widgets::plot::cartesian;
 use crate::ui::widgets::{Chart, Segmented};
 
-const CH: Chapter = Chapter::Summary;
 const LEARN_STEPS: usize = 30;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,14 +84,14 @@ struct Row {
 pub fn SummaryChapter() -> impl IntoView {
     let app = use_app();
     let store = use_data();
-    let layer = Memo::new(move |_| store.layer(&app.choice(CH, "layer")));
+    let layer = Memo::new(move |_| store.layer(app.ctl(|c| c.summary.layer)));
     let data = Memo::new(move |_| layer.get().data().map(crate::ui::Shared));
-    let bits = Memo::new(move |_| bits_of(&app.choice(CH, "bits")));
+    let bits = Memo::new(move |_| app.ctl(|c| c.summary.bits));
     let rows = RwSignal::new(Vec::<Row>::new());
     let job = Job::new();
 
     Effect::new(move |_| {
-        let (Some(d), (w, a)) = (data.get(), bits.get()) else {
+        let (Some(d), (w, a)) = (data.get(), bits.get().bits()) else {
             job.cancel();
             rows.set(Vec::new());
             return;
@@ -106,10 +109,12 @@ pub fn SummaryChapter() -> impl IntoView {
             })
         };
         let learner: Rc<RefCell<Option<Learner>>> = Rc::new(RefCell::new(None));
-        let best_sq = Rc::new(RefCell::new(f64::INFINITY));
+        let alphas = Rc::new(RefCell::new(Vec::<SmoothPoint>::with_capacity(SWEEP_POINTS)));
         let too_big = Msg::RandomTooBig.fill(app.lang(), &[&d.case.case().in_channels().to_string()]);
-        // Steps: 3 plain settings, 21 α points, Hadamard, random, learner set-up + its steps.
-        let n_steps = 3 + 21 + 2 + 1 + LEARN_STEPS;
+        // Steps: 3 plain settings, the SmoothQuant chapter's α sweep, Hadamard, random, learner
+        // set-up + its steps.
+        const SWEEP_END: usize = 3 + SWEEP_POINTS;
+        let n_steps = SWEEP_END + 2 + 1 + LEARN_STEPS;
         job.start(
             n_steps,
             move |i| {
@@ -119,25 +124,32 @@ pub fn SummaryChapter() -> impl IntoView {
                     0 => set(Method::PerTensor, err(&LayerQuant::new(w, a, ActGranularity::PerTensor))),
                     1 => set(Method::PerToken, err(&token)),
                     2 => set(Method::WeightsOnly, err(&LayerQuant::new(w, a, ActGranularity::Float).with_weights(WeightGranularity::PerOutputChannel))),
-                    3..=23 => {
-                        let alpha = (i - 3) as f32 / 20.0;
-                        if let Ok(e) = d.case.error_at(alpha, &token) {
-                            let mut b = best_sq.borrow_mut();
-                            if e.rel_err < *b {
-                                *b = e.rel_err;
-                                set(Method::SmoothQuant, Ok(e.rel_err));
+                    3..SWEEP_END => {
+                        let alpha = (i - 3) as f32 / (SWEEP_POINTS - 1) as f32;
+                        match d.case.error_at(alpha, &token) {
+                            Ok(error) => alphas.borrow_mut().push(SmoothPoint { alpha, error }),
+                            Err(e) => set(Method::SmoothQuant, Err(e.to_string())),
+                        }
+                        if i + 1 == SWEEP_END {
+                            let points = alphas.take();
+                            match d.case.baseline(&token) {
+                                Ok(base) if !points.is_empty() => {
+                                    set(Method::SmoothQuant, Ok(Sweep::from_points(token, base, points).best_rel_err))
+                                }
+                                Ok(_) => {}
+                                Err(e) => set(Method::SmoothQuant, Err(e.to_string())),
                             }
                         }
                     }
-                    24 => set(Method::Hadamard, Rotated::new(case, &Rotation::Hadamard).and_then(|r| r.error(case, &token)).map(|e| e.rel_err).map_err(|e| e.to_string())),
-                    25 => {
+                    SWEEP_END => set(Method::Hadamard, Rotated::new(case, &Rotation::Hadamard).and_then(|r| r.error(case, &token)).map(|e| e.rel_err).map_err(|e| e.to_string())),
+                    x if x == SWEEP_END + 1 => {
                         if case.in_channels() > 512 {
                             set(Method::Random, Err(too_big.clone()));
                         } else {
                             set(Method::Random, Rotated::new(case, &Rotation::Random(0)).and_then(|r| r.error(case, &token)).map(|e| e.rel_err).map_err(|e| e.to_string()));
                         }
                     }
-                    26 => match Learner::new(case, &Rotation::Hadamard, LearnConfig { quant: token, ..LearnConfig::default() }) {
+                    x if x == SWEEP_END + 2 => match Learner::new(case, &Rotation::Hadamard, LearnConfig { quant: token, ..LearnConfig::default() }) {
                         Ok(l) => *learner.borrow_mut() = Some(l),
                         Err(e) => set(Method::Learned, Err(e.to_string())),
                     },
@@ -202,17 +214,15 @@ pub fn SummaryChapter() -> impl IntoView {
             .collect_view()
     };
 
-    let qat_rows = last_comparison();
-    let has_qat = !qat_rows.is_empty();
+    let qat_rows = use_qat_results().comparison;
 
     view! {
         <section class="card intro">
             <p>{move || app.t(Msg::SumIntro)}</p>
-            <LayerPicker chapter=CH/>
+            <LayerPicker layer=lens!(summary.layer)/>
             <Segmented label=Signal::derive(move || app.t(Msg::Bits).to_string())
-                options=Signal::derive(move || vec![("w8a8".into(), "W8A8".into()), ("w4a8".into(), "W4A8".into()), ("w4a4".into(), "W4A4".into())])
-                value=Signal::derive(move || app.choice(CH, "bits"))
-                on_change=Callback::new(move |v: String| app.set(CH, "bits", &v))
+                value=Signal::derive(move || bits.get())
+                on_change=Callback::new(move |v: LayerBits| app.set_ctl(|c| c.summary.bits = v))
                 testid="summary-bits"/>
         </section>
         <section class="card">
@@ -233,11 +243,11 @@ pub fn SummaryChapter() -> impl IntoView {
         </section>
         <section class="card">
             <h2>{move || app.t(Msg::SumQatTitle)}</h2>
-            {if has_qat {
+            {move || if qat_rows.with(|r| !r.is_empty()) {
                 view! {
                     <table class="data" data-testid="summary-qat">
                         <thead><tr><th>{move || app.t(Msg::Bits)}</th><th>"PTQ"</th><th>"QAT"</th></tr></thead>
-                        <tbody>{qat_rows.iter().map(|r| view! { <tr><td>{format!("W{0}A{0}", r.bits)}</td><td>{format!("{:.2} %", r.ptq_accuracy * 100.0)}</td><td><strong>{format!("{:.2} %", r.qat_accuracy * 100.0)}</strong></td></tr> }).collect_view()}</tbody>
+                        <tbody>{qat_rows.get().into_iter().map(|r| view! { <tr><td>{format!("W{0}A{0}", r.bits)}</td><td>{format!("{:.2} %", r.ptq_accuracy * 100.0)}</td><td><strong>{format!("{:.2} %", r.qat_accuracy * 100.0)}</strong></td></tr> }).collect_view()}</tbody>
                     </table>
                 }.into_any()
             } else {

@@ -9,11 +9,10 @@ use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::quant_common::fmt_bytes;
-use crate::chapters::Chapter;
-use crate::engine::kernels::{self, gemm_f32, gemm_i8, ActGranularity, PackedF32, PackedI8, QLinear};
-use crate::engine::synth::Pcg32;
-use crate::i18n::Msg;
-use crate::models::{model_bytes, overhead_bits_per_weight, Model, ScaleGranularity};
+use quantlab_engine::kernels::{self, gemm_f32, gemm_i8, ActGranularity, PackedF32, PackedI8, QLinear};
+use quantlab_engine::synth::Pcg32;
+use quantlab_app::i18n::Msg;
+use quantlab_app::models::{model_bytes, overhead_bits_per_weight, Model, ScaleGranularity};
 use crate::ui::dom;
 use crate::ui::job::Job;
 use crate::ui::state::use_app;
@@ -21,7 +20,6 @@ use crate::ui::widgets::chart::{Area, ChartTheme};
 use crate::ui::widgets::plot::bar_chart;
 use crate::ui::widgets::{Chart, Segmented};
 
-const CH: Chapter = Chapter::Why;
 
 /// (M, K, N, label): a real layer, a square one, and matrix–vector (one token at a time).
 pub const SHAPES: [(usize, usize, usize, &str); 3] =
@@ -73,7 +71,7 @@ fn prepare(m: usize, k: usize, n: usize, seed: u64) -> Result<Operands, String> 
     let w: Vec<f32> = (0..k * n).map(|_| (r.normal() * 0.05) as f32).collect();
     let a8: Vec<i8> = (0..m * k).map(|_| (r.next_u32() % 255) as i32 as i8).collect();
     let w8: Vec<i8> = (0..k * n).map(|_| (r.next_u32() % 255) as i32 as i8).collect();
-    let e = |e: crate::engine::QuantError| e.to_string();
+    let e = |e: quantlab_engine::kernels::KernelError| e.to_string();
     Ok(Operands {
         m,
         k,
@@ -88,7 +86,7 @@ fn prepare(m: usize, k: usize, n: usize, seed: u64) -> Result<Operands, String> 
 }
 
 fn run_case(op: &mut Operands, case: Case) -> Result<(), String> {
-    let e = |e: crate::engine::QuantError| e.to_string();
+    let e = |e: quantlab_engine::kernels::KernelError| e.to_string();
     match case {
         Case::F32 => gemm_f32(&op.a, op.m, op.k, &op.bf, &mut op.cf).map_err(e),
         Case::I8 => gemm_i8(&op.a8, op.m, op.k, &op.b8, &mut op.c32).map_err(e),
@@ -132,7 +130,7 @@ fn copy_to_clipboard(text: &str) -> bool {
 #[component]
 pub fn WhyChapter() -> impl IntoView {
     let app = use_app();
-    let model = Memo::new(move |_| if app.choice(CH, "model") == "llama7b" { Model::llama7b() } else { Model::minilm() });
+    let model = Memo::new(move |_| Model::of(app.ctl(|c| c.why.model)));
     let rows = RwSignal::new(Vec::<BenchRow>::new());
     let job = Job::new();
     let copied = RwSignal::new(None::<bool>);
@@ -264,9 +262,8 @@ pub fn WhyChapter() -> impl IntoView {
         <section class="card">
             <h2>{move || app.t(Msg::SmallerTitle)}</h2>
             <Segmented label=Signal::derive(move || app.t(Msg::ModelLabel).to_string())
-                options=Signal::derive(move || vec![("minilm".to_string(), "all-MiniLM-L6-v2 (22.7 M)".to_string()), ("llama7b".to_string(), "LLaMA-2 7B (6.74 B)".to_string())])
-                value=Signal::derive(move || app.choice(CH, "model"))
-                on_change=Callback::new(move |v: String| app.set(CH, "model", &v))
+                value=Signal::derive(move || app.ctl(|c| c.why.model))
+                on_change=Callback::new(move |v| app.set_ctl(|c| c.why.model = v))
                 testid="model-toggle"/>
             <Chart id="sizes-chart" caption=Signal::derive(move || Msg::SizesCaption.fill(app.lang(), &[model.get().name, &model.get().params().to_string()])) aspect=0.4 draw=draw_sizes/>
             <p class="muted small">{move || app.t(Msg::SizesNote)}</p>

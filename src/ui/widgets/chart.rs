@@ -11,7 +11,7 @@ use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use wasm_bindgen::JsCast;
 
-use crate::i18n::Msg;
+use quantlab_app::i18n::Msg;
 use crate::ui::dom;
 use crate::ui::state::use_app;
 

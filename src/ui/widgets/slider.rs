@@ -3,6 +3,9 @@
 //! callback, so the URL-backed view state stays the single source of truth.
 
 use leptos::prelude::*;
+use quantlab_app::controls::Choice;
+
+use crate::ui::state::use_app;
 
 /// A range slider plus a number box. Invalid typed input is not applied; it shows `error` text
 /// next to the control instead.
@@ -50,30 +53,32 @@ pub fn Slider(
     }
 }
 
-/// A row of mutually exclusive buttons (radio semantics).
+/// A row of mutually exclusive buttons (radio semantics) over the options of a [`Choice`]: each
+/// button shows the option's label and carries its slug in `data-value`.
 #[component]
-pub fn Segmented(
+pub fn Segmented<T: Choice>(
     #[prop(into)] label: Signal<String>,
-    /// `(value, visible label)` pairs.
-    #[prop(into)]
-    options: Signal<Vec<(String, String)>>,
-    #[prop(into)] value: Signal<String>,
-    on_change: Callback<String, bool>,
+    #[prop(into)] value: Signal<T>,
+    on_change: Callback<T>,
+    /// The options offered (all of them by default).
+    #[prop(optional, into)]
+    options: Option<Signal<Vec<T>>>,
     #[prop(optional)] testid: &'static str,
 ) -> impl IntoView {
+    let app = use_app();
+    let options = move || options.map_or_else(|| T::ALL.to_vec(), |o| o.get());
     view! {
         <div class="control segmented" role="radiogroup" aria-label=move || label.get() data-testid=testid>
             <span class="control-label">{move || label.get()}</span>
             <div class="segments">
-                {move || options.get().into_iter().map(|(v, text)| {
-                    let v2 = v.clone();
-                    let selected = move || value.get() == v2;
+                {move || options().into_iter().map(|option| {
+                    let selected = move || value.get() == option;
                     view! {
-                        <button type="button" role="radio" class="segment" class:selected=selected.clone()
-                            data-value=v.clone()
+                        <button type="button" role="radio" class="segment" class:selected=selected
+                            data-value=option.slug()
                             aria-checked=move || selected().to_string()
-                            on:click=move |_| { on_change.run(v.clone()); }>
-                            {text}
+                            on:click=move |_| on_change.run(option)>
+                            {move || option.label().text(app.lang())}
                         </button>
                     }
                 }).collect_view()}

@@ -1,0 +1,141 @@
+//! Weight packing: B (K×N, row-major) is rearranged once into panels of [`NR`] columns so the
+//! kernels read it strictly sequentially, one panel at a time.
+
+use super::{check_k, check_len, checked_len, NR};
+use crate::error::Result;
+
+/// Int8 weights packed for [`gemm_i8`](super::gemm_i8).
+///
+/// Layout: `ceil(N/8)` panels; a panel holds `ceil(K/2)` k-pairs of 16 bytes, and k-pair `q` of
+/// panel `p` is `[B[2q][8p], B[2q+1][8p], B[2q][8p+1], B[2q+1][8p+1], …, B[2q+1][8p+7]]`.
+/// Why pairs: `i32x4.dot_i16x8_s` multiplies lane pairs and adds them, so with A's two values
+/// `(A[r][2q], A[r][2q+1])` splatted to all lanes, one dot gives 4 columns' partial sums over two
+/// k. Missing columns (N not a multiple of 8) and the missing k of an odd K are zero.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PackedI8 {
+    pub(crate) k: usize,
+    pub(crate) n: usize,
+    /// ceil(K/2)
+    pub(crate) kp: usize,
+    /// ceil(N/NR)
+    pub(crate) panels: usize,
+    pub(crate) data: Vec<i8>,
+}
+
+impl PackedI8 {
+    /// Packs B (K×N, row-major int8). Fails if `b.len() != k·n` or K > [`MAX_K`](super::MAX_K).
+    pub fn pack(b: &[i8], k: usize, n: usize) -> Result<Self> {
+        check_len("B (K×N, row-major)", checked_len("B (K×N)", k, n)?, b.len())?;
+        check_k(k)?;
+        let kp = k.div_ceil(2);
+        let panels = n.div_ceil(NR);
+        let mut data = vec![0i8; checked_len("packed B", panels * kp, 2 * NR)?];
+        if n > 0 {
+            for (i, row) in b.chunks_exact(n).enumerate() {
+                let base = (i / 2) * 2 * NR + i % 2;
+                for (j, &v) in row.iter().enumerate() {
+                    let idx = (j / NR) * kp * 2 * NR + base + 2 * (j % NR);
+                    if let Some(d) = data.get_mut(idx) {
+                        *d = v;
+                    }
+                }
+            }
+        }
+        Ok(Self {
+            k,
+            n,
+            kp,
+            panels,
+            data,
+        })
+    }
+
+    /// K (rows of B).
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
+    /// N (columns of B = outputs).
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    /// Bytes held by the packed copy (padding included).
+    pub fn packed_bytes(&self) -> usize {
+        self.data.len()
+    }
+
+    /// B[i][j], read back from the packed layout (`None` outside K×N).
+    pub fn get(&self, i: usize, j: usize) -> Option<i8> {
+        if i >= self.k || j >= self.n {
+            return None;
+        }
+        let idx = (j / NR) * self.kp * 2 * NR + (i / 2) * 2 * NR + i % 2 + 2 * (j % NR);
+        self.data.get(idx).copied()
+    }
+
+    /// B back in its original K×N row-major form.
+    pub fn to_row_major(&self) -> Vec<i8> {
+        let mut out = Vec::with_capacity(self.k * self.n);
+        for i in 0..self.k {
+            for j in 0..self.n {
+                out.push(self.get(i, j).unwrap_or(0));
+            }
+        }
+        out
+    }
+
+    /// Bytes of one panel (ceil(K/2) k-pairs × 16).
+    pub(crate) fn panel_len(&self) -> usize {
+        self.kp * 2 * NR
+    }
+}
+
+/// F32 weights packed for [`gemm_f32`](super::gemm_f32): `ceil(N/8)` panels, each K rows of 8
+/// consecutive columns (two `v128` per k), missing columns zero.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PackedF32 {
+    pub(crate) k: usize,
+    pub(crate) n: usize,
+    pub(crate) panels: usize,
+    pub(crate) data: Vec<f32>,
+}
+
+impl PackedF32 {
+    /// Packs B (K×N, row-major f32). Fails if `b.len() != k·n`.
+    pub fn pack(b: &[f32], k: usize, n: usize) -> Result<Self> {
+        check_len("B (K×N, row-major)", checked_len("B (K×N)", k, n)?, b.len())?;
+        let panels = n.div_ceil(NR);
+        let mut data = vec![0f32; checked_len("packed B", panels * k, NR)?];
+        if n > 0 {
+            for (i, row) in b.chunks_exact(n).enumerate() {
+                for (j, &v) in row.iter().enumerate() {
+                    let idx = (j / NR) * k * NR + i * NR + j % NR;
+                    if let Some(d) = data.get_mut(idx) {
+                        *d = v;
+                    }
+                }
+            }
+        }
+        Ok(Self { k, n, panels, data })
+    }
+
+    /// K (rows of B).
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
+    /// N (columns of B).
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    /// Bytes held by the packed copy (padding included).
+    pub fn packed_bytes(&self) -> usize {
+        self.data.len() * 4
+    }
+
+    pub(crate) fn panel_len(&self) -> usize {
+        self.k * NR
+    }
+}

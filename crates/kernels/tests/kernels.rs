@@ -1,0 +1,810 @@
+//! Kernel tests: run natively (scalar kernels) and under Node with wasm-bindgen-test-runner
+//! (`cargo test --target wasm32-unknown-unknown --test kernels`), where the SIMD128 kernels are
+//! also checked against their scalar twins. Plain `#[test]` functions run on both targets
+//! thanks to the alias below (without it they would be silently skipped on wasm32).
+
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
+use quantlab_kernels::{
+    gemm_f32, gemm_i8, q_max, quantize_rows_i16, row_absmax, scalar, simulate_linear,
+    ActGranularity, ActScales, PackedF32, PackedI8, QLinear, QuantizedActs, KERNEL_NAME, MAX_K, NR,
+};
+use quantlab_kernels::KernelError as QuantError;
+
+/// SplitMix64: a seeded generator, so failures reproduce on both targets.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn i8(&mut self) -> i8 {
+        self.next() as i8
+    }
+    fn i8s(&mut self, n: usize) -> Vec<i8> {
+        (0..n).map(|_| self.i8()).collect()
+    }
+    /// Uniform in [−1, 1).
+    fn f32(&mut self) -> f32 {
+        (self.next() >> 40) as f32 / (1u64 << 23) as f32 - 1.0
+    }
+    fn f32s(&mut self, n: usize, scale: f32) -> Vec<f32> {
+        (0..n).map(|_| self.f32() * scale).collect()
+    }
+}
+
+fn naive_i8(a: &[i8], m: usize, k: usize, b: &[i8], n: usize) -> Vec<i32> {
+    let mut c = vec![0i32; m * n];
+    for r in 0..m {
+        for j in 0..n {
+            let s: i64 = (0..k)
+                .map(|i| i64::from(a[r * k + i]) * i64::from(b[i * n + j]))
+                .sum();
+            c[r * n + j] = i32::try_from(s).expect("test sums fit i32");
+        }
+    }
+    c
+}
+
+/// f32 reference with the kernels' summation order (k ascending, mul then add, no FMA).
+fn naive_f32(a: &[f32], m: usize, k: usize, b: &[f32], n: usize) -> Vec<f32> {
+    let mut c = vec![0f32; m * n];
+    for r in 0..m {
+        for j in 0..n {
+            let mut s = 0f32;
+            for i in 0..k {
+                s += a[r * k + i] * b[i * n + j];
+            }
+            c[r * n + j] = s;
+        }
+    }
+    c
+}
+
+const MS: [usize; 9] = [0, 1, 2, 3, 4, 5, 7, 9, 17];
+const KS: [usize; 9] = [0, 1, 2, 3, 15, 16, 17, 33, 64];
+const NS: [usize; 8] = [1, 7, 8, 9, 15, 16, 17, 31];
+
+#[test]
+fn kernel_name_matches_target() {
+    let simd = cfg!(all(target_arch = "wasm32", target_feature = "simd128"));
+    assert_eq!(quantlab_kernels::simd_available(), simd);
+    assert_eq!(KERNEL_NAME, if simd { "wasm-simd128" } else { "scalar" });
+}
+
+#[test]
+fn packing_round_trips_for_ragged_shapes() {
+    let mut rng = Rng(1);
+    for &k in &KS {
+        for &n in &NS {
+            let b = rng.i8s(k * n);
+            let p = PackedI8::pack(&b, k, n).unwrap();
+            assert_eq!((p.k(), p.n()), (k, n));
+            assert_eq!(p.to_row_major(), b, "k={k} n={n}");
+            assert_eq!(p.packed_bytes(), n.div_ceil(NR) * k.div_ceil(2) * 2 * NR);
+            assert_eq!(p.get(k, 0), None);
+            assert_eq!(p.get(0, n), None);
+        }
+    }
+}
+
+#[test]
+fn gemm_i8_equals_naive_on_ragged_shapes() {
+    let mut rng = Rng(2);
+    for &m in &MS {
+        for &k in &KS {
+            for &n in &NS {
+                let a = rng.i8s(m * k);
+                let b = rng.i8s(k * n);
+                let p = PackedI8::pack(&b, k, n).unwrap();
+                let mut c = vec![7i32; m * n];
+                gemm_i8(&a, m, k, &p, &mut c).unwrap();
+                assert_eq!(c, naive_i8(&a, m, k, &b, n), "m={m} k={k} n={n}");
+            }
+        }
+    }
+}
+
+#[test]
+fn gemm_f32_equals_naive_bit_for_bit() {
+    let mut rng = Rng(3);
+    for &m in &MS {
+        for &k in &KS {
+            for &n in &NS {
+                let a = rng.f32s(m * k, 3.0);
+                let b = rng.f32s(k * n, 0.5);
+                let p = PackedF32::pack(&b, k, n).unwrap();
+                let mut c = vec![f32::NAN; m * n];
+                gemm_f32(&a, m, k, &p, &mut c).unwrap();
+                let want = naive_f32(&a, m, k, &b, n);
+                let same = c.iter().zip(&want).all(|(x, y)| x.to_bits() == y.to_bits());
+                assert!(same, "m={m} k={k} n={n}: {c:?} vs {want:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn extreme_values_do_not_overflow() {
+    // −128·−128 = 2^14 everywhere: K = 16384 gives 2^28 per output.
+    for &(m, k, n) in &[(5, 16384, 9), (1, 16384, 17), (4, 16383, 8)] {
+        let a = vec![-128i8; m * k];
+        let b = vec![-128i8; k * n];
+        let p = PackedI8::pack(&b, k, n).unwrap();
+        let mut c = vec![0i32; m * n];
+        gemm_i8(&a, m, k, &p, &mut c).unwrap();
+        assert!(
+            c.iter().all(|&v| i64::from(v) == k as i64 * 16384),
+            "m={m} k={k} n={n}"
+        );
+        // Alternating −128 / 127 against −128: the most negative sums.
+        let a2: Vec<i8> = (0..m * k)
+            .map(|i| if i % 2 == 0 { 127 } else { -128 })
+            .collect();
+        gemm_i8(&a2, m, k, &p, &mut c).unwrap();
+        assert_eq!(c, naive_i8(&a2, m, k, &b, n));
+    }
+    // The largest K that is accepted still sums exactly: 131071 · 2^14 = 2^31 − 2^14 < 2^31.
+    let k = MAX_K;
+    let p = PackedI8::pack(&vec![-128i8; k], k, 1).unwrap();
+    let mut c = [0i32; 2];
+    gemm_i8(&vec![-128i8; 2 * k], 2, k, &p, &mut c).unwrap();
+    assert_eq!(c, [(k as i32) * 16384; 2]);
+    // One more could overflow and is refused.
+    let err = PackedI8::pack(&vec![0i8; k + 1], k + 1, 1).unwrap_err();
+    assert!(matches!(err, QuantError::TooLarge { .. }), "{err}");
+}
+
+#[test]
+fn gemm_shape_errors_are_errors() {
+    let p = PackedI8::pack(&[1, 2, 3, 4, 5, 6], 2, 3).unwrap();
+    let mut c = vec![0i32; 6];
+    // Wrong K for the packed weights.
+    assert!(matches!(
+        gemm_i8(&[1, 2, 3, 4, 5, 6], 2, 3, &p, &mut c),
+        Err(QuantError::ShapeMismatch { .. })
+    ));
+    // A too short / too long for M×K.
+    assert!(matches!(
+        gemm_i8(&[1, 2, 3], 2, 2, &p, &mut c),
+        Err(QuantError::LengthMismatch { .. })
+    ));
+    assert!(matches!(
+        gemm_i8(&[1; 5], 2, 2, &p, &mut c),
+        Err(QuantError::LengthMismatch { .. })
+    ));
+    // C the wrong size.
+    assert!(matches!(
+        gemm_i8(&[1; 4], 2, 2, &p, &mut c[..5]),
+        Err(QuantError::LengthMismatch { .. })
+    ));
+    // B length not K×N.
+    assert!(matches!(
+        PackedI8::pack(&[1; 5], 2, 3),
+        Err(QuantError::LengthMismatch { .. })
+    ));
+    assert!(matches!(
+        PackedF32::pack(&[1.0; 5], 2, 3),
+        Err(QuantError::LengthMismatch { .. })
+    ));
+    // Overflowing M×K is an error, not a panic.
+    assert!(gemm_i8(&[], usize::MAX, 2, &p, &mut c).is_err());
+    let pf = PackedF32::pack(&[1.0; 6], 2, 3).unwrap();
+    let mut cf = vec![0f32; 6];
+    assert!(gemm_f32(&[1.0; 4], 2, 3, &pf, &mut cf).is_err());
+    assert!(gemm_f32(&[1.0; 4], 2, 2, &pf, &mut cf[..1]).is_err());
+    // Messages say what is wrong.
+    let msg = gemm_i8(&[1, 2, 3], 2, 2, &p, &mut c)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("expected 4") && msg.contains("got 3"), "{msg}");
+}
+
+#[test]
+fn empty_dimensions_give_empty_or_zero_results() {
+    let p = PackedI8::pack(&[], 0, 5).unwrap();
+    let mut c = vec![9i32; 15];
+    gemm_i8(&[], 3, 0, &p, &mut c).unwrap();
+    assert!(c.iter().all(|&v| v == 0));
+    let p = PackedI8::pack(&[], 4, 0).unwrap();
+    gemm_i8(&[1; 8], 2, 4, &p, &mut []).unwrap();
+    let pf = PackedF32::pack(&[], 0, 3).unwrap();
+    let mut cf = vec![1f32; 6];
+    gemm_f32(&[], 2, 0, &pf, &mut cf).unwrap();
+    assert!(cf.iter().all(|&v| v == 0.0));
+}
+
+#[test]
+fn quantization_follows_fake_quant_semantics() {
+    // absmax 127 → s = 1: 2.5 → 2 and 3.5 → 4 (ties to even), −2.5 → −2, clamps at ±q_max.
+    let x = [2.5f32, 3.5, -2.5, 127.0, 0.5, 1.5, -0.5, -127.0];
+    let qa =
+        QuantizedActs::quantize(&x, 1, 8, ActScales::Dynamic(ActGranularity::PerToken), 8).unwrap();
+    assert_eq!(qa.scales(), &[1.0]);
+    assert_eq!(qa.codes(), vec![2, 4, -2, 127, 0, 2, 0, -127]);
+    // Static scale 0.5 → x/s = 5, 7, −5, 254 → clamped to 127.
+    let qa = QuantizedActs::quantize(&x, 1, 8, ActScales::Static(&[0.5]), 8).unwrap();
+    assert_eq!(qa.codes(), vec![5, 7, -5, 127, 1, 3, -1, -127]);
+    // 4 bits: q_max = 7, s = 127/7.
+    let qa =
+        QuantizedActs::quantize(&x, 2, 4, ActScales::Dynamic(ActGranularity::PerToken), 4).unwrap();
+    assert_eq!(qa.scales(), &[127.0 / 7.0, 127.0 / 7.0]);
+    assert_eq!(qa.codes(), vec![0, 0, 0, 7, 0, 0, 0, -7]);
+    // An all-zero row gets the 1e−5 floor, and codes 0.
+    let qa = QuantizedActs::quantize(
+        &[0.0; 6],
+        2,
+        3,
+        ActScales::Dynamic(ActGranularity::PerToken),
+        8,
+    )
+    .unwrap();
+    assert_eq!(qa.scales(), &[1e-5 / 127.0; 2]);
+    assert!(qa.codes().iter().all(|&c| c == 0));
+    // Per tensor: one scale from the global max, repeated per row.
+    let x = [1.0f32, -2.0, 0.5, 4.0];
+    let qa = QuantizedActs::quantize(&x, 2, 2, ActScales::Dynamic(ActGranularity::PerTensor), 8)
+        .unwrap();
+    assert_eq!(qa.scales(), &[4.0 / 127.0; 2]);
+    assert_eq!(
+        (qa.code(1, 1), qa.code(2, 0), qa.code(0, 2)),
+        (Some(127), None, None)
+    );
+    for bits in 2..=8u8 {
+        assert_eq!(q_max(bits).unwrap(), (1 << (bits - 1)) - 1);
+    }
+}
+
+#[test]
+fn quantization_errors_are_errors() {
+    let x = [1.0f32, f32::NAN, 2.0, f32::INFINITY];
+    let e = QuantizedActs::quantize(&x, 2, 2, ActScales::Dynamic(ActGranularity::PerToken), 8)
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            QuantError::NonFinite {
+                count: 2,
+                first_index: 1,
+                first_row_col: Some((0, 1))
+            }
+        ),
+        "{e}"
+    );
+    let x = [1.0f32; 4];
+    for bits in [0u8, 1, 9, 16] {
+        assert_eq!(
+            QuantizedActs::quantize(&x, 2, 2, ActScales::Dynamic(ActGranularity::PerToken), bits)
+                .unwrap_err(),
+            QuantError::InvalidBits { bits }
+        );
+    }
+    for bad in [0.0f32, -1.0, f32::NAN, f32::INFINITY] {
+        assert!(matches!(
+            QuantizedActs::quantize(&x, 2, 2, ActScales::Static(&[bad]), 8),
+            Err(QuantError::InvalidScale { .. })
+        ));
+    }
+    assert!(matches!(
+        QuantizedActs::quantize(&x, 2, 2, ActScales::Static(&[1.0, 1.0, 1.0]), 8),
+        Err(QuantError::LengthMismatch { .. })
+    ));
+    assert!(
+        QuantizedActs::quantize(&x, 2, 3, ActScales::Dynamic(ActGranularity::PerTensor), 8)
+            .is_err()
+    );
+    // The low-level quantizer checks its stride and q_max too.
+    let mut out = vec![0i16; 4];
+    assert!(quantize_rows_i16(&x, 2, 2, &[1.0, 1.0], 127, &mut out, 1).is_err());
+    assert!(quantize_rows_i16(&x, 2, 2, &[1.0, 1.0], 128, &mut out, 2).is_err());
+    assert!(quantize_rows_i16(&x, 2, 2, &[1.0, 1.0], 127, &mut out[..3], 2).is_err());
+    let mut mx = [0f32; 3];
+    assert!(row_absmax(&x, 2, 2, &mut mx).is_err());
+}
+
+/// |y − y_ref| ≤ 1e−6 · max(|y_ref|, |s_t s_j acc|): "within 1e−6 relative", measured against the
+/// un-biased product too, so a bias that cancels the product does not make the bound vacuous.
+/// The f64 reference itself carries ~1e−16 of the terms' magnitude.
+fn assert_close(
+    y: &[f32],
+    sim: &quantlab_kernels::SimulatedLinear,
+    n: usize,
+    ctx: &str,
+) -> f64 {
+    let mut worst = 0f64;
+    for (i, (&yv, &rv)) in y.iter().zip(&sim.y).enumerate() {
+        let (t, j) = (i / n, i % n);
+        let prod = (sim.acc[i] as f64) * f64::from(sim.x_scales[t]) * f64::from(sim.w_scales[j]);
+        let scale = rv.abs().max(prod.abs());
+        let err = (f64::from(yv) - rv).abs();
+        assert!(
+            err <= 1e-6 * scale + 1e-12 * sim.magnitude[i],
+            "{ctx}: y[{t}][{j}] = {yv} vs {rv} (acc {})",
+            sim.acc[i]
+        );
+        if scale > 0.0 {
+            worst = worst.max(err / scale);
+        }
+    }
+    worst
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_qlinear(
+    rng: &mut Rng,
+    m: usize,
+    k: usize,
+    n: usize,
+    a_bits: u8,
+    w_bits: u8,
+    act: u8,
+    bias: bool,
+) {
+    let x = rng.f32s(m * k, 4.0);
+    let w = rng.f32s(k * n, 0.2);
+    let b = bias.then(|| rng.f32s(n, 1.0));
+    let statics: Vec<f32> = (0..m).map(|_| 0.01 + rng.f32().abs() * 0.05).collect();
+    let act = match act {
+        0 => ActScales::Dynamic(ActGranularity::PerToken),
+        1 => ActScales::Dynamic(ActGranularity::PerTensor),
+        2 => ActScales::Static(&statics[..1.min(m)]),
+        _ => ActScales::Static(&statics),
+    };
+    if matches!(act, ActScales::Static(s) if s.is_empty()) {
+        return;
+    }
+    let ctx = format!("m={m} k={k} n={n} a_bits={a_bits} w_bits={w_bits} act={act:?} bias={bias}");
+    let layer = QLinear::new(&w, k, n, b.as_deref(), w_bits).unwrap();
+    let sim = simulate_linear(&x, m, k, &w, n, b.as_deref(), act, a_bits, w_bits).unwrap();
+    // Identical codes and scales.
+    let w_codes: Vec<i32> = layer.weight_codes().into_iter().map(i32::from).collect();
+    assert_eq!(w_codes, sim.w_codes, "{ctx}");
+    assert_eq!(layer.weight_scales(), &sim.w_scales[..], "{ctx}");
+    let qa = layer.quantize_input(&x, m, act, a_bits).unwrap();
+    let x_codes: Vec<i32> = qa.codes().into_iter().map(i32::from).collect();
+    assert_eq!(x_codes, sim.x_codes, "{ctx}");
+    assert_eq!(qa.scales(), &sim.x_scales[..], "{ctx}");
+    // Identical integer accumulators.
+    let mut acc = vec![0i32; m * n];
+    layer.accumulate(&qa, &mut acc).unwrap();
+    let acc64: Vec<i64> = acc.iter().map(|&v| i64::from(v)).collect();
+    assert_eq!(acc64, sim.acc, "{ctx}");
+    // f32 outputs within 1e−6 relative of the fake-quant reference.
+    let mut y = vec![f32::NAN; m * n];
+    layer.forward_with(&x, m, act, a_bits, &mut y).unwrap();
+    assert_close(&y, &sim, n, &ctx);
+    let mut y2 = vec![0f32; m * n];
+    layer.forward_quantized(&qa, &mut y2).unwrap();
+    assert_eq!(y, y2, "{ctx}");
+}
+
+#[test]
+fn qlinear_equals_fake_quant_reference() {
+    let mut rng = Rng(4);
+    for &(m, k, n) in &[
+        (1, 1, 1),
+        (1, 64, 24),
+        (5, 64, 24),
+        (3, 17, 9),
+        (4, 33, 16),
+        (9, 7, 31),
+        (2, 128, 8),
+    ] {
+        for a_bits in [2u8, 4, 8] {
+            for w_bits in [3u8, 8] {
+                for act in 0..4 {
+                    check_qlinear(&mut rng, m, k, n, a_bits, w_bits, act, act % 2 == 0);
+                }
+            }
+        }
+    }
+    // Every bit width once, both granularities.
+    for bits in 2..=8u8 {
+        check_qlinear(&mut rng, 6, 40, 13, bits, 10 - bits.min(8), 0, true);
+        check_qlinear(&mut rng, 6, 40, 13, bits, bits, 1, false);
+    }
+}
+
+#[test]
+fn qlinear_without_bias_is_within_1e6_relative() {
+    let mut rng = Rng(5);
+    let (m, k, n) = (7, 300, 21);
+    let x = rng.f32s(m * k, 2.0);
+    let w = rng.f32s(k * n, 1.0);
+    let layer = QLinear::new(&w, k, n, None, 8).unwrap();
+    let act = ActScales::Dynamic(ActGranularity::PerToken);
+    let sim = simulate_linear(&x, m, k, &w, n, None, act, 8, 8).unwrap();
+    let mut y = vec![0f32; m * n];
+    layer
+        .forward(&x, m, ActGranularity::PerToken, 8, &mut y)
+        .unwrap();
+    for (i, (&yv, &rv)) in y.iter().zip(&sim.y).enumerate() {
+        if sim.acc[i] == 0 {
+            assert_eq!(yv, 0.0);
+        } else {
+            assert!(
+                (f64::from(yv) - rv).abs() <= 1e-6 * rv.abs(),
+                "{i}: {yv} vs {rv}"
+            );
+        }
+    }
+}
+
+#[test]
+fn qlinear_errors_are_errors() {
+    let w = [0.5f32; 6];
+    assert!(matches!(
+        QLinear::new(&w, 2, 2, None, 8),
+        Err(QuantError::LengthMismatch { .. })
+    ));
+    assert!(matches!(
+        QLinear::new(&w, 2, 3, None, 1),
+        Err(QuantError::InvalidBits { bits: 1 })
+    ));
+    assert!(matches!(
+        QLinear::new(&[], 0, 3, None, 8),
+        Err(QuantError::Empty { .. })
+    ));
+    assert!(matches!(
+        QLinear::new(&w, 2, 3, Some(&[1.0; 2]), 8),
+        Err(QuantError::LengthMismatch { .. })
+    ));
+    assert!(matches!(
+        QLinear::new(&[0.5, f32::NAN, 0.1, 0.2], 2, 2, None, 8),
+        Err(QuantError::NonFinite { .. })
+    ));
+    assert!(matches!(
+        QLinear::from_codes(&[1, 2, 3, 8], 2, 2, &[0.1, 0.1], None, 4),
+        Err(QuantError::CodeOutOfRange {
+            code: 8,
+            index: 3,
+            ..
+        })
+    ));
+    assert!(matches!(
+        QLinear::from_codes(&[1; 4], 2, 2, &[0.1, 0.0], None, 8),
+        Err(QuantError::InvalidScale { .. })
+    ));
+    let layer = QLinear::new(&w, 2, 3, Some(&[0.0, 1.0, 2.0]), 8).unwrap();
+    let mut y = vec![0f32; 6];
+    assert!(layer
+        .forward(&[1.0; 3], 2, ActGranularity::PerToken, 8, &mut y)
+        .is_err());
+    assert!(layer
+        .forward(&[1.0; 4], 2, ActGranularity::PerToken, 8, &mut y[..5])
+        .is_err());
+    assert!(layer
+        .forward(&[1.0; 4], 2, ActGranularity::PerToken, 9, &mut y)
+        .is_err());
+    assert!(layer
+        .forward(
+            &[1.0, f32::INFINITY, 0.0, 0.0],
+            2,
+            ActGranularity::PerTensor,
+            8,
+            &mut y
+        )
+        .is_err());
+    let other = QuantizedActs::quantize(
+        &[1.0; 6],
+        2,
+        3,
+        ActScales::Dynamic(ActGranularity::PerToken),
+        8,
+    )
+    .unwrap();
+    assert!(matches!(
+        layer.forward_quantized(&other, &mut y),
+        Err(QuantError::ShapeMismatch { .. })
+    ));
+    assert!(layer.accumulate(&other, &mut [0; 6]).is_err());
+    // Everything fine: also the bias, the weight-only path and the accessors.
+    layer
+        .forward(
+            &[1.0, -1.0, 0.5, 0.25],
+            2,
+            ActGranularity::PerToken,
+            8,
+            &mut y,
+        )
+        .unwrap();
+    assert_eq!(
+        (layer.k(), layer.n(), layer.w_bits(), layer.bias()),
+        (2, 3, 8, Some(&[0.0, 1.0, 2.0][..]))
+    );
+    // Weights of 127 have the scale 1 exactly, so the weight-only path is exact here.
+    let layer = QLinear::new(&[127.0; 6], 2, 3, Some(&[0.0, 1.0, 2.0]), 8).unwrap();
+    let mut yw = vec![0f32; 6];
+    layer
+        .forward_weight_only(&[1.0, -1.0, 0.5, 0.25], 2, &mut yw)
+        .unwrap();
+    assert_eq!(yw, [0.0, 1.0, 2.0, 95.25, 96.25, 97.25]);
+}
+
+#[test]
+fn low_level_qgemm_checks_codes_and_lengths() {
+    let p = PackedI8::pack(&[1, 2, 3, 4, 5, 6], 3, 2).unwrap(); // K = 3 → lda 4
+    let a16 = vec![1i16, 2, 3, 0, -128, 127, 5, 0];
+    let mut c = vec![0i32; 4];
+    scalar::qgemm_i32(&a16, 2, 4, &p, &mut c).unwrap();
+    assert_eq!(
+        c,
+        naive_i8(&[1, 2, 3, -128, 127, 5], 2, 3, &[1, 2, 3, 4, 5, 6], 2)
+    );
+    let mut bad = a16.clone();
+    bad[5] = 128;
+    assert!(matches!(
+        scalar::qgemm_i32(&bad, 2, 4, &p, &mut c),
+        Err(QuantError::CodeOutOfRange {
+            code: 128,
+            index: 5,
+            ..
+        })
+    ));
+    assert!(scalar::qgemm_i32(&a16, 2, 3, &p, &mut c).is_err());
+    let mut y = vec![0f32; 4];
+    assert!(scalar::qgemm_f32(&a16, 2, 4, &p, &[1.0], &[1.0, 1.0], None, &mut y).is_err());
+    assert!(
+        scalar::qgemm_f32(&a16, 2, 4, &p, &[1.0; 2], &[1.0, 1.0], Some(&[0.0]), &mut y).is_err()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// SIMD128 against the scalar twins (only where the SIMD kernels exist).
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod twins {
+    use super::*;
+    use quantlab_kernels::simd128;
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn bits_eq(a: &[f32], b: &[f32]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+    }
+
+    #[test]
+    fn per_column_quantization_equals_scalar_bit_for_bit() {
+        let mut rng = Rng(77);
+        for case in 0..200 {
+            let n = rng.below(40);
+            let mut row = rng.f32s(n, 10.0);
+            let scales: Vec<f32> = (0..n).map(|_| 1e-3 + rng.f32().abs() * 0.1).collect();
+            // Ties, zeros of both signs, values far outside the range, NaN and ±Inf.
+            for (i, v) in row.iter_mut().enumerate() {
+                match (case + i) % 11 {
+                    0 => *v = 2.5 * scales[i],
+                    1 => *v = -0.0,
+                    2 => *v = 1e30,
+                    3 if case % 3 == 0 => *v = f32::NAN,
+                    4 if case % 5 == 0 => *v = f32::NEG_INFINITY,
+                    _ => {}
+                }
+            }
+            let mul = if case % 4 == 0 { 1.0 } else { 0.5 + rng.f32().abs() * 3.0 };
+            let q_max = [1.0f32, 7.0, 127.0][case % 3];
+            let (mut c1, mut c2) = (vec![9i8; n], vec![-9i8; n]);
+            let (e1, x1) = scalar::quantize_row_per_col(&row, mul, &scales, q_max, &mut c1);
+            let (e2, x2) = simd128::quantize_row_per_col(&row, mul, &scales, q_max, &mut c2);
+            assert_eq!(c1, c2, "case {case}: codes");
+            let same = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+            assert!(same(e1, e2) && same(x1, x2), "case {case}: sums {e1} {e2} {x1} {x2}");
+            let start: Vec<f32> = (0..n).map(|i| if i % 3 == 0 { 0.0 } else { rng.f32().abs() * 20.0 }).collect();
+            let (mut m1, mut m2) = (start.clone(), start);
+            scalar::absmax_per_col(&row, mul, &mut m1);
+            simd128::absmax_per_col(&row, mul, &mut m2);
+            assert!(m1.iter().zip(&m2).all(|(a, b)| a.to_bits() == b.to_bits()), "case {case}: absmax {m1:?} {m2:?}");
+        }
+    }
+
+    #[test]
+    fn f64_axpy_rows_equal_scalar_bit_for_bit() {
+        let mut rng = Rng(91);
+        for n in 0..37 {
+            let b = rng.f32s(n, 50.0);
+            let v = [f64::from(rng.f32()), -3.25, 1e-3 * f64::from(rng.f32()), 0.0];
+            let start: Vec<Vec<f64>> = (0..4).map(|_| (0..n).map(|_| f64::from(rng.f32()) * 7.0).collect()).collect();
+            let (mut a, mut c) = (start.clone(), start);
+            {
+                let [a0, a1, a2, a3] = &mut a[..] else { unreachable!() };
+                scalar::axpy4_f64_f32([a0, a1, a2, a3], v, &b);
+            }
+            {
+                let [c0, c1, c2, c3] = &mut c[..] else { unreachable!() };
+                simd128::axpy4_f64_f32([c0, c1, c2, c3], v, &b);
+            }
+            let bits = |m: &Vec<Vec<f64>>| m.iter().flatten().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&a), bits(&c), "n {n}");
+        }
+    }
+
+    #[test]
+    fn f64_vector_steps_equal_scalar_bit_for_bit() {
+        let mut rng = Rng(64);
+        for len in 0..40 {
+            let mut a: Vec<f64> = (0..len).map(|_| f64::from(rng.f32()) * 1e3).collect();
+            let b: Vec<f64> = (0..len + rng.below(3)).map(|_| f64::from(rng.f32())).collect();
+            a.extend([f64::INFINITY, -0.0, f64::NAN].iter().take(len % 4));
+            // Bit for bit, except that a NaN's payload is not specified by wasm.
+            let same = |x: &[f64], y: &[f64]| {
+                x.iter().zip(y).all(|(p, q)| p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan()))
+            };
+            let (mut s1, mut s2) = (a.clone(), a.clone());
+            scalar::add_assign_f64(&mut s1, &b);
+            simd128::add_assign_f64(&mut s2, &b);
+            assert!(same(&s1, &s2), "add, len {len}");
+            let (mut s1, mut s2) = (a.clone(), a.clone());
+            scalar::sub_assign_f64(&mut s1, &b);
+            simd128::sub_assign_f64(&mut s2, &b);
+            assert!(same(&s1, &s2), "sub, len {len}");
+            let (mut l1, mut h1) = (a.clone(), b.clone());
+            let (mut l2, mut h2) = (a.clone(), b.clone());
+            scalar::butterfly_f64(&mut l1, &mut h1);
+            simd128::butterfly_f64(&mut l2, &mut h2);
+            assert!(same(&l1, &l2) && same(&h1, &h2), "butterfly, len {len}");
+        }
+    }
+
+    #[test]
+    fn simd_equals_scalar_on_random_shapes() {
+        let mut rng = Rng(10);
+        for case in 0..300 {
+            let m = rng.below(13);
+            let k = rng.below(70);
+            let n = 1 + rng.below(40);
+            let a = rng.i8s(m * k);
+            let b = rng.i8s(k * n);
+            let p = PackedI8::pack(&b, k, n).unwrap();
+            let (mut c1, mut c2) = (vec![1i32; m * n], vec![2i32; m * n]);
+            scalar::gemm_i8(&a, m, k, &p, &mut c1).unwrap();
+            simd128::gemm_i8(&a, m, k, &p, &mut c2).unwrap();
+            assert_eq!(c1, c2, "case {case}: m={m} k={k} n={n}");
+
+            let af = rng.f32s(m * k, 2.0);
+            let bf = rng.f32s(k * n, 2.0);
+            let pf = PackedF32::pack(&bf, k, n).unwrap();
+            let (mut f1, mut f2) = (vec![1f32; m * n], vec![2f32; m * n]);
+            scalar::gemm_f32(&af, m, k, &pf, &mut f1).unwrap();
+            simd128::gemm_f32(&af, m, k, &pf, &mut f2).unwrap();
+            assert!(bits_eq(&f1, &f2), "case {case}: f32 m={m} k={k} n={n}");
+
+            // Quantization, row maxima, accumulators and the dequantizing GEMM.
+            let lda = 2 * k.div_ceil(2);
+            let scales: Vec<f32> = (0..m).map(|_| 0.001 + rng.f32().abs() * 0.03).collect();
+            let q = 1 + rng.below(127) as i32;
+            let (mut q1, mut q2) = (vec![0i16; m * lda], vec![0i16; m * lda]);
+            scalar::quantize_rows_i16(&af, m, k, &scales, q, &mut q1, lda).unwrap();
+            simd128::quantize_rows_i16(&af, m, k, &scales, q, &mut q2, lda).unwrap();
+            assert_eq!(q1, q2, "case {case}: quantize");
+            let (mut r1, mut r2) = (vec![0f32; m], vec![0f32; m]);
+            scalar::row_absmax(&af, m, k, &mut r1).unwrap();
+            simd128::row_absmax(&af, m, k, &mut r2).unwrap();
+            assert!(bits_eq(&r1, &r2), "case {case}: absmax");
+            scalar::qgemm_i32(&q1, m, lda, &p, &mut c1).unwrap();
+            simd128::qgemm_i32(&q1, m, lda, &p, &mut c2).unwrap();
+            assert_eq!(c1, c2, "case {case}: qgemm_i32");
+            let cs: Vec<f32> = (0..n).map(|_| rng.f32().abs() * 0.01 + 1e-4).collect();
+            let bias = rng.f32s(n, 1.0);
+            for bias in [None, Some(&bias[..])] {
+                scalar::qgemm_f32(&q1, m, lda, &p, &scales, &cs, bias, &mut f1).unwrap();
+                simd128::qgemm_f32(&q1, m, lda, &p, &scales, &cs, bias, &mut f2).unwrap();
+                assert!(
+                    bits_eq(&f1, &f2),
+                    "case {case}: qgemm_f32 bias={}",
+                    bias.is_some()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn simd_equals_scalar_on_large_and_extreme_inputs() {
+        let mut rng = Rng(11);
+        // Sizes that cross the L2 panel blocking and the M = 1 two-panel path.
+        for &(m, k, n) in &[
+            (1, 4096, 72),
+            (1, 333, 8),
+            (1, 1000, 9),
+            (6, 1500, 200),
+            (13, 768, 97),
+        ] {
+            let a = rng.i8s(m * k);
+            let b = rng.i8s(k * n);
+            let p = PackedI8::pack(&b, k, n).unwrap();
+            let (mut c1, mut c2) = (vec![0i32; m * n], vec![0i32; m * n]);
+            scalar::gemm_i8(&a, m, k, &p, &mut c1).unwrap();
+            simd128::gemm_i8(&a, m, k, &p, &mut c2).unwrap();
+            assert_eq!(c1, c2, "m={m} k={k} n={n}");
+            assert_eq!(c2, naive_i8(&a, m, k, &b, n));
+        }
+        // Saturating extremes.
+        for &(m, k, n) in &[(3, 16384, 10), (1, 16384, 16)] {
+            let a = vec![-128i8; m * k];
+            let b: Vec<i8> = (0..k * n)
+                .map(|i| if i % 3 == 0 { 127 } else { -128 })
+                .collect();
+            let p = PackedI8::pack(&b, k, n).unwrap();
+            let (mut c1, mut c2) = (vec![0i32; m * n], vec![0i32; m * n]);
+            scalar::gemm_i8(&a, m, k, &p, &mut c1).unwrap();
+            simd128::gemm_i8(&a, m, k, &p, &mut c2).unwrap();
+            assert_eq!(c1, c2);
+            assert_eq!(c2, naive_i8(&a, m, k, &b, n));
+        }
+        // Non-finite values and ties quantize the same way in both.
+        let x = [
+            f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            0.5,
+            1.5,
+            2.5,
+            -0.5,
+            -1e30,
+            1e-30,
+            -0.0,
+            300.0,
+        ];
+        let (mut q1, mut q2) = (vec![0i16; 12], vec![0i16; 12]);
+        scalar::quantize_rows_i16(&x, 1, 11, &[1.0], 127, &mut q1, 12).unwrap();
+        simd128::quantize_rows_i16(&x, 1, 11, &[1.0], 127, &mut q2, 12).unwrap();
+        assert_eq!(q1, q2);
+        assert_eq!(q1, [0, 127, -127, 0, 2, 2, 0, -127, 0, 0, 127, 0]);
+        let (mut r1, mut r2) = ([0f32; 1], [0f32; 1]);
+        assert!(scalar::row_absmax(&x, 1, 11, &mut r1).is_err());
+        assert!(simd128::row_absmax(&x, 1, 11, &mut r2).is_err());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Property tests (native only: proptest is a native dev-dependency).
+
+#[cfg(not(target_arch = "wasm32"))]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn shape() -> impl Strategy<Value = (usize, usize, usize)> {
+        (0usize..12, 0usize..48, 1usize..30)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+        #[test]
+        fn gemm_i8_is_exact((m, k, n) in shape(), seed in any::<u64>()) {
+            let mut rng = Rng(seed);
+            let a = rng.i8s(m * k);
+            let b = rng.i8s(k * n);
+            let p = PackedI8::pack(&b, k, n).unwrap();
+            let mut c = vec![0i32; m * n];
+            gemm_i8(&a, m, k, &p, &mut c).unwrap();
+            prop_assert_eq!(c, naive_i8(&a, m, k, &b, n));
+        }
+
+        #[test]
+        fn qlinear_matches_simulation(
+            (m, k, n) in (1usize..8, 1usize..40, 1usize..20),
+            a_bits in 2u8..=8, w_bits in 2u8..=8, act in 0u8..4, bias in any::<bool>(), seed in any::<u64>(),
+        ) {
+            check_qlinear(&mut Rng(seed), m, k, n, a_bits, w_bits, act, bias);
+        }
+
+        #[test]
+        fn codes_stay_on_the_grid(xs in proptest::collection::vec(-1e6f32..1e6, 1..64), bits in 2u8..=8) {
+            let k = xs.len();
+            let qa = QuantizedActs::quantize(&xs, 1, k, ActScales::Dynamic(ActGranularity::PerToken), bits).unwrap();
+            let qm = q_max(bits).unwrap();
+            prop_assert!(qa.codes().iter().all(|&c| i32::from(c).abs() <= qm));
+            // The largest |x| maps to ±q_max exactly.
+            prop_assert!(qa.codes().iter().any(|&c| i32::from(c).abs() == qm) || xs.iter().all(|v| v.abs() < 1e-5));
+        }
+    }
+}
