@@ -12,16 +12,40 @@ use math_core::{LatexToMathML, MathCoreConfig, MathDisplay};
 
 /// (constant name, LaTeX). The seminar's notation: f_q(x, s, z) = Clip(round(x/s) + z).
 const FORMULAS: &[(&str, &str)] = &[
-    ("QUANTIZE", r"f_q(x, s, z) = \mathrm{Clip}\left(\mathrm{round}\left(\frac{x}{s}\right) + z\right)"),
+    (
+        "QUANTIZE",
+        r"f_q(x, s, z) = \mathrm{Clip}\left(\mathrm{round}\left(\frac{x}{s}\right) + z\right)",
+    ),
     ("SCALE_254", r"s = \frac{\beta - \alpha}{254}"),
-    ("SCALE_GENERAL", r"s = \frac{\beta - \alpha}{q_{\max} - q_{\min}}"),
+    (
+        "SCALE_GENERAL",
+        r"s = \frac{\beta - \alpha}{q_{\max} - q_{\min}}",
+    ),
     ("DEQUANTIZE", r"\hat{x} = s\,(q - z)"),
-    ("WORKED_EXAMPLE", r"s = \frac{192.344 - (-1.577)}{254} = 0.763"),
-    ("SMOOTH_SCALE", r"s_j = \frac{\left(\max_t |X_{t,j}|\right)^{\alpha}}{\left(\max_k |W_{j,k}|\right)^{1-\alpha}}"),
-    ("SMOOTH_IDENTITY", r"Y = (W \cdot S^{-1}) \cdot (S \cdot X) = \hat{W}\hat{X}"),
-    ("PER_TOKEN_FACTOR", r"Y_{tj} = \sum_c X_{tc} W_{cj} \approx \underbrace{s_t\, s_j}_{\text{outside}} \sum_c q^X_{tc}\, q^W_{cj}"),
-    ("PER_CHANNEL_NO_FACTOR", r"Y_{tj} \approx s_j \sum_c \underbrace{s_c}_{\text{inside}}\, q^X_{tc}\, q^W_{cj}"),
-    ("ROTATE_IDENTITY", r"Y = (W \cdot R^{\top}) \cdot (R \cdot X) = \hat{W}\hat{X}"),
+    (
+        "WORKED_EXAMPLE",
+        r"s = \frac{192.344 - (-1.577)}{254} = 0.763",
+    ),
+    (
+        "SMOOTH_SCALE",
+        r"s_j = \frac{\left(\max_t |X_{t,j}|\right)^{\alpha}}{\left(\max_k |W_{j,k}|\right)^{1-\alpha}}",
+    ),
+    (
+        "SMOOTH_IDENTITY",
+        r"Y = (W \cdot S^{-1}) \cdot (S \cdot X) = \hat{W}\hat{X}",
+    ),
+    (
+        "PER_TOKEN_FACTOR",
+        r"Y_{tj} = \sum_c X_{tc} W_{cj} \approx \underbrace{s_t\, s_j}_{\text{outside}} \sum_c q^X_{tc}\, q^W_{cj}",
+    ),
+    (
+        "PER_CHANNEL_NO_FACTOR",
+        r"Y_{tj} \approx s_j \sum_c \underbrace{s_c}_{\text{inside}}\, q^X_{tc}\, q^W_{cj}",
+    ),
+    (
+        "ROTATE_IDENTITY",
+        r"Y = (W \cdot R^{\top}) \cdot (R \cdot X) = \hat{W}\hat{X}",
+    ),
 ];
 
 fn main() {

@@ -11,6 +11,7 @@ step() {
   printf '\033[1;32m== %s: ok (%ds)\033[0m\n' "$name" $((SECONDS - t0))
 }
 
+step "formatting (cargo fmt --check, rustfmt.toml)" cargo fmt --all --check
 step "native tests (engine, CLI, URL state, translations)" cargo test --quiet
 step "panic audit (clippy: no unwrap/expect/panic/indexing in src, native + wasm32)" ./scripts/panic-audit.sh
 # Only the crates and test files that have wasm tests (the rest would build empty binaries).

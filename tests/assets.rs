@@ -27,9 +27,14 @@ fn offline_list_matches_the_assets_folder() {
     walk(&root.join("assets"), &mut files);
     files.sort();
     let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root.join("assets/offline.json")).unwrap()).unwrap();
-    let mut listed: Vec<String> =
-        json["files"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+        serde_json::from_str(&std::fs::read_to_string(root.join("assets/offline.json")).unwrap())
+            .unwrap();
+    let mut listed: Vec<String> = json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
     listed.sort();
     assert_eq!(
         listed,

@@ -8,16 +8,18 @@
 use std::path::{Path, PathBuf};
 
 use quantlab_app::datasets::{tensor_from_npy, UPLOAD_LIMITS};
-use quantlab_cli::args::{help_text, parse_args, Command};
-use quantlab_engine::{read_npy, NpyLimits};
 use quantlab_app::i18n::Lang;
 use quantlab_app::urlstate::{ViewState, MAX_NOTICES};
+use quantlab_cli::args::{help_text, parse_args, Command};
+use quantlab_engine::{read_npy, NpyLimits};
 
 fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
     let mut out = Vec::new();
     for dir in ["regressions", "corpus"] {
-        let Ok(entries) = std::fs::read_dir(root.join(dir).join(target)) else { continue };
+        let Ok(entries) = std::fs::read_dir(root.join(dir).join(target)) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
             if p.is_file() {
@@ -32,10 +34,18 @@ fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
 
 /// The `npy` fuzz target's checks.
 fn check_npy(data: &[u8]) {
-    let small = NpyLimits { max_bytes: 1 << 16, max_elements: 1 << 12, max_header_len: 1 << 12 };
+    let small = NpyLimits {
+        max_bytes: 1 << 16,
+        max_elements: 1 << 12,
+        max_header_len: 1 << 12,
+    };
     for lim in [small, NpyLimits::default()] {
         if let Ok(a) = read_npy(data, &lim) {
-            assert!(a.shape.len() == 1 || a.shape.len() == 2, "shape {:?}", a.shape);
+            assert!(
+                a.shape.len() == 1 || a.shape.len() == 2,
+                "shape {:?}",
+                a.shape
+            );
             assert_eq!(a.data.len(), a.shape.iter().product::<usize>());
             assert!(a.data.len() <= lim.max_elements);
             assert!(a.view2().is_ok());

@@ -12,7 +12,9 @@ use quantlab_app::tour;
 
 fn ui_sources() -> Vec<(PathBuf, String)> {
     fn walk(dir: &Path, out: &mut Vec<(PathBuf, String)>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
         for e in entries.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -25,7 +27,10 @@ fn ui_sources() -> Vec<(PathBuf, String)> {
         }
     }
     let mut out = Vec::new();
-    walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ui"), &mut out);
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ui"),
+        &mut out,
+    );
     out
 }
 
@@ -51,7 +56,12 @@ fn highlighted_testids_exist_on_their_pages() {
                 let other_chapter = chapter_of(p).is_some_and(|c| c != step.chapter);
                 !other_chapter && text.contains(&quoted)
             });
-            assert!(found, "step `{}`: testid `{t}` is not on the {} page", step.id, step.chapter.slug());
+            assert!(
+                found,
+                "step `{}`: testid `{t}` is not on the {} page",
+                step.id,
+                step.chapter.slug()
+            );
         }
     }
 }

@@ -13,7 +13,11 @@ fuzz_target!(|data: &[u8]| {
         Ok(_) => {}
         Err(e) => {
             assert!(!e.message.is_empty());
-            assert!(e.message.chars().count() < 2000, "{} chars", e.message.chars().count());
+            assert!(
+                e.message.chars().count() < 2000,
+                "{} chars",
+                e.message.chars().count()
+            );
         }
     }
 });

@@ -9,13 +9,15 @@ use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use quantlab_app::controls::{codec, Choice, Controls, DataChoice, DataControls, LayerChoice, SEED};
+use crate::ui::state::{use_app, Lens};
+use quantlab_app::controls::{
+    codec, Choice, Controls, DataChoice, DataControls, LayerChoice, SEED,
+};
 use quantlab_app::datasets::{self, RealLayer, Source, Tensor, REAL, UPLOAD_LIMITS};
+use quantlab_app::i18n::Msg;
 use quantlab_engine::linear::LayerCase;
 use quantlab_engine::smooth::SmoothCase;
 use quantlab_engine::NpyLimits;
-use quantlab_app::i18n::Msg;
-use crate::ui::state::{use_app, Lens};
 
 /// The state of one data source.
 #[derive(Clone, Debug)]
@@ -46,7 +48,11 @@ impl Loaded {
 }
 
 /// Shipped files are trusted but still go through the same checked reader.
-const SHIPPED_LIMITS: NpyLimits = NpyLimits { max_bytes: 8 << 20, max_elements: 1 << 21, max_header_len: 4096 };
+const SHIPPED_LIMITS: NpyLimits = NpyLimits {
+    max_bytes: 8 << 20,
+    max_elements: 1 << 21,
+    max_header_len: 4096,
+};
 
 /// A real MiniLM layer with what the second-half chapters derive from it once: the float
 /// reference product Y = X·W and SmoothQuant's per-channel maxima (in [`SmoothCase`]).
@@ -99,8 +105,14 @@ async fn load_layer(layer: RealLayer) -> Result<LayerData, String> {
     if cin != win {
         return Err(format!("X has {cin} channels but W has {win} rows"));
     }
-    let case = LayerCase::from_vecs(x.data, t, cin, w.data, cout).and_then(SmoothCase::new).map_err(|e| e.to_string())?;
-    Ok(LayerData { layer, tokens, case })
+    let case = LayerCase::from_vecs(x.data, t, cin, w.data, cout)
+        .and_then(SmoothCase::new)
+        .map_err(|e| e.to_string())?;
+    Ok(LayerData {
+        layer,
+        tokens,
+        case,
+    })
 }
 
 #[derive(Clone, Copy)]
@@ -130,7 +142,9 @@ impl DataStore {
                 None => Loaded::Failed(String::new()),
             };
         }
-        self.cache.with(|c| c.get(&src.cache_key()).cloned()).unwrap_or(Loaded::Loading)
+        self.cache
+            .with(|c| c.get(&src.cache_key()).cloned())
+            .unwrap_or(Loaded::Loading)
     }
 
     /// Starts loading or generating `src` if nothing is known about it yet.
@@ -141,7 +155,11 @@ impl DataStore {
         }
         match src.clone() {
             Source::Upload => {}
-            Source::Synthetic { kind, seed, outliers } => {
+            Source::Synthetic {
+                kind,
+                seed,
+                outliers,
+            } => {
                 let loaded = match datasets::synthesize(kind, seed, outliers) {
                     Ok(t) => Loaded::Ready(Arc::new(t)),
                     Err(e) => Loaded::Failed(e),
@@ -157,7 +175,11 @@ impl DataStore {
                 let cache = self.cache;
                 spawn_local(async move {
                     let loaded = match fetch_bytes(r.path).await {
-                        Ok(bytes) => match datasets::tensor_from_npy(r.choice.slug(), &bytes, &SHIPPED_LIMITS) {
+                        Ok(bytes) => match datasets::tensor_from_npy(
+                            r.choice.slug(),
+                            &bytes,
+                            &SHIPPED_LIMITS,
+                        ) {
                             Ok(t) => Loaded::Ready(Arc::new(t)),
                             Err(e) => Loaded::Failed(e),
                         },
@@ -216,8 +238,12 @@ pub fn use_data() -> DataStore {
 /// Fetches a file shipped with the site (relative URL, so it works under any sub-path).
 pub async fn fetch_bytes(path: &str) -> Result<Vec<u8>, String> {
     let window = web_sys::window().ok_or("no window")?;
-    let resp = JsFuture::from(window.fetch_with_str(path)).await.map_err(|_| format!("could not download {path} (offline?)"))?;
-    let resp: web_sys::Response = resp.dyn_into().map_err(|_| "unexpected fetch result".to_string())?;
+    let resp = JsFuture::from(window.fetch_with_str(path))
+        .await
+        .map_err(|_| format!("could not download {path} (offline?)"))?;
+    let resp: web_sys::Response = resp
+        .dyn_into()
+        .map_err(|_| "unexpected fetch result".to_string())?;
     if !resp.ok() {
         return Err(format!("could not download {path}: HTTP {}", resp.status()));
     }
@@ -239,7 +265,9 @@ async fn read_file(file: web_sys::File) -> Result<Tensor, String> {
             UPLOAD_LIMITS.max_elements
         ));
     }
-    let buf = JsFuture::from(file.array_buffer()).await.map_err(|_| "the file could not be read".to_string())?;
+    let buf = JsFuture::from(file.array_buffer())
+        .await
+        .map_err(|_| "the file could not be read".to_string())?;
     let bytes = js_sys::Uint8Array::new(&buf).to_vec();
     datasets::tensor_from_npy(&file.name(), &bytes, &UPLOAD_LIMITS)
 }
@@ -306,7 +334,9 @@ pub fn DataPicker(
     };
 
     let on_select = move |e: leptos::ev::Event| {
-        let Some(choice) = DataChoice::from_slug(&event_target_value(&e)) else { return };
+        let Some(choice) = DataChoice::from_slug(&event_target_value(&e)) else {
+            return;
+        };
         if choice == DataChoice::Upload && !store.has_upload() {
             return; // the option only names the loaded file
         }
@@ -323,7 +353,13 @@ pub fn DataPicker(
             </option>
         }
     };
-    let synthetic = [DataChoice::Gauss, DataChoice::Laplace, DataChoice::Relu, DataChoice::Llm, DataChoice::Seminar];
+    let synthetic = [
+        DataChoice::Gauss,
+        DataChoice::Laplace,
+        DataChoice::Relu,
+        DataChoice::Llm,
+        DataChoice::Seminar,
+    ];
 
     let info = move || match state.get() {
         Loaded::Loading => {
@@ -336,7 +372,9 @@ pub fn DataPicker(
         Loaded::Ready(t) => {
             let n = t.data.len();
             let name = match source.get() {
-                Source::Real(r) => format!("all-MiniLM-L6-v2 · {}", r.choice.label().text(app.lang())),
+                Source::Real(r) => {
+                    format!("all-MiniLM-L6-v2 · {}", r.choice.label().text(app.lang()))
+                }
                 _ => t.name.clone(),
             };
             view! {
@@ -348,7 +386,11 @@ pub fn DataPicker(
             .into_any()
         }
         Loaded::Failed(e) => {
-            let msg = if e.is_empty() { app.t(Msg::DataUploadMissing).to_string() } else { e };
+            let msg = if e.is_empty() {
+                app.t(Msg::DataUploadMissing).to_string()
+            } else {
+                e
+            };
             view! { <span class="control-error" data-testid="data-failed" role="alert">{msg}</span> }.into_any()
         }
     };

@@ -15,7 +15,9 @@ pub fn document() -> Option<web_sys::Document> {
 }
 
 pub fn location_search() -> String {
-    window().and_then(|w| w.location().search().ok()).unwrap_or_default()
+    window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default()
 }
 
 /// Writes the query string to the address bar. `push` adds a history entry (chapter changes,
@@ -73,7 +75,10 @@ pub fn device_pixel_ratio() -> f64 {
 }
 
 pub fn now_ms() -> f64 {
-    window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
+    window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or(0.0)
 }
 
 /// The static "Loading…" note in index.html is there for browsers where the wasm never starts.
@@ -85,7 +90,9 @@ pub fn remove_boot_message() {
 
 /// True when keyboard shortcuts should leave the key alone (typing in a field, moving a slider).
 pub fn is_editable_target(target: Option<web_sys::EventTarget>) -> bool {
-    let Some(el) = target.and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return false };
+    let Some(el) = target.and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else {
+        return false;
+    };
     let tag = el.tag_name().to_ascii_lowercase();
     matches!(tag.as_str(), "input" | "select" | "textarea")
         || el.has_attribute("contenteditable")
@@ -97,8 +104,12 @@ pub fn is_editable_target(target: Option<web_sys::EventTarget>) -> bool {
 pub fn request_fullscreen(on: bool) {
     let Some(doc) = document() else { return };
     let call = |target: &JsValue, name: &str| {
-        let Ok(f) = js_sys::Reflect::get(target, &JsValue::from_str(name)) else { return };
-        let Some(f) = f.dyn_ref::<js_sys::Function>() else { return };
+        let Ok(f) = js_sys::Reflect::get(target, &JsValue::from_str(name)) else {
+            return;
+        };
+        let Some(f) = f.dyn_ref::<js_sys::Function>() else {
+            return;
+        };
         if let Ok(p) = f.call0(target) {
             if let Ok(p) = p.dyn_into::<js_sys::Promise>() {
                 let ignore = wasm_bindgen::closure::Closure::<dyn FnMut(JsValue)>::new(|_| {});
@@ -121,10 +132,17 @@ pub fn request_fullscreen(on: bool) {
 pub fn show_error_banner(title: &str, body: &str, reload: &str, detail: &str) {
     let Some(doc) = document() else { return };
     let Some(body_el) = doc.body() else { return };
-    if doc.query_selector("[data-testid=error-banner]").ok().flatten().is_some() {
+    if doc
+        .query_selector("[data-testid=error-banner]")
+        .ok()
+        .flatten()
+        .is_some()
+    {
         return;
     }
-    let Ok(banner) = doc.create_element("div") else { return };
+    let Ok(banner) = doc.create_element("div") else {
+        return;
+    };
     let _ = banner.set_attribute("class", "error-banner");
     let _ = banner.set_attribute("role", "alert");
     let _ = banner.set_attribute("data-testid", "error-banner");
@@ -139,14 +157,20 @@ pub fn show_error_banner(title: &str, body: &str, reload: &str, detail: &str) {
 
 /// Saves a canvas as a PNG through a temporary download link.
 pub fn download_canvas_png(canvas: &web_sys::HtmlCanvasElement, file_stem: &str) {
-    let Ok(url) = canvas.to_data_url_with_type("image/png") else { return };
+    let Ok(url) = canvas.to_data_url_with_type("image/png") else {
+        return;
+    };
     download_url(&url, &format!("{file_stem}.png"));
 }
 
 pub fn download_url(url: &str, file_name: &str) {
     let Some(doc) = document() else { return };
-    let Ok(a) = doc.create_element("a") else { return };
-    let Ok(a) = a.dyn_into::<web_sys::HtmlAnchorElement>() else { return };
+    let Ok(a) = doc.create_element("a") else {
+        return;
+    };
+    let Ok(a) = a.dyn_into::<web_sys::HtmlAnchorElement>() else {
+        return;
+    };
     a.set_href(url);
     a.set_download(file_name);
     a.click();

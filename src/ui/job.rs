@@ -23,7 +23,10 @@ pub struct Job {
 
 impl Job {
     pub fn new() -> Self {
-        Job { generation: StoredValue::new(0), progress: RwSignal::new(None) }
+        Job {
+            generation: StoredValue::new(0),
+            progress: RwSignal::new(None),
+        }
     }
 
     pub fn running(&self) -> bool {
@@ -37,7 +40,12 @@ impl Job {
 
     /// Runs `step(i)` for i in 0..total, a slice of at most [`SLICE_MS`] per macrotask, then
     /// `finish()`. A newer `start` or `cancel` stops this run between steps.
-    pub fn start(&self, total: usize, mut step: impl FnMut(usize) + 'static, finish: impl FnOnce() + 'static) {
+    pub fn start(
+        &self,
+        total: usize,
+        mut step: impl FnMut(usize) + 'static,
+        finish: impl FnOnce() + 'static,
+    ) {
         self.generation.update_value(|g| *g += 1);
         let my_gen = self.generation.get_value();
         let job = *self;
@@ -72,10 +80,14 @@ impl Job {
                 }
             } else {
                 job.progress.try_set(Some((next.get(), total)));
-                set_timeout(move || tick(job, my_gen, total, next, step, finish), Duration::from_millis(0));
+                set_timeout(
+                    move || tick(job, my_gen, total, next, step, finish),
+                    Duration::from_millis(0),
+                );
             }
         }
-        let step: Rc<std::cell::RefCell<dyn FnMut(usize)>> = Rc::new(std::cell::RefCell::new(move |i| step(i)));
+        let step: Rc<std::cell::RefCell<dyn FnMut(usize)>> =
+            Rc::new(std::cell::RefCell::new(move |i| step(i)));
         // The first slice runs right away: short jobs then finish within the same update.
         tick(job, my_gen, total, next, step, finish);
     }

@@ -50,7 +50,12 @@ pub fn time<T>(what: &'static str, f: impl FnOnce() -> T) -> T {
 fn snapshot() -> String {
     LOG.with(|l| {
         let l = l.borrow();
-        let newest = l.engine.iter().chain(l.draws.iter()).map(|e| e.2).fold(0.0, f64::max);
+        let newest = l
+            .engine
+            .iter()
+            .chain(l.draws.iter())
+            .map(|e| e.2)
+            .fold(0.0, f64::max);
         // "The last update": everything recorded within 50 ms of the newest entry.
         let recent = |e: &&(&str, f64, f64)| newest - e.2 < 50.0;
         let mut out = String::new();

@@ -110,11 +110,14 @@ fn sync_document(app: AppState) {
     });
     Effect::new(move |_| {
         let theme = app.theme();
-        dom::set_root_attr("data-theme", match theme {
-            Theme::Auto => None,
-            Theme::Light => Some("light"),
-            Theme::Dark => Some("dark"),
-        });
+        dom::set_root_attr(
+            "data-theme",
+            match theme {
+                Theme::Auto => None,
+                Theme::Light => Some("light"),
+                Theme::Dark => Some("dark"),
+            },
+        );
     });
     Effect::new(move |prev: Option<bool>| {
         let on = app.presenter();
@@ -148,11 +151,19 @@ fn listen_keys(app: AppState, dev_overlay: RwSignal<bool>) {
         match e.key().as_str() {
             "ArrowLeft" => {
                 e.prevent_default();
-                if touring { super::tour::step_by(app, -1) } else { app.go_prev() }
+                if touring {
+                    super::tour::step_by(app, -1)
+                } else {
+                    app.go_prev()
+                }
             }
             "ArrowRight" => {
                 e.prevent_default();
-                if touring { super::tour::step_by(app, 1) } else { app.go_next() }
+                if touring {
+                    super::tour::step_by(app, 1)
+                } else {
+                    app.go_next()
+                }
             }
             "p" | "P" => app.toggle_presenter(),
             "d" | "D" => dev_overlay.update(|o| *o = !*o),
@@ -164,14 +175,21 @@ fn listen_keys(app: AppState, dev_overlay: RwSignal<bool>) {
 }
 
 fn listen_system_theme(app: AppState) {
-    let Some(mql) = dom::window().and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten()) else {
+    let Some(mql) =
+        dom::window().and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
+    else {
         return;
     };
     let target: web_sys::EventTarget = mql.clone().into();
-    let cb = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
-        app.system_dark.set(mql.matches());
-    });
-    let _ = target.add_event_listener_with_callback("change", wasm_bindgen::JsCast::unchecked_ref(cb.as_ref()));
+    let cb = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::Event)>::new(
+        move |_: web_sys::Event| {
+            app.system_dark.set(mql.matches());
+        },
+    );
+    let _ = target.add_event_listener_with_callback(
+        "change",
+        wasm_bindgen::JsCast::unchecked_ref(cb.as_ref()),
+    );
     cb.forget(); // lives as long as the page
 }
 
@@ -279,17 +297,18 @@ fn Notices() -> impl IntoView {
 #[component]
 fn PrevNext() -> impl IntoView {
     let app = use_app();
-    let link = move |target: Option<Chapter>, label: Msg, class: &'static str, testid: &'static str| {
-        target.map(|c| {
-            view! {
-                <a class=class href=format!("?ch={}", c.slug()) data-testid=testid
-                    on:click=move |e: ev::MouseEvent| { e.prevent_default(); app.go(c); }>
-                    <span class="pn-label">{move || app.t(label)}</span>
-                    <span class="pn-title">{move || app.t(c.title())}</span>
-                </a>
-            }
-        })
-    };
+    let link =
+        move |target: Option<Chapter>, label: Msg, class: &'static str, testid: &'static str| {
+            target.map(|c| {
+                view! {
+                    <a class=class href=format!("?ch={}", c.slug()) data-testid=testid
+                        on:click=move |e: ev::MouseEvent| { e.prevent_default(); app.go(c); }>
+                        <span class="pn-label">{move || app.t(label)}</span>
+                        <span class="pn-title">{move || app.t(c.title())}</span>
+                    </a>
+                }
+            })
+        };
     view! {
         <nav class="prevnext" aria-label="chapters">
             {move || link(app.chapter().prev(), Msg::Prev, "prev", "prev-chapter")}

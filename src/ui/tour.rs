@@ -31,7 +31,9 @@ fn channel() -> Option<web_sys::BroadcastChannel> {
 /// Opens step `i` of the tour: its chapter and prepared controls.
 pub fn go_step(app: AppState, i: usize) {
     let lang = app.view.with_untracked(|v| v.lang);
-    let Some(step) = steps(lang).get(i) else { return };
+    let Some(step) = steps(lang).get(i) else {
+        return;
+    };
     let (prepared, _) = ViewState::parse_query(&step_query(step));
     app.view.update(|v| {
         v.tour = Some(i);
@@ -50,7 +52,9 @@ pub fn stop_tour(app: AppState) {
 }
 
 pub fn step_by(app: AppState, delta: isize) {
-    let Some(cur) = app.view.with_untracked(|v| v.tour) else { return };
+    let Some(cur) = app.view.with_untracked(|v| v.tour) else {
+        return;
+    };
     let n = steps(app.view.with_untracked(|v| v.lang)).len();
     let next = cur as isize + delta;
     if next >= 0 && (next as usize) < n {
@@ -62,7 +66,10 @@ fn clear_focus() {
     let Some(doc) = dom::document() else { return };
     if let Ok(list) = doc.query_selector_all(&format!(".{FOCUS_CLASS}")) {
         for i in 0..list.length() {
-            if let Some(el) = list.item(i).and_then(|n| n.dyn_into::<web_sys::Element>().ok()) {
+            if let Some(el) = list
+                .item(i)
+                .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
+            {
                 let _ = el.class_list().remove_1(FOCUS_CLASS);
             }
         }
@@ -101,7 +108,10 @@ fn focus(testids: Vec<String>, generation: u64, attempt: u32) {
         el.scroll_into_view_with_scroll_into_view_options(&opts);
     }
     if found < testids.len() && attempt < 20 {
-        set_timeout(move || focus(testids, generation, attempt + 1), Duration::from_millis(250));
+        set_timeout(
+            move || focus(testids, generation, attempt + 1),
+            Duration::from_millis(250),
+        );
     }
 }
 
@@ -122,7 +132,10 @@ pub fn sync_tour(app: AppState) {
         });
         if let Some(step) = steps(lang).get(i) {
             let ids = step.focus.clone();
-            set_timeout(move || focus(ids, generation, 0), Duration::from_millis(120));
+            set_timeout(
+                move || focus(ids, generation, 0),
+                Duration::from_millis(120),
+            );
         }
         chan.with_value(|c| {
             if let Some(c) = c {
@@ -133,21 +146,26 @@ pub fn sync_tour(app: AppState) {
     // Commands from the notes window.
     chan.with_value(|c| {
         let Some(c) = c else { return };
-        let cb = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-            match e.data().as_string().as_deref() {
-                Some("next") => step_by(app, 1),
-                Some("prev") => step_by(app, -1),
-                Some("hello") => {
-                    // A notes window just opened: tell it where we are.
-                    let (tour, lang) = app.view.with_untracked(|v| (v.tour, v.lang));
-                    if let (Some(i), Some(c)) = (tour, channel()) {
-                        let _ = c.post_message(&JsValue::from_str(&format!("step:{i}:{}", lang.code())));
-                        c.close();
+        let cb = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+            move |e: web_sys::MessageEvent| {
+                match e.data().as_string().as_deref() {
+                    Some("next") => step_by(app, 1),
+                    Some("prev") => step_by(app, -1),
+                    Some("hello") => {
+                        // A notes window just opened: tell it where we are.
+                        let (tour, lang) = app.view.with_untracked(|v| (v.tour, v.lang));
+                        if let (Some(i), Some(c)) = (tour, channel()) {
+                            let _ = c.post_message(&JsValue::from_str(&format!(
+                                "step:{i}:{}",
+                                lang.code()
+                            )));
+                            c.close();
+                        }
                     }
+                    _ => {}
                 }
-                _ => {}
-            }
-        });
+            },
+        );
         c.set_onmessage(Some(cb.as_ref().unchecked_ref()));
         cb.forget(); // lives as long as the page
     });
@@ -162,12 +180,21 @@ pub fn TourPanel() -> impl IntoView {
         current.track();
         revealed.set(false);
     });
-    let step = move || current.get().and_then(|i| steps(app.lang()).get(i).cloned());
+    let step = move || {
+        current
+            .get()
+            .and_then(|i| steps(app.lang()).get(i).cloned())
+    };
     let total = move || steps(app.lang()).len();
     let open_notes = move |_| {
         let Some(w) = dom::window() else { return };
         let (i, lang) = app.view.with_untracked(|v| (v.tour.unwrap_or(0), v.lang));
-        let url = format!("{}?ch=why&lang={}&tour={}&notes=1", w.location().pathname().unwrap_or_default(), lang.code(), i + 1);
+        let url = format!(
+            "{}?ch=why&lang={}&tour={}&notes=1",
+            w.location().pathname().unwrap_or_default(),
+            lang.code(),
+            i + 1
+        );
         let _ = w.open_with_url_and_target(&url, "quantlab-notes");
     };
     let share = move || current.get().map(|i| format!("?tour={}", i + 1));
@@ -223,26 +250,40 @@ pub fn NotesView() -> impl IntoView {
     let chan = StoredValue::new_local(channel());
     chan.with_value(|c| {
         let Some(c) = c else { return };
-        let cb = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-            let Some(msg) = e.data().as_string() else { return };
-            let mut parts = msg.split(':');
-            if parts.next() == Some("step") {
-                if let Some(i) = parts.next().and_then(|p| p.parse::<usize>().ok()) {
-                    current.set(i);
-                    app.view.update(|v| v.tour = Some(i));
+        let cb = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+            move |e: web_sys::MessageEvent| {
+                let Some(msg) = e.data().as_string() else {
+                    return;
+                };
+                let mut parts = msg.split(':');
+                if parts.next() == Some("step") {
+                    if let Some(i) = parts.next().and_then(|p| p.parse::<usize>().ok()) {
+                        current.set(i);
+                        app.view.update(|v| v.tour = Some(i));
+                    }
+                    if let Some(l) = parts.next().and_then(Lang::from_code) {
+                        app.view.update(|v| v.lang = l);
+                    }
                 }
-                if let Some(l) = parts.next().and_then(Lang::from_code) {
-                    app.view.update(|v| v.lang = l);
-                }
-            }
-        });
+            },
+        );
         c.set_onmessage(Some(cb.as_ref().unchecked_ref()));
         cb.forget();
         let _ = c.post_message(&JsValue::from_str("hello"));
     });
-    let send = move |cmd: &'static str| chan.with_value(|c| if let Some(c) = c { let _ = c.post_message(&JsValue::from_str(cmd)); });
+    let send = move |cmd: &'static str| {
+        chan.with_value(|c| {
+            if let Some(c) = c {
+                let _ = c.post_message(&JsValue::from_str(cmd));
+            }
+        })
+    };
     let step = move || steps(app.lang()).get(current.get()).cloned();
-    let next_title = move || steps(app.lang()).get(current.get() + 1).map(|s| s.title.clone());
+    let next_title = move || {
+        steps(app.lang())
+            .get(current.get() + 1)
+            .map(|s| s.title.clone())
+    };
     let handle = window_event_listener(ev::keydown, move |e| match e.key().as_str() {
         "ArrowRight" | "PageDown" => send("next"),
         "ArrowLeft" | "PageUp" => send("prev"),

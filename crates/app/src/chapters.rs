@@ -60,7 +60,9 @@ impl Chapter {
     }
 
     pub fn prev(self) -> Option<Chapter> {
-        self.index().checked_sub(1).and_then(|i| Chapter::ALL.get(i).copied())
+        self.index()
+            .checked_sub(1)
+            .and_then(|i| Chapter::ALL.get(i).copied())
     }
 
     pub fn next(self) -> Option<Chapter> {

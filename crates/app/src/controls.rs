@@ -73,7 +73,12 @@ pub struct UnknownOption {
 
 impl fmt::Display for UnknownOption {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}` is not one of {}", self.given, self.allowed.join(", "))
+        write!(
+            f,
+            "`{}` is not one of {}",
+            self.given,
+            self.allowed.join(", ")
+        )
     }
 }
 
@@ -233,7 +238,11 @@ pub mod codec {
     }
 
     pub fn clamp_float(v: &mut f64, r: FloatRange, default: f64) {
-        *v = if v.is_finite() { v.clamp(r.min, r.max) } else { default };
+        *v = if v.is_finite() {
+            v.clamp(r.min, r.max)
+        } else {
+            default
+        };
     }
 
     pub fn opt_float(raw: &str, r: FloatRange) -> Option<Option<f64>> {
@@ -575,19 +584,38 @@ impl RotationChoice {
 /// Bit widths of the integer grids.
 pub const BITS: IntRange = IntRange { min: 2, max: 8 };
 /// Seeds of the synthetic data and of training.
-pub const SEED: IntRange = IntRange { min: 0, max: 999_999 };
+pub const SEED: IntRange = IntRange {
+    min: 0,
+    max: 999_999,
+};
 /// |α|, |β| beyond this are certainly typos; it also keeps every range finite in f32.
 pub const RANGE_LIMIT: f64 = 1e9;
 /// A clipping end α or β (function chapter; unset = the data's min/max).
-pub const RANGE_END: FloatRange = FloatRange { min: -RANGE_LIMIT, max: RANGE_LIMIT, step: 0.001 };
+pub const RANGE_END: FloatRange = FloatRange {
+    min: -RANGE_LIMIT,
+    max: RANGE_LIMIT,
+    step: 0.001,
+};
 /// The clipping range as a fraction t of the data's min-max range (error chapter).
-pub const CLIP: FloatRange = FloatRange { min: 0.02, max: 1.2, step: 0.01 };
+pub const CLIP: FloatRange = FloatRange {
+    min: 0.02,
+    max: 1.2,
+    step: 0.01,
+};
 /// The percentile of the percentile calibrator.
-pub const PERCENTILE: FloatRange = FloatRange { min: 99.0, max: 99.999, step: 0.001 };
+pub const PERCENTILE: FloatRange = FloatRange {
+    min: 99.0,
+    max: 99.999,
+    step: 0.001,
+};
 /// How many batches static quantization calibrates on.
 pub const CALIB_BATCHES: IntRange = IntRange { min: 1, max: 16 };
 /// How much the stream's scale drifts from the first batch to the last.
-pub const DRIFT: FloatRange = FloatRange { min: 0.0, max: 1.0, step: 0.05 };
+pub const DRIFT: FloatRange = FloatRange {
+    min: 0.0,
+    max: 1.0,
+    step: 0.05,
+};
 /// Group size of per-group quantization (playground).
 pub const GROUP: IntRange = IntRange { min: 8, max: 128 };
 /// Epochs of FP32 training and of QAT fine-tuning.
@@ -596,9 +624,17 @@ pub const QAT_EPOCHS: IntRange = IntRange { min: 1, max: 50 };
 /// How many outlier channels the ablation removes.
 pub const OUTLIER_K: IntRange = IntRange { min: 0, max: 32 };
 /// SmoothQuant's migration strength α.
-pub const ALPHA: FloatRange = FloatRange { min: 0.0, max: 1.0, step: 0.01 };
+pub const ALPHA: FloatRange = FloatRange {
+    min: 0.0,
+    max: 1.0,
+    step: 0.01,
+};
 /// The 2-D toy's rotation angle θ in degrees.
-pub const THETA: FloatRange = FloatRange { min: 0.0, max: 90.0, step: 1.0 };
+pub const THETA: FloatRange = FloatRange {
+    min: 0.0,
+    max: 90.0,
+    step: 1.0,
+};
 
 // ------------------------------------------------------------------------------ structs
 
@@ -754,7 +790,10 @@ impl PlaygroundControls {
             GranChoice::Channel1 => Granularity::PerChannel { axis: 1 },
             GranChoice::Channel0 => Granularity::PerChannel { axis: 0 },
             GranChoice::Token => Granularity::PerToken,
-            GranChoice::Group => Granularity::PerGroup { axis: 1, size: usize::from(self.group) },
+            GranChoice::Group => Granularity::PerGroup {
+                axis: 1,
+                size: usize::from(self.group),
+            },
         }
     }
 
@@ -849,7 +888,11 @@ mod tests {
             for f in &fields {
                 let text = set.text(f.key).unwrap();
                 assert_eq!(set.default_text(f.key), Some(text.clone()));
-                assert!(set.set_text(f.key, &text), "{c:?}.{}: default {text:?} rejected", f.key);
+                assert!(
+                    set.set_text(f.key, &text),
+                    "{c:?}.{}: default {text:?} rejected",
+                    f.key
+                );
             }
             assert_eq!(set.text("no-such-key"), None);
             assert!(!set.set_text("no-such-key", "1"));
@@ -867,7 +910,10 @@ mod tests {
         assert!(s.set_text("bits", "w4a4") && s.bits == LayerBits::W4A4);
         assert!(!s.set_text("bits", "w2a2"));
         let mut f = FunctionControls::default();
-        assert!(f.set_text("bits", "3") && f.scheme.bits == 3, "group fields by their own key");
+        assert!(
+            f.set_text("bits", "3") && f.scheme.bits == 3,
+            "group fields by their own key"
+        );
         assert!(!f.set_text("bits", "9"));
         assert!(f.set_text("alpha", "-1.577") && f.range.alpha == Some(-1.577));
         assert!(f.set_text("alpha", "auto") && f.range.alpha.is_none());
@@ -933,6 +979,9 @@ mod tests {
         s.scheme = Symmetry::Sym;
         s.range = GridRange::Full;
         assert_eq!(s.scheme().unwrap().qmin(), -8);
-        assert_eq!(layer_quant(LayerBits::W4A8, ActScale::Tensor), LayerQuant::new(4, 8, ActGranularity::PerTensor));
+        assert_eq!(
+            layer_quant(LayerBits::W4A8, ActScale::Tensor),
+            LayerQuant::new(4, 8, ActGranularity::PerTensor)
+        );
     }
 }

@@ -3,9 +3,9 @@
 //! Pure code (no web dependency) so the choices, the generators and the upload checks are tested
 //! natively; `ui::data` only fetches bytes and keeps the results.
 
+use crate::controls::{DataChoice, DataControls, LayerChoice};
 use quantlab_engine::synth::{self, Distribution, LlmLike};
 use quantlab_engine::{read_npy, NpyLimits};
-use crate::controls::{DataChoice, DataControls, LayerChoice};
 
 /// A tensor ready for the chapters: row-major f32 values with a 1-D or 2-D shape.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,7 +29,11 @@ impl Tensor {
     }
 
     pub fn shape_text(&self) -> String {
-        self.shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(" × ")
+        self.shape
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join(" × ")
     }
 
     /// (min, max) over finite values; `None` if there are none.
@@ -50,14 +54,33 @@ pub struct RealTensor {
 }
 
 const fn real(choice: DataChoice, path: &'static str, bytes: usize) -> RealTensor {
-    RealTensor { choice, path, bytes }
+    RealTensor {
+        choice,
+        path,
+        bytes,
+    }
 }
 
-const L5_FC1_X: RealTensor = real(DataChoice::L5Fc1X, "assets/data/minilm/L5_fc1_X.npy", 193_664);
-const L1_FC1_X: RealTensor = real(DataChoice::L1Fc1X, "assets/data/minilm/L1_fc1_X.npy", 193_664);
-const L0_FC2_X: RealTensor = real(DataChoice::L0Fc2X, "assets/data/minilm/L0_fc2_X.npy", 774_272);
-const L5_FC1_W: RealTensor =
-    real(DataChoice::L5Fc1W, "assets/data/minilm/L5_fc1_W_f16.npy", 1_179_776);
+const L5_FC1_X: RealTensor = real(
+    DataChoice::L5Fc1X,
+    "assets/data/minilm/L5_fc1_X.npy",
+    193_664,
+);
+const L1_FC1_X: RealTensor = real(
+    DataChoice::L1Fc1X,
+    "assets/data/minilm/L1_fc1_X.npy",
+    193_664,
+);
+const L0_FC2_X: RealTensor = real(
+    DataChoice::L0Fc2X,
+    "assets/data/minilm/L0_fc2_X.npy",
+    774_272,
+);
+const L5_FC1_W: RealTensor = real(
+    DataChoice::L5Fc1W,
+    "assets/data/minilm/L5_fc1_W_f16.npy",
+    1_179_776,
+);
 
 /// Every shipped tensor, in the order the data picker lists them.
 pub const REAL: [RealTensor; 4] = [L5_FC1_X, L1_FC1_X, L0_FC2_X, L5_FC1_W];
@@ -76,11 +99,28 @@ pub struct RealLayer {
 /// The shipped files of a layer.
 pub fn layer(choice: LayerChoice) -> RealLayer {
     let (x_path, w_path, bytes) = match choice {
-        LayerChoice::L5Fc1 => ("assets/data/minilm/L5_fc1_X.npy", "assets/data/minilm/L5_fc1_W_f16.npy", 193_664 + 1_179_776),
-        LayerChoice::L1Fc1 => ("assets/data/minilm/L1_fc1_X.npy", "assets/data/minilm/L1_fc1_W_f16.npy", 193_664 + 1_179_776),
-        LayerChoice::L0Fc2 => ("assets/data/minilm/L0_fc2_X.npy", "assets/data/minilm/L0_fc2_W_f16.npy", 774_272 + 1_179_776),
+        LayerChoice::L5Fc1 => (
+            "assets/data/minilm/L5_fc1_X.npy",
+            "assets/data/minilm/L5_fc1_W_f16.npy",
+            193_664 + 1_179_776,
+        ),
+        LayerChoice::L1Fc1 => (
+            "assets/data/minilm/L1_fc1_X.npy",
+            "assets/data/minilm/L1_fc1_W_f16.npy",
+            193_664 + 1_179_776,
+        ),
+        LayerChoice::L0Fc2 => (
+            "assets/data/minilm/L0_fc2_X.npy",
+            "assets/data/minilm/L0_fc2_W_f16.npy",
+            774_272 + 1_179_776,
+        ),
     };
-    RealLayer { choice, x_path, w_path, bytes }
+    RealLayer {
+        choice,
+        x_path,
+        w_path,
+        bytes,
+    }
 }
 
 /// The WordPiece tokens of the text the shipped activations come from, one per line (row 0 of
@@ -89,7 +129,11 @@ pub const TOKENS_PATH: &str = "assets/data/minilm/tokens.txt";
 
 /// The tokens of [`TOKENS_PATH`]: one per non-empty line.
 pub fn parse_tokens(text: &str) -> Vec<String> {
-    text.lines().map(str::trim_end).filter(|l| !l.is_empty()).map(String::from).collect()
+    text.lines()
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect()
 }
 
 /// Seeded synthetic distributions (documented as synthetic wherever they are shown).
@@ -111,13 +155,21 @@ pub const SYNTH_N: usize = 65_536;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Source {
     Real(RealTensor),
-    Synthetic { kind: Synthetic, seed: u64, outliers: bool },
+    Synthetic {
+        kind: Synthetic,
+        seed: u64,
+        outliers: bool,
+    },
     Upload,
 }
 
 impl Source {
     pub fn of(c: &DataControls) -> Source {
-        let synthetic = |kind| Source::Synthetic { kind, seed: u64::from(c.seed), outliers: c.outliers };
+        let synthetic = |kind| Source::Synthetic {
+            kind,
+            seed: u64::from(c.seed),
+            outliers: c.outliers,
+        };
         match c.data {
             DataChoice::L5Fc1X => Source::Real(L5_FC1_X),
             DataChoice::L1Fc1X => Source::Real(L1_FC1_X),
@@ -136,7 +188,11 @@ impl Source {
     pub fn cache_key(&self) -> String {
         match self {
             Source::Real(r) => r.choice.to_string(),
-            Source::Synthetic { kind, seed, outliers } => format!("{kind:?}/{seed}/{outliers}"),
+            Source::Synthetic {
+                kind,
+                seed,
+                outliers,
+            } => format!("{kind:?}/{seed}/{outliers}"),
             Source::Upload => DataChoice::Upload.to_string(),
         }
     }
@@ -148,26 +204,68 @@ impl Source {
 pub fn synthesize(kind: Synthetic, seed: u64, outliers: bool) -> Result<Tensor, String> {
     let dist = |d: Distribution| synth::generate(&d, SYNTH_N, seed).map_err(|e| e.to_string());
     let (name, shape, mut data) = match kind {
-        Synthetic::Gaussian => ("Gaussian N(0, 1)", vec![SYNTH_N], dist(Distribution::Gaussian { mean: 0.0, std: 1.0 })?),
-        Synthetic::Laplace => ("Laplace(0, 1)", vec![SYNTH_N], dist(Distribution::Laplace { loc: 0.0, scale: 1.0 })?),
-        Synthetic::Relu => ("ReLU(N(0.3, 1))", vec![SYNTH_N], dist(Distribution::Relu { mean: 0.3, std: 1.0 })?),
+        Synthetic::Gaussian => (
+            "Gaussian N(0, 1)",
+            vec![SYNTH_N],
+            dist(Distribution::Gaussian {
+                mean: 0.0,
+                std: 1.0,
+            })?,
+        ),
+        Synthetic::Laplace => (
+            "Laplace(0, 1)",
+            vec![SYNTH_N],
+            dist(Distribution::Laplace {
+                loc: 0.0,
+                scale: 1.0,
+            })?,
+        ),
+        Synthetic::Relu => (
+            "ReLU(N(0.3, 1))",
+            vec![SYNTH_N],
+            dist(Distribution::Relu {
+                mean: 0.3,
+                std: 1.0,
+            })?,
+        ),
         Synthetic::LlmLike => {
-            let (shape, data, _) = synth::llm_like(&LlmLike::default(), seed).map_err(|e| e.to_string())?;
+            let (shape, data, _) =
+                synth::llm_like(&LlmLike::default(), seed).map_err(|e| e.to_string())?;
             ("LLM-like 128 × 512", shape, data)
         }
-        Synthetic::Seminar => ("seminar-like [−1.577, 192.344]", vec![SYNTH_N], seminar_like(seed)?),
+        Synthetic::Seminar => (
+            "seminar-like [−1.577, 192.344]",
+            vec![SYNTH_N],
+            seminar_like(seed)?,
+        ),
     };
     if outliers {
         add_outliers(&mut data, seed);
     }
-    Ok(Tensor { name: format!("{name} (synthetic, seed {seed})"), shape, dtype: "synthetic".into(), data })
+    Ok(Tensor {
+        name: format!("{name} (synthetic, seed {seed})"),
+        shape,
+        dtype: "synthetic".into(),
+        data,
+    })
 }
 
 fn seminar_like(seed: u64) -> Result<Vec<f32>, String> {
     // Mostly small positive activations with a long right tail, like the slide's histogram;
     // the two extremes are pinned so min-max gives exactly the slide's α and β.
-    let g = synth::generate(&Distribution::Laplace { loc: 0.0, scale: 1.0 }, SYNTH_N, seed).map_err(|e| e.to_string())?;
-    let mut v: Vec<f32> = g.iter().map(|&u| (u.abs() * u.abs() * 6.0 + u * 0.9).clamp(-1.5, 190.0)).collect();
+    let g = synth::generate(
+        &Distribution::Laplace {
+            loc: 0.0,
+            scale: 1.0,
+        },
+        SYNTH_N,
+        seed,
+    )
+    .map_err(|e| e.to_string())?;
+    let mut v: Vec<f32> = g
+        .iter()
+        .map(|&u| (u.abs() * u.abs() * 6.0 + u * 0.9).clamp(-1.5, 190.0))
+        .collect();
     if let Some(first) = v.first_mut() {
         *first = -1.577;
     }
@@ -205,20 +303,39 @@ fn add_outliers(data: &mut [f32], seed: u64) {
 /// (tokens) of a 2-D tensor are kept together, a 1-D tensor is cut into equal chunks. Batch k is
 /// scaled by 1 + drift·k/(n − 1) (the input distribution drifts over time), and batch
 /// `outlier_at` carries one value 8× the data's largest |x| (a surprise no calibration saw).
-pub fn stream_batches(data: &[f32], (rows, cols): (usize, usize), n: usize, drift: f64, outlier_at: Option<usize>) -> Vec<Vec<f32>> {
+pub fn stream_batches(
+    data: &[f32],
+    (rows, cols): (usize, usize),
+    n: usize,
+    drift: f64,
+    outlier_at: Option<usize>,
+) -> Vec<Vec<f32>> {
     let n = n.max(1);
-    let absmax = data.iter().copied().filter(|v| v.is_finite()).fold(0.0f32, |m, v| m.max(v.abs()));
+    let absmax = data
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(0.0f32, |m, v| m.max(v.abs()));
     let bounds: Vec<(usize, usize)> = if rows >= n && rows * cols == data.len() {
-        (0..n).map(|k| (k * rows / n * cols, (k + 1) * rows / n * cols)).collect()
+        (0..n)
+            .map(|k| (k * rows / n * cols, (k + 1) * rows / n * cols))
+            .collect()
     } else {
-        (0..n).map(|k| (k * data.len() / n, (k + 1) * data.len() / n)).collect()
+        (0..n)
+            .map(|k| (k * data.len() / n, (k + 1) * data.len() / n))
+            .collect()
     };
     bounds
         .into_iter()
         .enumerate()
         .map(|(k, (a, b))| {
             let gain = 1.0 + drift * k as f64 / (n.max(2) - 1) as f64;
-            let mut batch: Vec<f32> = data.get(a..b).unwrap_or(&[]).iter().map(|v| (f64::from(*v) * gain) as f32).collect();
+            let mut batch: Vec<f32> = data
+                .get(a..b)
+                .unwrap_or(&[])
+                .iter()
+                .map(|v| (f64::from(*v) * gain) as f32)
+                .collect();
             if Some(k) == outlier_at {
                 let mid = batch.len() / 2;
                 if let Some(v) = batch.get_mut(mid) {
@@ -233,15 +350,26 @@ pub fn stream_batches(data: &[f32], (rows, cols): (usize, usize), n: usize, drif
 /// Largest upload accepted: 64 MiB on disk and 4,194,304 values (16 MiB as f32). The browser
 /// keeps the tensor plus a few working copies of it, so this keeps a tab well under a few
 /// hundred MB even on phones, and one update over it stays interactive.
-pub const UPLOAD_LIMITS: NpyLimits = NpyLimits { max_bytes: 64 << 20, max_elements: 1 << 22, max_header_len: 1 << 16 };
+pub const UPLOAD_LIMITS: NpyLimits = NpyLimits {
+    max_bytes: 64 << 20,
+    max_elements: 1 << 22,
+    max_header_len: 1 << 16,
+};
 
 /// Parses an uploaded (or fetched) `.npy`. Errors are the engine's student-readable messages.
 pub fn tensor_from_npy(name: &str, bytes: &[u8], limits: &NpyLimits) -> Result<Tensor, String> {
     let a = read_npy(bytes, limits).map_err(|e| e.to_string())?;
     if a.data.is_empty() {
-        return Err("the file holds an empty array (0 values); there is nothing to quantize".into());
+        return Err(
+            "the file holds an empty array (0 values); there is nothing to quantize".into(),
+        );
     }
-    Ok(Tensor { name: name.to_string(), shape: a.shape.clone(), dtype: a.dtype.name().to_string(), data: a.data })
+    Ok(Tensor {
+        name: name.to_string(),
+        shape: a.shape.clone(),
+        dtype: a.dtype.name().to_string(),
+        data: a.data,
+    })
 }
 
 #[cfg(test)]
@@ -252,19 +380,32 @@ mod tests {
     fn every_data_choice_resolves() {
         use crate::controls::Choice;
         for &choice in DataChoice::ALL {
-            let c = DataControls { data: choice, seed: 3, outliers: false };
+            let c = DataControls {
+                data: choice,
+                seed: 3,
+                outliers: false,
+            };
             match Source::of(&c) {
                 Source::Upload => assert_eq!(choice, DataChoice::Upload),
                 Source::Real(r) => assert_eq!(r.choice, choice),
                 Source::Synthetic { seed, .. } => assert_eq!(seed, 3),
             }
         }
-        assert_eq!(REAL.iter().map(|r| r.choice).collect::<Vec<_>>(), DataChoice::ALL[..4]);
+        assert_eq!(
+            REAL.iter().map(|r| r.choice).collect::<Vec<_>>(),
+            DataChoice::ALL[..4]
+        );
     }
 
     #[test]
     fn synthetic_is_deterministic_and_finite() {
-        for kind in [Synthetic::Gaussian, Synthetic::Laplace, Synthetic::Relu, Synthetic::LlmLike, Synthetic::Seminar] {
+        for kind in [
+            Synthetic::Gaussian,
+            Synthetic::Laplace,
+            Synthetic::Relu,
+            Synthetic::LlmLike,
+            Synthetic::Seminar,
+        ] {
             let a = synthesize(kind, 7, true).unwrap();
             let b = synthesize(kind, 7, true).unwrap();
             assert_eq!(a, b);
@@ -281,11 +422,19 @@ mod tests {
 
     #[test]
     fn token_list_parses() {
-        let text = std::fs::read_to_string(format!("{}/../../{}", env!("CARGO_MANIFEST_DIR"), TOKENS_PATH)).unwrap();
+        let text = std::fs::read_to_string(format!(
+            "{}/../../{}",
+            env!("CARGO_MANIFEST_DIR"),
+            TOKENS_PATH
+        ))
+        .unwrap();
         let t = parse_tokens(&text);
         assert_eq!(t.len(), 126);
         assert_eq!(t[0], "[CLS]");
-        assert_eq!(parse_tokens("[CLS]\r\n##s\n\n[SEP]\n"), vec!["[CLS]", "##s", "[SEP]"]);
+        assert_eq!(
+            parse_tokens("[CLS]\r\n##s\n\n[SEP]\n"),
+            vec!["[CLS]", "##s", "[SEP]"]
+        );
     }
 
     #[test]
@@ -293,7 +442,11 @@ mod tests {
         use crate::controls::Choice;
         for &c in LayerChoice::ALL {
             let l = layer(c);
-            let size = |p: &str| std::fs::metadata(format!("{}/../../{}", env!("CARGO_MANIFEST_DIR"), p)).unwrap().len() as usize;
+            let size = |p: &str| {
+                std::fs::metadata(format!("{}/../../{}", env!("CARGO_MANIFEST_DIR"), p))
+                    .unwrap()
+                    .len() as usize
+            };
             assert_eq!(size(l.x_path) + size(l.w_path), l.bytes, "{c}");
         }
     }
@@ -312,8 +465,14 @@ mod tests {
 
     #[test]
     fn outliers_widen_the_range() {
-        let plain = synthesize(Synthetic::Gaussian, 2, false).unwrap().min_max().unwrap();
-        let spiky = synthesize(Synthetic::Gaussian, 2, true).unwrap().min_max().unwrap();
+        let plain = synthesize(Synthetic::Gaussian, 2, false)
+            .unwrap()
+            .min_max()
+            .unwrap();
+        let spiky = synthesize(Synthetic::Gaussian, 2, true)
+            .unwrap()
+            .min_max()
+            .unwrap();
         assert!(spiky.1 - spiky.0 > 2.0 * (plain.1 - plain.0));
     }
 

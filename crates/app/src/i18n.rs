@@ -56,7 +56,9 @@ pub fn fill(template: &str, args: &[&str]) -> String {
     while let Some(at) = rest.find('{') {
         out.push_str(&rest[..at]);
         let after = &rest[at + 1..];
-        let close = after.find('}').filter(|&c| after[..c].bytes().all(|b| b.is_ascii_digit()));
+        let close = after
+            .find('}')
+            .filter(|&c| after[..c].bytes().all(|b| b.is_ascii_digit()));
         match close {
             Some(c) => {
                 let idx = if c == 0 {
@@ -88,7 +90,10 @@ pub fn placeholders(template: &str) -> Vec<usize> {
     let mut rest = template;
     while let Some(at) = rest.find('{') {
         let after = &rest[at + 1..];
-        match after.find('}').filter(|&c| after[..c].bytes().all(|b| b.is_ascii_digit())) {
+        match after
+            .find('}')
+            .filter(|&c| after[..c].bytes().all(|b| b.is_ascii_digit()))
+        {
             Some(0) => {
                 v.push(next);
                 next += 1;
@@ -638,7 +643,11 @@ mod tests {
             let ko = m.text(Lang::Ko);
             assert!(!en.trim().is_empty(), "{m:?} has no English text");
             assert!(!ko.trim().is_empty(), "{m:?} has no Korean text");
-            assert_eq!(placeholders(en), placeholders(ko), "{m:?}: placeholders differ");
+            assert_eq!(
+                placeholders(en),
+                placeholders(ko),
+                "{m:?}: placeholders differ"
+            );
         }
     }
 

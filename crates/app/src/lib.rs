@@ -30,7 +30,11 @@ pub fn open_link(query: &str) -> (ViewState, Vec<Notice>) {
             state.tour = None;
             let given = (step + 1).to_string();
             let default = format!("1…{n}");
-            notices.push(Notice::BadValue { key: "tour".into(), given, default });
+            notices.push(Notice::BadValue {
+                key: "tour".into(),
+                given,
+                default,
+            });
             notices.truncate(urlstate::MAX_NOTICES);
         }
     }

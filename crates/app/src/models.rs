@@ -37,13 +37,48 @@ impl Model {
         Model {
             name: "all-MiniLM-L6-v2",
             matrices: vec![
-                Matrix { rows: v, cols: h, count: 1, linear: false },
-                Matrix { rows: p, cols: h, count: 1, linear: false },
-                Matrix { rows: t, cols: h, count: 1, linear: false },
-                Matrix { rows: h, cols: h, count: 4 * l, linear: true }, // Q, K, V, O
-                Matrix { rows: h, cols: f, count: l, linear: true },
-                Matrix { rows: f, cols: h, count: l, linear: true },
-                Matrix { rows: h, cols: h, count: 1, linear: true }, // pooler
+                Matrix {
+                    rows: v,
+                    cols: h,
+                    count: 1,
+                    linear: false,
+                },
+                Matrix {
+                    rows: p,
+                    cols: h,
+                    count: 1,
+                    linear: false,
+                },
+                Matrix {
+                    rows: t,
+                    cols: h,
+                    count: 1,
+                    linear: false,
+                },
+                Matrix {
+                    rows: h,
+                    cols: h,
+                    count: 4 * l,
+                    linear: true,
+                }, // Q, K, V, O
+                Matrix {
+                    rows: h,
+                    cols: f,
+                    count: l,
+                    linear: true,
+                },
+                Matrix {
+                    rows: f,
+                    cols: h,
+                    count: l,
+                    linear: true,
+                },
+                Matrix {
+                    rows: h,
+                    cols: h,
+                    count: 1,
+                    linear: true,
+                }, // pooler
             ],
             // embedding LN (2h); per layer: 4 attention biases + LN (2h) + FFN biases (f + h) + LN (2h); pooler bias
             vectors: 2 * h + l * (4 * h + 2 * h + f + h + 2 * h) + h,
@@ -57,22 +92,55 @@ impl Model {
         Model {
             name: "LLaMA-2 7B",
             matrices: vec![
-                Matrix { rows: v, cols: h, count: 1, linear: false },
-                Matrix { rows: h, cols: h, count: 4 * l, linear: true },
-                Matrix { rows: h, cols: f, count: 2 * l, linear: true },
-                Matrix { rows: f, cols: h, count: l, linear: true },
-                Matrix { rows: h, cols: v, count: 1, linear: true }, // LM head
+                Matrix {
+                    rows: v,
+                    cols: h,
+                    count: 1,
+                    linear: false,
+                },
+                Matrix {
+                    rows: h,
+                    cols: h,
+                    count: 4 * l,
+                    linear: true,
+                },
+                Matrix {
+                    rows: h,
+                    cols: f,
+                    count: 2 * l,
+                    linear: true,
+                },
+                Matrix {
+                    rows: f,
+                    cols: h,
+                    count: l,
+                    linear: true,
+                },
+                Matrix {
+                    rows: h,
+                    cols: v,
+                    count: 1,
+                    linear: true,
+                }, // LM head
             ],
             vectors: l * 2 * h + h,
         }
     }
 
     pub fn params(&self) -> u64 {
-        self.matrices.iter().map(|m| m.rows * m.cols * m.count).sum::<u64>() + self.vectors
+        self.matrices
+            .iter()
+            .map(|m| m.rows * m.cols * m.count)
+            .sum::<u64>()
+            + self.vectors
     }
 
     pub fn linear_params(&self) -> u64 {
-        self.matrices.iter().filter(|m| m.linear).map(|m| m.rows * m.cols * m.count).sum()
+        self.matrices
+            .iter()
+            .filter(|m| m.linear)
+            .map(|m| m.rows * m.cols * m.count)
+            .sum()
     }
 }
 
@@ -119,7 +187,12 @@ fn pairs(m: &Matrix, gran: ScaleGranularity) -> u64 {
 
 /// The scale/zero-point storage of a granularity, in bits per linear weight.
 pub fn overhead_bits_per_weight(model: &Model, gran: ScaleGranularity) -> f64 {
-    let bytes: u64 = model.matrices.iter().filter(|m| m.linear).map(|m| pairs(m, gran) * 4).sum();
+    let bytes: u64 = model
+        .matrices
+        .iter()
+        .filter(|m| m.linear)
+        .map(|m| pairs(m, gran) * 4)
+        .sum();
     bytes as f64 * 8.0 / model.linear_params().max(1) as f64
 }
 
@@ -148,7 +221,10 @@ mod tests {
         let int4 = model_bytes(&m, 4, ScaleGranularity::PerGroup(128));
         assert!(fp32 > 3 * int8 && int8 > int4);
         let g128 = overhead_bits_per_weight(&m, ScaleGranularity::PerGroup(128));
-        assert!((g128 - 0.25).abs() < 1e-3, "4 bytes per 128 weights = 0.25 bit/weight, got {g128}");
+        assert!(
+            (g128 - 0.25).abs() < 1e-3,
+            "4 bytes per 128 weights = 0.25 bit/weight, got {g128}"
+        );
         assert!(overhead_bits_per_weight(&m, ScaleGranularity::PerTensor) < 1e-5);
     }
 }

@@ -45,7 +45,9 @@ impl Theme {
     }
 
     pub fn from_code(s: &str) -> Option<Theme> {
-        [Theme::Auto, Theme::Light, Theme::Dark].into_iter().find(|t| t.code() == s)
+        [Theme::Auto, Theme::Light, Theme::Dark]
+            .into_iter()
+            .find(|t| t.code() == s)
     }
 
     /// The toggle cycles system → light → dark → system.
@@ -61,22 +63,36 @@ impl Theme {
 /// Something in a link that was not used as written. Shown as a small, dismissible note.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Notice {
-    UnknownChapter { given: String },
-    UnknownParam { key: String },
-    BadValue { key: String, given: String, default: String },
-    TooLong { len: usize },
+    UnknownChapter {
+        given: String,
+    },
+    UnknownParam {
+        key: String,
+    },
+    BadValue {
+        key: String,
+        given: String,
+        default: String,
+    },
+    TooLong {
+        len: usize,
+    },
     BadEncoding,
 }
 
 impl Notice {
     pub fn message(&self, lang: Lang) -> String {
         match self {
-            Notice::UnknownChapter { given } => Msg::NoticeUnknownChapter
-                .fill(lang, &[&clip(given, 40), Chapter::default().title().text(lang)]),
+            Notice::UnknownChapter { given } => Msg::NoticeUnknownChapter.fill(
+                lang,
+                &[&clip(given, 40), Chapter::default().title().text(lang)],
+            ),
             Notice::UnknownParam { key } => Msg::NoticeUnknownParam.fill(lang, &[&clip(key, 40)]),
-            Notice::BadValue { key, given, default } => {
-                Msg::NoticeBadValue.fill(lang, &[&clip(key, 40), &clip(given, 40), default])
-            }
+            Notice::BadValue {
+                key,
+                given,
+                default,
+            } => Msg::NoticeBadValue.fill(lang, &[&clip(key, 40), &clip(given, 40), default]),
             Notice::TooLong { len } => {
                 Msg::NoticeTooLong.fill(lang, &[&len.to_string(), &MAX_QUERY_LEN.to_string()])
             }
@@ -160,7 +176,11 @@ impl ViewState {
             if !seen.insert(k.as_str()) {
                 continue;
             }
-            let bad = |default: &str| Notice::BadValue { key: k.clone(), given: v.clone(), default: default.into() };
+            let bad = |default: &str| Notice::BadValue {
+                key: k.clone(),
+                given: v.clone(),
+                default: default.into(),
+            };
             match k.as_str() {
                 "ch" => {}
                 "lang" => match Lang::from_code(v.trim()) {
@@ -193,14 +213,17 @@ impl ViewState {
                                 notices.push(bad(&default));
                             }
                         }
-                        None => notices.push(Notice::UnknownParam { key: key.to_string() }),
+                        None => notices.push(Notice::UnknownParam {
+                            key: key.to_string(),
+                        }),
                     }
                 }
             }
         }
         // Report in the order the link wrote them (first position of each key, looked up once:
         // `sort_by_key` with a linear search per comparison was O(n² log n) on hostile links).
-        let mut first_at: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+        let mut first_at: std::collections::BTreeMap<&str, usize> =
+            std::collections::BTreeMap::new();
         for (i, (k, _)) in pairs.iter().enumerate() {
             first_at.entry(k.as_str()).or_insert(i);
         }
@@ -330,10 +353,14 @@ mod tests {
         assert_eq!(s.chapter, Chapter::Why);
         assert_eq!(s.lang, Lang::En);
         assert!(!s.presenter);
-        assert!(n.contains(&Notice::UnknownChapter { given: "nope".into() }));
+        assert!(n.contains(&Notice::UnknownChapter {
+            given: "nope".into()
+        }));
         assert!(n.contains(&Notice::BadEncoding));
         assert!(n.contains(&Notice::UnknownParam { key: "zzz".into() }));
-        assert!(n.iter().any(|x| matches!(x, Notice::BadValue { key, .. } if key == "lang")));
+        assert!(n
+            .iter()
+            .any(|x| matches!(x, Notice::BadValue { key, .. } if key == "lang")));
         for x in &n {
             assert!(!x.message(Lang::Ko).is_empty());
         }
@@ -374,7 +401,10 @@ mod tests {
 
     #[test]
     fn controls_round_trip_through_the_link() {
-        let mut s = ViewState { chapter: Chapter::SmoothQuant, ..ViewState::default() };
+        let mut s = ViewState {
+            chapter: Chapter::SmoothQuant,
+            ..ViewState::default()
+        };
         s.controls.smooth.alpha = 0.35;
         s.controls.smooth.bits = crate::controls::LayerBits::W4A4;
         s.controls.rotation.theta = 30.0; // another chapter's: kept, but not in this link
@@ -382,10 +412,14 @@ mod tests {
         let (back, n) = ViewState::parse_query(&s.to_query());
         assert!(n.is_empty(), "{n:?}");
         assert_eq!(back.controls.smooth, s.controls.smooth);
-        let (f, n) = ViewState::parse_query("ch=function&alpha=-1.577&beta=192.344&bits=4&data=seminar");
+        let (f, n) =
+            ViewState::parse_query("ch=function&alpha=-1.577&beta=192.344&bits=4&data=seminar");
         assert!(n.is_empty(), "{n:?}");
         let r = &f.controls.function.range;
         assert_eq!((r.alpha, r.beta), (Some(-1.577), Some(192.344)));
-        assert_eq!(f.to_query(), "?ch=function&data=seminar&bits=4&alpha=-1.577&beta=192.344");
+        assert_eq!(
+            f.to_query(),
+            "?ch=function&data=seminar&bits=4&alpha=-1.577&beta=192.344"
+        );
     }
 }

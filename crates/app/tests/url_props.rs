@@ -8,7 +8,9 @@ use proptest::prelude::*;
 use quantlab_app::chapters::Chapter;
 use quantlab_app::controls::{fields, Controls, Kind};
 use quantlab_app::i18n::Lang;
-use quantlab_app::urlstate::{percent_decode, percent_encode, Notice, ViewState, GLOBAL_KEYS, MAX_NOTICES, MAX_QUERY_LEN};
+use quantlab_app::urlstate::{
+    percent_decode, percent_encode, Notice, ViewState, GLOBAL_KEYS, MAX_NOTICES, MAX_QUERY_LEN,
+};
 
 /// Checks everything the fuzz target checks; returns the parsed state.
 pub fn check_query(q: &str) -> ViewState {
@@ -18,7 +20,11 @@ pub fn check_query(q: &str) -> ViewState {
         for lang in [Lang::En, Lang::Ko] {
             let m = n.message(lang);
             assert!(!m.is_empty(), "{n:?}");
-            assert!(m.chars().count() < 1000, "{n:?}: {} chars", m.chars().count());
+            assert!(
+                m.chars().count() < 1000,
+                "{n:?}: {} chars",
+                m.chars().count()
+            );
         }
     }
     let canon = state.to_query();
@@ -46,7 +52,9 @@ fn key() -> impl Strategy<Value = String> {
 /// Values: chapter slugs, every option of every choice, numbers at and beyond the limits, junk.
 fn value() -> impl Strategy<Value = String> {
     let mut known: Vec<String> = Chapter::ALL.iter().map(|c| c.slug().to_string()).collect();
-    for s in ["en", "ko", "auto", "light", "dark", "1", "0", "true", "false", "on", "off", "auto", ""] {
+    for s in [
+        "en", "ko", "auto", "light", "dark", "1", "0", "true", "false", "on", "off", "auto", "",
+    ] {
         known.push(s.into());
     }
     for c in Chapter::ALL {
@@ -55,8 +63,12 @@ fn value() -> impl Strategy<Value = String> {
             known.extend(defaults.of(c).text(f.key));
             match f.kind {
                 Kind::Choice(options) => known.extend(options.iter().map(|o| o.to_string())),
-                Kind::Int(r) => known.extend([r.min - 1, r.min, r.max, r.max + 1].map(|v| v.to_string())),
-                Kind::Float(r) | Kind::OptFloat(r) => known.extend([r.min, r.max].map(|v| v.to_string())),
+                Kind::Int(r) => {
+                    known.extend([r.min - 1, r.min, r.max, r.max + 1].map(|v| v.to_string()))
+                }
+                Kind::Float(r) | Kind::OptFloat(r) => {
+                    known.extend([r.min, r.max].map(|v| v.to_string()))
+                }
                 Kind::Flag => {}
             }
         }
@@ -71,7 +83,11 @@ fn value() -> impl Strategy<Value = String> {
 }
 
 fn encode_some(s: String, encode: bool) -> String {
-    if encode { percent_encode(&s) } else { s }
+    if encode {
+        percent_encode(&s)
+    } else {
+        s
+    }
 }
 
 fn query() -> impl Strategy<Value = String> {
@@ -85,7 +101,11 @@ fn query() -> impl Strategy<Value = String> {
                 .map(|(k, v, ek, ev)| format!("{}={}", encode_some(k, ek), encode_some(v, ev)))
                 .collect::<Vec<_>>()
                 .join("&");
-            if lead { format!("?{body}") } else { body }
+            if lead {
+                format!("?{body}")
+            } else {
+                body
+            }
         })
 }
 

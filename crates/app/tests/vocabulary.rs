@@ -9,7 +9,10 @@ use quantlab_app::controls::{fields, Kind};
 use quantlab_app::urlstate::ViewState;
 use serde_json::{json, Value};
 
-const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/e2e/vocabulary.json");
+const PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../tests/e2e/vocabulary.json"
+);
 
 fn vocabulary() -> Value {
     let chapters: Vec<Value> = Chapter::ALL

@@ -729,7 +729,11 @@ fn parse_stats(args: &[String]) -> Result<Command, CliError> {
 
 const LAYER_VALUED: [&str; 5] = ["--x", "--w", "--w-bits", "--a-bits", "--act"];
 
-fn layer_opts(command: &'static str, args: &[String], extra: &[&'static str]) -> Result<Opts, CliError> {
+fn layer_opts(
+    command: &'static str,
+    args: &[String],
+    extra: &[&'static str],
+) -> Result<Opts, CliError> {
     let valued: Vec<&'static str> = LAYER_VALUED.iter().chain(extra).copied().collect();
     Opts::parse(command, args, &valued, &[])
 }
@@ -742,7 +746,9 @@ fn bits_opt(o: &Opts, key: &str) -> Result<u8, CliError> {
             if (2..=8).contains(&b) {
                 Ok(b)
             } else {
-                Err(CliError::new(format!("{key} {b} is not supported: choose 2 to 8")))
+                Err(CliError::new(format!(
+                    "{key} {b} is not supported: choose 2 to 8"
+                )))
             }
         }
     }
@@ -801,20 +807,33 @@ pub fn parse_alpha_range(v: &str) -> Result<(f64, f64, f64), CliError> {
         if x.is_finite() {
             Ok(x)
         } else {
-            Err(CliError::new(format!("{key} expects a finite number, got '{}'", clip(s))))
+            Err(CliError::new(format!(
+                "{key} expects a finite number, got '{}'",
+                clip(s)
+            )))
         }
     };
-    let (start, end, step) = (num("--alphas START", a)?, num("--alphas END", b)?, num("--alphas STEP", c)?);
+    let (start, end, step) = (
+        num("--alphas START", a)?,
+        num("--alphas END", b)?,
+        num("--alphas STEP", c)?,
+    );
     for (k, x) in [("START", start), ("END", end)] {
         if !(0.0..=1.0).contains(&x) {
-            return Err(CliError::new(format!("--alphas {k} must be from 0 to 1, got {x}")));
+            return Err(CliError::new(format!(
+                "--alphas {k} must be from 0 to 1, got {x}"
+            )));
         }
     }
     if start > end {
-        return Err(CliError::new(format!("--alphas: START ({start}) is above END ({end})")));
+        return Err(CliError::new(format!(
+            "--alphas: START ({start}) is above END ({end})"
+        )));
     }
     if step <= 0.0 {
-        return Err(CliError::new(format!("--alphas: STEP must be above 0, got {step}")));
+        return Err(CliError::new(format!(
+            "--alphas: STEP must be above 0, got {step}"
+        )));
     }
     if (end - start) / step > 10_000.0 {
         return Err(CliError::new("--alphas: at most 10001 points"));
@@ -844,14 +863,28 @@ fn parse_rotate(args: &[String]) -> Result<Command, CliError> {
     let o = layer_opts(
         "rotate",
         args,
-        &["--rotation", "--init", "--lr", "--momentum", "--block", "--grad-cols", "--seed"],
+        &[
+            "--rotation",
+            "--init",
+            "--lr",
+            "--momentum",
+            "--block",
+            "--grad-cols",
+            "--seed",
+        ],
     )?;
     let spec = o.required("--rotation")?;
     let rotation = match spec.split_once(':') {
         Some(("learned", n)) => {
-            let steps: usize = number("--rotation learned", n, "a number of steps such as learned:100")?;
+            let steps: usize = number(
+                "--rotation learned",
+                n,
+                "a number of steps such as learned:100",
+            )?;
             if steps == 0 || steps > 100_000 {
-                return Err(CliError::new("--rotation learned:STEPS needs 1 to 100000 steps"));
+                return Err(CliError::new(
+                    "--rotation learned:STEPS needs 1 to 100000 steps",
+                ));
             }
             RotationArg::Learned { steps }
         }
@@ -863,11 +896,17 @@ fn parse_rotate(args: &[String]) -> Result<Command, CliError> {
     if lr <= 0.0 {
         return Err(CliError::new(format!("--lr must be above 0, got {lr}")));
     }
-    let momentum = o.get("--momentum").map_or(Ok(d.momentum), |v| finite_f32("--momentum", v))?;
+    let momentum = o
+        .get("--momentum")
+        .map_or(Ok(d.momentum), |v| finite_f32("--momentum", v))?;
     if !(0.0..1.0).contains(&momentum) {
-        return Err(CliError::new(format!("--momentum must be in [0, 1), got {momentum}")));
+        return Err(CliError::new(format!(
+            "--momentum must be in [0, 1), got {momentum}"
+        )));
     }
-    let block: usize = o.get("--block").map_or(Ok(d.block), |v| number("--block", v, "a block size (channels)"))?;
+    let block: usize = o.get("--block").map_or(Ok(d.block), |v| {
+        number("--block", v, "a block size (channels)")
+    })?;
     if block < 2 {
         return Err(CliError::new("--block must be at least 2"));
     }
@@ -878,8 +917,12 @@ fn parse_rotate(args: &[String]) -> Result<Command, CliError> {
         lr,
         momentum,
         block,
-        grad_cols: o.get("--grad-cols").map_or(Ok(d.grad_cols), |v| number("--grad-cols", v, "a count"))?,
-        seed: o.get("--seed").map_or(Ok(0), |v| number("--seed", v, "a non-negative integer"))?,
+        grad_cols: o
+            .get("--grad-cols")
+            .map_or(Ok(d.grad_cols), |v| number("--grad-cols", v, "a count"))?,
+        seed: o
+            .get("--seed")
+            .map_or(Ok(0), |v| number("--seed", v, "a non-negative integer"))?,
     }))
 }
 
@@ -889,14 +932,18 @@ fn parse_outliers(args: &[String]) -> Result<Command, CliError> {
     for b in o.get("--bits").unwrap_or("8,4").split(',') {
         let v: u8 = number("--bits", b, "a list of bit widths such as 8,4")?;
         if !(2..=8).contains(&v) {
-            return Err(CliError::new(format!("--bits {v} is not supported: choose 2 to 8")));
+            return Err(CliError::new(format!(
+                "--bits {v} is not supported: choose 2 to 8"
+            )));
         }
         bits.push(v);
     }
     Ok(Command::Outliers(OutliersArgs {
         x: o.required("--x")?.to_string(),
         w: o.get("--w").map(str::to_string),
-        top: o.get("--top").map_or(Ok(4), |v| number("--top", v, "a count"))?,
+        top: o
+            .get("--top")
+            .map_or(Ok(4), |v| number("--top", v, "a count"))?,
         bits,
     }))
 }

@@ -15,7 +15,9 @@ mod native {
     use std::io::Write;
 
     use quantlab_cli::args::{help_text, parse_args, Command, QuantizeArgs, StatsArgs};
-    use quantlab_cli::args::{LayerArgs, OutliersArgs, RotateArgs, RotationArg, SmoothArgs, SweepArgs};
+    use quantlab_cli::args::{
+        LayerArgs, OutliersArgs, RotateArgs, RotationArg, SmoothArgs, SweepArgs,
+    };
     use quantlab_engine::{
         channel_stats, histogram, quantize_granular, read_npy, summarize, top_k, write_npy_f32,
         Granularity, NonFinitePolicy, NpyArray, NpyLimits, Scheme,
@@ -235,7 +237,10 @@ mod native {
     fn load_2d(path: &str, what: &str) -> Result<NpyArray, String> {
         let arr = load(path)?;
         if arr.shape.len() != 2 {
-            return Err(format!("{path}: {what} must be a 2-D matrix, but its shape is {:?}", arr.shape));
+            return Err(format!(
+                "{path}: {what} must be a 2-D matrix, but its shape is {:?}",
+                arr.shape
+            ));
         }
         Ok(arr)
     }
@@ -243,7 +248,10 @@ mod native {
     fn load_layer(a: &LayerArgs) -> Result<LayerCase, String> {
         let x = load_2d(&a.x, "X (tokens x C_in)")?;
         let w = load_2d(&a.w, "W (C_in x C_out)")?;
-        let (xv, wv) = (x.view2().map_err(|e| e.to_string())?, w.view2().map_err(|e| e.to_string())?);
+        let (xv, wv) = (
+            x.view2().map_err(|e| e.to_string())?,
+            w.view2().map_err(|e| e.to_string())?,
+        );
         if xv.ncols() != wv.nrows() {
             return Err(format!(
                 "X is {}x{} and W is {}x{}: W needs one row per column of X (Y = X·W)",
@@ -264,7 +272,10 @@ mod native {
         o.insert("x".into(), json!(a.x));
         o.insert("w".into(), json!(a.w));
         o.insert("shape_x".into(), json!([case.tokens(), case.in_channels()]));
-        o.insert("shape_w".into(), json!([case.in_channels(), case.out_channels()]));
+        o.insert(
+            "shape_w".into(),
+            json!([case.in_channels(), case.out_channels()]),
+        );
         o.insert("w_bits".into(), json!(a.w_bits));
         o.insert("a_bits".into(), json!(a.a_bits));
         o.insert("act".into(), json!(a.act.name()));
@@ -280,7 +291,10 @@ mod native {
         let e = sc.error_with_scales(&s, &cfg).map_err(|e| e.to_string())?;
         let base = sc.baseline(&cfg).map_err(|e| e.to_string())?;
         let (x2, w2) = sc.apply(&s).map_err(|e| e.to_string())?;
-        let id = sc.case().float_deviation(&x2, &w2).map_err(|e| e.to_string())?;
+        let id = sc
+            .case()
+            .float_deviation(&x2, &w2)
+            .map_err(|e| e.to_string())?;
         let plain = sc.float_floor().map_err(|e| e.to_string())?;
         let mut o = Map::new();
         settings(&mut o, &a.layer, sc.case());
@@ -294,7 +308,10 @@ mod native {
         o.insert("fp_identity_rel_err".into(), f64j(id.rel_frobenius));
         o.insert("fp_identity_max_rel".into(), f64j(id.max_rel));
         o.insert("fp_plain_rel_err".into(), f64j(plain.rel_frobenius));
-        o.insert("smooth_scales".into(), Value::Array(s.iter().map(|&v| f32j(v)).collect()));
+        o.insert(
+            "smooth_scales".into(),
+            Value::Array(s.iter().map(|&v| f32j(v)).collect()),
+        );
         print_json(&Value::Object(o))
     }
 
@@ -304,7 +321,9 @@ mod native {
         let (start, end, step) = a.alphas;
         let alphas = alpha_grid(start, end, step).map_err(|e| e.to_string())?;
         let sc = SmoothCase::new(case).map_err(|e| e.to_string())?;
-        let r = sc.sweep(&alphas, &quant_of(&a.layer)).map_err(|e| e.to_string())?;
+        let r = sc
+            .sweep(&alphas, &quant_of(&a.layer))
+            .map_err(|e| e.to_string())?;
         let mut o = Map::new();
         settings(&mut o, &a.layer, sc.case());
         o.insert("baseline_rel_err".into(), f64j(r.baseline.rel_err));
@@ -350,8 +369,14 @@ mod native {
                 o.insert("block".into(), json!(a.block));
                 o.insert("grad_cols".into(), json!(a.grad_cols));
                 o.insert("seed".into(), json!(a.seed));
-                o.insert("loss_curve".into(), Value::Array(curve.iter().map(|&v| f32j(v)).collect()));
-                o.insert("orthogonality_error".into(), f64j(l.orthogonality_error().map_err(|e| e.to_string())?));
+                o.insert(
+                    "loss_curve".into(),
+                    Value::Array(curve.iter().map(|&v| f32j(v)).collect()),
+                );
+                o.insert(
+                    "orthogonality_error".into(),
+                    f64j(l.orthogonality_error().map_err(|e| e.to_string())?),
+                );
                 l.rotated(&case).map_err(|e| e.to_string())?
             }
         };
@@ -368,17 +393,31 @@ mod native {
         o.insert("w_rel_err".into(), f64j(e.w_rel_err));
         o.insert("kurtosis_before".into(), f64j(before.kurtosis));
         o.insert("kurtosis_after".into(), f64j(after.kurtosis));
-        o.insert("token_kurtosis_before".into(), f64j(before.token_kurtosis_mean));
-        o.insert("token_kurtosis_after".into(), f64j(after.token_kurtosis_mean));
-        o.insert("max_over_median_channel_before".into(), f64j(before.profile.max_over_median));
-        o.insert("max_over_median_channel_after".into(), f64j(after.profile.max_over_median));
+        o.insert(
+            "token_kurtosis_before".into(),
+            f64j(before.token_kurtosis_mean),
+        );
+        o.insert(
+            "token_kurtosis_after".into(),
+            f64j(after.token_kurtosis_mean),
+        );
+        o.insert(
+            "max_over_median_channel_before".into(),
+            f64j(before.profile.max_over_median),
+        );
+        o.insert(
+            "max_over_median_channel_after".into(),
+            f64j(after.profile.max_over_median),
+        );
         o.insert("fp_identity_rel_err".into(), f64j(id.rel_frobenius));
         o.insert("fp_identity_max_rel".into(), f64j(id.max_rel));
         print_json(&Value::Object(o))
     }
 
     fn outliers(a: &OutliersArgs) -> Result<(), String> {
-        use quantlab_engine::outliers::{ablate_top_k, granularity_table, outlier_stats, weight_profiles, Ablation};
+        use quantlab_engine::outliers::{
+            ablate_top_k, granularity_table, outlier_stats, weight_profiles, Ablation,
+        };
         let x = load_2d(&a.x, "X (tokens x channels)")?;
         let (t, c) = x.rows_cols();
         let st = outlier_stats(&x.data, t, c, a.top).map_err(|e| e.to_string())?;
@@ -389,10 +428,18 @@ mod native {
         o.insert("absmax_at".into(), json!([st.absmax_at.0, st.absmax_at.1]));
         o.insert("median_channel_absmax".into(), f32j(st.profile.median));
         o.insert("max_over_median".into(), f64j(st.profile.max_over_median));
-        o.insert("channels_over_6x_median".into(), json!(st.profile.over_6x_median));
+        o.insert(
+            "channels_over_6x_median".into(),
+            json!(st.profile.over_6x_median),
+        );
         o.insert(
             "top_channels".into(),
-            Value::Array(st.top.iter().map(|&(i, v)| json!({"channel": i, "absmax": f32j(v)})).collect()),
+            Value::Array(
+                st.top
+                    .iter()
+                    .map(|&(i, v)| json!({"channel": i, "absmax": f32j(v)}))
+                    .collect(),
+            ),
         );
         o.insert("kurtosis".into(), f64j(st.kurtosis));
         o.insert("token_kurtosis_mean".into(), f64j(st.token_kurtosis_mean));
@@ -412,9 +459,16 @@ mod native {
                 use quantlab_engine::linear::{quantize_symmetric, ScaleAxis};
                 let mut rows = Vec::new();
                 for &bits in &a.bits {
-                    for (act, axis) in [("tensor", ScaleAxis::Tensor), ("token", ScaleAxis::Rows), ("channel", ScaleAxis::Cols)] {
-                        let q = quantize_symmetric(&x.data, t, c, bits, axis).map_err(|e| e.to_string())?;
-                        rows.push(json!({"act": act, "a_bits": bits, "x_rel_err": f64j(q.rel_err)}));
+                    for (act, axis) in [
+                        ("tensor", ScaleAxis::Tensor),
+                        ("token", ScaleAxis::Rows),
+                        ("channel", ScaleAxis::Cols),
+                    ] {
+                        let q = quantize_symmetric(&x.data, t, c, bits, axis)
+                            .map_err(|e| e.to_string())?;
+                        rows.push(
+                            json!({"act": act, "a_bits": bits, "x_rel_err": f64j(q.rel_err)}),
+                        );
                     }
                 }
                 o.insert("granularity".into(), Value::Array(rows));
@@ -423,22 +477,35 @@ mod native {
                 let w = load_2d(wpath, "W (C_in x C_out)")?;
                 let (wr, wc) = w.rows_cols();
                 if wr != c {
-                    return Err(format!("X is {t}x{c} and W is {wr}x{wc}: W needs one row per column of X"));
+                    return Err(format!(
+                        "X is {t}x{c} and W is {wr}x{wc}: W needs one row per column of X"
+                    ));
                 }
-                let case = LayerCase::from_vecs(x.data.clone(), t, c, w.data.clone(), wc).map_err(|e| e.to_string())?;
-                let rows = granularity_table(&case, &a.bits, WeightGranularity::Float, 8).map_err(|e| e.to_string())?;
+                let case = LayerCase::from_vecs(x.data.clone(), t, c, w.data.clone(), wc)
+                    .map_err(|e| e.to_string())?;
+                let rows = granularity_table(&case, &a.bits, WeightGranularity::Float, 8)
+                    .map_err(|e| e.to_string())?;
                 o.insert("w".into(), json!(wpath));
                 o.insert("granularity".into(), table(rows));
                 let wp = weight_profiles(&w.data, wr, wc).map_err(|e| e.to_string())?;
-                o.insert("w_in_channel_max_over_median".into(), f64j(wp.per_input_channel.max_over_median));
-                o.insert("w_out_channel_max_over_median".into(), f64j(wp.per_output_channel.max_over_median));
+                o.insert(
+                    "w_in_channel_max_over_median".into(),
+                    f64j(wp.per_input_channel.max_over_median),
+                );
+                o.insert(
+                    "w_out_channel_max_over_median".into(),
+                    f64j(wp.per_output_channel.max_over_median),
+                );
                 let mut abl = Vec::new();
                 let mut ks = vec![1];
                 if a.top > 1 {
                     ks.push(a.top);
                 }
                 for k in ks {
-                    for (how, name) in [(Ablation::Zero, "zero"), (Ablation::ClipToMedian, "clip_to_median")] {
+                    for (how, name) in [
+                        (Ablation::Zero, "zero"),
+                        (Ablation::ClipToMedian, "clip_to_median"),
+                    ] {
                         let r = ablate_top_k(&case, k, how).map_err(|e| e.to_string())?;
                         abl.push(json!({"k": k, "how": name, "channels": r.channels,
                             "y_rel_change": f64j(r.rel_change), "x_rel_change": f64j(r.x_rel_change)}));

@@ -235,7 +235,8 @@ fn help_documents_everything() {
 /// The real MiniLM activation, once the lead has copied it into assets/ (skipped otherwise).
 #[test]
 fn minilm_from_assets_if_present() {
-    let p = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("assets/data/minilm/L5_fc1_X.npy");
+    let p = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .join("assets/data/minilm/L5_fc1_X.npy");
     if !p.exists() {
         return;
     }

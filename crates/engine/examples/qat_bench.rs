@@ -83,8 +83,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--calib" => cfg.ptq.samples = val()?.parse()?,
             "--no-input-quant" => cfg.qat.spec.quantize_input = false,
             "--per-tensor" => {
-                cfg.qat.spec.weight_granularity =
-                    quantlab_engine::qat::WeightGranularity::PerTensor
+                cfg.qat.spec.weight_granularity = quantlab_engine::qat::WeightGranularity::PerTensor
             }
             "--bits" => {
                 bits = val()?

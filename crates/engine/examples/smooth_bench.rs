@@ -36,7 +36,8 @@ fn main() {
         out
     }
 
-    let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("assets/data/minilm");
+    let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .join("assets/data/minilm");
     let load = |name: &str| {
         let bytes = std::fs::read(dir.join(name)).expect("read npy");
         read_npy(&bytes, &NpyLimits::default()).expect("parse npy")

@@ -184,21 +184,47 @@ impl QuantError {
         use QuantError as Q;
         Some(match self.clone() {
             Q::Empty { what } => KernelError::Empty { what },
-            Q::NonFinite { count, first_index, first_row_col } => {
-                KernelError::NonFinite { count, first_index, first_row_col }
-            }
+            Q::NonFinite {
+                count,
+                first_index,
+                first_row_col,
+            } => KernelError::NonFinite {
+                count,
+                first_index,
+                first_row_col,
+            },
             Q::InvalidBits { bits } => KernelError::InvalidBits { bits },
             Q::InvalidScale { scale } => KernelError::InvalidScale { scale },
-            Q::CodeOutOfRange { code, index, qmin, qmax } => {
-                KernelError::CodeOutOfRange { code, index, qmin, qmax }
-            }
-            Q::LengthMismatch { what, expected, got } => {
-                KernelError::LengthMismatch { what, expected, got }
-            }
+            Q::CodeOutOfRange {
+                code,
+                index,
+                qmin,
+                qmax,
+            } => KernelError::CodeOutOfRange {
+                code,
+                index,
+                qmin,
+                qmax,
+            },
+            Q::LengthMismatch {
+                what,
+                expected,
+                got,
+            } => KernelError::LengthMismatch {
+                what,
+                expected,
+                got,
+            },
             Q::ShapeMismatch { expected, got } => KernelError::ShapeMismatch { expected, got },
-            Q::InvalidParameter { name, value, allowed } => {
-                KernelError::InvalidParameter { name, value, allowed }
-            }
+            Q::InvalidParameter {
+                name,
+                value,
+                allowed,
+            } => KernelError::InvalidParameter {
+                name,
+                value,
+                allowed,
+            },
             Q::TooLarge { what, got, limit } => KernelError::TooLarge { what, got, limit },
             _ => return None,
         })
@@ -211,21 +237,47 @@ impl From<KernelError> for QuantError {
         use KernelError as K;
         match e {
             K::Empty { what } => QuantError::Empty { what },
-            K::NonFinite { count, first_index, first_row_col } => {
-                QuantError::NonFinite { count, first_index, first_row_col }
-            }
+            K::NonFinite {
+                count,
+                first_index,
+                first_row_col,
+            } => QuantError::NonFinite {
+                count,
+                first_index,
+                first_row_col,
+            },
             K::InvalidBits { bits } => QuantError::InvalidBits { bits },
             K::InvalidScale { scale } => QuantError::InvalidScale { scale },
-            K::CodeOutOfRange { code, index, qmin, qmax } => {
-                QuantError::CodeOutOfRange { code, index, qmin, qmax }
-            }
-            K::LengthMismatch { what, expected, got } => {
-                QuantError::LengthMismatch { what, expected, got }
-            }
+            K::CodeOutOfRange {
+                code,
+                index,
+                qmin,
+                qmax,
+            } => QuantError::CodeOutOfRange {
+                code,
+                index,
+                qmin,
+                qmax,
+            },
+            K::LengthMismatch {
+                what,
+                expected,
+                got,
+            } => QuantError::LengthMismatch {
+                what,
+                expected,
+                got,
+            },
             K::ShapeMismatch { expected, got } => QuantError::ShapeMismatch { expected, got },
-            K::InvalidParameter { name, value, allowed } => {
-                QuantError::InvalidParameter { name, value, allowed }
-            }
+            K::InvalidParameter {
+                name,
+                value,
+                allowed,
+            } => QuantError::InvalidParameter {
+                name,
+                value,
+                allowed,
+            },
             K::TooLarge { what, got, limit } => QuantError::TooLarge { what, got, limit },
         }
     }

@@ -34,9 +34,9 @@
 use ndarray::ArrayView2;
 
 use super::error::{QuantError, Result};
+use super::round::round_half_even;
 use quantlab_kernels::scalar::clamp_code;
 use quantlab_kernels::{self as kernels, PackedF32, PackedI8};
-use super::round::round_half_even;
 
 /// Smallest absmax a scale is computed from (fake_quant.py's `clamp(min=1e-5)`).
 pub const SCALE_FLOOR: f32 = 1e-5;
@@ -825,7 +825,13 @@ matmul_f64_impl!(
 fn axpy4_f64_f64(y: [&mut [f64]; 4], v: [f64; 4], b: &[f64]) {
     let [y0, y1, y2, y3] = y;
     let [v0, v1, v2, v3] = v;
-    for ((((&bv, o0), o1), o2), o3) in b.iter().zip(y0.iter_mut()).zip(y1.iter_mut()).zip(y2.iter_mut()).zip(y3.iter_mut()) {
+    for ((((&bv, o0), o1), o2), o3) in b
+        .iter()
+        .zip(y0.iter_mut())
+        .zip(y1.iter_mut())
+        .zip(y2.iter_mut())
+        .zip(y3.iter_mut())
+    {
         *o0 += v0 * bv;
         *o1 += v1 * bv;
         *o2 += v2 * bv;

@@ -292,9 +292,7 @@ mod tests {
             7,
         )
         .unwrap();
-        let k =
-            crate::stats::kurtosis(&l, crate::quantize::NonFinitePolicy::Reject)
-                .unwrap();
+        let k = crate::stats::kurtosis(&l, crate::quantize::NonFinitePolicy::Reject).unwrap();
         assert!((k - 6.0).abs() < 0.6, "{k}");
         let u = generate(&Distribution::Uniform { lo: -1.0, hi: 1.0 }, 1000, 1).unwrap();
         assert!(u.iter().all(|&v| (-1.0..=1.0).contains(&v)));

@@ -14,11 +14,20 @@ use quantlab_engine::*;
 const R: NonFinitePolicy = NonFinitePolicy::Reject;
 
 fn scheme() -> impl Strategy<Value = Scheme> {
-    (2u8..=8, any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(b, s, y, n, away)| {
-        Scheme::new(b, s, y, n)
-            .unwrap()
-            .with_rounding(if away { Rounding::HalfAway } else { Rounding::HalfEven })
-    })
+    (
+        2u8..=8,
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(b, s, y, n, away)| {
+            Scheme::new(b, s, y, n).unwrap().with_rounding(if away {
+                Rounding::HalfAway
+            } else {
+                Rounding::HalfEven
+            })
+        })
 }
 
 /// The values of each group, in the documented parameter order (granularity.rs module docs),
@@ -27,11 +36,16 @@ fn groups_of(x: &Array2<f32>, g: Granularity) -> Vec<Vec<(usize, f32)>> {
     let (rows, cols) = x.dim();
     let at = |r: usize, c: usize| (r * cols + c, x[[r, c]]);
     match g {
-        Granularity::PerTensor => vec![(0..rows).flat_map(|r| (0..cols).map(move |c| (r, c))).map(|(r, c)| at(r, c)).collect()],
-        Granularity::PerChannel { axis: 1 } => (0..cols).map(|c| (0..rows).map(|r| at(r, c)).collect()).collect(),
-        Granularity::PerChannel { .. } | Granularity::PerToken => {
-            (0..rows).map(|r| (0..cols).map(|c| at(r, c)).collect()).collect()
-        }
+        Granularity::PerTensor => vec![(0..rows)
+            .flat_map(|r| (0..cols).map(move |c| (r, c)))
+            .map(|(r, c)| at(r, c))
+            .collect()],
+        Granularity::PerChannel { axis: 1 } => (0..cols)
+            .map(|c| (0..rows).map(|r| at(r, c)).collect())
+            .collect(),
+        Granularity::PerChannel { .. } | Granularity::PerToken => (0..rows)
+            .map(|r| (0..cols).map(|c| at(r, c)).collect())
+            .collect(),
         Granularity::PerGroup { axis: 1, size } => (0..rows)
             .flat_map(|r| (0..cols / size).map(move |g| (r, g)))
             .map(|(r, g)| (g * size..(g + 1) * size).map(|c| at(r, c)).collect())
@@ -44,22 +58,35 @@ fn groups_of(x: &Array2<f32>, g: Granularity) -> Vec<Vec<(usize, f32)>> {
 }
 
 fn tensor() -> impl Strategy<Value = Array2<f32>> {
-    (1usize..9, 1usize..13, any::<u64>(), prop_oneof![Just(1.0f32), Just(1e-3), Just(300.0)], 0usize..4).prop_map(
-        |(rows, cols, seed, scale, kind)| {
+    (
+        1usize..9,
+        1usize..13,
+        any::<u64>(),
+        prop_oneof![Just(1.0f32), Just(1e-3), Just(300.0)],
+        0usize..4,
+    )
+        .prop_map(|(rows, cols, seed, scale, kind)| {
             let n = rows * cols;
-            let mut v = synth::generate(&synth::Distribution::Laplace { loc: 0.0, scale: 1.0 }, n, seed).unwrap();
+            let mut v = synth::generate(
+                &synth::Distribution::Laplace {
+                    loc: 0.0,
+                    scale: 1.0,
+                },
+                n,
+                seed,
+            )
+            .unwrap();
             for (i, x) in v.iter_mut().enumerate() {
                 *x *= scale;
                 match kind {
-                    1 => *x = x.abs(),                // all ≥ 0 (ReLU-like): the range is extended to 0
-                    2 if i % 3 == 0 => *x = 0.0,      // dead values
-                    3 if i % cols == 0 => *x = 5.0,   // a constant channel
+                    1 => *x = x.abs(),              // all ≥ 0 (ReLU-like): the range is extended to 0
+                    2 if i % 3 == 0 => *x = 0.0,    // dead values
+                    3 if i % cols == 0 => *x = 5.0, // a constant channel
                     _ => {}
                 }
             }
             Array2::from_shape_vec((rows, cols), v).unwrap()
-        },
-    )
+        })
 }
 
 fn granularity(rows: usize, cols: usize) -> impl Strategy<Value = Granularity> {
@@ -69,8 +96,10 @@ fn granularity(rows: usize, cols: usize) -> impl Strategy<Value = Granularity> {
         Just(Granularity::PerChannel { axis: 0 }),
         Just(Granularity::PerChannel { axis: 1 }),
         Just(Granularity::PerToken),
-        prop::sample::select(divisors(cols)).prop_map(|size| Granularity::PerGroup { axis: 1, size }),
-        prop::sample::select(divisors(rows)).prop_map(|size| Granularity::PerGroup { axis: 0, size }),
+        prop::sample::select(divisors(cols))
+            .prop_map(|size| Granularity::PerGroup { axis: 1, size }),
+        prop::sample::select(divisors(rows))
+            .prop_map(|size| Granularity::PerGroup { axis: 0, size }),
     ]
 }
 
@@ -235,20 +264,46 @@ fn an_all_nan_channel_is_passed_through_when_skipping() {
         Granularity::PerGroup { axis: 0, size: 2 },
         Granularity::PerGroup { axis: 0, size: 1 },
     ] {
-        for cal in [Calibrator::MinMax, Calibrator::Mse, Calibrator::Entropy, Calibrator::Percentile { p: 99.0 }] {
-            let r = quantize_granular(x.view(), &sch, g, &cal, NonFinitePolicy::Skip).unwrap_or_else(|e| panic!("{g:?} {cal:?}: {e}"));
-            assert!(r.dequantized[[0, 0]].is_nan() && r.dequantized[[1, 0]] == f32::INFINITY, "{g:?}");
+        for cal in [
+            Calibrator::MinMax,
+            Calibrator::Mse,
+            Calibrator::Entropy,
+            Calibrator::Percentile { p: 99.0 },
+        ] {
+            let r = quantize_granular(x.view(), &sch, g, &cal, NonFinitePolicy::Skip)
+                .unwrap_or_else(|e| panic!("{g:?} {cal:?}: {e}"));
+            assert!(
+                r.dequantized[[0, 0]].is_nan() && r.dequantized[[1, 0]] == f32::INFINITY,
+                "{g:?}"
+            );
             assert_eq!((r.overall.n, r.overall.skipped), (4, 2), "{g:?}");
-            assert!(r.groups.iter().all(|gr| gr.params.scale > 0.0 && gr.params.scale.is_finite()));
+            assert!(r
+                .groups
+                .iter()
+                .all(|gr| gr.params.scale > 0.0 && gr.params.scale.is_finite()));
             // Rejecting is still the default answer to NaN/Inf.
             assert!(quantize_granular(x.view(), &sch, g, &cal, R).is_err());
         }
     }
     // Nothing finite at all: the same error at every granularity.
     let y = ndarray::arr2(&[[n, f32::INFINITY, n]]);
-    for g in [Granularity::PerTensor, Granularity::PerChannel { axis: 1 }, Granularity::PerToken] {
-        let e = quantize_granular(y.view(), &sch, g, &Calibrator::MinMax, NonFinitePolicy::Skip).unwrap_err();
-        assert!(matches!(e, QuantError::AllNonFinite { count: 3 }), "{g:?}: {e:?}");
+    for g in [
+        Granularity::PerTensor,
+        Granularity::PerChannel { axis: 1 },
+        Granularity::PerToken,
+    ] {
+        let e = quantize_granular(
+            y.view(),
+            &sch,
+            g,
+            &Calibrator::MinMax,
+            NonFinitePolicy::Skip,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(e, QuantError::AllNonFinite { count: 3 }),
+            "{g:?}: {e:?}"
+        );
     }
 }
 

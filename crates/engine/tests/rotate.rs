@@ -7,9 +7,7 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 use quantlab_engine::linear::{ActGranularity, LayerCase, LayerQuant};
 use quantlab_engine::rotate::hadamard::{fwht, sylvester, Hadamard, HADAMARD12};
 use quantlab_engine::rotate::learn::LearnConfig;
-use quantlab_engine::rotate::orthogonal::{
-    householder_qr, orthogonality_error, random_orthogonal,
-};
+use quantlab_engine::rotate::orthogonal::{householder_qr, orthogonality_error, random_orthogonal};
 use quantlab_engine::rotate::{rotation_report, Learner, Rotated, Rotation, STANDARD_CONFIGS};
 use quantlab_engine::synth::Pcg32;
 

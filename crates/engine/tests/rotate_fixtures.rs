@@ -10,9 +10,7 @@
 use std::path::PathBuf;
 
 use quantlab_engine::linear::{ActGranularity, LayerCase, LayerQuant};
-use quantlab_engine::outliers::{
-    column_absmax, kurtosis_all, token_kurtosis_mean, ChannelProfile,
-};
+use quantlab_engine::outliers::{column_absmax, kurtosis_all, token_kurtosis_mean, ChannelProfile};
 use quantlab_engine::rotate::learn::LearnConfig;
 use quantlab_engine::rotate::orthogonal::gaussian_matrix;
 use quantlab_engine::rotate::{Learner, Rotated, Rotation};

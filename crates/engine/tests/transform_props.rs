@@ -14,7 +14,14 @@ use quantlab_engine::synth::Pcg32;
 
 /// A T×C activation matrix whose channels have scales spread over `spread` decades (the
 /// outlier channels of a transformer), some channels all zero, and a C×N weight.
-fn layer(t: usize, c: usize, n: usize, seed: u64, spread: f64, zero_every: usize) -> (Vec<f32>, Vec<f32>) {
+fn layer(
+    t: usize,
+    c: usize,
+    n: usize,
+    seed: u64,
+    spread: f64,
+    zero_every: usize,
+) -> (Vec<f32>, Vec<f32>) {
     let mut rng = Pcg32::new(seed);
     let col_scale: Vec<f64> = (0..c)
         .map(|j| {
@@ -48,7 +55,10 @@ fn abs_product_max(x: &[f32], t: usize, c: usize, w: &[f32], n: usize) -> f64 {
 }
 
 fn frob(v: &[f32]) -> f64 {
-    v.iter().map(|&a| f64::from(a) * f64::from(a)).sum::<f64>().sqrt()
+    v.iter()
+        .map(|&a| f64::from(a) * f64::from(a))
+        .sum::<f64>()
+        .sqrt()
 }
 
 /// Unit roundoff of f32.

@@ -57,7 +57,11 @@ impl fmt::Display for KernelError {
         use KernelError::*;
         match self {
             Empty { what } => write!(f, "the {what} is empty: there are no values to quantize"),
-            NonFinite { count, first_index, first_row_col } => {
+            NonFinite {
+                count,
+                first_index,
+                first_row_col,
+            } => {
                 let plural = if *count == 1 { "value" } else { "values" };
                 write!(
                     f,
@@ -69,23 +73,39 @@ impl fmt::Display for KernelError {
                 write!(f, ". Remove them, or ask to skip them")
             }
             InvalidBits { bits } => {
-                write!(f, "{bits} bits is not supported: choose a bit width from 2 to 8")
+                write!(
+                    f,
+                    "{bits} bits is not supported: choose a bit width from 2 to 8"
+                )
             }
             InvalidScale { scale } => write!(
                 f,
                 "the scale s = {scale} is not usable: it must be a finite number greater than 0"
             ),
-            CodeOutOfRange { code, index, qmin, qmax } => write!(
+            CodeOutOfRange {
+                code,
+                index,
+                qmin,
+                qmax,
+            } => write!(
                 f,
                 "the integer code {code} at index {index} is outside the grid [{qmin}, {qmax}]"
             ),
-            LengthMismatch { what, expected, got } => {
+            LengthMismatch {
+                what,
+                expected,
+                got,
+            } => {
                 write!(f, "{what}: expected {expected} values but got {got}")
             }
             ShapeMismatch { expected, got } => {
                 write!(f, "the shapes do not match: expected {expected}, got {got}")
             }
-            InvalidParameter { name, value, allowed } => {
+            InvalidParameter {
+                name,
+                value,
+                allowed,
+            } => {
                 write!(f, "{name} = {value} is not allowed: {allowed}")
             }
             TooLarge { what, got, limit } => {

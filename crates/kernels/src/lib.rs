@@ -103,7 +103,13 @@ pub fn row_absmax(x: &[f32], m: usize, k: usize, out: &mut [f32]) -> Result<()> 
 /// −q_max, q_max) into `codes` (NaN → 0), returning (Σ (q·s − mul·x)², Σ (mul·x)²) in f64
 /// summed left to right — identical bits from both twins. This is W′ = diag(s)·W quantized per
 /// output channel, the inner loop of every SmoothQuant α.
-pub fn quantize_row_per_col(row: &[f32], mul: f32, scales: &[f32], q_max: f32, codes: &mut [i8]) -> (f64, f64) {
+pub fn quantize_row_per_col(
+    row: &[f32],
+    mul: f32,
+    scales: &[f32],
+    q_max: f32,
+    codes: &mut [i8],
+) -> (f64, f64) {
     active::quantize_row_per_col(row, mul, scales, q_max, codes)
 }
 

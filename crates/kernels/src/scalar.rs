@@ -212,7 +212,13 @@ pub fn butterfly_f64(lo: &mut [f64], hi: &mut [f64]) {
 /// after multiplying the row by `mul` (SmoothQuant's s_c; 1 for none): codes into `codes`,
 /// and (Σ (x̂ − x)², Σ x²) of the row in f64, summed left to right
 /// (see [`super::quantize_row_per_col`]).
-pub fn quantize_row_per_col(row: &[f32], mul: f32, scales: &[f32], q_max: f32, codes: &mut [i8]) -> (f64, f64) {
+pub fn quantize_row_per_col(
+    row: &[f32],
+    mul: f32,
+    scales: &[f32],
+    q_max: f32,
+    codes: &mut [i8],
+) -> (f64, f64) {
     quantize_row_per_col_from(row, mul, scales, q_max, codes, (0.0, 0.0))
 }
 
@@ -261,7 +267,13 @@ pub fn absmax_per_col(row: &[f32], mul: f32, absmax: &mut [f32]) {
 pub fn axpy4_f64_f32(y: [&mut [f64]; 4], v: [f64; 4], b: &[f32]) {
     let [y0, y1, y2, y3] = y;
     let [v0, v1, v2, v3] = v;
-    for ((((&bv, o0), o1), o2), o3) in b.iter().zip(y0.iter_mut()).zip(y1.iter_mut()).zip(y2.iter_mut()).zip(y3.iter_mut()) {
+    for ((((&bv, o0), o1), o2), o3) in b
+        .iter()
+        .zip(y0.iter_mut())
+        .zip(y1.iter_mut())
+        .zip(y2.iter_mut())
+        .zip(y3.iter_mut())
+    {
         let bv = f64::from(bv);
         *o0 += v0 * bv;
         *o1 += v1 * bv;

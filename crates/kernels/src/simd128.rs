@@ -645,7 +645,13 @@ pub fn butterfly_f64(lo: &mut [f64], hi: &mut [f64]) {
 /// columns per step with `f32x4.nearest` (ties to even) and one division per lane, exactly the
 /// scalar arithmetic; the f64 error sums stay sequential, lane by lane, so they are the
 /// scalar twin's bits too.
-pub fn quantize_row_per_col(row: &[f32], mul: f32, scales: &[f32], q_max: f32, codes: &mut [i8]) -> (f64, f64) {
+pub fn quantize_row_per_col(
+    row: &[f32],
+    mul: f32,
+    scales: &[f32],
+    q_max: f32,
+    codes: &mut [i8],
+) -> (f64, f64) {
     let n = row.len().min(scales.len()).min(codes.len());
     let n4 = n - n % 4;
     let (mut e, mut x) = (0f64, 0f64);
@@ -653,9 +659,18 @@ pub fn quantize_row_per_col(row: &[f32], mul: f32, scales: &[f32], q_max: f32, c
     let (r4, rt) = row.split_at(n4.min(row.len()));
     let (s4, st) = scales.split_at(n4.min(scales.len()));
     let (c4, ct) = codes.split_at_mut(n4);
-    for ((rs, ss), cs) in r4.chunks_exact(4).zip(s4.chunks_exact(4)).zip(c4.chunks_exact_mut(4)) {
+    for ((rs, ss), cs) in r4
+        .chunks_exact(4)
+        .zip(s4.chunks_exact(4))
+        .zip(c4.chunks_exact_mut(4))
+    {
         // SAFETY: rs and ss hold 4 f32 each (16 bytes); v128 loads need no alignment.
-        let (v, s) = unsafe { (f32x4_mul(mv, v128_load(rs.as_ptr().cast())), v128_load(ss.as_ptr().cast())) };
+        let (v, s) = unsafe {
+            (
+                f32x4_mul(mv, v128_load(rs.as_ptr().cast())),
+                v128_load(ss.as_ptr().cast()),
+            )
+        };
         // pmax(q, lo) = q < lo ? lo : q and pmin(q, hi) = hi < q ? hi : q, the scalar twin's
         // comparisons exactly: NaN stays NaN (and casts to 0), −0 stays −0.
         let q = f32x4_pmin(f32x4_pmax(f32x4_nearest(f32x4_div(v, s)), lo), hi);
@@ -667,10 +682,30 @@ pub fn quantize_row_per_col(row: &[f32], mul: f32, scales: &[f32], q_max: f32, c
             *c2 = i32x4_extract_lane::<2>(qi) as i8;
             *c3 = i32x4_extract_lane::<3>(qi) as i8;
         }
-        add_sq(&mut e, &mut x, f32x4_extract_lane::<0>(xh), f32x4_extract_lane::<0>(v));
-        add_sq(&mut e, &mut x, f32x4_extract_lane::<1>(xh), f32x4_extract_lane::<1>(v));
-        add_sq(&mut e, &mut x, f32x4_extract_lane::<2>(xh), f32x4_extract_lane::<2>(v));
-        add_sq(&mut e, &mut x, f32x4_extract_lane::<3>(xh), f32x4_extract_lane::<3>(v));
+        add_sq(
+            &mut e,
+            &mut x,
+            f32x4_extract_lane::<0>(xh),
+            f32x4_extract_lane::<0>(v),
+        );
+        add_sq(
+            &mut e,
+            &mut x,
+            f32x4_extract_lane::<1>(xh),
+            f32x4_extract_lane::<1>(v),
+        );
+        add_sq(
+            &mut e,
+            &mut x,
+            f32x4_extract_lane::<2>(xh),
+            f32x4_extract_lane::<2>(v),
+        );
+        add_sq(
+            &mut e,
+            &mut x,
+            f32x4_extract_lane::<3>(xh),
+            f32x4_extract_lane::<3>(v),
+        );
     }
     // The tail continues the same left-to-right sums.
     super::scalar::quantize_row_per_col_from(rt, mul, st, q_max, ct, (e, x))
@@ -708,16 +743,30 @@ pub fn absmax_per_col(row: &[f32], mul: f32, absmax: &mut [f32]) {
 /// separate multiply and add, as the scalar twin, so every output gets the same bits.
 pub fn axpy4_f64_f32(y: [&mut [f64]; 4], v: [f64; 4], b: &[f32]) {
     let [y0, y1, y2, y3] = y;
-    let n = b.len().min(y0.len()).min(y1.len()).min(y2.len()).min(y3.len());
+    let n = b
+        .len()
+        .min(y0.len())
+        .min(y1.len())
+        .min(y2.len())
+        .min(y3.len());
     let n2 = n - n % 2;
     let [v0, v1, v2, v3] = v;
-    let (s0, s1, s2, s3) = (f64x2_splat(v0), f64x2_splat(v1), f64x2_splat(v2), f64x2_splat(v3));
+    let (s0, s1, s2, s3) = (
+        f64x2_splat(v0),
+        f64x2_splat(v1),
+        f64x2_splat(v2),
+        f64x2_splat(v3),
+    );
     let (b2, bt) = b.split_at(n2);
     let (y0a, y0t) = y0.split_at_mut(n2);
     let (y1a, y1t) = y1.split_at_mut(n2);
     let (y2a, y2t) = y2.split_at_mut(n2);
     let (y3a, y3t) = y3.split_at_mut(n2);
-    let rows = y0a.chunks_exact_mut(2).zip(y1a.chunks_exact_mut(2)).zip(y2a.chunks_exact_mut(2)).zip(y3a.chunks_exact_mut(2));
+    let rows = y0a
+        .chunks_exact_mut(2)
+        .zip(y1a.chunks_exact_mut(2))
+        .zip(y2a.chunks_exact_mut(2))
+        .zip(y3a.chunks_exact_mut(2));
     for (bs, (((o0, o1), o2), o3)) in b2.chunks_exact(2).zip(rows) {
         // SAFETY: bs holds 2 f32 (8 bytes, loaded into the low half); each o holds 2 f64.
         unsafe {

@@ -6,11 +6,11 @@
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
+use quantlab_kernels::KernelError as QuantError;
 use quantlab_kernels::{
     gemm_f32, gemm_i8, q_max, quantize_rows_i16, row_absmax, scalar, simulate_linear,
     ActGranularity, ActScales, PackedF32, PackedI8, QLinear, QuantizedActs, KERNEL_NAME, MAX_K, NR,
 };
-use quantlab_kernels::KernelError as QuantError;
 
 /// SplitMix64: a seeded generator, so failures reproduce on both targets.
 struct Rng(u64);
@@ -314,12 +314,7 @@ fn quantization_errors_are_errors() {
 /// |y − y_ref| ≤ 1e−6 · max(|y_ref|, |s_t s_j acc|): "within 1e−6 relative", measured against the
 /// un-biased product too, so a bias that cancels the product does not make the bound vacuous.
 /// The f64 reference itself carries ~1e−16 of the terms' magnitude.
-fn assert_close(
-    y: &[f32],
-    sim: &quantlab_kernels::SimulatedLinear,
-    n: usize,
-    ctx: &str,
-) -> f64 {
+fn assert_close(y: &[f32], sim: &quantlab_kernels::SimulatedLinear, n: usize, ctx: &str) -> f64 {
     let mut worst = 0f64;
     for (i, (&yv, &rv)) in y.iter().zip(&sim.y).enumerate() {
         let (t, j) = (i / n, i % n);
@@ -589,19 +584,37 @@ mod twins {
                     _ => {}
                 }
             }
-            let mul = if case % 4 == 0 { 1.0 } else { 0.5 + rng.f32().abs() * 3.0 };
+            let mul = if case % 4 == 0 {
+                1.0
+            } else {
+                0.5 + rng.f32().abs() * 3.0
+            };
             let q_max = [1.0f32, 7.0, 127.0][case % 3];
             let (mut c1, mut c2) = (vec![9i8; n], vec![-9i8; n]);
             let (e1, x1) = scalar::quantize_row_per_col(&row, mul, &scales, q_max, &mut c1);
             let (e2, x2) = simd128::quantize_row_per_col(&row, mul, &scales, q_max, &mut c2);
             assert_eq!(c1, c2, "case {case}: codes");
             let same = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
-            assert!(same(e1, e2) && same(x1, x2), "case {case}: sums {e1} {e2} {x1} {x2}");
-            let start: Vec<f32> = (0..n).map(|i| if i % 3 == 0 { 0.0 } else { rng.f32().abs() * 20.0 }).collect();
+            assert!(
+                same(e1, e2) && same(x1, x2),
+                "case {case}: sums {e1} {e2} {x1} {x2}"
+            );
+            let start: Vec<f32> = (0..n)
+                .map(|i| {
+                    if i % 3 == 0 {
+                        0.0
+                    } else {
+                        rng.f32().abs() * 20.0
+                    }
+                })
+                .collect();
             let (mut m1, mut m2) = (start.clone(), start);
             scalar::absmax_per_col(&row, mul, &mut m1);
             simd128::absmax_per_col(&row, mul, &mut m2);
-            assert!(m1.iter().zip(&m2).all(|(a, b)| a.to_bits() == b.to_bits()), "case {case}: absmax {m1:?} {m2:?}");
+            assert!(
+                m1.iter().zip(&m2).all(|(a, b)| a.to_bits() == b.to_bits()),
+                "case {case}: absmax {m1:?} {m2:?}"
+            );
         }
     }
 
@@ -610,18 +623,30 @@ mod twins {
         let mut rng = Rng(91);
         for n in 0..37 {
             let b = rng.f32s(n, 50.0);
-            let v = [f64::from(rng.f32()), -3.25, 1e-3 * f64::from(rng.f32()), 0.0];
-            let start: Vec<Vec<f64>> = (0..4).map(|_| (0..n).map(|_| f64::from(rng.f32()) * 7.0).collect()).collect();
+            let v = [
+                f64::from(rng.f32()),
+                -3.25,
+                1e-3 * f64::from(rng.f32()),
+                0.0,
+            ];
+            let start: Vec<Vec<f64>> = (0..4)
+                .map(|_| (0..n).map(|_| f64::from(rng.f32()) * 7.0).collect())
+                .collect();
             let (mut a, mut c) = (start.clone(), start);
             {
-                let [a0, a1, a2, a3] = &mut a[..] else { unreachable!() };
+                let [a0, a1, a2, a3] = &mut a[..] else {
+                    unreachable!()
+                };
                 scalar::axpy4_f64_f32([a0, a1, a2, a3], v, &b);
             }
             {
-                let [c0, c1, c2, c3] = &mut c[..] else { unreachable!() };
+                let [c0, c1, c2, c3] = &mut c[..] else {
+                    unreachable!()
+                };
                 simd128::axpy4_f64_f32([c0, c1, c2, c3], v, &b);
             }
-            let bits = |m: &Vec<Vec<f64>>| m.iter().flatten().map(|x| x.to_bits()).collect::<Vec<_>>();
+            let bits =
+                |m: &Vec<Vec<f64>>| m.iter().flatten().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&a), bits(&c), "n {n}");
         }
     }
@@ -631,11 +656,15 @@ mod twins {
         let mut rng = Rng(64);
         for len in 0..40 {
             let mut a: Vec<f64> = (0..len).map(|_| f64::from(rng.f32()) * 1e3).collect();
-            let b: Vec<f64> = (0..len + rng.below(3)).map(|_| f64::from(rng.f32())).collect();
+            let b: Vec<f64> = (0..len + rng.below(3))
+                .map(|_| f64::from(rng.f32()))
+                .collect();
             a.extend([f64::INFINITY, -0.0, f64::NAN].iter().take(len % 4));
             // Bit for bit, except that a NaN's payload is not specified by wasm.
             let same = |x: &[f64], y: &[f64]| {
-                x.iter().zip(y).all(|(p, q)| p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan()))
+                x.iter()
+                    .zip(y)
+                    .all(|(p, q)| p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan()))
             };
             let (mut s1, mut s2) = (a.clone(), a.clone());
             scalar::add_assign_f64(&mut s1, &b);

@@ -10,19 +10,22 @@ use leptos::prelude::*;
 use plotters::prelude::{Color, IntoFont, PathElement};
 
 use super::quant_common::{fmt_num, scheme_controls, QuantSetup};
-use quantlab_app::controls::{CALIB_BATCHES, DRIFT, PERCENTILE};
-use quantlab_app::datasets::{stream_batches, Tensor};
-use quantlab_engine::{calibrate, histogram, round_trip_metrics, Calibration, Calibrator, NonFinitePolicy, QParams, Scheme};
-use quantlab_app::i18n::Msg;
+use crate::lens;
 use crate::ui::data::DataPicker;
 use crate::ui::dom;
 use crate::ui::job::Job;
-use crate::lens;
 use crate::ui::state::use_app;
 use crate::ui::widgets::chart::{de, Area, ChartTheme};
 use crate::ui::widgets::plot::{cartesian, histogram_bars, line, tick, vline};
 use crate::ui::widgets::{Chart, Slider};
 use crate::ui::Shared;
+use quantlab_app::controls::{CALIB_BATCHES, DRIFT, PERCENTILE};
+use quantlab_app::datasets::{stream_batches, Tensor};
+use quantlab_app::i18n::Msg;
+use quantlab_engine::{
+    calibrate, histogram, round_trip_metrics, Calibration, Calibrator, NonFinitePolicy, QParams,
+    Scheme,
+};
 
 /// Batches in the stream; static quantization may calibrate on any number of them.
 pub const BATCHES: usize = CALIB_BATCHES.max as usize;
@@ -38,8 +41,17 @@ struct Row {
 fn methods(pct: f64, batch: usize) -> [(String, Calibrator); 5] {
     [
         ("min-max".into(), Calibrator::MinMax),
-        (format!("moving avg (0.01)"), Calibrator::MovingAverage { momentum: 0.01, batch_size: batch.max(1) }),
-        (format!("percentile {}", fmt_num(pct, 6)), Calibrator::Percentile { p: pct }),
+        (
+            format!("moving avg (0.01)"),
+            Calibrator::MovingAverage {
+                momentum: 0.01,
+                batch_size: batch.max(1),
+            },
+        ),
+        (
+            format!("percentile {}", fmt_num(pct, 6)),
+            Calibrator::Percentile { p: pct },
+        ),
         ("MSE".into(), Calibrator::Mse),
         ("KL (entropy)".into(), Calibrator::Entropy),
     ]
@@ -56,10 +68,28 @@ pub struct StreamResult {
 }
 
 fn run_stream(batches: &[Vec<f32>], n_calib: usize, scheme: &Scheme) -> Option<StreamResult> {
-    let minmax = |b: &[f32]| b.iter().copied().filter(|v| v.is_finite()).fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));
-    let (lo, hi) = batches.iter().take(n_calib.max(1)).map(|b| minmax(b)).fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), (a, b)| (l.min(a), h.max(b)));
+    let minmax = |b: &[f32]| {
+        b.iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), v| {
+                (l.min(v), h.max(v))
+            })
+    };
+    let (lo, hi) = batches
+        .iter()
+        .take(n_calib.max(1))
+        .map(|b| minmax(b))
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), (a, b)| {
+            (l.min(a), h.max(b))
+        });
     let ps = QParams::from_observed(lo, hi, scheme).ok()?;
-    let mut out = StreamResult { static_mse: vec![], dynamic_mse: vec![], static_range: (lo, hi), clipped_static: vec![] };
+    let mut out = StreamResult {
+        static_mse: vec![],
+        dynamic_mse: vec![],
+        static_range: (lo, hi),
+        clipped_static: vec![],
+    };
     for b in batches {
         let ms = round_trip_metrics(b, &ps, scheme, NonFinitePolicy::Skip).ok()?;
         let (l, h) = minmax(b);
@@ -81,7 +111,11 @@ fn minmax_cost_us(batch: &[f32]) -> f64 {
         let t0 = dom::now_ms();
         let reps = 50;
         for _ in 0..reps {
-            let (l, h) = batch.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
+            let (l, h) = batch
+                .iter()
+                .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| {
+                    (l.min(v), h.max(v))
+                });
             sink += l + h;
         }
         best = best.min((dom::now_ms() - t0) * 1000.0 / reps as f64);
@@ -118,7 +152,10 @@ pub fn CalibrationChapter() -> impl IntoView {
             move |i| {
                 if let Some((name, c)) = list.get(i) {
                     if let Ok(cal) = calibrate(&data.data, &scheme, c) {
-                        acc2.borrow_mut().push(Row { name: name.clone(), cal });
+                        acc2.borrow_mut().push(Row {
+                            name: name.clone(),
+                            cal,
+                        });
                     }
                 }
             },
@@ -129,28 +166,67 @@ pub fn CalibrationChapter() -> impl IntoView {
     let hist = Memo::new(move |_| {
         let t = setup.tensor.get()?;
         let (lo, hi) = setup.view.get();
-        histogram(&t.0.data, 160, lo as f32, hi as f32).ok().map(Shared::new)
+        histogram(&t.0.data, 160, lo as f32, hi as f32)
+            .ok()
+            .map(Shared::new)
     });
 
     let draw_hist = move |area: &Area, th: &ChartTheme| {
-        let Some(h) = hist.get() else { return Err(app.t(Msg::DataWaiting).to_string()) };
+        let Some(h) = hist.get() else {
+            return Err(app.t(Msg::DataWaiting).to_string());
+        };
         let (v0, v1) = setup.view.get();
-        let bins: Vec<_> = h.counts.iter().enumerate().map(|(k, &c)| (h.edge(k), h.edge(k + 1), if c == 0 { 0.0 } else { 1.0 + f64::from(c).log10() })).collect();
+        let bins: Vec<_> = h
+            .counts
+            .iter()
+            .enumerate()
+            .map(|(k, &c)| {
+                (
+                    h.edge(k),
+                    h.edge(k + 1),
+                    if c == 0 {
+                        0.0
+                    } else {
+                        1.0 + f64::from(c).log10()
+                    },
+                )
+            })
+            .collect();
         let top = bins.iter().map(|b| b.2).fold(1.0, f64::max) * 1.35;
-        let fmt = |y: &f64| if (y - y.round()).abs() < 0.05 && *y >= 1.0 { tick(10f64.powf(y - 1.0).round()) } else { String::new() };
+        let fmt = |y: &f64| {
+            if (y - y.round()).abs() < 0.05 && *y >= 1.0 {
+                tick(10f64.powf(y - 1.0).round())
+            } else {
+                String::new()
+            }
+        };
         let mut chart = cartesian(area, th, "x", app.t(Msg::CountLog), v0..v1, 0.0..top, &fmt)?;
         histogram_bars(&mut chart, th, &bins, th.muted, 0.45)?;
         for (i, r) in rows.get().iter().enumerate() {
             let c = th.color(i);
             let y = top * (0.97 - 0.06 * i as f64);
-            let (a, b) = (f64::from(r.cal.alpha).max(v0), f64::from(r.cal.beta).min(v1));
+            let (a, b) = (
+                f64::from(r.cal.alpha).max(v0),
+                f64::from(r.cal.beta).min(v1),
+            );
             chart
-                .draw_series(std::iter::once(PathElement::new(vec![(a, y), (b, y)], c.stroke_width(th.px(3.0)))))
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(a, y), (b, y)],
+                    c.stroke_width(th.px(3.0)),
+                )))
                 .map_err(de)?;
             vline(&mut chart, th, a, c, "", true)?;
             vline(&mut chart, th, b, c, "", true)?;
-            let font = ("system-ui, sans-serif", 11.0 * th.dpr).into_font().color(&c);
-            chart.draw_series(std::iter::once(plotters::prelude::Text::new(r.name.clone(), (b, y), font))).map_err(de)?;
+            let font = ("system-ui, sans-serif", 11.0 * th.dpr)
+                .into_font()
+                .color(&c);
+            chart
+                .draw_series(std::iter::once(plotters::prelude::Text::new(
+                    r.name.clone(),
+                    (b, y),
+                    font,
+                )))
+                .map_err(de)?;
         }
         Ok(())
     };
@@ -158,7 +234,13 @@ pub fn CalibrationChapter() -> impl IntoView {
     // ---------- stream ----------
     let batches = Memo::new(move |_| {
         let t = setup.tensor.get()?;
-        Some(Shared::new(stream_batches(&t.0.data, t.0.rows_cols(), BATCHES, drift.get(), Some(OUTLIER_BATCH))))
+        Some(Shared::new(stream_batches(
+            &t.0.data,
+            t.0.rows_cols(),
+            BATCHES,
+            drift.get(),
+            Some(OUTLIER_BATCH),
+        )))
     });
     let stream = Memo::new(move |_| {
         let b = batches.get()?;
@@ -211,31 +293,85 @@ pub fn CalibrationChapter() -> impl IntoView {
         Some((minmax_cost_us(first), first.len()))
     });
 
-    let draw_stream = move |area: &Area, th: &ChartTheme| {
-        let Some(s) = stream.get() else { return Err(app.t(Msg::DataWaiting).to_string()) };
-        let n = shown.get();
-        let all: Vec<f64> = s.static_mse.iter().chain(s.dynamic_mse.iter()).copied().filter(|v| *v > 0.0).collect();
-        let lo = all.iter().copied().fold(f64::INFINITY, f64::min).max(1e-30).log10().floor();
-        let hi = all.iter().copied().fold(0.0, f64::max).max(1e-30).log10().ceil() + 0.3;
-        let fmt = |y: &f64| if (y - y.round()).abs() < 0.05 { format!("1e{}", y.round() as i32) } else { String::new() };
-        let mut chart = cartesian(area, th, app.t(Msg::BatchAxis), app.t(Msg::MseLog), 0.5..(BATCHES as f64 + 0.5), lo..hi, &fmt)?;
-        let k = n_calib.get() as f64;
-        chart
-            .draw_series(std::iter::once(plotters::prelude::Rectangle::new([(0.5, lo), (k + 0.5, hi)], th.color(2).mix(0.12).filled())))
-            .map_err(de)?;
-        let pts = |v: &Vec<f64>| v.iter().take(n).enumerate().map(|(i, m)| ((i + 1) as f64, m.max(1e-30).log10().max(lo))).collect::<Vec<_>>();
-        line(&mut chart, th, pts(&s.static_mse), th.color(3), 2.5)?;
-        line(&mut chart, th, pts(&s.dynamic_mse), th.color(0), 2.5)?;
-        for (series, color) in [(&s.static_mse, th.color(3)), (&s.dynamic_mse, th.color(0))] {
+    let draw_stream =
+        move |area: &Area, th: &ChartTheme| {
+            let Some(s) = stream.get() else {
+                return Err(app.t(Msg::DataWaiting).to_string());
+            };
+            let n = shown.get();
+            let all: Vec<f64> = s
+                .static_mse
+                .iter()
+                .chain(s.dynamic_mse.iter())
+                .copied()
+                .filter(|v| *v > 0.0)
+                .collect();
+            let lo = all
+                .iter()
+                .copied()
+                .fold(f64::INFINITY, f64::min)
+                .max(1e-30)
+                .log10()
+                .floor();
+            let hi = all
+                .iter()
+                .copied()
+                .fold(0.0, f64::max)
+                .max(1e-30)
+                .log10()
+                .ceil()
+                + 0.3;
+            let fmt = |y: &f64| {
+                if (y - y.round()).abs() < 0.05 {
+                    format!("1e{}", y.round() as i32)
+                } else {
+                    String::new()
+                }
+            };
+            let mut chart = cartesian(
+                area,
+                th,
+                app.t(Msg::BatchAxis),
+                app.t(Msg::MseLog),
+                0.5..(BATCHES as f64 + 0.5),
+                lo..hi,
+                &fmt,
+            )?;
+            let k = n_calib.get() as f64;
             chart
-                .draw_series(pts(series).into_iter().map(|p| plotters::prelude::Circle::new(p, th.px(3.5) as i32, color.filled())))
+                .draw_series(std::iter::once(plotters::prelude::Rectangle::new(
+                    [(0.5, lo), (k + 0.5, hi)],
+                    th.color(2).mix(0.12).filled(),
+                )))
                 .map_err(de)?;
-        }
-        if n >= OUTLIER_BATCH + 1 {
-            vline(&mut chart, th, (OUTLIER_BATCH + 1) as f64, th.muted, app.t(Msg::OutlierBatch), true)?;
-        }
-        Ok(())
-    };
+            let pts = |v: &Vec<f64>| {
+                v.iter()
+                    .take(n)
+                    .enumerate()
+                    .map(|(i, m)| ((i + 1) as f64, m.max(1e-30).log10().max(lo)))
+                    .collect::<Vec<_>>()
+            };
+            line(&mut chart, th, pts(&s.static_mse), th.color(3), 2.5)?;
+            line(&mut chart, th, pts(&s.dynamic_mse), th.color(0), 2.5)?;
+            for (series, color) in [(&s.static_mse, th.color(3)), (&s.dynamic_mse, th.color(0))] {
+                chart
+                    .draw_series(pts(series).into_iter().map(|p| {
+                        plotters::prelude::Circle::new(p, th.px(3.5) as i32, color.filled())
+                    }))
+                    .map_err(de)?;
+            }
+            if n >= OUTLIER_BATCH + 1 {
+                vline(
+                    &mut chart,
+                    th,
+                    (OUTLIER_BATCH + 1) as f64,
+                    th.muted,
+                    app.t(Msg::OutlierBatch),
+                    true,
+                )?;
+            }
+            Ok(())
+        };
 
     let table = move || {
         rows.get()

@@ -9,18 +9,20 @@ use leptos::prelude::*;
 use plotters::prelude::{Color, IntoFont};
 
 use super::quant_common::{fmt_num, scheme_controls, QuantSetup, Readout};
-use quantlab_app::controls::CLIP;
-use quantlab_engine::{calibrate, round_trip_metrics, Calibrator, NonFinitePolicy, QParams, RoundTripMetrics, Scheme};
-use quantlab_app::i18n::Msg;
+use crate::lens;
 use crate::ui::data::DataPicker;
 use crate::ui::job::Job;
 use crate::ui::perf;
-use crate::lens;
 use crate::ui::state::use_app;
 use crate::ui::widgets::chart::{Area, ChartTheme};
 use crate::ui::widgets::plot::{cartesian, line, tick, vline};
 use crate::ui::widgets::{Chart, Formula, Slider};
 use crate::ui::Shared;
+use quantlab_app::controls::CLIP;
+use quantlab_app::i18n::Msg;
+use quantlab_engine::{
+    calibrate, round_trip_metrics, Calibrator, NonFinitePolicy, QParams, RoundTripMetrics, Scheme,
+};
 
 /// Points of the U-curve: clipping ranges t·[min, max] for t over the clip control's range.
 const CURVE_POINTS: usize = 90;
@@ -80,7 +82,9 @@ pub fn ErrorChapter() -> impl IntoView {
 
     // Data or scheme changed: recompute the curve and the calibrators, a slice at a time.
     Effect::new(move |_| {
-        let (Some(t), Some(st), Ok(scheme)) = (setup.tensor.get(), setup.stats.get(), setup.scheme.get()) else {
+        let (Some(t), Some(st), Ok(scheme)) =
+            (setup.tensor.get(), setup.stats.get(), setup.scheme.get())
+        else {
             job.cancel();
             curve.set(Vec::new());
             marks.set(Vec::new());
@@ -107,14 +111,20 @@ pub fn ErrorChapter() -> impl IntoView {
                     if let Some((name, c)) = calibrators.get(k) {
                         let r = perf::time(name, || calibrate(&data.data, &scheme, c));
                         if let Ok(r) = r {
-                            cals2.borrow_mut().push(CalMark { name, t: t_of(r.alpha, r.beta, stats, scheme.symmetric), mse: r.metrics.mse });
+                            cals2.borrow_mut().push(CalMark {
+                                name,
+                                t: t_of(r.alpha, r.beta, stats, scheme.symmetric),
+                                mse: r.metrics.mse,
+                            });
                         }
                     }
                     return;
                 }
                 let t = T_MIN + (T_MAX - T_MIN) * i as f64 / (CURVE_POINTS - 1) as f64;
                 if let Some(p) = params_at(t, stats, &scheme) {
-                    if let Ok(m) = round_trip_metrics(&data.data, &p, &scheme, NonFinitePolicy::Skip) {
+                    if let Ok(m) =
+                        round_trip_metrics(&data.data, &p, &scheme, NonFinitePolicy::Skip)
+                    {
                         acc2.borrow_mut().push(CurvePoint { t, m });
                     }
                 }
@@ -127,9 +137,15 @@ pub fn ErrorChapter() -> impl IntoView {
     });
 
     let current = Memo::new(move |_| {
-        let (Some(t), Some(st), Ok(scheme)) = (setup.tensor.get(), setup.stats.get(), setup.scheme.get()) else { return None };
+        let (Some(t), Some(st), Ok(scheme)) =
+            (setup.tensor.get(), setup.stats.get(), setup.scheme.get())
+        else {
+            return None;
+        };
         let p = params_at(t_now.get(), (st.min, st.max), &scheme)?;
-        let m = perf::time("round trip at t", || round_trip_metrics(&t.0.data, &p, &scheme, NonFinitePolicy::Skip).ok())?;
+        let m = perf::time("round trip at t", || {
+            round_trip_metrics(&t.0.data, &p, &scheme, NonFinitePolicy::Skip).ok()
+        })?;
         Some(Shared::new((p, m)))
     });
 
@@ -138,9 +154,21 @@ pub fn ErrorChapter() -> impl IntoView {
         if pts.is_empty() {
             return Err(app.t(Msg::Computing).to_string());
         }
-        let ys: Vec<f64> = pts.iter().flat_map(|p| [p.m.mse, p.m.rounding_mse.max(1e-30), p.m.clipping_mse.max(1e-30)]).collect();
+        let ys: Vec<f64> = pts
+            .iter()
+            .flat_map(|p| {
+                [
+                    p.m.mse,
+                    p.m.rounding_mse.max(1e-30),
+                    p.m.clipping_mse.max(1e-30),
+                ]
+            })
+            .collect();
         let positive = ys.iter().copied().filter(|v| *v > 0.0);
-        let lo = positive.clone().fold(f64::INFINITY, f64::min).max(pts.iter().map(|p| p.m.mse).fold(f64::INFINITY, f64::min) * 1e-3);
+        let lo = positive
+            .clone()
+            .fold(f64::INFINITY, f64::min)
+            .max(pts.iter().map(|p| p.m.mse).fold(f64::INFINITY, f64::min) * 1e-3);
         let hi = ys.iter().copied().fold(0.0, f64::max);
         let (y0, y1) = (log_mse(lo).floor(), log_mse(hi).ceil() + 0.2);
         let fmt = |y: &f64| {
@@ -150,9 +178,20 @@ pub fn ErrorChapter() -> impl IntoView {
                 String::new()
             }
         };
-        let mut chart = cartesian(area, th, app.t(Msg::ClipAxis), app.t(Msg::MseLog), T_MIN..T_MAX, y0..y1, &fmt)?;
+        let mut chart = cartesian(
+            area,
+            th,
+            app.t(Msg::ClipAxis),
+            app.t(Msg::MseLog),
+            T_MIN..T_MAX,
+            y0..y1,
+            &fmt,
+        )?;
         let series = |f: fn(&RoundTripMetrics) -> f64| -> Vec<(f64, f64)> {
-            pts.iter().filter(|p| f(&p.m) > 0.0).map(|p| (p.t, log_mse(f(&p.m)).max(y0))).collect()
+            pts.iter()
+                .filter(|p| f(&p.m) > 0.0)
+                .map(|p| (p.t, log_mse(f(&p.m)).max(y0)))
+                .collect()
         };
         line(&mut chart, th, series(|m| m.rounding_mse), th.color(0), 2.0)?;
         line(&mut chart, th, series(|m| m.clipping_mse), th.color(3), 2.0)?;
@@ -163,29 +202,56 @@ pub fn ErrorChapter() -> impl IntoView {
             vline(&mut chart, th, t, color, "", true)?;
             let y = log_mse(m.mse).clamp(y0, y1);
             chart
-                .draw_series(std::iter::once(plotters::prelude::Circle::new((t, y), th.px(4.0) as i32, color.filled())))
+                .draw_series(std::iter::once(plotters::prelude::Circle::new(
+                    (t, y),
+                    th.px(4.0) as i32,
+                    color.filled(),
+                )))
                 .map_err(crate::ui::widgets::chart::de)?;
             // Labels stack from the top so close calibrators (often MSE and KL) stay readable.
-            let font = ("system-ui, sans-serif", 12.0 * th.dpr).into_font().color(&color);
+            let font = ("system-ui, sans-serif", 12.0 * th.dpr)
+                .into_font()
+                .color(&color);
             let ly = y1 - (y1 - y0) * 0.07 * (i as f64 + 1.0);
             chart
-                .draw_series(std::iter::once(plotters::prelude::Text::new(format!(" {} (t = {})", m.name, tick((m.t * 100.0).round() / 100.0)), (t, ly), font)))
+                .draw_series(std::iter::once(plotters::prelude::Text::new(
+                    format!(" {} (t = {})", m.name, tick((m.t * 100.0).round() / 100.0)),
+                    (t, ly),
+                    font,
+                )))
                 .map_err(crate::ui::widgets::chart::de)?;
         }
         let tn = t_now.get();
-        vline(&mut chart, th, tn, th.color(2), app.t(Msg::YourRange), false)?;
+        vline(
+            &mut chart,
+            th,
+            tn,
+            th.color(2),
+            app.t(Msg::YourRange),
+            false,
+        )?;
         if let Some(c) = current.get() {
             chart
-                .draw_series(std::iter::once(plotters::prelude::Circle::new((tn, log_mse(c.1.mse)), th.px(5.0) as i32, th.color(2).filled())))
+                .draw_series(std::iter::once(plotters::prelude::Circle::new(
+                    (tn, log_mse(c.1.mse)),
+                    th.px(5.0) as i32,
+                    th.color(2).filled(),
+                )))
                 .map_err(crate::ui::widgets::chart::de)?;
         }
         Ok(())
     };
 
     let best = Memo::new(move |_| {
-        curve.with(|c| c.iter().min_by(|a, b| a.m.mse.total_cmp(&b.m.mse)).map(|p| (p.t, p.m.mse)))
+        curve.with(|c| {
+            c.iter()
+                .min_by(|a, b| a.m.mse.total_cmp(&b.m.mse))
+                .map(|p| (p.t, p.m.mse))
+        })
     });
-    let metric = move |f: fn(&RoundTripMetrics) -> f64| Signal::derive(move || current.get().map(|c| f(&c.1)));
+    let metric = move |f: fn(&RoundTripMetrics) -> f64| {
+        Signal::derive(move || current.get().map(|c| f(&c.1)))
+    };
 
     view! {
         <section class="card intro">

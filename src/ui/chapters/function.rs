@@ -6,18 +6,21 @@
 use leptos::prelude::*;
 
 use super::quant_common::{fmt_bytes, fmt_num, memory_bytes, scheme_controls, QuantSetup, Readout};
-use quantlab_app::controls::{DataChoice, RangeControls, SchemeControls, Symmetry};
-use quantlab_engine::{self as engine, journey, Histogram, NonFinitePolicy, QParams, QuantError, RoundTripMetrics, Scheme};
-use quantlab_app::i18n::Msg;
+use crate::lens;
 use crate::ui::data::DataPicker;
 use crate::ui::perf;
-use crate::lens;
 use crate::ui::state::use_app;
 use crate::ui::widgets::chart::XMap;
 use crate::ui::widgets::plot::{cartesian, histogram_bars, histogram_outline, tick, vline, vlines};
 use crate::ui::widgets::range_handles::RangeHandles;
 use crate::ui::widgets::{Chart, ErrorNote, Formula};
 use crate::ui::Shared;
+use quantlab_app::controls::{DataChoice, RangeControls, SchemeControls, Symmetry};
+use quantlab_app::i18n::Msg;
+use quantlab_engine::{
+    self as engine, journey, Histogram, NonFinitePolicy, QParams, QuantError, RoundTripMetrics,
+    Scheme,
+};
 
 const BINS: usize = 160;
 
@@ -30,7 +33,12 @@ pub struct RoundTrip {
     pub err_hist: Histogram,
 }
 
-fn round_trip(x: &[f32], p: &QParams, scheme: &Scheme, view: (f32, f32)) -> Result<RoundTrip, QuantError> {
+fn round_trip(
+    x: &[f32],
+    p: &QParams,
+    scheme: &Scheme,
+    view: (f32, f32),
+) -> Result<RoundTrip, QuantError> {
     let mut xhat = vec![0.0f32; x.len()];
     let metrics = engine::fake_quantize_into(x, p, scheme, NonFinitePolicy::Skip, &mut xhat)?;
     let xhat_hist = engine::histogram(&xhat, BINS, view.0, view.1)?;
@@ -47,9 +55,16 @@ fn round_trip(x: &[f32], p: &QParams, scheme: &Scheme, view: (f32, f32)) -> Resu
     for (e, &v) in xhat.iter_mut().zip(x) {
         *e -= v;
     }
-    let emax = (metrics.max_abs_err as f32).max(p.scale * 0.5).max(f32::MIN_POSITIVE);
+    let emax = (metrics.max_abs_err as f32)
+        .max(p.scale * 0.5)
+        .max(f32::MIN_POSITIVE);
     let err_hist = engine::histogram(&xhat, 80, -emax, emax)?;
-    Ok(RoundTrip { metrics, xhat_hist, codes, err_hist })
+    Ok(RoundTrip {
+        metrics,
+        xhat_hist,
+        codes,
+        err_hist,
+    })
 }
 
 /// Bar height of a count: linear, or 1 + log10(count) so that 1 → 1, 10 → 2, 100 → 3 and an
@@ -63,7 +78,11 @@ fn height(c: u32, log: bool) -> f64 {
 }
 
 fn bins_of(h: &Histogram, log: bool) -> Vec<(f64, f64, f64)> {
-    h.counts.iter().enumerate().map(|(k, &c)| (h.edge(k), h.edge(k + 1), height(c, log))).collect()
+    h.counts
+        .iter()
+        .enumerate()
+        .map(|(k, &c)| (h.edge(k), h.edge(k + 1), height(c, log)))
+        .collect()
 }
 
 fn count_fmt(log: bool) -> impl Fn(&f64) -> String {
@@ -94,7 +113,11 @@ fn count_fmt(log: bool) -> impl Fn(&f64) -> String {
 #[component]
 pub fn FunctionChapter() -> impl IntoView {
     let app = use_app();
-    let setup = QuantSetup::new(lens!(function.data), lens!(function.scheme), Some(lens!(function.range)));
+    let setup = QuantSetup::new(
+        lens!(function.data),
+        lens!(function.scheme),
+        Some(lens!(function.range)),
+    );
     let tensor = setup.tensor;
     let log_y = Memo::new(move |_| app.ctl(|c| c.function.logy));
     let main_map = RwSignal::new(XMap::default());
@@ -118,7 +141,9 @@ pub fn FunctionChapter() -> impl IntoView {
     let x_hist = Memo::new(move |_| {
         let t = tensor.get()?;
         let v = setup.view.get();
-        engine::histogram(&t.0.data, BINS, v.0 as f32, v.1 as f32).ok().map(Shared::new)
+        engine::histogram(&t.0.data, BINS, v.0 as f32, v.1 as f32)
+            .ok()
+            .map(Shared::new)
     });
 
     let inspected = Memo::new(move |_| {
@@ -129,16 +154,35 @@ pub fn FunctionChapter() -> impl IntoView {
     });
 
     // ---------- charts ----------
-    let draw_main = move |area: &crate::ui::widgets::chart::Area, th: &crate::ui::widgets::ChartTheme| {
-        let Some(h) = x_hist.get() else { return Err(app.t(Msg::DataWaiting).to_string()) };
+    let draw_main = move |area: &crate::ui::widgets::chart::Area,
+                          th: &crate::ui::widgets::ChartTheme| {
+        let Some(h) = x_hist.get() else {
+            return Err(app.t(Msg::DataWaiting).to_string());
+        };
         let log = log_y.get();
         let (v0, v1) = setup.view.get();
         let xb = bins_of(&h, log);
         let rt = result.get();
-        let xhat_b = rt.as_ref().and_then(|r| r.as_ref().ok()).map(|r| bins_of(&r.xhat_hist, log));
-        let top = xb.iter().chain(xhat_b.iter().flatten()).map(|b| b.2).fold(1.0f64, f64::max) * 1.08;
+        let xhat_b = rt
+            .as_ref()
+            .and_then(|r| r.as_ref().ok())
+            .map(|r| bins_of(&r.xhat_hist, log));
+        let top = xb
+            .iter()
+            .chain(xhat_b.iter().flatten())
+            .map(|b| b.2)
+            .fold(1.0f64, f64::max)
+            * 1.08;
         let fmt = count_fmt(log);
-        let mut chart = cartesian(area, th, "x", app.t(if log { Msg::CountLog } else { Msg::Count }), v0..v1, 0.0..top, &fmt)?;
+        let mut chart = cartesian(
+            area,
+            th,
+            "x",
+            app.t(if log { Msg::CountLog } else { Msg::Count }),
+            v0..v1,
+            0.0..top,
+            &fmt,
+        )?;
         let (px, py) = chart.plotting_area().get_pixel_range();
         main_map.set(XMap::from_pixels(px, py, v0..v1, th.dpr));
         // The integer grid: every representable value s(q − z), thinned to stay legible.
@@ -149,7 +193,13 @@ pub fn FunctionChapter() -> impl IntoView {
             let every = (4.0 / per_level).ceil().max(1.0) as i32;
             let levels = (qmin..=qmax).filter(|q| (q - qmin) % every == 0 || *q == qmax);
             let xs = levels.map(|q| f64::from(p.scale) * f64::from(q - p.zero_point));
-            vlines(&mut chart, th, xs, th.muted, if th.dark { 0.35 } else { 0.28 })?;
+            vlines(
+                &mut chart,
+                th,
+                xs,
+                th.muted,
+                if th.dark { 0.35 } else { 0.28 },
+            )?;
             vline(&mut chart, th, 0.0f64.clamp(v0, v1), th.muted, "", true)?;
         }
         histogram_bars(&mut chart, th, &xb, th.color(0), 0.55)?;
@@ -158,13 +208,23 @@ pub fn FunctionChapter() -> impl IntoView {
         }
         if let Some(j) = inspected.get() {
             vline(&mut chart, th, f64::from(j.x), th.color(3), "", false)?;
-            vline(&mut chart, th, f64::from(j.dequantized), th.color(2), "", true)?;
+            vline(
+                &mut chart,
+                th,
+                f64::from(j.dequantized),
+                th.color(2),
+                "",
+                true,
+            )?;
         }
         Ok(())
     };
 
-    let draw_codes = move |area: &crate::ui::widgets::chart::Area, th: &crate::ui::widgets::ChartTheme| {
-        let Some(Ok(rt)) = result.get() else { return Err(app.t(Msg::DataWaiting).to_string()) };
+    let draw_codes = move |area: &crate::ui::widgets::chart::Area,
+                           th: &crate::ui::widgets::ChartTheme| {
+        let Some(Ok(rt)) = result.get() else {
+            return Err(app.t(Msg::DataWaiting).to_string());
+        };
         let scheme = setup.scheme.get().map_err(|e| e.to_string())?;
         let qmin = f64::from(scheme.qmin());
         let log = log_y.get();
@@ -181,7 +241,15 @@ pub fn FunctionChapter() -> impl IntoView {
         let fmt = count_fmt(log);
         let q0 = qmin - 0.5;
         let q1 = f64::from(scheme.qmax()) + 0.5;
-        let mut chart = cartesian(area, th, app.t(Msg::IntegerCode), app.t(if log { Msg::CountLog } else { Msg::Count }), q0..q1, 0.0..top, &fmt)?;
+        let mut chart = cartesian(
+            area,
+            th,
+            app.t(Msg::IntegerCode),
+            app.t(if log { Msg::CountLog } else { Msg::Count }),
+            q0..q1,
+            0.0..top,
+            &fmt,
+        )?;
         histogram_bars(&mut chart, th, &bins, th.color(1), 0.85)?;
         if let Ok(p) = setup.params.get() {
             vline(&mut chart, th, f64::from(p.zero_point), th.muted, "z", true)?;
@@ -189,14 +257,25 @@ pub fn FunctionChapter() -> impl IntoView {
         Ok(())
     };
 
-    let draw_err = move |area: &crate::ui::widgets::chart::Area, th: &crate::ui::widgets::ChartTheme| {
-        let Some(Ok(rt)) = result.get() else { return Err(app.t(Msg::DataWaiting).to_string()) };
+    let draw_err = move |area: &crate::ui::widgets::chart::Area,
+                         th: &crate::ui::widgets::ChartTheme| {
+        let Some(Ok(rt)) = result.get() else {
+            return Err(app.t(Msg::DataWaiting).to_string());
+        };
         // Linear counts: the flat top is the point (rounding error is uniform in ±s/2).
         let b = bins_of(&rt.err_hist, false);
         let top = b.iter().map(|b| b.2).fold(1.0, f64::max) * 1.15;
         let fmt = count_fmt(false);
         let (lo, hi) = (f64::from(rt.err_hist.lo), f64::from(rt.err_hist.hi));
-        let mut chart = cartesian(area, th, app.t(Msg::ErrorAxis), app.t(Msg::Count), lo..hi, 0.0..top, &fmt)?;
+        let mut chart = cartesian(
+            area,
+            th,
+            app.t(Msg::ErrorAxis),
+            app.t(Msg::Count),
+            lo..hi,
+            0.0..top,
+            &fmt,
+        )?;
         histogram_bars(&mut chart, th, &b, th.color(3), 0.6)?;
         if let Ok(p) = setup.params.get() {
             let h = f64::from(p.scale) / 2.0;
@@ -271,7 +350,15 @@ pub fn FunctionChapter() -> impl IntoView {
         let n = n_values();
         let bits = setup.choice.get().bits;
         let (fp, q) = memory_bytes(n, bits, 1);
-        Msg::MemoryLine.fill(app.lang(), &[&fmt_bytes(fp), &bits.to_string(), &fmt_bytes(q), &format!("{:.1}", fp as f64 / q.max(1) as f64)])
+        Msg::MemoryLine.fill(
+            app.lang(),
+            &[
+                &fmt_bytes(fp),
+                &bits.to_string(),
+                &fmt_bytes(q),
+                &format!("{:.1}", fp as f64 / q.max(1) as f64),
+            ],
+        )
     };
     let params = setup.params;
     let err_text = move || match (setup.params.get(), result.get()) {
@@ -284,7 +371,10 @@ pub fn FunctionChapter() -> impl IntoView {
         app.set_ctl(|c| {
             c.function.data.data = DataChoice::Seminar;
             c.function.scheme = SchemeControls::default();
-            c.function.range = RangeControls { alpha: Some(-1.577), beta: Some(192.344) };
+            c.function.range = RangeControls {
+                alpha: Some(-1.577),
+                beta: Some(192.344),
+            };
         })
     };
 
@@ -310,7 +400,11 @@ pub fn FunctionChapter() -> impl IntoView {
         if let Some(t) = tensor.get_untracked() {
             let d = &t.0.data;
             let v = match which {
-                "max" => d.iter().copied().filter(|v| v.is_finite()).fold(0.0f32, |m, v| if v.abs() > m.abs() { v } else { m }),
+                "max" => d
+                    .iter()
+                    .copied()
+                    .filter(|v| v.is_finite())
+                    .fold(0.0f32, |m, v| if v.abs() > m.abs() { v } else { m }),
                 _ => d.get(d.len() / 3).copied().unwrap_or(0.0),
             };
             picked_x.set(Some(f64::from(v)));

@@ -9,8 +9,8 @@ mod playground;
 pub mod qat;
 pub mod quant_common;
 mod rotation;
-mod summary;
 pub mod smoothquant;
+mod summary;
 mod why;
 
 use leptos::prelude::*;

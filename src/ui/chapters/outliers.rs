@@ -6,17 +6,19 @@
 use leptos::prelude::*;
 use plotters::prelude::{Color, IntoFont, Rectangle, Text};
 
-use quantlab_app::controls::OUTLIER_K;
-use quantlab_engine::linear::{ActGranularity, WeightGranularity};
-use quantlab_engine::outliers::{ablate_top_k, granularity_table, outlier_stats, row_absmax, Ablation};
-use quantlab_app::i18n::Msg;
-use crate::ui::data::{use_data, LayerPicker};
 use crate::lens;
+use crate::ui::data::{use_data, LayerPicker};
 use crate::ui::state::use_app;
 use crate::ui::widgets::chart::{de, Area, ChartTheme, XMap};
 use crate::ui::widgets::plot::{cartesian, heatmap, line, tick, vline};
 use crate::ui::widgets::{Chart, Formula, Segmented, Slider};
 use crate::ui::Shared;
+use quantlab_app::controls::OUTLIER_K;
+use quantlab_app::i18n::Msg;
+use quantlab_engine::linear::{ActGranularity, WeightGranularity};
+use quantlab_engine::outliers::{
+    ablate_top_k, granularity_table, outlier_stats, row_absmax, Ablation,
+};
 
 pub const MAX_K: usize = OUTLIER_K.max as usize;
 
@@ -29,7 +31,15 @@ fn pct(v: f64) -> String {
 }
 
 /// Per-channel bars (one bar per channel, sorted or in channel order), drawn on the raw canvas.
-fn profile_bars(area: &Area, th: &ChartTheme, vals: &[f32], sorted: bool, color: usize, y_label: &str, x_label: &str) -> Result<(), String> {
+fn profile_bars(
+    area: &Area,
+    th: &ChartTheme,
+    vals: &[f32],
+    sorted: bool,
+    color: usize,
+    y_label: &str,
+    x_label: &str,
+) -> Result<(), String> {
     let mut v: Vec<(usize, f32)> = vals.iter().copied().enumerate().collect();
     if sorted {
         v.sort_by(|a, b| b.1.total_cmp(&a.1));
@@ -38,14 +48,26 @@ fn profile_bars(area: &Area, th: &ChartTheme, vals: &[f32], sorted: bool, color:
     let n = v.len().max(1) as f64;
     let fmt = |y: &f64| tick(*y);
     let mut chart = cartesian(area, th, x_label, y_label, 0.0..n, 0.0..top, &fmt)?;
-    let bins: Vec<(f64, f64, f64)> = v.iter().enumerate().map(|(i, p)| (i as f64, i as f64 + 1.0, f64::from(p.1))).collect();
+    let bins: Vec<(f64, f64, f64)> = v
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (i as f64, i as f64 + 1.0, f64::from(p.1)))
+        .collect();
     crate::ui::widgets::plot::histogram_bars(&mut chart, th, &bins, th.color(color), 0.85)?;
     // Name the three largest channels.
     let mut order: Vec<(usize, (usize, f32))> = v.iter().copied().enumerate().collect();
     order.sort_by(|a, b| b.1 .1.total_cmp(&a.1 .1));
     for &(i, (ch, val)) in order.iter().take(3) {
-        let font = ("system-ui, sans-serif", 11.0 * th.dpr).into_font().color(&th.fg);
-        chart.draw_series(std::iter::once(Text::new(format!("#{ch}"), (i as f64 + 2.0, f64::from(val)), font))).map_err(de)?;
+        let font = ("system-ui, sans-serif", 11.0 * th.dpr)
+            .into_font()
+            .color(&th.fg);
+        chart
+            .draw_series(std::iter::once(Text::new(
+                format!("#{ch}"),
+                (i as f64 + 2.0, f64::from(val)),
+                font,
+            )))
+            .map_err(de)?;
     }
     Ok(())
 }
@@ -65,36 +87,67 @@ pub fn OutliersChapter() -> impl IntoView {
     let stats = Memo::new(move |_| {
         let d = data.get()?;
         let c = d.case.case();
-        outlier_stats(c.x(), c.tokens(), c.in_channels(), 8).ok().map(Shared::new)
+        outlier_stats(c.x(), c.tokens(), c.in_channels(), 8)
+            .ok()
+            .map(Shared::new)
     });
     let w_profile = Memo::new(move |_| {
         let d = data.get()?;
         let c = d.case.case();
-        row_absmax(c.w(), c.in_channels(), c.out_channels()).ok().map(Shared::new)
+        row_absmax(c.w(), c.in_channels(), c.out_channels())
+            .ok()
+            .map(Shared::new)
     });
     let table = Memo::new(move |_| {
         let d = data.get()?;
-        Some(granularity_table(d.case.case(), &[8, 4], WeightGranularity::PerOutputChannel, 8).map(Shared::new).map_err(|e| e.to_string()))
+        Some(
+            granularity_table(
+                d.case.case(),
+                &[8, 4],
+                WeightGranularity::PerOutputChannel,
+                8,
+            )
+            .map(Shared::new)
+            .map_err(|e| e.to_string()),
+        )
     });
     // Ablation for every k at once: the curve, and the current k's point on it.
     let ablation_curve = Memo::new(move |_| {
         let d = data.get()?;
         let h = how.get();
         let pts: Vec<(usize, f64, f64)> = (0..=MAX_K)
-            .filter_map(|kk| ablate_top_k(d.case.case(), kk, h).ok().map(|r| (kk, r.rel_change, r.x_rel_change)))
+            .filter_map(|kk| {
+                ablate_top_k(d.case.case(), kk, h)
+                    .ok()
+                    .map(|r| (kk, r.rel_change, r.x_rel_change))
+            })
             .collect();
         Some(Shared::new(pts))
     });
-    let ablation_now = move || ablation_curve.get().and_then(|c| c.iter().find(|p| p.0 == k.get()).copied());
+    let ablation_now = move || {
+        ablation_curve
+            .get()
+            .and_then(|c| c.iter().find(|p| p.0 == k.get()).copied())
+    };
 
     let draw_heat = move |area: &Area, th: &ChartTheme| {
-        let Some(d) = data.get() else { return Err(app.t(Msg::DataWaiting).to_string()) };
+        let Some(d) = data.get() else {
+            return Err(app.t(Msg::DataWaiting).to_string());
+        };
         let c = d.case.case();
         let (t, ch) = (c.tokens(), c.in_channels());
         let x = c.x();
         let amax = x.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-6);
         let fmt = |y: &f64| tick(*y);
-        let mut chart = cartesian(area, th, app.t(Msg::ChannelAxis), app.t(Msg::TokenAxis), 0.0..ch as f64, 0.0..t as f64, &fmt)?;
+        let mut chart = cartesian(
+            area,
+            th,
+            app.t(Msg::ChannelAxis),
+            app.t(Msg::TokenAxis),
+            0.0..ch as f64,
+            0.0..t as f64,
+            &fmt,
+        )?;
         let (px, py) = chart.plotting_area().get_pixel_range();
         heat_map.set(XMap::from_pixels(px, py, 0.0..ch as f64, th.dpr));
         // Log colour scale: a few values are 10–30× the typical one.
@@ -102,12 +155,20 @@ pub fn OutliersChapter() -> impl IntoView {
         let span = amax.ln() - lo;
         // Image row 0 is the top of the plot, token 0 sits at the bottom (y = 0).
         heatmap(&mut chart, th, t, ch, &|r, cc| {
-            let v = x.get((t - 1 - r) * ch + cc).copied().unwrap_or(0.0).abs().max(1e-30);
+            let v = x
+                .get((t - 1 - r) * ch + cc)
+                .copied()
+                .unwrap_or(0.0)
+                .abs()
+                .max(1e-30);
             f64::from((v.ln() - lo) / span)
         })?;
         if let Some((r, cc)) = hover.get() {
             chart
-                .draw_series(std::iter::once(Rectangle::new([(cc as f64, r as f64), (cc as f64 + 1.0, r as f64 + 1.0)], th.fg.stroke_width(th.px(2.0)))))
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(cc as f64, r as f64), (cc as f64 + 1.0, r as f64 + 1.0)],
+                    th.fg.stroke_width(th.px(2.0)),
+                )))
                 .map_err(de)?;
         }
         Ok(())
@@ -119,48 +180,126 @@ pub fn OutliersChapter() -> impl IntoView {
         let case = d.case.case();
         let v = case.x().get(r * case.in_channels() + c).copied()?;
         let token = d.tokens.get(r).cloned().unwrap_or_default();
-        Some(Msg::HeatHover.fill(app.lang(), &[&token, &r.to_string(), &c.to_string(), &format!("{v:.4}")]))
+        Some(Msg::HeatHover.fill(
+            app.lang(),
+            &[&token, &r.to_string(), &c.to_string(), &format!("{v:.4}")],
+        ))
     };
     let on_heat_move = move |e: web_sys::PointerEvent| {
-        let Some(d) = data.get_untracked() else { return };
+        let Some(d) = data.get_untracked() else {
+            return;
+        };
         let case = d.case.case();
         let m = heat_map.get_untracked();
-        let Some(wrap) = e.current_target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok()) else { return };
+        let Some(wrap) = e
+            .current_target()
+            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+        else {
+            return;
+        };
         let rect = wrap.get_bounding_client_rect();
-        let (x, y) = (f64::from(e.client_x()) - rect.left(), f64::from(e.client_y()) - rect.top());
+        let (x, y) = (
+            f64::from(e.client_x()) - rect.left(),
+            f64::from(e.client_y()) - rect.top(),
+        );
         if x < m.left || x > m.right || y < m.top || y > m.bottom || m.bottom <= m.top {
             hover.set(None);
             return;
         }
         let c = ((x - m.left) / (m.right - m.left) * case.in_channels() as f64) as usize;
         let from_top = ((y - m.top) / (m.bottom - m.top) * case.tokens() as f64) as usize;
-        let r = case.tokens().saturating_sub(1 + from_top.min(case.tokens() - 1));
+        let r = case
+            .tokens()
+            .saturating_sub(1 + from_top.min(case.tokens() - 1));
         hover.set(Some((r, c.min(case.in_channels() - 1))));
     };
 
     let draw_x_profile = move |area: &Area, th: &ChartTheme| {
-        let Some(s) = stats.get() else { return Err(app.t(Msg::DataWaiting).to_string()) };
-        profile_bars(area, th, &s.profile.absmax, sorted.get(), 0, app.t(Msg::MaxAbsX), app.t(if sorted.get() { Msg::ChannelRank } else { Msg::ChannelAxis }))
+        let Some(s) = stats.get() else {
+            return Err(app.t(Msg::DataWaiting).to_string());
+        };
+        profile_bars(
+            area,
+            th,
+            &s.profile.absmax,
+            sorted.get(),
+            0,
+            app.t(Msg::MaxAbsX),
+            app.t(if sorted.get() {
+                Msg::ChannelRank
+            } else {
+                Msg::ChannelAxis
+            }),
+        )
     };
     let draw_w_profile = move |area: &Area, th: &ChartTheme| {
-        let Some(w) = w_profile.get() else { return Err(app.t(Msg::DataWaiting).to_string()) };
-        profile_bars(area, th, &w, sorted.get(), 1, app.t(Msg::MaxAbsW), app.t(if sorted.get() { Msg::ChannelRank } else { Msg::ChannelAxis }))
+        let Some(w) = w_profile.get() else {
+            return Err(app.t(Msg::DataWaiting).to_string());
+        };
+        profile_bars(
+            area,
+            th,
+            &w,
+            sorted.get(),
+            1,
+            app.t(Msg::MaxAbsW),
+            app.t(if sorted.get() {
+                Msg::ChannelRank
+            } else {
+                Msg::ChannelAxis
+            }),
+        )
     };
     let draw_ablation = move |area: &Area, th: &ChartTheme| {
-        let Some(c) = ablation_curve.get() else { return Err(app.t(Msg::DataWaiting).to_string()) };
+        let Some(c) = ablation_curve.get() else {
+            return Err(app.t(Msg::DataWaiting).to_string());
+        };
         let top = c.iter().map(|p| p.1.max(p.2)).fold(1e-6, f64::max) * 1.15;
         let fmt = |y: &f64| format!("{:.0} %", y * 100.0);
-        let mut chart = cartesian(area, th, app.t(Msg::AblatedChannels), app.t(Msg::RelChange), 0.0..MAX_K as f64, 0.0..top, &fmt)?;
-        line(&mut chart, th, c.iter().map(|p| (p.0 as f64, p.1)).collect(), th.color(3), 2.5)?;
-        line(&mut chart, th, c.iter().map(|p| (p.0 as f64, p.2)).collect(), th.color(0), 1.5)?;
+        let mut chart = cartesian(
+            area,
+            th,
+            app.t(Msg::AblatedChannels),
+            app.t(Msg::RelChange),
+            0.0..MAX_K as f64,
+            0.0..top,
+            &fmt,
+        )?;
+        line(
+            &mut chart,
+            th,
+            c.iter().map(|p| (p.0 as f64, p.1)).collect(),
+            th.color(3),
+            2.5,
+        )?;
+        line(
+            &mut chart,
+            th,
+            c.iter().map(|p| (p.0 as f64, p.2)).collect(),
+            th.color(0),
+            1.5,
+        )?;
         vline(&mut chart, th, k.get() as f64, th.muted, "k", true)?;
         let font = ("system-ui, sans-serif", 12.0 * th.dpr).into_font();
-        chart.draw_series(std::iter::once(Text::new(app.t(Msg::ChangeOfY).to_string(), (MAX_K as f64 * 0.55, top * 0.9), font.clone().color(&th.color(3))))).map_err(de)?;
-        chart.draw_series(std::iter::once(Text::new(app.t(Msg::ChangeOfX).to_string(), (MAX_K as f64 * 0.55, top * 0.8), font.color(&th.color(0))))).map_err(de)?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                app.t(Msg::ChangeOfY).to_string(),
+                (MAX_K as f64 * 0.55, top * 0.9),
+                font.clone().color(&th.color(3)),
+            )))
+            .map_err(de)?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                app.t(Msg::ChangeOfX).to_string(),
+                (MAX_K as f64 * 0.55, top * 0.8),
+                font.color(&th.color(0)),
+            )))
+            .map_err(de)?;
         Ok(())
     };
 
-    let table_rows = move || match table.get() {
+    let table_rows = move || {
+        match table.get() {
         None => view! { <tr><td colspan="4">{app.t(Msg::DataWaiting)}</td></tr> }.into_any(),
         Some(Err(e)) => view! { <tr><td colspan="4" class="control-error">{e}</td></tr> }.into_any(),
         Some(Ok(rows)) => rows
@@ -176,6 +315,7 @@ pub fn OutliersChapter() -> impl IntoView {
             })
             .collect_view()
             .into_any(),
+    }
     };
 
     let stat_line = move || {
@@ -185,16 +325,24 @@ pub fn OutliersChapter() -> impl IntoView {
         let token = d.tokens.get(s.absmax_at.0).cloned().unwrap_or_default();
         let wmed = quantlab_engine::outliers::median(&w);
         let wmax = w.iter().fold(0f32, |m, v| m.max(*v));
-        let top: Vec<String> = s.top.iter().take(4).map(|(c, v)| format!("#{c} ({v:.2})")).collect();
-        Some(Msg::OutlierStats.fill(app.lang(), &[
-            &format!("{:.2}", s.absmax),
-            &token,
-            &s.absmax_at.1.to_string(),
-            &format!("{:.1}", s.profile.max_over_median),
-            &format!("{:.1}", f64::from(wmax / wmed.max(1e-12))),
-            &format!("{:.1}", s.kurtosis),
-            &top.join(", "),
-        ]))
+        let top: Vec<String> = s
+            .top
+            .iter()
+            .take(4)
+            .map(|(c, v)| format!("#{c} ({v:.2})"))
+            .collect();
+        Some(Msg::OutlierStats.fill(
+            app.lang(),
+            &[
+                &format!("{:.2}", s.absmax),
+                &token,
+                &s.absmax_at.1.to_string(),
+                &format!("{:.1}", s.profile.max_over_median),
+                &format!("{:.1}", f64::from(wmax / wmed.max(1e-12))),
+                &format!("{:.1}", s.kurtosis),
+                &top.join(", "),
+            ],
+        ))
     };
 
     view! {

@@ -7,33 +7,58 @@ use ndarray::ArrayView2;
 use plotters::prelude::{Color, PathElement};
 use wasm_bindgen::JsValue;
 
-use super::quant_common::{fmt_num, memory_bytes, fmt_bytes, scheme_controls, QuantSetup, Readout};
-use quantlab_app::controls::{CalibChoice, GranChoice};
-use quantlab_engine::{quantize_granular, write_npy_f32, GranularResult, NonFinitePolicy};
-use quantlab_app::i18n::Msg;
+use super::quant_common::{fmt_bytes, fmt_num, memory_bytes, scheme_controls, QuantSetup, Readout};
+use crate::lens;
 use crate::ui::data::DataPicker;
 use crate::ui::dom;
 use crate::ui::perf;
-use crate::lens;
 use crate::ui::state::use_app;
 use crate::ui::widgets::chart::{de, Area, ChartTheme};
 use crate::ui::widgets::plot::{cartesian, line, tick};
 use crate::ui::widgets::{Chart, Segmented};
 use crate::ui::Shared;
+use quantlab_app::controls::{CalibChoice, GranChoice};
+use quantlab_app::i18n::Msg;
+use quantlab_engine::{quantize_granular, write_npy_f32, GranularResult, NonFinitePolicy};
 
 /// The per-group metrics as CSV (one row per group, then the overall row).
 fn metrics_csv(r: &GranularResult) -> String {
     let mut out = String::from("group,alpha,beta,scale,zero_point,n,mse,sqnr_db,max_abs_err,clipped_fraction,rounding_mse,clipping_mse\n");
-    let row = |name: &str, a: String, b: String, s: String, z: String, m: &quantlab_engine::RoundTripMetrics| {
+    let row = |name: &str,
+               a: String,
+               b: String,
+               s: String,
+               z: String,
+               m: &quantlab_engine::RoundTripMetrics| {
         format!(
             "{name},{a},{b},{s},{z},{},{},{},{},{},{},{}\n",
-            m.n, m.mse, m.sqnr_db, m.max_abs_err, m.clipped_fraction, m.rounding_mse, m.clipping_mse
+            m.n,
+            m.mse,
+            m.sqnr_db,
+            m.max_abs_err,
+            m.clipped_fraction,
+            m.rounding_mse,
+            m.clipping_mse
         )
     };
     for (i, g) in r.groups.iter().enumerate() {
-        out.push_str(&row(&i.to_string(), g.alpha.to_string(), g.beta.to_string(), g.params.scale.to_string(), g.params.zero_point.to_string(), &g.metrics));
+        out.push_str(&row(
+            &i.to_string(),
+            g.alpha.to_string(),
+            g.beta.to_string(),
+            g.params.scale.to_string(),
+            g.params.zero_point.to_string(),
+            &g.metrics,
+        ));
     }
-    out.push_str(&row("all", String::new(), String::new(), String::new(), String::new(), &r.overall));
+    out.push_str(&row(
+        "all",
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        &r.overall,
+    ));
     out
 }
 
@@ -42,8 +67,12 @@ fn download_bytes(bytes: &[u8], mime: &str, name: &str) {
     let parts = js_sys::Array::of1(&JsValue::from(array));
     let opts = web_sys::BlobPropertyBag::new();
     opts.set_type(mime);
-    let Ok(blob) = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts) else { return };
-    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
+    let Ok(blob) = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
     dom::download_url(&url, name);
     let _ = web_sys::Url::revoke_object_url(&url);
 }
@@ -74,60 +103,166 @@ pub fn PlaygroundChapter() -> impl IntoView {
 
     let ok = move || result.get().and_then(|r| r.ok());
     let draw_ranges = move |area: &Area, th: &ChartTheme| {
-        let Some(r) = ok() else { return Err(app.t(Msg::DataWaiting).to_string()) };
+        let Some(r) = ok() else {
+            return Err(app.t(Msg::DataWaiting).to_string());
+        };
         let n = r.groups.len();
-        let lo = r.groups.iter().map(|g| f64::from(g.alpha)).fold(f64::INFINITY, f64::min);
-        let hi = r.groups.iter().map(|g| f64::from(g.beta)).fold(f64::NEG_INFINITY, f64::max);
+        let lo = r
+            .groups
+            .iter()
+            .map(|g| f64::from(g.alpha))
+            .fold(f64::INFINITY, f64::min);
+        let hi = r
+            .groups
+            .iter()
+            .map(|g| f64::from(g.beta))
+            .fold(f64::NEG_INFINITY, f64::max);
         let pad = (hi - lo).abs().max(1e-6) * 0.06;
         let fmt = |v: &f64| tick(*v);
-        let mut chart = cartesian(area, th, app.t(Msg::GroupAxis), app.t(Msg::RangeAxis), -0.5..(n as f64 - 0.5), (lo - pad)..(hi + pad), &fmt)?;
+        let mut chart = cartesian(
+            area,
+            th,
+            app.t(Msg::GroupAxis),
+            app.t(Msg::RangeAxis),
+            -0.5..(n as f64 - 0.5),
+            (lo - pad)..(hi + pad),
+            &fmt,
+        )?;
         if n <= 400 {
             chart
                 .draw_series(r.groups.iter().enumerate().map(|(i, g)| {
-                    PathElement::new(vec![(i as f64, f64::from(g.alpha)), (i as f64, f64::from(g.beta))], th.color(0).mix(0.55).stroke_width(th.px(2.0)))
+                    PathElement::new(
+                        vec![
+                            (i as f64, f64::from(g.alpha)),
+                            (i as f64, f64::from(g.beta)),
+                        ],
+                        th.color(0).mix(0.55).stroke_width(th.px(2.0)),
+                    )
                 }))
                 .map_err(de)?;
         }
-        line(&mut chart, th, r.groups.iter().enumerate().map(|(i, g)| (i as f64, f64::from(g.beta))).collect(), th.color(1), 1.5)?;
-        line(&mut chart, th, r.groups.iter().enumerate().map(|(i, g)| (i as f64, f64::from(g.alpha))).collect(), th.color(0), 1.5)?;
+        line(
+            &mut chart,
+            th,
+            r.groups
+                .iter()
+                .enumerate()
+                .map(|(i, g)| (i as f64, f64::from(g.beta)))
+                .collect(),
+            th.color(1),
+            1.5,
+        )?;
+        line(
+            &mut chart,
+            th,
+            r.groups
+                .iter()
+                .enumerate()
+                .map(|(i, g)| (i as f64, f64::from(g.alpha)))
+                .collect(),
+            th.color(0),
+            1.5,
+        )?;
         Ok(())
     };
     let draw_errors = move |area: &Area, th: &ChartTheme| {
-        let Some(r) = ok() else { return Err(app.t(Msg::DataWaiting).to_string()) };
+        let Some(r) = ok() else {
+            return Err(app.t(Msg::DataWaiting).to_string());
+        };
         let n = r.groups.len();
-        let vals: Vec<f64> = r.groups.iter().map(|g| g.metrics.mse.max(1e-30).log10()).collect();
+        let vals: Vec<f64> = r
+            .groups
+            .iter()
+            .map(|g| g.metrics.mse.max(1e-30).log10())
+            .collect();
         let lo = vals.iter().copied().fold(f64::INFINITY, f64::min).floor();
-        let hi = vals.iter().copied().fold(f64::NEG_INFINITY, f64::max).ceil() + 0.2;
-        let fmt = |y: &f64| if (y - y.round()).abs() < 0.05 { format!("1e{}", y.round() as i32) } else { String::new() };
-        let mut chart = cartesian(area, th, app.t(Msg::GroupAxis), app.t(Msg::MseLog), -0.5..(n as f64 - 0.5), lo..hi, &fmt)?;
+        let hi = vals
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max)
+            .ceil()
+            + 0.2;
+        let fmt = |y: &f64| {
+            if (y - y.round()).abs() < 0.05 {
+                format!("1e{}", y.round() as i32)
+            } else {
+                String::new()
+            }
+        };
+        let mut chart = cartesian(
+            area,
+            th,
+            app.t(Msg::GroupAxis),
+            app.t(Msg::MseLog),
+            -0.5..(n as f64 - 0.5),
+            lo..hi,
+            &fmt,
+        )?;
         chart
             .draw_series(vals.iter().enumerate().map(|(i, v)| {
-                plotters::prelude::Rectangle::new([(i as f64 - 0.4, lo), (i as f64 + 0.4, *v)], th.color(3).mix(0.8).filled())
+                plotters::prelude::Rectangle::new(
+                    [(i as f64 - 0.4, lo), (i as f64 + 0.4, *v)],
+                    th.color(3).mix(0.8).filled(),
+                )
             }))
             .map_err(de)?;
         Ok(())
     };
 
-
-    let stem = move || setup.tensor.get().map(|t| t.0.name.trim_end_matches(".npy").replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_")).unwrap_or_default();
+    let stem = move || {
+        setup
+            .tensor
+            .get()
+            .map(|t| {
+                t.0.name
+                    .trim_end_matches(".npy")
+                    .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_")
+            })
+            .unwrap_or_default()
+    };
     let download_npy = move |_| {
         if let (Some(r), Some(t)) = (ok(), setup.tensor.get_untracked()) {
             let flat: Vec<f32> = r.dequantized.iter().copied().collect();
             if let Ok(bytes) = write_npy_f32(&t.0.shape, &flat) {
-                download_bytes(&bytes, "application/octet-stream", &format!("{}_dequantized.npy", stem()));
+                download_bytes(
+                    &bytes,
+                    "application/octet-stream",
+                    &format!("{}_dequantized.npy", stem()),
+                );
             }
         }
     };
     let download_csv = move |_| {
         if let Some(r) = ok() {
-            download_bytes(metrics_csv(&r).as_bytes(), "text/csv", &format!("{}_metrics.csv", stem()));
+            download_bytes(
+                metrics_csv(&r).as_bytes(),
+                "text/csv",
+                &format!("{}_metrics.csv", stem()),
+            );
         }
     };
-    let groups_text = move || ok().map(|r| Msg::GroupsLine.fill(app.lang(), &[&r.groups.len().to_string(), &r.param_shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(" × ")]));
+    let groups_text = move || {
+        ok().map(|r| {
+            Msg::GroupsLine.fill(
+                app.lang(),
+                &[
+                    &r.groups.len().to_string(),
+                    &r.param_shape
+                        .iter()
+                        .map(|d| d.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" × "),
+                ],
+            )
+        })
+    };
     let memory = move || {
         let r = ok()?;
         let (fp, q) = memory_bytes(r.overall.n, setup.choice.with(|c| c.bits), r.groups.len());
-        Some(Msg::MemoryGroups.fill(app.lang(), &[&fmt_bytes(fp), &fmt_bytes(q), &r.groups.len().to_string()]))
+        Some(Msg::MemoryGroups.fill(
+            app.lang(),
+            &[&fmt_bytes(fp), &fmt_bytes(q), &r.groups.len().to_string()],
+        ))
     };
     let err = move || result.get().and_then(|r| r.err());
 

@@ -10,19 +10,19 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use plotters::prelude::{Color, IntoFont, PathElement, Text};
 
-use quantlab_app::controls::{codec, BITS, SEED};
-use quantlab_engine::histogram;
-use quantlab_engine::qat::{
-    ptq_accuracy, round_ste_curve, Comparison, ComparisonRow, EpochRecord, Layer, Phase, Progress, PtqConfig, QuantSpec, Split,
-    TrainConfig, Trainer,
-};
-use quantlab_app::i18n::Msg;
 use crate::ui::data::fetch_bytes;
 use crate::ui::dom;
 use crate::ui::state::use_app;
 use crate::ui::widgets::chart::{de, Area, ChartTheme};
 use crate::ui::widgets::plot::{cartesian, histogram_bars, histogram_outline, line, tick, vline};
 use crate::ui::widgets::{Chart, Slider};
+use quantlab_app::controls::{codec, BITS, SEED};
+use quantlab_app::i18n::Msg;
+use quantlab_engine::histogram;
+use quantlab_engine::qat::{
+    ptq_accuracy, round_ste_curve, Comparison, ComparisonRow, EpochRecord, Layer, Phase, Progress,
+    PtqConfig, QuantSpec, Split, TrainConfig, Trainer,
+};
 
 pub const DIGITS_PATH: &str = "assets/data/digits/digits.bin";
 /// Work per slice of training (ms), leaving the rest of the frame to the page.
@@ -40,7 +40,10 @@ pub struct QatResults {
 
 impl QatResults {
     pub fn new() -> Self {
-        QatResults { digits: RwSignal::new(None), comparison: RwSignal::new(Vec::new()) }
+        QatResults {
+            digits: RwSignal::new(None),
+            comparison: RwSignal::new(Vec::new()),
+        }
     }
 }
 
@@ -55,7 +58,10 @@ pub fn use_qat_results() -> QatResults {
 }
 
 fn config(seed: u64, bits_w: u8, bits_a: u8, fp32_epochs: usize, qat_epochs: usize) -> TrainConfig {
-    let mut cfg = TrainConfig { seed, ..TrainConfig::default() };
+    let mut cfg = TrainConfig {
+        seed,
+        ..TrainConfig::default()
+    };
     cfg.fp32.epochs = fp32_epochs;
     cfg.qat.phase.epochs = qat_epochs;
     cfg.qat.spec = QuantSpec::new(bits_w, bits_a);
@@ -90,7 +96,9 @@ pub fn QatChapter() -> impl IntoView {
     if data.get_untracked().is_none() {
         spawn_local(async move {
             let loaded = match fetch_bytes(DIGITS_PATH).await {
-                Ok(bytes) => Split::digits_from_bin(&bytes).map(Arc::new).map_err(|e| e.to_string()),
+                Ok(bytes) => Split::digits_from_bin(&bytes)
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string()),
                 Err(e) => Err(e),
             };
             if let Ok(s) = &loaded {
@@ -128,7 +136,9 @@ pub fn QatChapter() -> impl IntoView {
         error: RwSignal<Option<String>>,
         snapshot: impl Fn(&Trainer) + Copy + 'static,
     ) {
-        let Some(g) = goal.try_get_untracked() else { return }; // chapter left
+        let Some(g) = goal.try_get_untracked() else {
+            return;
+        }; // chapter left
         if g == Goal::Idle {
             return;
         }
@@ -147,7 +157,10 @@ pub fn QatChapter() -> impl IntoView {
                 if stop {
                     goal.set(Goal::Idle);
                 } else {
-                    set_timeout(move || train_tick(trainer, goal, progress, error, snapshot), Duration::from_millis(0));
+                    set_timeout(
+                        move || train_tick(trainer, goal, progress, error, snapshot),
+                        Duration::from_millis(0),
+                    );
                 }
             }
             Some(Err(e)) => {
@@ -163,7 +176,13 @@ pub fn QatChapter() -> impl IntoView {
         error.set(None);
         let needs_new = trainer.with_value(|t| t.is_none());
         if g == Goal::Fp32 || needs_new {
-            let cfg = config(seed.get_untracked(), bits_w.get_untracked(), bits_a.get_untracked(), fp32_epochs.get_untracked(), qat_epochs.get_untracked());
+            let cfg = config(
+                seed.get_untracked(),
+                bits_w.get_untracked(),
+                bits_a.get_untracked(),
+                fp32_epochs.get_untracked(),
+                qat_epochs.get_untracked(),
+            );
             match Trainer::new(cfg, d) {
                 Ok(t) => {
                     history.set(Vec::new());
@@ -195,7 +214,13 @@ pub fn QatChapter() -> impl IntoView {
             let fp32 = trainer.with_value(|t| t.as_ref().and_then(|t| t.fp32_model().cloned()));
             if let (Some(model), Some(d)) = (fp32, split()) {
                 goal.set(Goal::Idle);
-                let cfg = config(seed.get_untracked(), now.0, now.1, fp32_epochs.get_untracked(), qat_epochs.get_untracked());
+                let cfg = config(
+                    seed.get_untracked(),
+                    now.0,
+                    now.1,
+                    fp32_epochs.get_untracked(),
+                    qat_epochs.get_untracked(),
+                );
                 match Trainer::from_fp32(cfg, d, model) {
                     Ok(t) => {
                         history.update(|h| h.retain(|r| r.phase == Phase::Fp32));
@@ -209,18 +234,39 @@ pub fn QatChapter() -> impl IntoView {
         now
     });
 
-    let fp32_done = move || history.with(|h| h.iter().any(|r| r.phase == Phase::Qat)) || progress.get().is_some_and(|p| p.phase != Phase::Fp32);
+    let fp32_done = move || {
+        history.with(|h| h.iter().any(|r| r.phase == Phase::Qat))
+            || progress.get().is_some_and(|p| p.phase != Phase::Fp32)
+    };
     let fp32_acc = move || {
-        history.with(|h| h.iter().filter(|r| r.phase == Phase::Fp32).last().map(|r| r.test.accuracy))
+        history.with(|h| {
+            h.iter()
+                .filter(|r| r.phase == Phase::Fp32)
+                .last()
+                .map(|r| r.test.accuracy)
+        })
     };
     let ptq_acc = Memo::new(move |_| {
         let (w, a) = (bits_w.get(), bits_a.get());
         history.track();
         let d = split()?;
-        let model = trainer.with_value(|t| t.as_ref().and_then(|t| t.fp32_model().cloned().or_else(|| (t.progress().phase == Phase::Fp32).then(|| t.model().clone()))))?;
+        let model = trainer.with_value(|t| {
+            t.as_ref().and_then(|t| {
+                t.fp32_model()
+                    .cloned()
+                    .or_else(|| (t.progress().phase == Phase::Fp32).then(|| t.model().clone()))
+            })
+        })?;
         ptq_accuracy(&model, &d, w, a, &PtqConfig::default()).ok()
     });
-    let qat_acc = move || history.with(|h| h.iter().filter(|r| r.phase == Phase::Qat && r.epoch > 0).last().map(|r| r.test.accuracy));
+    let qat_acc = move || {
+        history.with(|h| {
+            h.iter()
+                .filter(|r| r.phase == Phase::Qat && r.epoch > 0)
+                .last()
+                .map(|r| r.test.accuracy)
+        })
+    };
 
     // ---------- charts ----------
     let draw_curves = move |area: &Area, th: &ChartTheme| {
@@ -234,23 +280,75 @@ pub fn QatChapter() -> impl IntoView {
             _ => (fp_n - 1 + r.epoch) as f64,
         };
         let xmax = h.iter().map(x_of).fold(1.0, f64::max);
-        let lo = h.iter().flat_map(|r| [Some(r.test.accuracy), r.ptq.map(|p| p.accuracy)]).flatten().fold(1.0f32, f32::min);
+        let lo = h
+            .iter()
+            .flat_map(|r| [Some(r.test.accuracy), r.ptq.map(|p| p.accuracy)])
+            .flatten()
+            .fold(1.0f32, f32::min);
         let y0 = (f64::from(lo) - 0.05).clamp(0.0, 0.9);
         let fmt = |y: &f64| format!("{:.0} %", y * 100.0);
-        let mut chart = cartesian(area, th, app.t(Msg::EpochAxis), app.t(Msg::TestAccuracy), 0.0..xmax, y0..1.0, &fmt)?;
+        let mut chart = cartesian(
+            area,
+            th,
+            app.t(Msg::EpochAxis),
+            app.t(Msg::TestAccuracy),
+            0.0..xmax,
+            y0..1.0,
+            &fmt,
+        )?;
         let pts = |ph: Phase, f: &dyn Fn(&EpochRecord) -> Option<f32>| {
-            h.iter().filter(|r| r.phase == ph).filter_map(|r| f(r).map(|v| (x_of(r), f64::from(v)))).collect::<Vec<_>>()
+            h.iter()
+                .filter(|r| r.phase == ph)
+                .filter_map(|r| f(r).map(|v| (x_of(r), f64::from(v))))
+                .collect::<Vec<_>>()
         };
-        line(&mut chart, th, pts(Phase::Fp32, &|r| Some(r.test.accuracy)), th.color(0), 2.5)?;
-        line(&mut chart, th, pts(Phase::Fp32, &|r| r.ptq.map(|p| p.accuracy)), th.color(3), 2.0)?;
-        line(&mut chart, th, pts(Phase::Qat, &|r| Some(r.test.accuracy)), th.color(2), 2.5)?;
+        line(
+            &mut chart,
+            th,
+            pts(Phase::Fp32, &|r| Some(r.test.accuracy)),
+            th.color(0),
+            2.5,
+        )?;
+        line(
+            &mut chart,
+            th,
+            pts(Phase::Fp32, &|r| r.ptq.map(|p| p.accuracy)),
+            th.color(3),
+            2.0,
+        )?;
+        line(
+            &mut chart,
+            th,
+            pts(Phase::Qat, &|r| Some(r.test.accuracy)),
+            th.color(2),
+            2.5,
+        )?;
         if h.iter().any(|r| r.phase == Phase::Qat) {
-            vline(&mut chart, th, (fp_n - 1) as f64, th.muted, app.t(Msg::QatStarts), true)?;
+            vline(
+                &mut chart,
+                th,
+                (fp_n - 1) as f64,
+                th.muted,
+                app.t(Msg::QatStarts),
+                true,
+            )?;
         }
-        let legend = [(app.t(Msg::LegendFp32), th.color(0)), (app.t(Msg::LegendPtq), th.color(3)), (app.t(Msg::LegendQat), th.color(2))];
+        let legend = [
+            (app.t(Msg::LegendFp32), th.color(0)),
+            (app.t(Msg::LegendPtq), th.color(3)),
+            (app.t(Msg::LegendQat), th.color(2)),
+        ];
         for (i, (name, c)) in legend.iter().enumerate() {
-            let font = ("system-ui, sans-serif", 12.0 * th.dpr).into_font().color(c);
-            chart.draw_series(std::iter::once(Text::new(name.to_string(), (xmax * 0.62, y0 + (1.0 - y0) * (0.3 - 0.09 * i as f64)), font))).map_err(de)?;
+            let font = ("system-ui, sans-serif", 12.0 * th.dpr)
+                .into_font()
+                .color(c);
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    name.to_string(),
+                    (xmax * 0.62, y0 + (1.0 - y0) * (0.3 - 0.09 * i as f64)),
+                    font,
+                )))
+                .map_err(de)?;
         }
         Ok(())
     };
@@ -261,7 +359,11 @@ pub fn QatChapter() -> impl IntoView {
         let pts: Vec<(f64, f64)> = h
             .iter()
             .filter_map(|r| {
-                let x = if r.phase == Phase::Fp32 { r.epoch } else { fp_n - 1 + r.epoch };
+                let x = if r.phase == Phase::Fp32 {
+                    r.epoch
+                } else {
+                    fp_n - 1 + r.epoch
+                };
                 r.train_loss.map(|l| (x as f64, f64::from(l)))
             })
             .collect();
@@ -271,53 +373,105 @@ pub fn QatChapter() -> impl IntoView {
         let top = pts.iter().map(|p| p.1).fold(0.1, f64::max) * 1.1;
         let xmax = pts.iter().map(|p| p.0).fold(1.0, f64::max);
         let fmt = |y: &f64| tick(*y);
-        let mut chart = cartesian(area, th, app.t(Msg::EpochAxis), app.t(Msg::TrainLoss), 0.0..xmax, 0.0..top, &fmt)?;
+        let mut chart = cartesian(
+            area,
+            th,
+            app.t(Msg::EpochAxis),
+            app.t(Msg::TrainLoss),
+            0.0..xmax,
+            0.0..top,
+            &fmt,
+        )?;
         line(&mut chart, th, pts, th.color(1), 2.0)?;
         Ok(())
     };
 
     let draw_ranges = move |area: &Area, th: &ChartTheme| {
         let h = history.get();
-        let rs: Vec<(f64, quantlab_engine::qat::RangeSnapshot)> = h.iter().filter_map(|r| r.ranges.map(|g| (r.epoch as f64, g))).collect();
+        let rs: Vec<(f64, quantlab_engine::qat::RangeSnapshot)> = h
+            .iter()
+            .filter_map(|r| r.ranges.map(|g| (r.epoch as f64, g)))
+            .collect();
         if rs.is_empty() {
             return Err(app.t(Msg::QatRangesWaiting).to_string());
         }
-        let series: [(&str, fn(&quantlab_engine::qat::RangeSnapshot) -> Option<f32>); 4] = [
+        let series: [(
+            &str,
+            fn(&quantlab_engine::qat::RangeSnapshot) -> Option<f32>,
+        ); 4] = [
             ("β input", |g| g.input_beta),
             ("β hidden", |g| Some(g.hidden_beta)),
             ("β W1 (mean)", |g| Some(g.w1_mean_beta)),
             ("β W2 (mean)", |g| Some(g.w2_mean_beta)),
         ];
-        let all: Vec<f64> = rs.iter().flat_map(|(_, g)| series.iter().filter_map(|s| s.1(g)).map(f64::from)).collect();
+        let all: Vec<f64> = rs
+            .iter()
+            .flat_map(|(_, g)| series.iter().filter_map(|s| s.1(g)).map(f64::from))
+            .collect();
         let top = all.iter().copied().fold(0.1, f64::max) * 1.15;
         let xmax = rs.iter().map(|r| r.0).fold(1.0, f64::max);
         let fmt = |y: &f64| tick(*y);
-        let mut chart = cartesian(area, th, app.t(Msg::QatEpochAxis), "β", 0.0..xmax, 0.0..top, &fmt)?;
+        let mut chart = cartesian(
+            area,
+            th,
+            app.t(Msg::QatEpochAxis),
+            "β",
+            0.0..xmax,
+            0.0..top,
+            &fmt,
+        )?;
         for (i, (name, f)) in series.iter().enumerate() {
-            let pts: Vec<(f64, f64)> = rs.iter().filter_map(|(x, g)| f(g).map(|v| (*x, f64::from(v)))).collect();
+            let pts: Vec<(f64, f64)> = rs
+                .iter()
+                .filter_map(|(x, g)| f(g).map(|v| (*x, f64::from(v))))
+                .collect();
             if let Some(&first) = pts.first() {
                 line(&mut chart, th, pts, th.color(i), 2.0)?;
                 // Labels at the start of each line, above it: line ends sit on the plot's edge.
-                let font = ("system-ui, sans-serif", 11.0 * th.dpr).into_font().color(&th.color(i));
+                let font = ("system-ui, sans-serif", 11.0 * th.dpr)
+                    .into_font()
+                    .color(&th.color(i));
                 let at = (first.0 + xmax * 0.02, first.1 + top * 0.06);
-                chart.draw_series(std::iter::once(Text::new(name.to_string(), at, font))).map_err(de)?;
+                chart
+                    .draw_series(std::iter::once(Text::new(name.to_string(), at, font)))
+                    .map_err(de)?;
             }
         }
         Ok(())
     };
 
     let draw_weights = move |area: &Area, th: &ChartTheme| {
-        let Some((w, q)) = weights.get() else { return Err(app.t(Msg::QatPressTrain).to_string()) };
+        let Some((w, q)) = weights.get() else {
+            return Err(app.t(Msg::QatPressTrain).to_string());
+        };
         let m = w.iter().fold(0.0f32, |m, v| m.max(v.abs())).max(1e-6) * 1.05;
         let hw = histogram(&w, 120, -m, m).map_err(|e| e.to_string())?;
-        let bins: Vec<_> = hw.counts.iter().enumerate().map(|(k, &c)| (hw.edge(k), hw.edge(k + 1), f64::from(c))).collect();
+        let bins: Vec<_> = hw
+            .counts
+            .iter()
+            .enumerate()
+            .map(|(k, &c)| (hw.edge(k), hw.edge(k + 1), f64::from(c)))
+            .collect();
         let top = bins.iter().map(|b| b.2).fold(1.0, f64::max) * 1.1;
         let fmt = |y: &f64| tick(*y);
-        let mut chart = cartesian(area, th, app.t(Msg::WeightAxis), app.t(Msg::Count), -f64::from(m)..f64::from(m), 0.0..top, &fmt)?;
+        let mut chart = cartesian(
+            area,
+            th,
+            app.t(Msg::WeightAxis),
+            app.t(Msg::Count),
+            -f64::from(m)..f64::from(m),
+            0.0..top,
+            &fmt,
+        )?;
         histogram_bars(&mut chart, th, &bins, th.color(0), 0.6)?;
         if let Some(q) = q {
             let hq = histogram(&q, 120, -m, m).map_err(|e| e.to_string())?;
-            let qb: Vec<_> = hq.counts.iter().enumerate().map(|(k, &c)| (hq.edge(k), hq.edge(k + 1), f64::from(c).min(top))).collect();
+            let qb: Vec<_> = hq
+                .counts
+                .iter()
+                .enumerate()
+                .map(|(k, &c)| (hq.edge(k), hq.edge(k + 1), f64::from(c).min(top)))
+                .collect();
             histogram_outline(&mut chart, th, &qb, th.color(1))?;
         }
         Ok(())
@@ -327,24 +481,93 @@ pub fn QatChapter() -> impl IntoView {
     let ste2 = ste.clone();
     let draw_ste = move |area: &Area, th: &ChartTheme| {
         let fmt = |y: &f64| tick(*y);
-        let mut chart = cartesian(area, th, "x", app.t(Msg::SteForward), -2.5..2.5, -2.8..2.8, &fmt)?;
-        line(&mut chart, th, ste.iter().map(|p| (f64::from(p.x), f64::from(p.forward))).collect(), th.color(0), 2.5)?;
-        line(&mut chart, th, ste.iter().map(|p| (f64::from(p.x), f64::from(p.surrogate))).collect(), th.color(1), 1.5)?;
+        let mut chart = cartesian(
+            area,
+            th,
+            "x",
+            app.t(Msg::SteForward),
+            -2.5..2.5,
+            -2.8..2.8,
+            &fmt,
+        )?;
+        line(
+            &mut chart,
+            th,
+            ste.iter()
+                .map(|p| (f64::from(p.x), f64::from(p.forward)))
+                .collect(),
+            th.color(0),
+            2.5,
+        )?;
+        line(
+            &mut chart,
+            th,
+            ste.iter()
+                .map(|p| (f64::from(p.x), f64::from(p.surrogate)))
+                .collect(),
+            th.color(1),
+            1.5,
+        )?;
         let font = ("system-ui, sans-serif", 12.0 * th.dpr).into_font();
-        chart.draw_series(std::iter::once(Text::new("round(x)", (-2.3, 2.3), font.clone().color(&th.color(0))))).map_err(de)?;
-        chart.draw_series(std::iter::once(Text::new(app.t(Msg::SteIdentity).to_string(), (-2.3, 1.8), font.color(&th.color(1))))).map_err(de)?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                "round(x)",
+                (-2.3, 2.3),
+                font.clone().color(&th.color(0)),
+            )))
+            .map_err(de)?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                app.t(Msg::SteIdentity).to_string(),
+                (-2.3, 1.8),
+                font.color(&th.color(1)),
+            )))
+            .map_err(de)?;
         Ok(())
     };
     let draw_ste_grad = move |area: &Area, th: &ChartTheme| {
         let fmt = |y: &f64| tick(*y);
-        let mut chart = cartesian(area, th, "x", app.t(Msg::SteGradient), -2.5..2.5, -0.2..1.4, &fmt)?;
-        line(&mut chart, th, ste2.iter().map(|p| (f64::from(p.x), f64::from(p.true_grad))).collect(), th.color(0), 2.5)?;
+        let mut chart = cartesian(
+            area,
+            th,
+            "x",
+            app.t(Msg::SteGradient),
+            -2.5..2.5,
+            -0.2..1.4,
+            &fmt,
+        )?;
+        line(
+            &mut chart,
+            th,
+            ste2.iter()
+                .map(|p| (f64::from(p.x), f64::from(p.true_grad)))
+                .collect(),
+            th.color(0),
+            2.5,
+        )?;
         chart
-            .draw_series(std::iter::once(PathElement::new(ste2.iter().map(|p| (f64::from(p.x), f64::from(p.ste_grad))).collect::<Vec<_>>(), th.color(1).stroke_width(th.px(2.5)))))
+            .draw_series(std::iter::once(PathElement::new(
+                ste2.iter()
+                    .map(|p| (f64::from(p.x), f64::from(p.ste_grad)))
+                    .collect::<Vec<_>>(),
+                th.color(1).stroke_width(th.px(2.5)),
+            )))
             .map_err(de)?;
         let font = ("system-ui, sans-serif", 12.0 * th.dpr).into_font();
-        chart.draw_series(std::iter::once(Text::new(app.t(Msg::SteTrueGrad).to_string(), (-2.3, 0.15), font.clone().color(&th.color(0))))).map_err(de)?;
-        chart.draw_series(std::iter::once(Text::new(app.t(Msg::SteUsedGrad).to_string(), (-2.3, 1.2), font.color(&th.color(1))))).map_err(de)?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                app.t(Msg::SteTrueGrad).to_string(),
+                (-2.3, 0.15),
+                font.clone().color(&th.color(0)),
+            )))
+            .map_err(de)?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                app.t(Msg::SteUsedGrad).to_string(),
+                (-2.3, 1.2),
+                font.color(&th.color(1)),
+            )))
+            .map_err(de)?;
         Ok(())
     };
 
@@ -358,7 +581,12 @@ pub fn QatChapter() -> impl IntoView {
         if comparing.try_get_untracked().flatten().is_none() {
             return; // stopped or chapter left
         }
-        let r = state.try_update_value(|c| c.as_mut().map(|c| c.run_for(BUDGET_MS, &mut dom::now_ms).map(|p| (p, c.rows().to_vec()))));
+        let r = state.try_update_value(|c| {
+            c.as_mut().map(|c| {
+                c.run_for(BUDGET_MS, &mut dom::now_ms)
+                    .map(|p| (p, c.rows().to_vec()))
+            })
+        });
         match r.flatten() {
             Some(Ok((p, done_rows))) => {
                 rows.set(done_rows);
@@ -366,7 +594,10 @@ pub fn QatChapter() -> impl IntoView {
                     comparing.set(None);
                 } else {
                     comparing.set(Some(p.fraction));
-                    set_timeout(move || compare_tick(state, comparing, rows, error), Duration::from_millis(0));
+                    set_timeout(
+                        move || compare_tick(state, comparing, rows, error),
+                        Duration::from_millis(0),
+                    );
                 }
             }
             Some(Err(e)) => {
@@ -382,7 +613,13 @@ pub fn QatChapter() -> impl IntoView {
             return;
         }
         let Some(d) = split() else { return };
-        let cfg = config(seed.get_untracked(), 4, 4, fp32_epochs.get_untracked(), qat_epochs.get_untracked());
+        let cfg = config(
+            seed.get_untracked(),
+            4,
+            4,
+            fp32_epochs.get_untracked(),
+            qat_epochs.get_untracked(),
+        );
         let fp32 = trainer.with_value(|t| t.as_ref().and_then(|t| t.fp32_model().cloned()));
         let c = match fp32 {
             Some(model) => Comparison::from_fp32(cfg, d, model, &COMPARE_BITS),
@@ -403,13 +640,19 @@ pub fn QatChapter() -> impl IntoView {
     let progress_value = move || progress.get().map(|p| p.fraction).unwrap_or(0.0);
     let status = move || {
         progress.get().map(|p| {
-            Msg::QatStatus.fill(app.lang(), &[p.phase.name(), &p.epoch.to_string(), &p.epochs.to_string()])
+            Msg::QatStatus.fill(
+                app.lang(),
+                &[p.phase.name(), &p.epoch.to_string(), &p.epochs.to_string()],
+            )
         })
     };
     let data_line = move || match data.get() {
         None => app.t(Msg::DataLoading).to_string(),
         Some(Err(e)) => e,
-        Some(Ok(s)) => Msg::DigitsLine.fill(app.lang(), &[&s.train.len().to_string(), &s.test.len().to_string()]),
+        Some(Ok(s)) => Msg::DigitsLine.fill(
+            app.lang(),
+            &[&s.train.len().to_string(), &s.test.len().to_string()],
+        ),
     };
 
     view! {

@@ -32,7 +32,12 @@ impl DataStats {
         let first = it.next()?;
         let (lo, hi) = it.fold((first, first), |(lo, hi), v| (lo.min(v), hi.max(v)));
         let non_finite = data.iter().filter(|v| !v.is_finite()).count();
-        Some(DataStats { min: f64::from(lo), max: f64::from(hi), absmax: f64::from(lo.abs().max(hi.abs())), non_finite })
+        Some(DataStats {
+            min: f64::from(lo),
+            max: f64::from(hi),
+            absmax: f64::from(lo.abs().max(hi.abs())),
+            non_finite,
+        })
     }
 }
 
@@ -77,7 +82,8 @@ impl QuantSetup {
                 Some(s) => (s.min, s.max),
                 None => (-1.0, 1.0),
             };
-            let (a, b) = range_controls.map_or((None, None), |l| l.read(app, |r| (r.alpha, r.beta)));
+            let (a, b) =
+                range_controls.map_or((None, None), |l| l.read(app, |r| (r.alpha, r.beta)));
             if sym {
                 // A link may give either end; the range is [−c, c] with the larger |end| given.
                 let c = match (a, b) {
@@ -118,7 +124,19 @@ impl QuantSetup {
                 QParams::from_range_seminar(a, b, &scheme)
             }
         });
-        QuantSetup { range_controls, source, loaded, tensor, stats, choice, scheme, range, view, step, params }
+        QuantSetup {
+            range_controls,
+            source,
+            loaded,
+            tensor,
+            stats,
+            choice,
+            scheme,
+            range,
+            view,
+            step,
+            params,
+        }
     }
 
     fn symmetric(&self) -> bool {
@@ -129,11 +147,18 @@ impl QuantSetup {
     /// chapter without a chosen range.
     fn set_pair(&self, a: f64, b: f64) -> bool {
         let (a, b) = (tidy(a), tidy(b));
-        let Some(lens) = self.range_controls else { return false };
+        let Some(lens) = self.range_controls else {
+            return false;
+        };
         if !(RANGE_END.contains(a) && RANGE_END.contains(b)) {
             return false;
         }
-        lens.write(use_app(), |r| *r = RangeControls { alpha: Some(a), beta: Some(b) });
+        lens.write(use_app(), |r| {
+            *r = RangeControls {
+                alpha: Some(a),
+                beta: Some(b),
+            }
+        });
         true
     }
 
@@ -169,7 +194,11 @@ impl QuantSetup {
         let setup = *self;
         let bad = RwSignal::new(None::<&'static str>);
         let input = move |which: &'static str| {
-            let testid = if which == "alpha" { "alpha-input" } else { "beta-input" };
+            let testid = if which == "alpha" {
+                "alpha-input"
+            } else {
+                "beta-input"
+            };
             let label = if which == "alpha" { "α" } else { "β" };
             let shown = move || {
                 let (a, b) = setup.range.get();
@@ -266,7 +295,13 @@ pub fn scheme_controls(lens: Lens<SchemeControls>, setup: QuantSetup) -> impl In
 /// A number with `sig` significant digits (plain decimals in a readable range, else scientific).
 pub fn fmt_num(v: f64, sig: usize) -> String {
     if !v.is_finite() {
-        return if v.is_nan() { "—".into() } else if v > 0.0 { "∞".into() } else { "−∞".into() };
+        return if v.is_nan() {
+            "—".into()
+        } else if v > 0.0 {
+            "∞".into()
+        } else {
+            "−∞".into()
+        };
     }
     if v == 0.0 {
         return "0".into();

@@ -14,7 +14,9 @@ use quantlab_app::controls::{layer_quant, ActScale, Choice, LayerBits, RotationC
 use quantlab_app::i18n::Msg;
 use quantlab_engine::linear::{LayerError, LayerQuant};
 use quantlab_engine::rotate::toy::{toy_points, toy_quantize};
-use quantlab_engine::rotate::{ActSummary, LearnConfig, Learner, Rotated, Rotation, STANDARD_CONFIGS};
+use quantlab_engine::rotate::{
+    ActSummary, LearnConfig, Learner, Rotated, Rotation, STANDARD_CONFIGS,
+};
 
 use crate::lens;
 use crate::ui::data::{use_data, LayerData, LayerPicker};
@@ -53,7 +55,11 @@ pub struct RotationResult {
 }
 
 fn learner_config(quant: LayerQuant, lr: f32) -> LearnConfig {
-    LearnConfig { quant, lr, ..LearnConfig::default() }
+    LearnConfig {
+        quant,
+        lr,
+        ..LearnConfig::default()
+    }
 }
 
 #[component]
@@ -70,39 +76,115 @@ pub fn RotationChapter() -> impl IntoView {
 
     // ---------- 2-D toy ----------
     let points = toy_points(400, 7);
-    let toy_curve: Vec<(f64, f64)> = (0..=90).filter_map(|d| toy_quantize(&points, f64::from(d), TOY_BITS).ok().map(|r| (f64::from(d), r.rel_mse))).collect();
+    let toy_curve: Vec<(f64, f64)> = (0..=90)
+        .filter_map(|d| {
+            toy_quantize(&points, f64::from(d), TOY_BITS)
+                .ok()
+                .map(|r| (f64::from(d), r.rel_mse))
+        })
+        .collect();
     let pts2 = points.clone();
-    let toy = Memo::new(move |_| crate::ui::perf::time("toy rotate + quantize", || toy_quantize(&pts2, theta.get(), TOY_BITS)).ok().map(Shared::new));
+    let toy = Memo::new(move |_| {
+        crate::ui::perf::time("toy rotate + quantize", || {
+            toy_quantize(&pts2, theta.get(), TOY_BITS)
+        })
+        .ok()
+        .map(Shared::new)
+    });
     let draw_toy = move |area: &Area, th: &ChartTheme| {
-        let Some(r) = toy.get() else { return Err("—".into()) };
-        let m = r.rotated.iter().fold(0f32, |m, p| m.max(p.0.abs()).max(p.1.abs())) as f64 * 1.1;
+        let Some(r) = toy.get() else {
+            return Err("—".into());
+        };
+        let m = r
+            .rotated
+            .iter()
+            .fold(0f32, |m, p| m.max(p.0.abs()).max(p.1.abs())) as f64
+            * 1.1;
         let fmt = |v: &f64| tick(*v);
-        let mut chart = cartesian(area, th, app.t(Msg::Channel1), app.t(Msg::Channel2), -m..m, -m..m, &fmt)?;
+        let mut chart = cartesian(
+            area,
+            th,
+            app.t(Msg::Channel1),
+            app.t(Msg::Channel2),
+            -m..m,
+            -m..m,
+            &fmt,
+        )?;
         // The integer grid of the one shared scale.
         let s = f64::from(r.scale);
-        vlines(&mut chart, th, (-r.q_max..=r.q_max).map(|q| s * f64::from(q)), th.muted, 0.35)?;
+        vlines(
+            &mut chart,
+            th,
+            (-r.q_max..=r.q_max).map(|q| s * f64::from(q)),
+            th.muted,
+            0.35,
+        )?;
         let grid = th.muted.mix(0.35).stroke_width(th.px(1.0));
         chart
-            .draw_series((-r.q_max..=r.q_max).map(|q| PathElement::new(vec![(-m, s * f64::from(q)), (m, s * f64::from(q))], grid)))
+            .draw_series((-r.q_max..=r.q_max).map(|q| {
+                PathElement::new(vec![(-m, s * f64::from(q)), (m, s * f64::from(q))], grid)
+            }))
             .map_err(de)?;
-        let pts = |v: &[(f32, f32)]| v.iter().map(|p| (f64::from(p.0), f64::from(p.1))).collect::<Vec<_>>();
-        scatter(&mut chart, th, &pts(&r.rotated), th.color(0), 0.55, 2.0, true)?;
-        scatter(&mut chart, th, &pts(&r.quantized), th.color(1), 1.0, 4.0, false)?;
+        let pts = |v: &[(f32, f32)]| {
+            v.iter()
+                .map(|p| (f64::from(p.0), f64::from(p.1)))
+                .collect::<Vec<_>>()
+        };
+        scatter(
+            &mut chart,
+            th,
+            &pts(&r.rotated),
+            th.color(0),
+            0.55,
+            2.0,
+            true,
+        )?;
+        scatter(
+            &mut chart,
+            th,
+            &pts(&r.quantized),
+            th.color(1),
+            1.0,
+            4.0,
+            false,
+        )?;
         // Per-channel ranges as brackets along the axes.
         let (a0, a1) = (f64::from(r.channel_absmax.0), f64::from(r.channel_absmax.1));
         let bracket = th.color(3).stroke_width(th.px(3.0));
-        chart.draw_series(std::iter::once(PathElement::new(vec![(-a0, -m * 0.97), (a0, -m * 0.97)], bracket))).map_err(de)?;
-        chart.draw_series(std::iter::once(PathElement::new(vec![(-m * 0.97, -a1), (-m * 0.97, a1)], bracket))).map_err(de)?;
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(-a0, -m * 0.97), (a0, -m * 0.97)],
+                bracket,
+            )))
+            .map_err(de)?;
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(-m * 0.97, -a1), (-m * 0.97, a1)],
+                bracket,
+            )))
+            .map_err(de)?;
         Ok(())
     };
     let draw_toy_curve = move |area: &Area, th: &ChartTheme| {
         let top = toy_curve.iter().map(|p| p.1).fold(1e-9, f64::max) * 1.1;
         let fmt = |v: &f64| format!("{:.1} %", v * 100.0);
-        let mut chart = cartesian(area, th, "θ (°)", app.t(Msg::ToyError), 0.0..90.0, 0.0..top, &fmt)?;
+        let mut chart = cartesian(
+            area,
+            th,
+            "θ (°)",
+            app.t(Msg::ToyError),
+            0.0..90.0,
+            0.0..top,
+            &fmt,
+        )?;
         line(&mut chart, th, toy_curve.clone(), th.color(0), 2.5)?;
         if let Some(r) = toy.get() {
             chart
-                .draw_series(std::iter::once(Circle::new((theta.get(), r.rel_mse), th.px(6.0) as i32, th.color(3).filled())))
+                .draw_series(std::iter::once(Circle::new(
+                    (theta.get(), r.rel_mse),
+                    th.px(6.0) as i32,
+                    th.color(3).filled(),
+                )))
                 .map_err(de)?;
         }
         Ok(())
@@ -144,12 +226,20 @@ pub fn RotationChapter() -> impl IntoView {
                     let x = crate::ui::perf::time("rotate X", || rotation.rotate_x(case.x(), t, c));
                     let w = crate::ui::perf::time("rotate W", || rotation.rotate_w(case.w(), c, n));
                     match (x, w) {
-                        (Ok(x), Ok(w)) => s.0 = Some(Rotated { rotation: rotation.name(), x, w }),
+                        (Ok(x), Ok(w)) => {
+                            s.0 = Some(Rotated {
+                                rotation: rotation.name(),
+                                x,
+                                w,
+                            })
+                        }
                         (Err(e), _) | (_, Err(e)) => result_error.set(Some(e.to_string())),
                     }
                     return;
                 }
-                let Some(cfg) = STANDARD_CONFIGS.get(i - 1) else { return };
+                let Some(cfg) = STANDARD_CONFIGS.get(i - 1) else {
+                    return;
+                };
                 let Some(rot) = s.0.as_ref() else { return };
                 if let (Ok(a), Ok(b)) = (rot.error(case, cfg), case.error(cfg)) {
                     s.1.push((*cfg, a.rel_err, b.rel_err));
@@ -160,7 +250,11 @@ pub fn RotationChapter() -> impl IntoView {
                 let case = d2.case.case();
                 let Some(rot) = s.0.take() else { return };
                 let (t, c) = (case.tokens(), case.in_channels());
-                let (Ok(before), Ok(after), Ok(fp)) = (ActSummary::of(case.x(), t, c), ActSummary::of(&rot.x, t, c), rot.float_deviation(case)) else {
+                let (Ok(before), Ok(after), Ok(fp)) = (
+                    ActSummary::of(case.x(), t, c),
+                    ActSummary::of(&rot.x, t, c),
+                    rot.float_deviation(case),
+                ) else {
                     return;
                 };
                 result.set(Some(Shared::new(RotationResult {
@@ -181,24 +275,57 @@ pub fn RotationChapter() -> impl IntoView {
     };
 
     let draw_profile = move |area: &Area, th: &ChartTheme| {
-        let Some(r) = result.get() else { return Err(app.t(Msg::Computing).to_string()) };
+        let Some(r) = result.get() else {
+            return Err(app.t(Msg::Computing).to_string());
+        };
         let before = &r.before.profile.absmax;
         let after = &r.after.profile.absmax;
         let n = before.len().max(1) as f64;
-        let top = before.iter().chain(after.iter()).fold(0f32, |m, v| m.max(*v)) as f64 * 1.1;
+        let top = before
+            .iter()
+            .chain(after.iter())
+            .fold(0f32, |m, v| m.max(*v)) as f64
+            * 1.1;
         let fmt = |v: &f64| tick(*v);
-        let mut chart = cartesian(area, th, app.t(Msg::ChannelAxis), app.t(Msg::MaxAbsX), 0.0..n, 0.0..top, &fmt)?;
-        let bars = |v: &[f32]| v.iter().enumerate().map(|(i, &x)| (i as f64, i as f64 + 1.0, f64::from(x))).collect::<Vec<_>>();
+        let mut chart = cartesian(
+            area,
+            th,
+            app.t(Msg::ChannelAxis),
+            app.t(Msg::MaxAbsX),
+            0.0..n,
+            0.0..top,
+            &fmt,
+        )?;
+        let bars = |v: &[f32]| {
+            v.iter()
+                .enumerate()
+                .map(|(i, &x)| (i as f64, i as f64 + 1.0, f64::from(x)))
+                .collect::<Vec<_>>()
+        };
         histogram_bars(&mut chart, th, &bars(before), th.muted, 0.5)?;
         histogram_bars(&mut chart, th, &bars(after), th.color(2), 0.85)?;
         let font = ("system-ui, sans-serif", 12.0 * th.dpr).into_font();
-        chart.draw_series(std::iter::once(Text::new(app.t(Msg::Original).to_string(), (n * 0.55, top * 0.9), font.clone().color(&th.muted)))).map_err(de)?;
-        chart.draw_series(std::iter::once(Text::new(format!("{} ({})", app.t(Msg::Rotated), r.name), (n * 0.55, top * 0.8), font.color(&th.color(2))))).map_err(de)?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                app.t(Msg::Original).to_string(),
+                (n * 0.55, top * 0.9),
+                font.clone().color(&th.muted),
+            )))
+            .map_err(de)?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                format!("{} ({})", app.t(Msg::Rotated), r.name),
+                (n * 0.55, top * 0.8),
+                font.color(&th.color(2)),
+            )))
+            .map_err(de)?;
         Ok(())
     };
 
     let errors_table = move || {
-        let Some(r) = result.get() else { return view! { <tr><td colspan="3">{app.t(Msg::Computing)}</td></tr> }.into_any() };
+        let Some(r) = result.get() else {
+            return view! { <tr><td colspan="3">{app.t(Msg::Computing)}</td></tr> }.into_any();
+        };
         r.errors
             .iter()
             .map(|(c, a, b)| view! { <tr><td>{c.label()}</td><td>{pct(*b)}</td><td><strong>{pct(*a)}</strong></td></tr> })
@@ -224,11 +351,17 @@ pub fn RotationChapter() -> impl IntoView {
             return;
         }
         // One step per macrotask: ~10–30 ms on C = 384, so the page keeps answering between steps.
-        let r = learner.try_update_value(|l| l.as_mut().map(|l| crate::ui::perf::time("learned-rotation step", || l.step(1))));
+        let r = learner.try_update_value(|l| {
+            l.as_mut()
+                .map(|l| crate::ui::perf::time("learned-rotation step", || l.step(1)))
+        });
         match r.flatten() {
             Some(Ok(new)) => {
                 losses.update(|v| v.extend(new));
-                set_timeout(move || learn_tick(learner, learning, losses, learn_msg), Duration::from_millis(0));
+                set_timeout(
+                    move || learn_tick(learner, learning, losses, learn_msg),
+                    Duration::from_millis(0),
+                );
             }
             Some(Err(e)) => {
                 learn_msg.set(Some(e.to_string()));
@@ -242,7 +375,9 @@ pub fn RotationChapter() -> impl IntoView {
             learning.set(false);
             return;
         }
-        let Some(d) = data.get_untracked() else { return };
+        let Some(d) = data.get_untracked() else {
+            return;
+        };
         let case = d.case.case();
         if learner.with_value(|l| l.is_none()) {
             let c = case.in_channels();
@@ -254,7 +389,11 @@ pub fn RotationChapter() -> impl IntoView {
                 learn_msg.set(Some(Msg::RandomTooBig.fill(app.lang(), &[&c.to_string()])));
                 return;
             }
-            match Learner::new(case, &init_rot, learner_config(cfg.get_untracked(), lr.get_untracked() as f32)) {
+            match Learner::new(
+                case,
+                &init_rot,
+                learner_config(cfg.get_untracked(), lr.get_untracked() as f32),
+            ) {
                 Ok(l) => {
                     losses.set(l.losses().to_vec());
                     learner.set_value(Some(l));
@@ -289,7 +428,9 @@ pub fn RotationChapter() -> impl IntoView {
         if learning.get() || losses.with(|l| l.is_empty()) {
             return;
         }
-        let (Some(d), c) = (data.get_untracked(), cfg.get_untracked()) else { return };
+        let (Some(d), c) = (data.get_untracked(), cfg.get_untracked()) else {
+            return;
+        };
         let e = learner.with_value(|l| l.as_ref().and_then(|l| l.error(d.case.case(), &c).ok()));
         learn_err.set(e);
     });
@@ -303,11 +444,31 @@ pub fn RotationChapter() -> impl IntoView {
         let lo = l.iter().fold(f32::INFINITY, |m, v| m.min(*v)) as f64 * 0.9;
         let n = (l.len().max(2) - 1) as f64;
         let fmt = |v: &f64| format!("{v:.4}");
-        let mut chart = cartesian(area, th, app.t(Msg::LearnStep), app.t(Msg::LearnLoss), 0.0..n, lo..top, &fmt)?;
-        line(&mut chart, th, l.iter().enumerate().map(|(i, v)| (i as f64, f64::from(*v))).collect(), th.color(0), 2.0)?;
+        let mut chart = cartesian(
+            area,
+            th,
+            app.t(Msg::LearnStep),
+            app.t(Msg::LearnLoss),
+            0.0..n,
+            lo..top,
+            &fmt,
+        )?;
+        line(
+            &mut chart,
+            th,
+            l.iter()
+                .enumerate()
+                .map(|(i, v)| (i as f64, f64::from(*v)))
+                .collect(),
+            th.color(0),
+            2.0,
+        )?;
         if let Some(first) = l.first() {
             chart
-                .draw_series(std::iter::once(PathElement::new(vec![(0.0, f64::from(*first)), (n, f64::from(*first))], th.muted.stroke_width(th.px(1.0)))))
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(0.0, f64::from(*first)), (n, f64::from(*first))],
+                    th.muted.stroke_width(th.px(1.0)),
+                )))
                 .map_err(de)?;
         }
         vline(&mut chart, th, n, th.muted, "", true)?;

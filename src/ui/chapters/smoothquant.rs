@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 use plotters::prelude::{Color, IntoFont, PathElement, Text};
 
-use quantlab_app::controls::{layer_quant, LayerBits, ActScale, ALPHA};
+use quantlab_app::controls::{layer_quant, ActScale, LayerBits, ALPHA};
 use quantlab_app::i18n::Msg;
 use quantlab_engine::smooth::SmoothPoint;
 
@@ -28,16 +28,49 @@ fn pct(v: f64) -> String {
 
 /// Per-channel bars of two series (X and W maxima) on one axis, channels sorted by the first
 /// series of the "before" panel so before/after line up.
-fn twin_bars(area: &Area, th: &ChartTheme, order: &[usize], a: &[f32], b: &[f32], top: f64, x_label: &str, y_label: &str) -> Result<(), String> {
+fn twin_bars(
+    area: &Area,
+    th: &ChartTheme,
+    order: &[usize],
+    a: &[f32],
+    b: &[f32],
+    top: f64,
+    x_label: &str,
+    y_label: &str,
+) -> Result<(), String> {
     let n = order.len().max(1) as f64;
     let fmt = |y: &f64| tick(*y);
     let mut chart = cartesian(area, th, x_label, y_label, 0.0..n, 0.0..top, &fmt)?;
-    let bars = |v: &[f32]| order.iter().enumerate().map(|(i, &c)| (i as f64, i as f64 + 1.0, f64::from(v.get(c).copied().unwrap_or(0.0)))).collect::<Vec<_>>();
+    let bars = |v: &[f32]| {
+        order
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| {
+                (
+                    i as f64,
+                    i as f64 + 1.0,
+                    f64::from(v.get(c).copied().unwrap_or(0.0)),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
     crate::ui::widgets::plot::histogram_bars(&mut chart, th, &bars(a), th.color(0), 0.75)?;
     crate::ui::widgets::plot::histogram_bars(&mut chart, th, &bars(b), th.color(1), 0.75)?;
     let font = ("system-ui, sans-serif", 12.0 * th.dpr).into_font();
-    chart.draw_series(std::iter::once(Text::new("max |X_j|", (n * 0.6, top * 0.9), font.clone().color(&th.color(0))))).map_err(de)?;
-    chart.draw_series(std::iter::once(Text::new("max |W_j|", (n * 0.6, top * 0.8), font.color(&th.color(1))))).map_err(de)?;
+    chart
+        .draw_series(std::iter::once(Text::new(
+            "max |X_j|",
+            (n * 0.6, top * 0.9),
+            font.clone().color(&th.color(0)),
+        )))
+        .map_err(de)?;
+    chart
+        .draw_series(std::iter::once(Text::new(
+            "max |W_j|",
+            (n * 0.6, top * 0.8),
+            font.color(&th.color(1)),
+        )))
+        .map_err(de)?;
     Ok(())
 }
 
@@ -60,7 +93,9 @@ pub fn SmoothQuantChapter() -> impl IntoView {
         let d = data.get()?;
         let c = cfg.get();
         let a = alpha.get() as f32;
-        Some(perf::time("smooth + quantize + GEMM + error", || d.case.error_at(a, &c)))
+        Some(perf::time("smooth + quantize + GEMM + error", || {
+            d.case.error_at(a, &c)
+        }))
     });
     let baseline = Memo::new(move |_| {
         let d = data.get()?;
@@ -84,12 +119,21 @@ pub fn SmoothQuantChapter() -> impl IntoView {
             SWEEP_POINTS,
             move |i| {
                 let alpha = i as f32 / (SWEEP_POINTS - 1) as f32;
-                d.case.error_at(alpha, &c).ok().map(|error| SmoothPoint { alpha, error })
+                d.case
+                    .error_at(alpha, &c)
+                    .ok()
+                    .map(|error| SmoothPoint { alpha, error })
             },
             sweep,
         );
     });
-    let best = Memo::new(move |_| sweep.with(|s| s.iter().min_by(|a, b| a.error.rel_err.total_cmp(&b.error.rel_err)).copied()));
+    let best = Memo::new(move |_| {
+        sweep.with(|s| {
+            s.iter()
+                .min_by(|a, b| a.error.rel_err.total_cmp(&b.error.rel_err))
+                .copied()
+        })
+    });
 
     // ---------- charts ----------
     let order = Memo::new(move |_| {
@@ -97,32 +141,92 @@ pub fn SmoothQuantChapter() -> impl IntoView {
         let a = d.case.act_absmax();
         let mut o: Vec<(usize, f32)> = a.iter().copied().enumerate().collect();
         o.sort_by(|x, y| y.1.total_cmp(&x.1));
-        Some(Shared::new(o.into_iter().map(|(i, _)| i).collect::<Vec<usize>>()))
+        Some(Shared::new(
+            o.into_iter().map(|(i, _)| i).collect::<Vec<usize>>(),
+        ))
     });
     let draw_before = move |area: &Area, th: &ChartTheme| {
-        let (Some(d), Some(o)) = (data.get(), order.get()) else { return Err(app.t(Msg::DataWaiting).to_string()) };
-        let top = d.case.act_absmax().iter().chain(d.case.weight_absmax()).fold(0f32, |m, v| m.max(*v)) as f64 * 1.1;
-        twin_bars(area, th, &o, d.case.act_absmax(), d.case.weight_absmax(), top, app.t(Msg::ChannelsByX), app.t(Msg::MaxAbs))
+        let (Some(d), Some(o)) = (data.get(), order.get()) else {
+            return Err(app.t(Msg::DataWaiting).to_string());
+        };
+        let top = d
+            .case
+            .act_absmax()
+            .iter()
+            .chain(d.case.weight_absmax())
+            .fold(0f32, |m, v| m.max(*v)) as f64
+            * 1.1;
+        twin_bars(
+            area,
+            th,
+            &o,
+            d.case.act_absmax(),
+            d.case.weight_absmax(),
+            top,
+            app.t(Msg::ChannelsByX),
+            app.t(Msg::MaxAbs),
+        )
     };
     let draw_after = move |area: &Area, th: &ChartTheme| {
-        let (Some(d), Some(o), Some(s)) = (data.get(), order.get(), scales.get()) else { return Err(app.t(Msg::DataWaiting).to_string()) };
+        let (Some(d), Some(o), Some(s)) = (data.get(), order.get(), scales.get()) else {
+            return Err(app.t(Msg::DataWaiting).to_string());
+        };
         let (xa, wa) = d.case.smoothed_profiles(&s).map_err(|e| e.to_string())?;
-        let top = d.case.act_absmax().iter().chain(d.case.weight_absmax()).fold(0f32, |m, v| m.max(*v)) as f64 * 1.1;
-        twin_bars(area, th, &o, &xa, &wa, top, app.t(Msg::ChannelsByX), app.t(Msg::MaxAbs))
+        let top = d
+            .case
+            .act_absmax()
+            .iter()
+            .chain(d.case.weight_absmax())
+            .fold(0f32, |m, v| m.max(*v)) as f64
+            * 1.1;
+        twin_bars(
+            area,
+            th,
+            &o,
+            &xa,
+            &wa,
+            top,
+            app.t(Msg::ChannelsByX),
+            app.t(Msg::MaxAbs),
+        )
     };
     let draw_scales = move |area: &Area, th: &ChartTheme| {
-        let (Some(o), Some(s)) = (order.get(), scales.get()) else { return Err(app.t(Msg::DataWaiting).to_string()) };
+        let (Some(o), Some(s)) = (order.get(), scales.get()) else {
+            return Err(app.t(Msg::DataWaiting).to_string());
+        };
         let top = s.iter().fold(0f32, |m, v| m.max(*v)) as f64 * 1.1;
         let fmt = |y: &f64| tick(*y);
-        let mut chart = cartesian(area, th, app.t(Msg::ChannelsByX), "s_j", 0.0..o.len() as f64, 0.0..top.max(1e-6), &fmt)?;
-        line(&mut chart, th, o.iter().enumerate().map(|(i, &c)| (i as f64 + 0.5, f64::from(s.get(c).copied().unwrap_or(0.0)))).collect(), th.color(2), 2.0)?;
+        let mut chart = cartesian(
+            area,
+            th,
+            app.t(Msg::ChannelsByX),
+            "s_j",
+            0.0..o.len() as f64,
+            0.0..top.max(1e-6),
+            &fmt,
+        )?;
+        line(
+            &mut chart,
+            th,
+            o.iter()
+                .enumerate()
+                .map(|(i, &c)| (i as f64 + 0.5, f64::from(s.get(c).copied().unwrap_or(0.0))))
+                .collect(),
+            th.color(2),
+            2.0,
+        )?;
         chart
-            .draw_series(std::iter::once(PathElement::new(vec![(0.0, 1.0), (o.len() as f64, 1.0)], th.muted.stroke_width(th.px(1.0)))))
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(0.0, 1.0), (o.len() as f64, 1.0)],
+                th.muted.stroke_width(th.px(1.0)),
+            )))
             .map_err(de)?;
         Ok(())
     };
     let draw_heat = move |area: &Area, th: &ChartTheme| {
-        let (Some(d), Some(s)) = (data.get(), scales.get()) else { return Err(app.t(Msg::DataWaiting).to_string()) };
+        let (Some(d), Some(s)) = (data.get(), scales.get()) else {
+            return Err(app.t(Msg::DataWaiting).to_string());
+        };
         let c = d.case.case();
         let (t, ch) = (c.tokens(), c.in_channels());
         let x = c.x();
@@ -131,33 +235,92 @@ pub fn SmoothQuantChapter() -> impl IntoView {
         let lo = (amax / 1000.0).ln();
         let span = amax.ln() - lo;
         let fmt = |y: &f64| tick(*y);
-        let mut chart = cartesian(area, th, app.t(Msg::ChannelAxis), app.t(Msg::TokenAxis), 0.0..ch as f64, 0.0..t as f64, &fmt)?;
+        let mut chart = cartesian(
+            area,
+            th,
+            app.t(Msg::ChannelAxis),
+            app.t(Msg::TokenAxis),
+            0.0..ch as f64,
+            0.0..t as f64,
+            &fmt,
+        )?;
         heatmap(&mut chart, th, t, ch, &|r, cc| {
-            let v = x.get((t - 1 - r) * ch + cc).copied().unwrap_or(0.0) / s.get(cc).copied().unwrap_or(1.0);
+            let v = x.get((t - 1 - r) * ch + cc).copied().unwrap_or(0.0)
+                / s.get(cc).copied().unwrap_or(1.0);
             f64::from((v.abs().max(1e-30).ln() - lo) / span)
         })
     };
     let draw_sweep = move |area: &Area, th: &ChartTheme| {
         let pts = sweep.get();
-        let Some(base) = baseline.get() else { return Err(app.t(Msg::DataWaiting).to_string()) };
-        let top = pts.iter().map(|p| p.error.rel_err).fold(base.rel_err, f64::max) * 1.15;
+        let Some(base) = baseline.get() else {
+            return Err(app.t(Msg::DataWaiting).to_string());
+        };
+        let top = pts
+            .iter()
+            .map(|p| p.error.rel_err)
+            .fold(base.rel_err, f64::max)
+            * 1.15;
         let fmt = |y: &f64| format!("{:.1} %", y * 100.0);
-        let mut chart = cartesian(area, th, "α", app.t(Msg::OutputError), 0.0..1.0, 0.0..top, &fmt)?;
+        let mut chart = cartesian(
+            area,
+            th,
+            "α",
+            app.t(Msg::OutputError),
+            0.0..1.0,
+            0.0..top,
+            &fmt,
+        )?;
         chart
-            .draw_series(std::iter::once(PathElement::new(vec![(0.0, base.rel_err), (1.0, base.rel_err)], th.muted.stroke_width(th.px(2.0)))))
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(0.0, base.rel_err), (1.0, base.rel_err)],
+                th.muted.stroke_width(th.px(2.0)),
+            )))
             .map_err(de)?;
-        let font = ("system-ui, sans-serif", 12.0 * th.dpr).into_font().color(&th.muted);
-        chart.draw_series(std::iter::once(Text::new(app.t(Msg::NoSmoothing).to_string(), (0.02, base.rel_err + top * 0.03), font))).map_err(de)?;
-        line(&mut chart, th, pts.iter().map(|p| (f64::from(p.alpha), p.error.rel_err)).collect(), th.color(0), 2.5)?;
+        let font = ("system-ui, sans-serif", 12.0 * th.dpr)
+            .into_font()
+            .color(&th.muted);
         chart
-            .draw_series(pts.iter().map(|p| plotters::prelude::Circle::new((f64::from(p.alpha), p.error.rel_err), th.px(3.0) as i32, th.color(0).filled())))
+            .draw_series(std::iter::once(Text::new(
+                app.t(Msg::NoSmoothing).to_string(),
+                (0.02, base.rel_err + top * 0.03),
+                font,
+            )))
+            .map_err(de)?;
+        line(
+            &mut chart,
+            th,
+            pts.iter()
+                .map(|p| (f64::from(p.alpha), p.error.rel_err))
+                .collect(),
+            th.color(0),
+            2.5,
+        )?;
+        chart
+            .draw_series(pts.iter().map(|p| {
+                plotters::prelude::Circle::new(
+                    (f64::from(p.alpha), p.error.rel_err),
+                    th.px(3.0) as i32,
+                    th.color(0).filled(),
+                )
+            }))
             .map_err(de)?;
         if let Some(b) = best.get() {
-            vline(&mut chart, th, f64::from(b.alpha), th.color(2), &format!("best α = {:.2}", b.alpha), true)?;
+            vline(
+                &mut chart,
+                th,
+                f64::from(b.alpha),
+                th.color(2),
+                &format!("best α = {:.2}", b.alpha),
+                true,
+            )?;
         }
         if let Some(Ok(c)) = current.get() {
             chart
-                .draw_series(std::iter::once(plotters::prelude::Circle::new((alpha.get(), c.rel_err), th.px(6.0) as i32, th.color(3).filled())))
+                .draw_series(std::iter::once(plotters::prelude::Circle::new(
+                    (alpha.get(), c.rel_err),
+                    th.px(6.0) as i32,
+                    th.color(3).filled(),
+                )))
                 .map_err(de)?;
         }
         Ok(())

@@ -39,7 +39,15 @@ enum Method {
 }
 
 impl Method {
-    const ALL: [Method; 7] = [Method::PerTensor, Method::PerToken, Method::WeightsOnly, Method::SmoothQuant, Method::Hadamard, Method::Random, Method::Learned];
+    const ALL: [Method; 7] = [
+        Method::PerTensor,
+        Method::PerToken,
+        Method::WeightsOnly,
+        Method::SmoothQuant,
+        Method::Hadamard,
+        Method::Random,
+        Method::Learned,
+    ];
 
     fn name(self) -> Msg {
         match self {
@@ -97,7 +105,16 @@ pub fn SummaryChapter() -> impl IntoView {
             return;
         };
         let token = LayerQuant::new(w, a, ActGranularity::PerToken);
-        rows.set(Method::ALL.iter().map(|&m| Row { method: m, rel_err: None, note: None }).collect());
+        rows.set(
+            Method::ALL
+                .iter()
+                .map(|&m| Row {
+                    method: m,
+                    rel_err: None,
+                    note: None,
+                })
+                .collect(),
+        );
         let set = move |m: Method, e: Result<f64, String>| {
             rows.update(|r| {
                 if let Some(row) = r.iter_mut().find(|x| x.method == m) {
@@ -109,8 +126,11 @@ pub fn SummaryChapter() -> impl IntoView {
             })
         };
         let learner: Rc<RefCell<Option<Learner>>> = Rc::new(RefCell::new(None));
-        let alphas = Rc::new(RefCell::new(Vec::<SmoothPoint>::with_capacity(SWEEP_POINTS)));
-        let too_big = Msg::RandomTooBig.fill(app.lang(), &[&d.case.case().in_channels().to_string()]);
+        let alphas = Rc::new(RefCell::new(Vec::<SmoothPoint>::with_capacity(
+            SWEEP_POINTS,
+        )));
+        let too_big =
+            Msg::RandomTooBig.fill(app.lang(), &[&d.case.case().in_channels().to_string()]);
         // Steps: 3 plain settings, the SmoothQuant chapter's α sweep, Hadamard, random, learner
         // set-up + its steps.
         const SWEEP_END: usize = 3 + SWEEP_POINTS;
@@ -119,11 +139,22 @@ pub fn SummaryChapter() -> impl IntoView {
             n_steps,
             move |i| {
                 let case = d.case.case();
-                let err = |cfg: &LayerQuant| case.error(cfg).map(|e| e.rel_err).map_err(|e| e.to_string());
+                let err = |cfg: &LayerQuant| {
+                    case.error(cfg)
+                        .map(|e| e.rel_err)
+                        .map_err(|e| e.to_string())
+                };
                 match i {
-                    0 => set(Method::PerTensor, err(&LayerQuant::new(w, a, ActGranularity::PerTensor))),
+                    0 => set(
+                        Method::PerTensor,
+                        err(&LayerQuant::new(w, a, ActGranularity::PerTensor)),
+                    ),
                     1 => set(Method::PerToken, err(&token)),
-                    2 => set(Method::WeightsOnly, err(&LayerQuant::new(w, a, ActGranularity::Float).with_weights(WeightGranularity::PerOutputChannel))),
+                    2 => set(
+                        Method::WeightsOnly,
+                        err(&LayerQuant::new(w, a, ActGranularity::Float)
+                            .with_weights(WeightGranularity::PerOutputChannel)),
+                    ),
                     3..SWEEP_END => {
                         let alpha = (i - 3) as f32 / (SWEEP_POINTS - 1) as f32;
                         match d.case.error_at(alpha, &token) {
@@ -133,23 +164,43 @@ pub fn SummaryChapter() -> impl IntoView {
                         if i + 1 == SWEEP_END {
                             let points = alphas.take();
                             match d.case.baseline(&token) {
-                                Ok(base) if !points.is_empty() => {
-                                    set(Method::SmoothQuant, Ok(Sweep::from_points(token, base, points).best_rel_err))
-                                }
+                                Ok(base) if !points.is_empty() => set(
+                                    Method::SmoothQuant,
+                                    Ok(Sweep::from_points(token, base, points).best_rel_err),
+                                ),
                                 Ok(_) => {}
                                 Err(e) => set(Method::SmoothQuant, Err(e.to_string())),
                             }
                         }
                     }
-                    SWEEP_END => set(Method::Hadamard, Rotated::new(case, &Rotation::Hadamard).and_then(|r| r.error(case, &token)).map(|e| e.rel_err).map_err(|e| e.to_string())),
+                    SWEEP_END => set(
+                        Method::Hadamard,
+                        Rotated::new(case, &Rotation::Hadamard)
+                            .and_then(|r| r.error(case, &token))
+                            .map(|e| e.rel_err)
+                            .map_err(|e| e.to_string()),
+                    ),
                     x if x == SWEEP_END + 1 => {
                         if case.in_channels() > 512 {
                             set(Method::Random, Err(too_big.clone()));
                         } else {
-                            set(Method::Random, Rotated::new(case, &Rotation::Random(0)).and_then(|r| r.error(case, &token)).map(|e| e.rel_err).map_err(|e| e.to_string()));
+                            set(
+                                Method::Random,
+                                Rotated::new(case, &Rotation::Random(0))
+                                    .and_then(|r| r.error(case, &token))
+                                    .map(|e| e.rel_err)
+                                    .map_err(|e| e.to_string()),
+                            );
                         }
                     }
-                    x if x == SWEEP_END + 2 => match Learner::new(case, &Rotation::Hadamard, LearnConfig { quant: token, ..LearnConfig::default() }) {
+                    x if x == SWEEP_END + 2 => match Learner::new(
+                        case,
+                        &Rotation::Hadamard,
+                        LearnConfig {
+                            quant: token,
+                            ..LearnConfig::default()
+                        },
+                    ) {
                         Ok(l) => *learner.borrow_mut() = Some(l),
                         Err(e) => set(Method::Learned, Err(e.to_string())),
                     },
@@ -157,7 +208,12 @@ pub fn SummaryChapter() -> impl IntoView {
                         let mut l = learner.borrow_mut();
                         if let Some(l) = l.as_mut() {
                             if l.step(1).is_ok() && i + 1 == n_steps {
-                                set(Method::Learned, l.error(case, &token).map(|e| e.rel_err).map_err(|e| e.to_string()));
+                                set(
+                                    Method::Learned,
+                                    l.error(case, &token)
+                                        .map(|e| e.rel_err)
+                                        .map_err(|e| e.to_string()),
+                                );
                             }
                         }
                     }
@@ -169,21 +225,44 @@ pub fn SummaryChapter() -> impl IntoView {
 
     let draw = move |area: &Area, th: &ChartTheme| {
         let r = rows.get();
-        let vals: Vec<(usize, f64)> = r.iter().enumerate().filter_map(|(i, x)| x.rel_err.map(|v| (i, v))).collect();
+        let vals: Vec<(usize, f64)> = r
+            .iter()
+            .enumerate()
+            .filter_map(|(i, x)| x.rel_err.map(|v| (i, v)))
+            .collect();
         if vals.is_empty() {
             return Err(app.t(Msg::Computing).to_string());
         }
         let top = vals.iter().map(|v| v.1).fold(1e-9, f64::max) * 1.2;
         let n = r.len() as f64;
         let fmt = |y: &f64| format!("{:.1} %", y * 100.0);
-        let mut chart = cartesian(area, th, app.t(Msg::SumMethodAxis), app.t(Msg::OutputError), -0.6..(n - 0.4), 0.0..top, &fmt)?;
+        let mut chart = cartesian(
+            area,
+            th,
+            app.t(Msg::SumMethodAxis),
+            app.t(Msg::OutputError),
+            -0.6..(n - 0.4),
+            0.0..top,
+            &fmt,
+        )?;
         for (i, v) in vals {
             let c = th.color(i % 6);
             chart
-                .draw_series(std::iter::once(Rectangle::new([(i as f64 - 0.35, 0.0), (i as f64 + 0.35, v)], c.filled())))
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(i as f64 - 0.35, 0.0), (i as f64 + 0.35, v)],
+                    c.filled(),
+                )))
                 .map_err(de)?;
-            let font = ("system-ui, sans-serif", 11.0 * th.dpr).into_font().color(&th.fg);
-            chart.draw_series(std::iter::once(Text::new(format!("{:.2}%", v * 100.0), (i as f64 - 0.3, v + top * 0.02), font))).map_err(de)?;
+            let font = ("system-ui, sans-serif", 11.0 * th.dpr)
+                .into_font()
+                .color(&th.fg);
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    format!("{:.2}%", v * 100.0),
+                    (i as f64 - 0.3, v + top * 0.02),
+                    font,
+                )))
+                .map_err(de)?;
         }
         Ok(())
     };

@@ -9,21 +9,25 @@ use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::quant_common::fmt_bytes;
-use quantlab_engine::kernels::{self, gemm_f32, gemm_i8, ActGranularity, PackedF32, PackedI8, QLinear};
-use quantlab_engine::synth::Pcg32;
-use quantlab_app::i18n::Msg;
-use quantlab_app::models::{model_bytes, overhead_bits_per_weight, Model, ScaleGranularity};
 use crate::ui::dom;
 use crate::ui::job::Job;
 use crate::ui::state::use_app;
 use crate::ui::widgets::chart::{Area, ChartTheme};
 use crate::ui::widgets::plot::bar_chart;
 use crate::ui::widgets::{Chart, Segmented};
-
+use quantlab_app::i18n::Msg;
+use quantlab_app::models::{model_bytes, overhead_bits_per_weight, Model, ScaleGranularity};
+use quantlab_engine::kernels::{
+    self, gemm_f32, gemm_i8, ActGranularity, PackedF32, PackedI8, QLinear,
+};
+use quantlab_engine::synth::Pcg32;
 
 /// (M, K, N, label): a real layer, a square one, and matrix–vector (one token at a time).
-pub const SHAPES: [(usize, usize, usize, &str); 3] =
-    [(128, 384, 1536, "MiniLM FFN"), (256, 768, 768, "768²"), (1, 2048, 2048, "GEMV")];
+pub const SHAPES: [(usize, usize, usize, &str); 3] = [
+    (128, 384, 1536, "MiniLM FFN"),
+    (256, 768, 768, "768²"),
+    (1, 2048, 2048, "GEMV"),
+];
 const RUNS: usize = 7;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,8 +73,12 @@ fn prepare(m: usize, k: usize, n: usize, seed: u64) -> Result<Operands, String> 
     let mut r = Pcg32::new(seed);
     let a: Vec<f32> = (0..m * k).map(|_| r.normal() as f32).collect();
     let w: Vec<f32> = (0..k * n).map(|_| (r.normal() * 0.05) as f32).collect();
-    let a8: Vec<i8> = (0..m * k).map(|_| (r.next_u32() % 255) as i32 as i8).collect();
-    let w8: Vec<i8> = (0..k * n).map(|_| (r.next_u32() % 255) as i32 as i8).collect();
+    let a8: Vec<i8> = (0..m * k)
+        .map(|_| (r.next_u32() % 255) as i32 as i8)
+        .collect();
+    let w8: Vec<i8> = (0..k * n)
+        .map(|_| (r.next_u32() % 255) as i32 as i8)
+        .collect();
     let e = |e: quantlab_engine::kernels::KernelError| e.to_string();
     Ok(Operands {
         m,
@@ -90,7 +98,10 @@ fn run_case(op: &mut Operands, case: Case) -> Result<(), String> {
     match case {
         Case::F32 => gemm_f32(&op.a, op.m, op.k, &op.bf, &mut op.cf).map_err(e),
         Case::I8 => gemm_i8(&op.a8, op.m, op.k, &op.b8, &mut op.c32).map_err(e),
-        Case::QLinear => op.lin.forward(&op.a, op.m, ActGranularity::PerToken, 8, &mut op.cf).map_err(e),
+        Case::QLinear => op
+            .lin
+            .forward(&op.a, op.m, ActGranularity::PerToken, 8, &mut op.cf)
+            .map_err(e),
     }
 }
 
@@ -100,23 +111,53 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 fn markdown(rows: &[BenchRow]) -> String {
-    let mut s = String::from("| shape (M×K×N) | kernel | median ms | GOPS | vs f32 |\n|---|---|---|---|---|\n");
+    let mut s = String::from(
+        "| shape (M×K×N) | kernel | median ms | GOPS | vs f32 |\n|---|---|---|---|---|\n",
+    );
     for r in rows {
-        let Some(&(m, k, n, label)) = SHAPES.get(r.shape) else { continue };
-        let f32_ms = rows.iter().find(|x| x.shape == r.shape && x.case == Case::F32).map(|x| x.median_ms);
-        let speed = f32_ms.map(|f| format!("{:.2}×", f / r.median_ms)).unwrap_or_default();
-        s.push_str(&format!("| {m}×{k}×{n} ({label}) | {} | {:.3} | {:.1} | {speed} |\n", r.case.name(), r.median_ms, r.gops));
+        let Some(&(m, k, n, label)) = SHAPES.get(r.shape) else {
+            continue;
+        };
+        let f32_ms = rows
+            .iter()
+            .find(|x| x.shape == r.shape && x.case == Case::F32)
+            .map(|x| x.median_ms);
+        let speed = f32_ms
+            .map(|f| format!("{:.2}×", f / r.median_ms))
+            .unwrap_or_default();
+        s.push_str(&format!(
+            "| {m}×{k}×{n} ({label}) | {} | {:.3} | {:.1} | {speed} |\n",
+            r.case.name(),
+            r.median_ms,
+            r.gops
+        ));
     }
-    s.push_str(&format!("\nkernels: {}; measured in {}\n", kernels::KERNEL_NAME, dom::window().and_then(|w| w.navigator().user_agent().ok()).unwrap_or_default()));
+    s.push_str(&format!(
+        "\nkernels: {}; measured in {}\n",
+        kernels::KERNEL_NAME,
+        dom::window()
+            .and_then(|w| w.navigator().user_agent().ok())
+            .unwrap_or_default()
+    ));
     s
 }
 
 fn copy_to_clipboard(text: &str) -> bool {
     let Some(w) = dom::window() else { return false };
-    let Ok(clip) = js_sys::Reflect::get(&w.navigator(), &JsValue::from_str("clipboard")) else { return false };
-    let Ok(f) = js_sys::Reflect::get(&clip, &JsValue::from_str("writeText")) else { return false };
-    let Some(f) = f.dyn_ref::<js_sys::Function>() else { return false };
-    match f.call1(&clip, &JsValue::from_str(text)).ok().and_then(|p| p.dyn_into::<js_sys::Promise>().ok()) {
+    let Ok(clip) = js_sys::Reflect::get(&w.navigator(), &JsValue::from_str("clipboard")) else {
+        return false;
+    };
+    let Ok(f) = js_sys::Reflect::get(&clip, &JsValue::from_str("writeText")) else {
+        return false;
+    };
+    let Some(f) = f.dyn_ref::<js_sys::Function>() else {
+        return false;
+    };
+    match f
+        .call1(&clip, &JsValue::from_str(text))
+        .ok()
+        .and_then(|p| p.dyn_into::<js_sys::Promise>().ok())
+    {
         Some(p) => {
             let ignore = wasm_bindgen::closure::Closure::<dyn FnMut(JsValue)>::new(|_| {});
             let _ = p.catch(&ignore);
@@ -140,13 +181,28 @@ pub fn WhyChapter() -> impl IntoView {
         let m = model.get();
         let gb = m.params() > 1_000_000_000;
         let unit = if gb { 1e9 } else { 1e6 };
-        let vals: Vec<f64> = [(32, ScaleGranularity::PerChannel), (16, ScaleGranularity::PerChannel), (8, ScaleGranularity::PerChannel), (4, ScaleGranularity::PerGroup(128))]
+        let vals: Vec<f64> = [
+            (32, ScaleGranularity::PerChannel),
+            (16, ScaleGranularity::PerChannel),
+            (8, ScaleGranularity::PerChannel),
+            (4, ScaleGranularity::PerGroup(128)),
+        ]
+        .iter()
+        .map(|&(b, g)| model_bytes(&m, b, g) as f64 / unit)
+        .collect();
+        let labels: Vec<String> = ["FP32", "FP16", "INT8", "INT4 (g128)"]
             .iter()
-            .map(|&(b, g)| model_bytes(&m, b, g) as f64 / unit)
+            .map(|s| s.to_string())
             .collect();
-        let labels: Vec<String> = ["FP32", "FP16", "INT8", "INT4 (g128)"].iter().map(|s| s.to_string()).collect();
         let unit_name = if gb { "GB" } else { "MB" };
-        bar_chart(area, th, &labels, &vals, &format!("{} ({unit_name})", app.t(Msg::ModelSize)), &|v| format!("{v:.1} {unit_name}"))
+        bar_chart(
+            area,
+            th,
+            &labels,
+            &vals,
+            &format!("{} ({unit_name})", app.t(Msg::ModelSize)),
+            &|v| format!("{v:.1} {unit_name}"),
+        )
     };
 
     let overhead_rows = move || {
@@ -182,12 +238,15 @@ pub fn WhyChapter() -> impl IntoView {
         bench_error.set(None);
         // Steps: per shape, one preparation step then RUNS + 1 (warm-up) runs of each case.
         let per_shape = 1 + Case::ALL.len() * (RUNS + 1);
-        let state: Rc<RefCell<(Option<Operands>, Vec<f64>, Option<String>)>> = Rc::new(RefCell::new((None, Vec::new(), None)));
+        let state: Rc<RefCell<(Option<Operands>, Vec<f64>, Option<String>)>> =
+            Rc::new(RefCell::new((None, Vec::new(), None)));
         job.start(
             SHAPES.len() * per_shape,
             move |i| {
                 let (shape, j) = (i / per_shape, i % per_shape);
-                let Some(&(m, k, n, _)) = SHAPES.get(shape) else { return };
+                let Some(&(m, k, n, _)) = SHAPES.get(shape) else {
+                    return;
+                };
                 let mut st = state.borrow_mut();
                 if st.2.is_some() {
                     return;
@@ -203,7 +262,9 @@ pub fn WhyChapter() -> impl IntoView {
                     return;
                 }
                 let (case_i, run_i) = ((j - 1) / (RUNS + 1), (j - 1) % (RUNS + 1));
-                let Some(&case) = Case::ALL.get(case_i) else { return };
+                let Some(&case) = Case::ALL.get(case_i) else {
+                    return;
+                };
                 let Some(op) = st.0.as_mut() else { return };
                 let t0 = dom::now_ms();
                 if let Err(e) = run_case(op, case) {
@@ -220,7 +281,14 @@ pub fn WhyChapter() -> impl IntoView {
                 if run_i == RUNS {
                     let med = median(&mut st.1);
                     let gops = 2.0 * (m * k * n) as f64 / (med * 1e6);
-                    rows.update(|r| r.push(BenchRow { shape, case, median_ms: med, gops }));
+                    rows.update(|r| {
+                        r.push(BenchRow {
+                            shape,
+                            case,
+                            median_ms: med,
+                            gops,
+                        })
+                    });
                     st.1.clear();
                     if case_i + 1 == Case::ALL.len() {
                         st.0 = None; // free this shape's operands before the next one
@@ -236,8 +304,13 @@ pub fn WhyChapter() -> impl IntoView {
         all.iter()
             .map(|r| {
                 let &(m, k, n, label) = SHAPES.get(r.shape).unwrap_or(&SHAPES[0]);
-                let f32_ms = all.iter().find(|x| x.shape == r.shape && x.case == Case::F32).map(|x| x.median_ms);
-                let speed = f32_ms.map(|f| format!("{:.2}×", f / r.median_ms)).unwrap_or_default();
+                let f32_ms = all
+                    .iter()
+                    .find(|x| x.shape == r.shape && x.case == Case::F32)
+                    .map(|x| x.median_ms);
+                let speed = f32_ms
+                    .map(|f| format!("{:.2}×", f / r.median_ms))
+                    .unwrap_or_default();
                 view! {
                     <tr>
                         <td>{format!("{m}×{k}×{n} ({label})")}</td>

@@ -11,9 +11,9 @@ use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use wasm_bindgen::JsCast;
 
-use quantlab_app::i18n::Msg;
 use crate::ui::dom;
 use crate::ui::state::use_app;
+use quantlab_app::i18n::Msg;
 
 pub type Area = DrawingArea<CanvasBackend, Shift>;
 
@@ -81,15 +81,22 @@ impl ChartTheme {
     pub fn color(&self, i: usize) -> RGBColor {
         // `series` is a non-empty fixed array, so `% len` is in bounds; `get` keeps clippy's
         // indexing audit (scripts/panic-audit.sh) quiet without an exception.
-        self.series.get(i % self.series.len()).copied().unwrap_or(self.fg)
+        self.series
+            .get(i % self.series.len())
+            .copied()
+            .unwrap_or(self.fg)
     }
 
     pub fn text(&self, css_size: f64) -> TextStyle<'static> {
-        ("system-ui, sans-serif", css_size * self.dpr).into_font().color(&self.fg)
+        ("system-ui, sans-serif", css_size * self.dpr)
+            .into_font()
+            .color(&self.fg)
     }
 
     pub fn muted_text(&self, css_size: f64) -> TextStyle<'static> {
-        ("system-ui, sans-serif", css_size * self.dpr).into_font().color(&self.muted)
+        ("system-ui, sans-serif", css_size * self.dpr)
+            .into_font()
+            .color(&self.muted)
     }
 }
 
@@ -107,7 +114,12 @@ pub struct XMap {
 
 impl XMap {
     /// From a plotters chart's pixel range (device pixels) and its x value range.
-    pub fn from_pixels(x_px: std::ops::Range<i32>, y_px: std::ops::Range<i32>, v: std::ops::Range<f64>, dpr: f64) -> Self {
+    pub fn from_pixels(
+        x_px: std::ops::Range<i32>,
+        y_px: std::ops::Range<i32>,
+        v: std::ops::Range<f64>,
+        dpr: f64,
+    ) -> Self {
         XMap {
             left: f64::from(x_px.start) / dpr,
             right: f64::from(x_px.end) / dpr,
@@ -172,14 +184,16 @@ pub fn Chart(
     Effect::new(move |_| {
         let Some(wrap) = wrap_ref.get() else { return };
         width.set(wrap.client_width() as f64);
-        let cb = wasm_bindgen::closure::Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
-            if let Some(entry) = entries.get(0).dyn_ref::<web_sys::ResizeObserverEntry>() {
-                let w = entry.content_rect().width();
-                if (w - width.get_untracked()).abs() >= 1.0 {
-                    width.set(w);
+        let cb = wasm_bindgen::closure::Closure::<dyn FnMut(js_sys::Array)>::new(
+            move |entries: js_sys::Array| {
+                if let Some(entry) = entries.get(0).dyn_ref::<web_sys::ResizeObserverEntry>() {
+                    let w = entry.content_rect().width();
+                    if (w - width.get_untracked()).abs() >= 1.0 {
+                        width.set(w);
+                    }
                 }
-            }
-        });
+            },
+        );
         if let Ok(obs) = web_sys::ResizeObserver::new(cb.as_ref().unchecked_ref()) {
             obs.observe(&wrap);
             on_cleanup(move || obs.disconnect());
@@ -190,7 +204,9 @@ pub fn Chart(
     Effect::new(move |_| {
         let css_w = width.get().floor();
         let dark = app.dark();
-        let Some(canvas) = canvas_ref.get() else { return };
+        let Some(canvas) = canvas_ref.get() else {
+            return;
+        };
         if css_w < 10.0 {
             return;
         }
@@ -207,8 +223,14 @@ pub fn Chart(
             let _ = style.set_property("height", &h);
         }
         let mut theme = ChartTheme::new(dark, dpr);
-        theme.ctx = canvas.get_context("2d").ok().flatten().and_then(|c| c.dyn_into().ok());
-        let Some(backend) = CanvasBackend::with_canvas_object(canvas) else { return };
+        theme.ctx = canvas
+            .get_context("2d")
+            .ok()
+            .flatten()
+            .and_then(|c| c.dyn_into().ok());
+        let Some(backend) = CanvasBackend::with_canvas_object(canvas) else {
+            return;
+        };
         let root = backend.into_drawing_area();
         let _ = root.fill(&theme.bg);
         let t0 = dom::now_ms();
@@ -216,7 +238,11 @@ pub fn Chart(
         crate::ui::perf::record_draw(id, dom::now_ms() - t0);
         if let Err(msg) = drawn {
             let _ = root.fill(&theme.bg);
-            let _ = root.draw_text(&msg, &theme.muted_text(13.0), (theme.px(12.0) as i32, theme.px(20.0) as i32));
+            let _ = root.draw_text(
+                &msg,
+                &theme.muted_text(13.0),
+                (theme.px(12.0) as i32, theme.px(20.0) as i32),
+            );
         }
         let _ = root.present();
     });

@@ -5,7 +5,10 @@ use leptos::prelude::*;
 
 /// A display formula. `mathml` is trusted markup produced by `build.rs` or by [`MathMl`].
 #[component]
-pub fn Formula(#[prop(into)] mathml: Signal<String>, #[prop(optional)] testid: &'static str) -> impl IntoView {
+pub fn Formula(
+    #[prop(into)] mathml: Signal<String>,
+    #[prop(optional)] testid: &'static str,
+) -> impl IntoView {
     view! { <div class="formula" data-testid=testid inner_html=move || mathml.get()></div> }
 }
 
@@ -15,7 +18,9 @@ pub fn Formula(#[prop(into)] mathml: Signal<String>, #[prop(optional)] testid: &
 pub struct MathMl(String);
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 impl MathMl {
@@ -44,7 +49,10 @@ impl MathMl {
         MathMl(format!("<mtext>{}</mtext>", esc(s)))
     }
     pub fn row(items: impl IntoIterator<Item = MathMl>) -> Self {
-        MathMl(format!("<mrow>{}</mrow>", items.into_iter().map(|m| m.0).collect::<String>()))
+        MathMl(format!(
+            "<mrow>{}</mrow>",
+            items.into_iter().map(|m| m.0).collect::<String>()
+        ))
     }
     pub fn frac(num: MathMl, den: MathMl) -> Self {
         MathMl(format!("<mfrac>{}{}</mfrac>", num.0, den.0))

@@ -88,7 +88,13 @@ fn css_color(c: RGBColor, opacity: f64) -> String {
 /// Histogram bars `(lo, hi, height)`. Drawn straight on the canvas when it can be: one fill
 /// style and one `fillRect` per bar, where plotters would re-send the style for every bar; with
 /// hundreds of bars redrawn on every slider move that difference is most of the chart's cost.
-pub fn histogram_bars(chart: &mut Chart2d, t: &ChartTheme, bins: &[(f64, f64, f64)], color: RGBColor, opacity: f64) -> Result<(), String> {
+pub fn histogram_bars(
+    chart: &mut Chart2d,
+    t: &ChartTheme,
+    bins: &[(f64, f64, f64)],
+    color: RGBColor,
+    opacity: f64,
+) -> Result<(), String> {
     let Some(ctx) = t.ctx.as_ref() else {
         chart
             .draw_series(bins.iter().filter(|b| b.2 > 0.0).map(|&(lo, hi, h)| {
@@ -106,20 +112,34 @@ pub fn histogram_bars(chart: &mut Chart2d, t: &ChartTheme, bins: &[(f64, f64, f6
         let (x1, y1) = chart.backend_coord(&(hi, 0.0));
         let (x0, x1, y0, y1) = (clamp_x(x0), clamp_x(x1), clamp_y(y0), clamp_y(y1));
         if x1 > x0 && y1 > y0 {
-            ctx.fill_rect(f64::from(x0), f64::from(y0), f64::from(x1 - x0), f64::from(y1 - y0));
+            ctx.fill_rect(
+                f64::from(x0),
+                f64::from(y0),
+                f64::from(x1 - x0),
+                f64::from(y1 - y0),
+            );
         }
     }
     Ok(())
 }
 
 /// Many thin vertical lines (a grid) as one canvas path with a single stroke.
-pub fn vlines(chart: &mut Chart2d, t: &ChartTheme, xs: impl Iterator<Item = f64>, color: RGBColor, opacity: f64) -> Result<(), String> {
+pub fn vlines(
+    chart: &mut Chart2d,
+    t: &ChartTheme,
+    xs: impl Iterator<Item = f64>,
+    color: RGBColor,
+    opacity: f64,
+) -> Result<(), String> {
     let y = chart.y_range();
     let x = chart.x_range();
     let Some(ctx) = t.ctx.as_ref() else {
         let style = color.mix(opacity).stroke_width(t.px(1.0));
         chart
-            .draw_series(xs.filter(|v| *v >= x.start && *v <= x.end).map(|v| PathElement::new(vec![(v, y.start), (v, y.end)], style)))
+            .draw_series(
+                xs.filter(|v| *v >= x.start && *v <= x.end)
+                    .map(|v| PathElement::new(vec![(v, y.start), (v, y.end)], style)),
+            )
             .map_err(de)?;
         return Ok(());
     };
@@ -139,7 +159,12 @@ pub fn vlines(chart: &mut Chart2d, t: &ChartTheme, xs: impl Iterator<Item = f64>
 }
 
 /// A step outline over histogram bins (for overlaying a second distribution on filled bars).
-pub fn histogram_outline(chart: &mut Chart2d, t: &ChartTheme, bins: &[(f64, f64, f64)], color: RGBColor) -> Result<(), String> {
+pub fn histogram_outline(
+    chart: &mut Chart2d,
+    t: &ChartTheme,
+    bins: &[(f64, f64, f64)],
+    color: RGBColor,
+) -> Result<(), String> {
     let mut pts = Vec::with_capacity(bins.len() * 2 + 2);
     if let Some(first) = bins.first() {
         pts.push((first.0, 0.0));
@@ -151,12 +176,21 @@ pub fn histogram_outline(chart: &mut Chart2d, t: &ChartTheme, bins: &[(f64, f64,
     if let Some(last) = bins.last() {
         pts.push((last.1, 0.0));
     }
-    chart.draw_series(LineSeries::new(pts, color.stroke_width(t.px(1.5)))).map_err(de)?;
+    chart
+        .draw_series(LineSeries::new(pts, color.stroke_width(t.px(1.5))))
+        .map_err(de)?;
     Ok(())
 }
 
 /// A vertical marker across the plot with a label at the top.
-pub fn vline(chart: &mut Chart2d, t: &ChartTheme, x: f64, color: RGBColor, label: &str, dashed: bool) -> Result<(), String> {
+pub fn vline(
+    chart: &mut Chart2d,
+    t: &ChartTheme,
+    x: f64,
+    color: RGBColor,
+    label: &str,
+    dashed: bool,
+) -> Result<(), String> {
     let y = chart.y_range();
     let style = color.stroke_width(t.px(if dashed { 1.0 } else { 2.0 }));
     if dashed {
@@ -169,20 +203,39 @@ pub fn vline(chart: &mut Chart2d, t: &ChartTheme, x: f64, color: RGBColor, label
             }))
             .map_err(de)?;
     } else {
-        chart.draw_series(std::iter::once(PathElement::new(vec![(x, y.start), (x, y.end)], style))).map_err(de)?;
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(x, y.start), (x, y.end)],
+                style,
+            )))
+            .map_err(de)?;
     }
     if !label.is_empty() {
-        let font = ("system-ui, sans-serif", 12.0 * t.dpr).into_font().color(&color);
+        let font = ("system-ui, sans-serif", 12.0 * t.dpr)
+            .into_font()
+            .color(&color);
         chart
-            .draw_series(std::iter::once(Text::new(label.to_string(), (x, y.end), font)))
+            .draw_series(std::iter::once(Text::new(
+                label.to_string(),
+                (x, y.end),
+                font,
+            )))
             .map_err(de)?;
     }
     Ok(())
 }
 
 /// A polyline.
-pub fn line(chart: &mut Chart2d, t: &ChartTheme, pts: Vec<(f64, f64)>, color: RGBColor, width_css: f64) -> Result<(), String> {
-    chart.draw_series(LineSeries::new(pts, color.stroke_width(t.px(width_css)))).map_err(de)?;
+pub fn line(
+    chart: &mut Chart2d,
+    t: &ChartTheme,
+    pts: Vec<(f64, f64)>,
+    color: RGBColor,
+    width_css: f64,
+) -> Result<(), String> {
+    chart
+        .draw_series(LineSeries::new(pts, color.stroke_width(t.px(width_css))))
+        .map_err(de)?;
     Ok(())
 }
 
@@ -231,13 +284,18 @@ pub fn bar_chart(
     for (i, &v) in values.iter().enumerate() {
         let x = i as f64;
         chart
-            .draw_series(std::iter::once(Rectangle::new([(x - 0.32, 0.0), (x + 0.32, v)], t.color(i).filled())))
+            .draw_series(std::iter::once(Rectangle::new(
+                [(x - 0.32, 0.0), (x + 0.32, v)],
+                t.color(i).filled(),
+            )))
             .map_err(de)?;
         let font = t.text(12.0).pos(plotters::style::text_anchor::Pos::new(
             plotters::style::text_anchor::HPos::Center,
             plotters::style::text_anchor::VPos::Bottom,
         ));
-        chart.draw_series(std::iter::once(Text::new(value_fmt(v), (x, v), font))).map_err(de)?;
+        chart
+            .draw_series(std::iter::once(Text::new(value_fmt(v), (x, v), font)))
+            .map_err(de)?;
     }
     Ok(())
 }
@@ -245,11 +303,23 @@ pub fn bar_chart(
 /// Viridis-like colour for v in [0, 1]: linear between five anchors of matplotlib's viridis
 /// (perceptually uniform, readable in grey scale and for colour-blind readers).
 pub fn viridis(v: f64) -> [u8; 3] {
-    const A: [[f64; 3]; 5] = [[68.0, 1.0, 84.0], [59.0, 82.0, 139.0], [33.0, 145.0, 140.0], [94.0, 201.0, 98.0], [253.0, 231.0, 37.0]];
-    let v = if v.is_finite() { v.clamp(0.0, 1.0) } else { 0.0 } * 4.0;
+    const A: [[f64; 3]; 5] = [
+        [68.0, 1.0, 84.0],
+        [59.0, 82.0, 139.0],
+        [33.0, 145.0, 140.0],
+        [94.0, 201.0, 98.0],
+        [253.0, 231.0, 37.0],
+    ];
+    let v = if v.is_finite() {
+        v.clamp(0.0, 1.0)
+    } else {
+        0.0
+    } * 4.0;
     let i = (v.floor() as usize).min(3);
     let f = v - i as f64;
-    let (Some(a), Some(b)) = (A.get(i), A.get(i + 1)) else { return [0; 3] }; // i ≤ 3: always Some
+    let (Some(a), Some(b)) = (A.get(i), A.get(i + 1)) else {
+        return [0; 3];
+    }; // i ≤ 3: always Some
     let mut rgb = [0u8; 3];
     for ((c, &x), &y) in rgb.iter_mut().zip(a).zip(b) {
         *c = (x + (y - x) * f).round() as u8;
@@ -260,9 +330,17 @@ pub fn viridis(v: f64) -> [u8; 3] {
 /// A rows × cols heat map of `value(r, c)` (already scaled to [0, 1]) filling the chart's plot
 /// area, one cell per value: the pixels are written into an ImageData and drawn scaled with
 /// smoothing off, so 126 × 1536 cells cost one draw call instead of 190k rectangles.
-pub fn heatmap(chart: &mut Chart2d, t: &ChartTheme, rows: usize, cols: usize, value: &dyn Fn(usize, usize) -> f64) -> Result<(), String> {
+pub fn heatmap(
+    chart: &mut Chart2d,
+    t: &ChartTheme,
+    rows: usize,
+    cols: usize,
+    value: &dyn Fn(usize, usize) -> f64,
+) -> Result<(), String> {
     use wasm_bindgen::JsCast;
-    let Some(ctx) = t.ctx.as_ref() else { return Err("no canvas context".into()) };
+    let Some(ctx) = t.ctx.as_ref() else {
+        return Err("no canvas context".into());
+    };
     if rows == 0 || cols == 0 {
         return Ok(());
     }
@@ -271,13 +349,28 @@ pub fn heatmap(chart: &mut Chart2d, t: &ChartTheme, rows: usize, cols: usize, va
         let [r, g, b] = viridis(value(i / cols, i % cols));
         cell.copy_from_slice(&[r, g, b, 255]);
     }
-    let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
-    let off: web_sys::HtmlCanvasElement = doc.create_element("canvas").map_err(de)?.dyn_into().map_err(|_| "canvas")?;
+    let doc = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let off: web_sys::HtmlCanvasElement = doc
+        .create_element("canvas")
+        .map_err(de)?
+        .dyn_into()
+        .map_err(|_| "canvas")?;
     off.set_width(cols as u32);
     off.set_height(rows as u32);
-    let octx: web_sys::CanvasRenderingContext2d =
-        off.get_context("2d").map_err(de)?.ok_or("no 2d context")?.dyn_into().map_err(|_| "2d")?;
-    let img = web_sys::ImageData::new_with_u8_clamped_array_and_sh(wasm_bindgen::Clamped(&px), cols as u32, rows as u32).map_err(de)?;
+    let octx: web_sys::CanvasRenderingContext2d = off
+        .get_context("2d")
+        .map_err(de)?
+        .ok_or("no 2d context")?
+        .dyn_into()
+        .map_err(|_| "2d")?;
+    let img = web_sys::ImageData::new_with_u8_clamped_array_and_sh(
+        wasm_bindgen::Clamped(&px),
+        cols as u32,
+        rows as u32,
+    )
+    .map_err(de)?;
     octx.put_image_data(&img, 0.0, 0.0).map_err(de)?;
     let (xr, yr) = chart.plotting_area().get_pixel_range();
     ctx.set_image_smoothing_enabled(false);
@@ -293,18 +386,39 @@ pub fn heatmap(chart: &mut Chart2d, t: &ChartTheme, rows: usize, cols: usize, va
 }
 
 /// Many dots as one canvas path (filled or outlined), instead of one plotters element each.
-pub fn scatter(chart: &mut Chart2d, t: &ChartTheme, pts: &[(f64, f64)], color: RGBColor, opacity: f64, radius_css: f64, filled: bool) -> Result<(), String> {
+pub fn scatter(
+    chart: &mut Chart2d,
+    t: &ChartTheme,
+    pts: &[(f64, f64)],
+    color: RGBColor,
+    opacity: f64,
+    radius_css: f64,
+    filled: bool,
+) -> Result<(), String> {
     let Some(ctx) = t.ctx.as_ref() else {
         let r = t.px(radius_css) as i32;
         chart
-            .draw_series(pts.iter().map(|&p| Circle::new(p, r, if filled { color.mix(opacity).filled() } else { color.mix(opacity).stroke_width(t.px(1.5)) })))
+            .draw_series(pts.iter().map(|&p| {
+                Circle::new(
+                    p,
+                    r,
+                    if filled {
+                        color.mix(opacity).filled()
+                    } else {
+                        color.mix(opacity).stroke_width(t.px(1.5))
+                    },
+                )
+            }))
             .map_err(de)?;
         return Ok(());
     };
     let (x, y) = (chart.x_range(), chart.y_range());
     let r = radius_css * t.dpr;
     ctx.begin_path();
-    for &(px, py) in pts.iter().filter(|p| p.0 >= x.start && p.0 <= x.end && p.1 >= y.start && p.1 <= y.end) {
+    for &(px, py) in pts
+        .iter()
+        .filter(|p| p.0 >= x.start && p.0 <= x.end && p.1 >= y.start && p.1 <= y.end)
+    {
         let (cx, cy) = chart.backend_coord(&(px, py));
         ctx.move_to(f64::from(cx) + r, f64::from(cy));
         let _ = ctx.arc(f64::from(cx), f64::from(cy), r, 0.0, std::f64::consts::TAU);

@@ -38,8 +38,7 @@ pub fn RangeHandles(
     /// Labels shown on the grips.
     #[prop(default = "α")]
     alpha_label: &'static str,
-    #[prop(default = "β")]
-    beta_label: &'static str,
+    #[prop(default = "β")] beta_label: &'static str,
 ) -> impl IntoView {
     let dragging = RwSignal::new(None::<Which>);
     let apply = move |which: Which, v: f64| {
@@ -118,16 +117,34 @@ pub fn RangeHandles(
     let clip_left = move || {
         let m = map.get();
         let x = m.px(alpha.get()).clamp(m.left, m.right);
-        format!("left:{:.1}px;top:{:.1}px;width:{:.1}px;height:{:.1}px", m.left, m.top, (x - m.left).max(0.0), (m.bottom - m.top).max(0.0))
+        format!(
+            "left:{:.1}px;top:{:.1}px;width:{:.1}px;height:{:.1}px",
+            m.left,
+            m.top,
+            (x - m.left).max(0.0),
+            (m.bottom - m.top).max(0.0)
+        )
     };
     let clip_right = move || {
         let m = map.get();
         let x = m.px(beta.get()).clamp(m.left, m.right);
-        format!("left:{:.1}px;top:{:.1}px;width:{:.1}px;height:{:.1}px", x, m.top, (m.right - x).max(0.0), (m.bottom - m.top).max(0.0))
+        format!(
+            "left:{:.1}px;top:{:.1}px;width:{:.1}px;height:{:.1}px",
+            x,
+            m.top,
+            (m.right - x).max(0.0),
+            (m.bottom - m.top).max(0.0)
+        )
     };
     let hover_style = move || {
         let m = map.get();
-        format!("left:{:.1}px;top:{:.1}px;width:{:.1}px;height:{:.1}px", m.left, m.top, (m.right - m.left).max(0.0), (m.bottom - m.top).max(0.0))
+        format!(
+            "left:{:.1}px;top:{:.1}px;width:{:.1}px;height:{:.1}px",
+            m.left,
+            m.top,
+            (m.right - m.left).max(0.0),
+            (m.bottom - m.top).max(0.0)
+        )
     };
     let hover = move |e: web_sys::PointerEvent| {
         if let (Some(cb), Some(x)) = (on_hover, local_x(&e)) {

@@ -29,7 +29,12 @@ pub fn Slider(
         None => value.get().to_string(),
     };
     let apply = move |raw: String| {
-        let ok = raw.trim().parse::<f64>().ok().filter(|v| v.is_finite() && *v >= min && *v <= max).is_some_and(|v| on_change.run(v));
+        let ok = raw
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite() && *v >= min && *v <= max)
+            .is_some_and(|v| on_change.run(v));
         error.set(!ok);
     };
     view! {

@@ -90,8 +90,14 @@ impl WholeLn {
     const MAX: usize = 1 << 18;
 
     fn new(n: f64) -> Self {
-        let len = if n.is_finite() && n >= 0.0 { (n as usize).saturating_add(1).min(Self::MAX) } else { 0 };
-        WholeLn { table: vec![f64::NAN; len] }
+        let len = if n.is_finite() && n >= 0.0 {
+            (n as usize).saturating_add(1).min(Self::MAX)
+        } else {
+            0
+        };
+        WholeLn {
+            table: vec![f64::NAN; len],
+        }
     }
 
     #[inline(always)]

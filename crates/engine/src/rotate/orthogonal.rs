@@ -9,9 +9,7 @@
 //! `q, r = np.linalg.qr(G); q * np.sign(np.diag(r))` (the fixture script does exactly that).
 
 use crate::error::{QuantError, Result};
-use crate::linear::{
-    check_len, checked_len, matmul_f64_32_64, matmul_f64_64_32, transpose,
-};
+use crate::linear::{check_len, checked_len, matmul_f64_32_64, matmul_f64_64_32, transpose};
 use crate::synth::Pcg32;
 
 /// Largest C for which a dense rotation is built (C×C f64 QR is (4/3)·C³ flops).

@@ -47,10 +47,16 @@ pub struct ToyResult {
 /// Rotates by `theta_deg` and quantizes with one per-tensor symmetric scale at `bits`.
 pub fn toy_quantize(points: &[(f32, f32)], theta_deg: f64, bits: u8) -> Result<ToyResult> {
     if points.is_empty() {
-        return Err(QuantError::Empty { what: "point cloud" });
+        return Err(QuantError::Empty {
+            what: "point cloud",
+        });
     }
     if !theta_deg.is_finite() {
-        return Err(QuantError::InvalidParameter { name: "angle", value: theta_deg.to_string(), allowed: "a finite angle in degrees" });
+        return Err(QuantError::InvalidParameter {
+            name: "angle",
+            value: theta_deg.to_string(),
+            allowed: "a finite angle in degrees",
+        });
     }
     let qm = q_max(bits)?;
     let (sin, cos) = theta_deg.to_radians().sin_cos();
@@ -61,7 +67,9 @@ pub fn toy_quantize(points: &[(f32, f32)], theta_deg: f64, bits: u8) -> Result<T
             ((cos * a - sin * b) as f32, (sin * a + cos * b) as f32)
         })
         .collect();
-    let absmax = rotated.iter().fold((0f32, 0f32), |m, p| (m.0.max(p.0.abs()), m.1.max(p.1.abs())));
+    let absmax = rotated.iter().fold((0f32, 0f32), |m, p| {
+        (m.0.max(p.0.abs()), m.1.max(p.1.abs()))
+    });
     let scale = absmax.0.max(absmax.1).max(1e-5) / qm as f32;
     let q = |v: f32| round_half_even(v / scale).clamp(-(qm as f32), qm as f32) * scale;
     let quantized: Vec<(f32, f32)> = rotated.iter().map(|&(a, b)| (q(a), q(b))).collect();
@@ -71,7 +79,14 @@ pub fn toy_quantize(points: &[(f32, f32)], theta_deg: f64, bits: u8) -> Result<T
         err += d0 * d0 + d1 * d1;
         norm += f64::from(r.0) * f64::from(r.0) + f64::from(r.1) * f64::from(r.1);
     }
-    Ok(ToyResult { rotated, quantized, scale, q_max: qm, channel_absmax: absmax, rel_mse: err / norm.max(1e-30) })
+    Ok(ToyResult {
+        rotated,
+        quantized,
+        scale,
+        q_max: qm,
+        channel_absmax: absmax,
+        rel_mse: err / norm.max(1e-30),
+    })
 }
 
 #[cfg(test)]
@@ -83,10 +98,18 @@ mod tests {
         let pts = toy_points(400, 3);
         for seed in [3, 7, 11] {
             let pts = toy_points(400, seed);
-            let e: Vec<f64> = (0..=18).map(|k| toy_quantize(&pts, f64::from(k * 5), 4).unwrap().rel_mse).collect();
+            let e: Vec<f64> = (0..=18)
+                .map(|k| toy_quantize(&pts, f64::from(k * 5), 4).unwrap().rel_mse)
+                .collect();
             let best = (0..e.len()).min_by(|&a, &b| e[a].total_cmp(&e[b])).unwrap() * 5;
-            assert!((30..=60).contains(&best), "seed {seed}: best angle {best}° should be near 45°: {e:?}");
-            assert!(e[0] > 1.4 * e[best / 5], "seed {seed}: rotating must clearly help: {e:?}");
+            assert!(
+                (30..=60).contains(&best),
+                "seed {seed}: best angle {best}° should be near 45°: {e:?}"
+            );
+            assert!(
+                e[0] > 1.4 * e[best / 5],
+                "seed {seed}: rotating must clearly help: {e:?}"
+            );
         }
         let r = toy_quantize(&pts, 30.0, 3).unwrap();
         // Rotation keeps lengths.
