@@ -8,7 +8,7 @@ use plotters::prelude::{Color, IntoFont, PathElement, Text};
 
 use quantlab_app::controls::{layer_quant, ActScale, LayerBits, ALPHA};
 use quantlab_app::i18n::Msg;
-use quantlab_engine::smooth::SmoothPoint;
+use quantlab_engine::smooth::{SmoothPoint, Sweep};
 
 use crate::lens;
 use crate::ui::data::{use_data, LayerPicker};
@@ -127,12 +127,13 @@ pub fn SmoothQuantChapter() -> impl IntoView {
             sweep,
         );
     });
+    // The best α exactly as the engine's sweep (and so the summary) picks it.
     let best = Memo::new(move |_| {
-        sweep.with(|s| {
-            s.iter()
-                .min_by(|a, b| a.error.rel_err.total_cmp(&b.error.rel_err))
-                .copied()
-        })
+        let (points, base) = (sweep.get(), baseline.get()?);
+        let s = Sweep::from_points(cfg.get(), base, points);
+        s.best_rel_err
+            .is_finite()
+            .then_some((s.best_alpha, s.best_rel_err))
     });
 
     // ---------- charts ----------
@@ -304,13 +305,13 @@ pub fn SmoothQuantChapter() -> impl IntoView {
                 )
             }))
             .map_err(de)?;
-        if let Some(b) = best.get() {
+        if let Some((best_alpha, _)) = best.get() {
             vline(
                 &mut chart,
                 th,
-                f64::from(b.alpha),
+                f64::from(best_alpha),
                 th.color(2),
-                &format!("best α = {:.2}", b.alpha),
+                &format!("best α = {best_alpha:.2}"),
                 true,
             )?;
         }
@@ -368,7 +369,7 @@ pub fn SmoothQuantChapter() -> impl IntoView {
                 <div class="readout"><span class="k">{move || app.t(Msg::NoSmoothing)}</span>
                     <span class="v" data-testid="baseline-error-readout" data-value=move || baseline.get().map(|e| format!("{}", e.rel_err)).unwrap_or_default()>{move || baseline.get().map(|e| pct(e.rel_err)).unwrap_or("—".into())}</span></div>
                 <div class="readout"><span class="k">{move || app.t(Msg::BestAlpha)}</span>
-                    <span class="v" data-testid="best-alpha-readout" data-value=move || best.get().map(|b| format!("{}", b.alpha)).unwrap_or_default()>{move || best.get().map(|b| format!("{:.2} ({})", b.alpha, pct(b.error.rel_err))).unwrap_or_else(|| app.t(Msg::Computing).to_string())}</span></div>
+                    <span class="v" data-testid="best-alpha-readout" data-value=move || best.get().map(|(a, _)| format!("{a}")).unwrap_or_default()>{move || best.get().map(|(a, e)| format!("{a:.2} ({})", pct(e))).unwrap_or_else(|| app.t(Msg::Computing).to_string())}</span></div>
                 <div class="readout"><span class="k">{move || app.t(Msg::ErrXY)}</span>
                     <span class="v">{move || err_of().map(|e| format!("X {} · W {}", pct(e.x_rel_err), pct(e.w_rel_err))).unwrap_or("—".into())}</span></div>
             </div>
