@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use quantlab_app::datasets::{tensor_from_npy, UPLOAD_LIMITS};
 use quantlab_app::i18n::Lang;
 use quantlab_app::urlstate::{ViewState, MAX_NOTICES};
-use quantlab_cli::args::{help_text, parse_args, Command};
+use quantlab_cli::args::{parse_args, Parsed};
 use quantlab_engine::{read_npy, NpyLimits};
 
 fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
@@ -92,7 +92,7 @@ fn check_cli(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let args: Vec<String> = text.split('\0').map(str::to_string).collect();
     match parse_args(&args) {
-        Ok(Command::Help { topic }) => assert!(!help_text(topic.as_deref()).is_empty()),
+        Ok(Parsed::Help(text)) => assert!(!text.is_empty()),
         Ok(_) => {}
         Err(e) => assert!(!e.message.is_empty() && e.message.chars().count() < 2000),
     }

@@ -160,8 +160,8 @@ fn errors_go_to_stderr_with_exit_code_2() {
     )
     .unwrap();
     for (args, needle) in [
-        (vec!["frobnicate"], "unknown command"),
-        (vec!["quantize"], "needs --input"),
+        (vec!["frobnicate"], "unrecognized subcommand"),
+        (vec!["quantize"], "--input <PATH>"),
         (
             vec!["quantize", "--input", "/nonexistent/x.npy"],
             "cannot open",

@@ -4,7 +4,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
-use quantlab_cli::args::{help_text, parse_args, Command};
+use quantlab_cli::args::{parse_args, Command, Parsed};
 use quantlab_engine::Granularity;
 
 /// Words the parsers know, and values at and beyond their limits.
@@ -130,8 +130,8 @@ proptest! {
     #[test]
     fn parse_args_never_panics(args in prop::collection::vec(word(), 0..12)) {
         match parse_args(&args) {
-            Ok(Command::Help { topic }) => prop_assert!(!help_text(topic.as_deref()).is_empty()),
-            Ok(Command::Quantize(q)) => {
+            Ok(Parsed::Help(text)) => prop_assert!(text.contains("quantlab")),
+            Ok(Parsed::Run(Command::Quantize(q))) => {
                 prop_assert!((2..=8).contains(&q.bits));
                 match q.granularity {
                     Granularity::PerChannel { axis } => prop_assert!(axis <= 1),
@@ -139,13 +139,13 @@ proptest! {
                     _ => {}
                 }
             }
-            Ok(Command::Sweep(s)) => {
+            Ok(Parsed::Run(Command::Sweep(s))) => {
                 let (a, b, st) = s.alphas;
                 prop_assert!((0.0..=1.0).contains(&a) && (0.0..=1.0).contains(&b) && a <= b && st > 0.0);
                 prop_assert!((b - a) / st <= 10_000.0);
             }
-            Ok(Command::Smooth(s)) => prop_assert!((0.0..=1.0).contains(&s.alpha)),
-            Ok(Command::Outliers(o)) => prop_assert!(o.bits.iter().all(|b| (2..=8).contains(b))),
+            Ok(Parsed::Run(Command::Smooth(s))) => prop_assert!((0.0..=1.0).contains(&s.alpha)),
+            Ok(Parsed::Run(Command::Outliers(o))) => prop_assert!(o.bits.iter().all(|b| (2..=8).contains(b))),
             Ok(_) => {}
             Err(e) => {
                 prop_assert!(!e.message.is_empty());

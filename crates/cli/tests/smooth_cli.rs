@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use quantlab_cli::args::{parse_args, Command as Cmd, RotationArg};
+use quantlab_cli::args::{parse_args, Command as Cmd, Parsed, RotationArg};
 use quantlab_engine::linear::ActGranularity;
 use quantlab_engine::rotate::Rotation;
 use serde_json::Value;
@@ -313,14 +313,16 @@ fn help_mentions_the_new_commands() {
 
 #[test]
 fn parsing_defaults_and_options() {
-    let Cmd::Smooth(s) = parse_args(&args("smooth --x a --w b --alpha 0.3")).unwrap() else {
+    let Parsed::Run(Cmd::Smooth(s)) = parse_args(&args("smooth --x a --w b --alpha 0.3")).unwrap()
+    else {
         panic!()
     };
     assert_eq!(
         (s.alpha, s.layer.w_bits, s.layer.a_bits, s.layer.act),
         (0.3, 8, 8, ActGranularity::PerToken)
     );
-    let Cmd::Sweep(s) = parse_args(&args("sweep --x a --w b --act tensor --w-bits 4")).unwrap()
+    let Parsed::Run(Cmd::Sweep(s)) =
+        parse_args(&args("sweep --x a --w b --act tensor --w-bits 4")).unwrap()
     else {
         panic!()
     };
@@ -328,7 +330,7 @@ fn parsing_defaults_and_options() {
         (s.alphas, s.layer.w_bits, s.layer.act),
         ((0.0, 1.0, 0.05), 4, ActGranularity::PerTensor)
     );
-    let Cmd::Rotate(r) = parse_args(&args(
+    let Parsed::Run(Cmd::Rotate(r)) = parse_args(&args(
         "rotate --x a --w b --rotation learned:50 --lr 1 --init none --block 384",
     ))
     .unwrap() else {
@@ -339,7 +341,8 @@ fn parsing_defaults_and_options() {
         (r.lr, r.init.clone(), r.block),
         (1.0, Rotation::Identity, 384)
     );
-    let Cmd::Rotate(r) = parse_args(&args("rotate --x a --w b --rotation random:7")).unwrap()
+    let Parsed::Run(Cmd::Rotate(r)) =
+        parse_args(&args("rotate --x a --w b --rotation random:7")).unwrap()
     else {
         panic!()
     };
