@@ -277,37 +277,29 @@ impl ViewState {
     }
 }
 
-/// `application/x-www-form-urlencoded` decoding; `None` for a bad escape or invalid UTF-8.
+/// `application/x-www-form-urlencoded` decoding as `URLSearchParams` does it (`+` is a space,
+/// a malformed escape such as `%ZZ` stays as written), by the `percent-encoding` crate; `None`
+/// where the bytes are not UTF-8, which the page reports instead of showing U+FFFD.
 pub fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hi = bytes.get(i + 1).and_then(|c| (*c as char).to_digit(16))?;
-                let lo = bytes.get(i + 2).and_then(|c| (*c as char).to_digit(16))?;
-                out.push((hi * 16 + lo) as u8);
-                i += 2;
-            }
-            _ => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).ok()
+    let spaced = s.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8()
+        .ok()
+        .map(|c| c.into_owned())
 }
 
+/// Everything but `A-Z a-z 0-9 - _ . ~ , :` is escaped: commas and colons stay readable in
+/// ranges such as `range=-1.5,2` and `rot=random:7`.
+const URL_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b',')
+    .remove(b':');
+
 pub fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b',' | b':') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(s, URL_VALUE).to_string()
 }
 
 #[cfg(test)]
@@ -349,7 +341,7 @@ mod tests {
 
     #[test]
     fn junk_falls_back_with_notices() {
-        let (s, n) = ViewState::parse_query("ch=nope&lang=fr&theme=%ZZ&zzz=1&present=maybe");
+        let (s, n) = ViewState::parse_query("ch=nope&lang=fr&theme=%C3&zzz=1&present=maybe");
         assert_eq!(s.chapter, Chapter::Why);
         assert_eq!(s.lang, Lang::En);
         assert!(!s.presenter);
@@ -378,7 +370,9 @@ mod tests {
         for s in ["a b", "α=β&γ", "100%", "-1.577,192.344"] {
             assert_eq!(percent_decode(&percent_encode(s)).as_deref(), Some(s));
         }
-        assert_eq!(percent_decode("%"), None);
+        // As URLSearchParams: a malformed escape stays, '+' is a space, %2B is a plus.
+        assert_eq!(percent_decode("%").as_deref(), Some("%"));
+        assert_eq!(percent_decode("%ZZ+a%2Bb").as_deref(), Some("%ZZ a+b"));
         assert_eq!(percent_decode("%C3"), None); // truncated UTF-8
     }
 

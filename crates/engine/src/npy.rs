@@ -17,6 +17,10 @@
 //! quotes; `True`/`False`; non-negative integers (an old trailing `L` is accepted); tuples;
 //! trailing commas. Shapes are multiplied with overflow checks and compared with
 //! [`NpyLimits`] before anything is allocated.
+//!
+//! Why not `npyz` (0.8, tried on the hostile-upload cases): it panics on a header shape of
+//! (2^32, 2^32) (its element count overflows), echoes a 4 kB header back in its error, and
+//! reads f32 only from `<f4`, so the dtype conversions below would stay anyway.
 
 use super::error::{QuantError, Result};
 
