@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Never-panic audit: no unwrap/expect/panic!/unreachable!/todo!/unimplemented!/unchecked
+# Clippy with warnings denied, and the never-panic audit: no unwrap/expect/panic!/unreachable!/todo!/unimplemented!/unchecked
 # indexing in shipped code (library + binaries, native and wasm32; tests are not checked).
 # Clippy denies the lints below; an exception needs `#[allow(clippy::<lint>)]` on the smallest
 # item with a comment saying why the invariant holds (e.g. src/ui/mod.rs's debug panic).
@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 LINTS=(
+  -D warnings
   -D clippy::unwrap_used
   -D clippy::expect_used
   -D clippy::panic
@@ -24,8 +25,7 @@ for target in native wasm32-unknown-unknown; do
   [ "$target" = native ] || args+=(--target "$target" --exclude quantlab-cli)
   echo "panic audit ($target): cargo clippy ${args[*]}"
   if ! out=$(cargo clippy "${args[@]}" -- "${LINTS[@]}" 2>&1); then
-    # Only the denied lints (and compile errors) are listed; other clippy warnings stay warnings.
-    printf '%s\n' "$out" | grep -E '^(src|crates|build\.rs)/.*error|^error' || printf '%s\n' "$out"
+    printf '%s\n' "$out" | grep -E '^(src|crates|build\.rs)/.*(error|warning)|^error' || printf '%s\n' "$out"
     status=1
   fi
 done

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs whatever quantlab's build and tests need and is missing; safe to run again.
-# Only package registries are used (rustup's dist server, crates.io, Debian, npm): Trunk is
+# Only package registries are used (rustup, cargo install, apt-get, npm): Trunk is
 # configured offline and every tool it would otherwise download from GitHub is pinned here.
 set -euo pipefail
 cd "$(dirname "$0")/.."

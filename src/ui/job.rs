@@ -43,7 +43,7 @@ impl Job {
     pub fn start(
         &self,
         total: usize,
-        mut step: impl FnMut(usize) + 'static,
+        step: impl FnMut(usize) + 'static,
         finish: impl FnOnce() + 'static,
     ) {
         self.generation.update_value(|g| *g += 1);
@@ -86,8 +86,7 @@ impl Job {
                 );
             }
         }
-        let step: Rc<std::cell::RefCell<dyn FnMut(usize)>> =
-            Rc::new(std::cell::RefCell::new(move |i| step(i)));
+        let step: Rc<std::cell::RefCell<dyn FnMut(usize)>> = Rc::new(std::cell::RefCell::new(step));
         // The first slice runs right away: short jobs then finish within the same update.
         tick(job, my_gen, total, next, step, finish);
     }

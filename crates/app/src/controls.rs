@@ -307,6 +307,8 @@ macro_rules! controls {
         }
 
         impl $crate::controls::ControlSet for $name {
+            // Built by one push per field: the macro has no single expression for a vec![].
+            #[allow(clippy::vec_init_then_push)]
             fn fields(&self) -> Vec<$crate::controls::FieldSpec> {
                 let mut out = Vec::new();
                 $(controls!(@spec out, self, $field, $ty, $kind $(($range))?);)+

@@ -287,7 +287,7 @@ fn add_outliers(data: &mut [f32], seed: u64) {
     }
     let mean = s1 / n as f64;
     let std = (s2 / n as f64 - mean * mean).max(0.0).sqrt().max(1e-3);
-    let mut rng = synth::Pcg32::new(seed ^ 0x5eed_0u64);
+    let mut rng = synth::Pcg32::new(seed ^ 0x0005_eed0_u64);
     let count = (n / 1000).max(8).min(n);
     for _ in 0..count {
         let i = (rng.next_u32() as usize) % n;

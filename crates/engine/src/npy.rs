@@ -698,7 +698,7 @@ mod tests {
         assert!(parse_header(
             "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999999,), }"
         )
-        .is_err());
+        .is_err_and(|e| matches!(e, QuantError::NpyBadHeader { .. })));
     }
 
     #[test]
@@ -719,6 +719,7 @@ mod tests {
         assert_eq!(b.len() % 64, 24);
         let a = read_npy(&b, &NpyLimits::default()).unwrap();
         assert_eq!((a.shape.clone(), a.data.clone()), (vec![2, 3], d));
-        assert!(write_npy_f32(&[4, 2], &[0.0; 6]).is_err());
+        assert!(write_npy_f32(&[4, 2], &[0.0; 6])
+            .is_err_and(|e| matches!(e, QuantError::ShapeMismatch { .. })));
     }
 }

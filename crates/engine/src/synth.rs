@@ -315,7 +315,7 @@ mod tests {
             10,
             1
         )
-        .is_err());
+        .is_err_and(|e| matches!(e, QuantError::InvalidParameter { .. })));
         assert!(generate(
             &Distribution::Gaussian {
                 mean: 0.0,
@@ -324,7 +324,7 @@ mod tests {
             0,
             1
         )
-        .is_err());
+        .is_err_and(|e| matches!(e, QuantError::Empty { .. })));
         assert_eq!(
             generate(
                 &Distribution::Gaussian {

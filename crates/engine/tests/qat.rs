@@ -99,12 +99,24 @@ fn bad_digits_files_are_errors() {
     let line: String = (0..64).map(|i| format!("{},", i % 17)).collect::<String>() + "3";
     let d = Digits::from_csv(&format!("{line}\n\n{line}\n")).unwrap();
     assert_eq!((d.len(), d.label(1)), (2, Some(3)));
-    assert!(Digits::from_csv("1,2,3").is_err());
-    assert!(Digits::from_csv(&line.replace(",3", ",x")).is_err());
-    assert!(Digits::from_csv("").is_err());
-    assert!(Dataset::new(vec![0.0; 3], vec![0, 1], 2, 10).is_err());
-    assert!(Dataset::new(vec![0.0; 4], vec![0, 10], 2, 10).is_err());
-    assert!(Dataset::new(vec![f32::NAN, 0.0], vec![0], 2, 10).is_err());
+    assert!(Digits::from_csv("1,2,3")
+        .as_ref()
+        .is_err_and(|e| matches!(e, quantlab_engine::QuantError::BadDataFile { .. })));
+    assert!(Digits::from_csv(&line.replace(",3", ",x"))
+        .as_ref()
+        .is_err_and(|e| matches!(e, quantlab_engine::QuantError::BadDataFile { .. })));
+    assert!(Digits::from_csv("")
+        .as_ref()
+        .is_err_and(|e| matches!(e, quantlab_engine::QuantError::Empty { .. })));
+    assert!(Dataset::new(vec![0.0; 3], vec![0, 1], 2, 10)
+        .as_ref()
+        .is_err_and(|e| matches!(e, quantlab_engine::QuantError::LengthMismatch { .. })));
+    assert!(Dataset::new(vec![0.0; 4], vec![0, 10], 2, 10)
+        .as_ref()
+        .is_err_and(|e| matches!(e, quantlab_engine::QuantError::InvalidParameter { .. })));
+    assert!(Dataset::new(vec![f32::NAN, 0.0], vec![0], 2, 10)
+        .as_ref()
+        .is_err_and(|e| matches!(e, quantlab_engine::QuantError::NonFinite { .. })));
 }
 
 // ---------------------------------------------------------------- fake quantization
@@ -165,9 +177,15 @@ fn ste_and_lsq_derivatives_per_value() {
     let q = Quantizer::new("W", QuantKind::Weights, 4, vec![0.1; 8], 64).unwrap();
     assert!((q.lsq_grad_scale() - 1.0 / (64.0f32 * 7.0).sqrt()).abs() < 1e-7);
     assert_eq!(q.ranges()[0], (-7.0f32 * 0.1, 7.0f32 * 0.1));
-    assert!(Quantizer::new("W", QuantKind::Weights, 4, vec![0.0], 1).is_err());
-    assert!(Quantizer::new("W", QuantKind::Weights, 9, vec![0.1], 1).is_err());
-    assert!(Quantizer::new("W", QuantKind::Weights, 4, vec![], 1).is_err());
+    assert!(Quantizer::new("W", QuantKind::Weights, 4, vec![0.0], 1)
+        .as_ref()
+        .is_err_and(|e| matches!(e, quantlab_engine::QuantError::InvalidScale { .. })));
+    assert!(Quantizer::new("W", QuantKind::Weights, 9, vec![0.1], 1)
+        .as_ref()
+        .is_err_and(|e| matches!(e, quantlab_engine::QuantError::InvalidBits { .. })));
+    assert!(Quantizer::new("W", QuantKind::Weights, 4, vec![], 1)
+        .as_ref()
+        .is_err_and(|e| matches!(e, quantlab_engine::QuantError::Empty { .. })));
 }
 
 #[test]
@@ -187,9 +205,17 @@ fn ste_curves() {
         assert_eq!(p.ste_grad, if inside { 1.0 } else { 0.0 }, "x = {}", p.x);
         assert_eq!(p.surrogate, p.x.clamp(0.0, 1.5));
     }
-    assert!(round_ste_curve(1.0, 1.0, 10).is_err());
-    assert!(round_ste_curve(0.0, 1.0, 1).is_err());
-    assert!(fake_quant_ste_curve(QuantKind::Weights, 4, -1.0, 0.0, 1.0, 10).is_err());
+    assert!(round_ste_curve(1.0, 1.0, 10)
+        .as_ref()
+        .is_err_and(|e| matches!(e, quantlab_engine::QuantError::InvalidRange { .. })));
+    assert!(round_ste_curve(0.0, 1.0, 1)
+        .as_ref()
+        .is_err_and(|e| matches!(e, quantlab_engine::QuantError::InvalidParameter { .. })));
+    assert!(
+        fake_quant_ste_curve(QuantKind::Weights, 4, -1.0, 0.0, 1.0, 10)
+            .as_ref()
+            .is_err_and(|e| matches!(e, quantlab_engine::QuantError::InvalidScale { .. }))
+    );
 }
 
 // ---------------------------------------------------------------- gradient checks
@@ -846,15 +872,27 @@ fn from_fp32_and_comparison() {
     assert_eq!(t.ptq_reference().unwrap().accuracy, rows[0].ptq_accuracy);
     assert_eq!(t.evaluate().unwrap().accuracy, rows[0].qat_accuracy);
     assert_eq!(final_comparison(cfg, data.clone(), &[2, 8]).unwrap(), rows);
-    assert!(Comparison::new(cfg, data.clone(), &[]).is_err());
-    assert!(Comparison::new(cfg, data, &[1]).is_err());
+    assert!(Comparison::new(cfg, data.clone(), &[])
+        .as_ref()
+        .is_err_and(|e| matches!(e, quantlab_engine::QuantError::Empty { .. })));
+    assert!(Comparison::new(cfg, data, &[1])
+        .as_ref()
+        .is_err_and(|e| matches!(e, quantlab_engine::QuantError::InvalidBits { .. })));
 }
 
 #[test]
 fn bad_configs_and_divergence_are_errors() {
     let data = digits();
     let base = small_cfg(1);
-    let bad = |cfg: TrainConfig| Trainer::new(cfg, data.clone()).is_err();
+    let bad = |cfg: TrainConfig| {
+        Trainer::new(cfg, data.clone()).as_ref().is_err_and(|e| {
+            matches!(
+                e,
+                quantlab_engine::QuantError::InvalidBits { .. }
+                    | quantlab_engine::QuantError::InvalidParameter { .. }
+            )
+        })
+    };
     assert!(bad(TrainConfig { hidden: 0, ..base }));
     assert!(bad(TrainConfig {
         hidden: 5000,
@@ -919,17 +957,30 @@ fn bad_configs_and_divergence_are_errors() {
     assert_eq!(t.run_batches(1).unwrap_err(), e);
     // Shape checks of the lower-level API.
     let m = Mlp::new(64, 8, 10, 1).unwrap();
-    assert!(m.predict_proba(&[0.0; 63], None).is_err());
-    assert!(gradients(&m, None, &[0.0; 64], &[10]).is_err());
-    assert!(gradients(&m, None, &[0.0; 63], &[1]).is_err());
-    assert!(m.evaluate(&[], &[], None).is_err());
+    assert!(m
+        .predict_proba(&[0.0; 63], None)
+        .as_ref()
+        .is_err_and(|e| matches!(e, quantlab_engine::QuantError::LengthMismatch { .. })));
+    assert!(gradients(&m, None, &[0.0; 64], &[10])
+        .as_ref()
+        .is_err_and(|e| matches!(e, quantlab_engine::QuantError::InvalidParameter { .. })));
+    assert!(gradients(&m, None, &[0.0; 63], &[1])
+        .as_ref()
+        .is_err_and(|e| matches!(e, quantlab_engine::QuantError::LengthMismatch { .. })));
+    assert!(m
+        .evaluate(&[], &[], None)
+        .as_ref()
+        .is_err_and(|e| matches!(e, quantlab_engine::QuantError::Empty { .. })));
     let wrong = QuantizerSet {
         input: None,
         w1: Quantizer::new("W1", QuantKind::Weights, 4, vec![0.1; 3], 64).unwrap(),
         hidden: Quantizer::new("hidden", QuantKind::Activations, 4, vec![0.1], 8).unwrap(),
         w2: Quantizer::new("W2", QuantKind::Weights, 4, vec![0.1], 80).unwrap(),
     };
-    assert!(m.check_quantizers(&wrong).is_err());
+    assert!(m
+        .check_quantizers(&wrong)
+        .as_ref()
+        .is_err_and(|e| matches!(e, quantlab_engine::QuantError::LengthMismatch { .. })));
     assert!(Mlp::from_parts(
         2,
         2,
@@ -939,8 +990,13 @@ fn bad_configs_and_divergence_are_errors() {
         vec![0.0; 4],
         vec![0.0; 1]
     )
-    .is_err());
-    assert!(Trainer::from_fp32(base, data, Mlp::new(10, 8, 10, 1).unwrap()).is_err());
+    .as_ref()
+    .is_err_and(|e| matches!(e, quantlab_engine::QuantError::LengthMismatch { .. })));
+    assert!(
+        Trainer::from_fp32(base, data, Mlp::new(10, 8, 10, 1).unwrap())
+            .as_ref()
+            .is_err_and(|e| matches!(e, quantlab_engine::QuantError::ShapeMismatch { .. }))
+    );
 }
 
 /// Prints epoch timings (no assertion; ignored by default). In Node, with the shipped profile:

@@ -87,7 +87,9 @@ fn fwht_equals_the_dense_sylvester_matrix() {
         }
     }
     for n in [0usize, 3, 12, 384] {
-        assert!(fwht(&mut vec![1.0; n]).is_err());
+        assert!(fwht(&mut vec![1.0; n])
+            .as_ref()
+            .is_err_and(|e| matches!(e, quantlab_engine::QuantError::InvalidParameter { .. })));
     }
 }
 
@@ -154,14 +156,24 @@ fn hadamard_constructions_equal_dense_kronecker_products() {
         }
     }
     for bad in [0usize, 100, 24 * 3, 12 * 5] {
-        assert!(Hadamard::full(bad).is_err(), "{bad}");
+        assert!(
+            Hadamard::full(bad)
+                .as_ref()
+                .is_err_and(|e| matches!(e, quantlab_engine::QuantError::InvalidParameter { .. })),
+            "{bad}"
+        );
     }
-    assert!(Hadamard::block(384, 100).is_err());
-    assert!(Hadamard::block(384, 256).is_err());
+    assert!(Hadamard::block(384, 100)
+        .as_ref()
+        .is_err_and(|e| matches!(e, quantlab_engine::QuantError::InvalidParameter { .. })));
+    assert!(Hadamard::block(384, 256)
+        .as_ref()
+        .is_err_and(|e| matches!(e, quantlab_engine::QuantError::InvalidParameter { .. })));
     assert!(Hadamard::full(384)
         .unwrap()
         .rotate_rows(&mut [0.0; 10], 1)
-        .is_err());
+        .as_ref()
+        .is_err_and(|e| matches!(e, quantlab_engine::QuantError::LengthMismatch { .. })));
 }
 
 #[test]
@@ -260,7 +272,9 @@ fn householder_qr_and_haar_rotations() {
     }
     assert_eq!(random_orthogonal(n, 9).unwrap(), r);
     assert_ne!(random_orthogonal(n, 10).unwrap(), r);
-    assert!(random_orthogonal(0, 1).is_err());
+    assert!(random_orthogonal(0, 1)
+        .as_ref()
+        .is_err_and(|e| matches!(e, quantlab_engine::QuantError::Empty { .. })));
 }
 
 #[test]
@@ -282,14 +296,22 @@ fn rotation_specs() {
         "learned:10",
         "spin",
     ] {
-        assert!(Rotation::parse(bad).is_err(), "{bad}");
+        assert!(
+            Rotation::parse(bad)
+                .as_ref()
+                .is_err_and(|e| matches!(e, quantlab_engine::QuantError::InvalidParameter { .. })),
+            "{bad}"
+        );
     }
     let dense = Rotation::Dense {
         name: "mine".into(),
         r: vec![1.0, 0.0, 0.0, 1.0],
     };
     assert_eq!(dense.matrix(2).unwrap(), vec![1.0, 0.0, 0.0, 1.0]);
-    assert!(dense.matrix(3).is_err());
+    assert!(dense
+        .matrix(3)
+        .as_ref()
+        .is_err_and(|e| matches!(e, quantlab_engine::QuantError::LengthMismatch { .. })));
 }
 
 #[test]
@@ -340,18 +362,33 @@ fn learned_rotation_lowers_its_loss() {
     }
     // Settings are validated.
     let mut l = Learner::new(&case, &Rotation::Hadamard, LearnConfig::default()).unwrap();
-    assert!(l.set_lr(0.0).is_err() && l.set_momentum(1.0).is_err());
+    assert!(
+        l.set_lr(0.0)
+            .as_ref()
+            .is_err_and(|e| matches!(e, quantlab_engine::QuantError::InvalidParameter { .. }))
+            && l.set_momentum(1.0)
+                .as_ref()
+                .is_err_and(|e| matches!(e, quantlab_engine::QuantError::InvalidParameter { .. }))
+    );
     assert!(l.set_lr(0.05).is_ok() && l.set_momentum(0.0).is_ok());
     assert_eq!(l.config().lr, 0.05);
     let bad = LearnConfig {
         block: 1,
         ..LearnConfig::default()
     };
-    assert!(Learner::new(&case, &Rotation::Hadamard, bad).is_err());
+    assert!(Learner::new(&case, &Rotation::Hadamard, bad)
+        .as_ref()
+        .is_err_and(|e| matches!(e, quantlab_engine::QuantError::InvalidParameter { .. })));
     let bad = LearnConfig {
         quant: LayerQuant::new(4, 4, ActGranularity::PerChannel),
         ..LearnConfig::default()
     };
-    assert!(Learner::new(&case, &Rotation::Hadamard, bad).is_err());
-    assert!(Learner::new(&case, &Rotation::HadamardBlock(7), LearnConfig::default()).is_err());
+    assert!(Learner::new(&case, &Rotation::Hadamard, bad)
+        .as_ref()
+        .is_err_and(|e| matches!(e, quantlab_engine::QuantError::InvalidParameter { .. })));
+    assert!(
+        Learner::new(&case, &Rotation::HadamardBlock(7), LearnConfig::default())
+            .as_ref()
+            .is_err_and(|e| matches!(e, quantlab_engine::QuantError::InvalidParameter { .. }))
+    );
 }

@@ -197,11 +197,17 @@ fn gemm_shape_errors_are_errors() {
         Err(QuantError::LengthMismatch { .. })
     ));
     // Overflowing M×K is an error, not a panic.
-    assert!(gemm_i8(&[], usize::MAX, 2, &p, &mut c).is_err());
+    assert!(gemm_i8(&[], usize::MAX, 2, &p, &mut c)
+        .as_ref()
+        .is_err_and(|e| matches!(e, QuantError::TooLarge { .. })));
     let pf = PackedF32::pack(&[1.0; 6], 2, 3).unwrap();
     let mut cf = vec![0f32; 6];
-    assert!(gemm_f32(&[1.0; 4], 2, 3, &pf, &mut cf).is_err());
-    assert!(gemm_f32(&[1.0; 4], 2, 2, &pf, &mut cf[..1]).is_err());
+    assert!(gemm_f32(&[1.0; 4], 2, 3, &pf, &mut cf)
+        .as_ref()
+        .is_err_and(|e| matches!(e, QuantError::ShapeMismatch { .. })));
+    assert!(gemm_f32(&[1.0; 4], 2, 2, &pf, &mut cf[..1])
+        .as_ref()
+        .is_err_and(|e| matches!(e, QuantError::LengthMismatch { .. })));
     // Messages say what is wrong.
     let msg = gemm_i8(&[1, 2, 3], 2, 2, &p, &mut c)
         .unwrap_err()
@@ -300,15 +306,26 @@ fn quantization_errors_are_errors() {
     ));
     assert!(
         QuantizedActs::quantize(&x, 2, 3, ActScales::Dynamic(ActGranularity::PerTensor), 8)
-            .is_err()
+            .as_ref()
+            .is_err_and(|e| matches!(e, QuantError::LengthMismatch { .. }))
     );
     // The low-level quantizer checks its stride and q_max too.
     let mut out = vec![0i16; 4];
-    assert!(quantize_rows_i16(&x, 2, 2, &[1.0, 1.0], 127, &mut out, 1).is_err());
-    assert!(quantize_rows_i16(&x, 2, 2, &[1.0, 1.0], 128, &mut out, 2).is_err());
-    assert!(quantize_rows_i16(&x, 2, 2, &[1.0, 1.0], 127, &mut out[..3], 2).is_err());
+    assert!(quantize_rows_i16(&x, 2, 2, &[1.0, 1.0], 127, &mut out, 1)
+        .as_ref()
+        .is_err_and(|e| matches!(e, QuantError::InvalidParameter { .. })));
+    assert!(quantize_rows_i16(&x, 2, 2, &[1.0, 1.0], 128, &mut out, 2)
+        .as_ref()
+        .is_err_and(|e| matches!(e, QuantError::InvalidParameter { .. })));
+    assert!(
+        quantize_rows_i16(&x, 2, 2, &[1.0, 1.0], 127, &mut out[..3], 2)
+            .as_ref()
+            .is_err_and(|e| matches!(e, QuantError::LengthMismatch { .. }))
+    );
     let mut mx = [0f32; 3];
-    assert!(row_absmax(&x, 2, 2, &mut mx).is_err());
+    assert!(row_absmax(&x, 2, 2, &mut mx)
+        .as_ref()
+        .is_err_and(|e| matches!(e, QuantError::LengthMismatch { .. })));
 }
 
 /// |y − y_ref| ≤ 1e−6 · max(|y_ref|, |s_t s_j acc|): "within 1e−6 relative", measured against the
@@ -473,13 +490,16 @@ fn qlinear_errors_are_errors() {
     let mut y = vec![0f32; 6];
     assert!(layer
         .forward(&[1.0; 3], 2, ActGranularity::PerToken, 8, &mut y)
-        .is_err());
+        .as_ref()
+        .is_err_and(|e| matches!(e, QuantError::LengthMismatch { .. })));
     assert!(layer
         .forward(&[1.0; 4], 2, ActGranularity::PerToken, 8, &mut y[..5])
-        .is_err());
+        .as_ref()
+        .is_err_and(|e| matches!(e, QuantError::LengthMismatch { .. })));
     assert!(layer
         .forward(&[1.0; 4], 2, ActGranularity::PerToken, 9, &mut y)
-        .is_err());
+        .as_ref()
+        .is_err_and(|e| matches!(e, QuantError::InvalidBits { .. })));
     assert!(layer
         .forward(
             &[1.0, f32::INFINITY, 0.0, 0.0],
@@ -488,7 +508,8 @@ fn qlinear_errors_are_errors() {
             8,
             &mut y
         )
-        .is_err());
+        .as_ref()
+        .is_err_and(|e| matches!(e, QuantError::NonFinite { .. })));
     let other = QuantizedActs::quantize(
         &[1.0; 6],
         2,
@@ -501,7 +522,10 @@ fn qlinear_errors_are_errors() {
         layer.forward_quantized(&other, &mut y),
         Err(QuantError::ShapeMismatch { .. })
     ));
-    assert!(layer.accumulate(&other, &mut [0; 6]).is_err());
+    assert!(layer
+        .accumulate(&other, &mut [0; 6])
+        .as_ref()
+        .is_err_and(|e| matches!(e, QuantError::ShapeMismatch { .. })));
     // Everything fine: also the bias, the weight-only path and the accessors.
     layer
         .forward(
@@ -545,11 +569,19 @@ fn low_level_qgemm_checks_codes_and_lengths() {
             ..
         })
     ));
-    assert!(scalar::qgemm_i32(&a16, 2, 3, &p, &mut c).is_err());
+    assert!(scalar::qgemm_i32(&a16, 2, 3, &p, &mut c)
+        .as_ref()
+        .is_err_and(|e| matches!(e, QuantError::InvalidParameter { .. })));
     let mut y = vec![0f32; 4];
-    assert!(scalar::qgemm_f32(&a16, 2, 4, &p, &[1.0], &[1.0, 1.0], None, &mut y).is_err());
     assert!(
-        scalar::qgemm_f32(&a16, 2, 4, &p, &[1.0; 2], &[1.0, 1.0], Some(&[0.0]), &mut y).is_err()
+        scalar::qgemm_f32(&a16, 2, 4, &p, &[1.0], &[1.0, 1.0], None, &mut y)
+            .as_ref()
+            .is_err_and(|e| matches!(e, QuantError::LengthMismatch { .. }))
+    );
+    assert!(
+        scalar::qgemm_f32(&a16, 2, 4, &p, &[1.0; 2], &[1.0, 1.0], Some(&[0.0]), &mut y)
+            .as_ref()
+            .is_err_and(|e| matches!(e, QuantError::LengthMismatch { .. }))
     );
 }
 
@@ -787,8 +819,12 @@ mod twins {
         assert_eq!(q1, q2);
         assert_eq!(q1, [0, 127, -127, 0, 2, 2, 0, -127, 0, 0, 127, 0]);
         let (mut r1, mut r2) = ([0f32; 1], [0f32; 1]);
-        assert!(scalar::row_absmax(&x, 1, 11, &mut r1).is_err());
-        assert!(simd128::row_absmax(&x, 1, 11, &mut r2).is_err());
+        assert!(scalar::row_absmax(&x, 1, 11, &mut r1)
+            .as_ref()
+            .is_err_and(|e| matches!(e, QuantError::NonFinite { .. })));
+        assert!(simd128::row_absmax(&x, 1, 11, &mut r2)
+            .as_ref()
+            .is_err_and(|e| matches!(e, QuantError::NonFinite { .. })));
     }
 }
 

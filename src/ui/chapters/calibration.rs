@@ -42,7 +42,7 @@ fn methods(pct: f64, batch: usize) -> [(String, Calibrator); 5] {
     [
         ("min-max".into(), Calibrator::MinMax),
         (
-            format!("moving avg (0.01)"),
+            "moving avg (0.01)".into(),
             Calibrator::MovingAverage {
                 momentum: 0.01,
                 batch_size: batch.max(1),
@@ -360,7 +360,7 @@ pub fn CalibrationChapter() -> impl IntoView {
                     }))
                     .map_err(de)?;
             }
-            if n >= OUTLIER_BATCH + 1 {
+            if n > OUTLIER_BATCH {
                 vline(
                     &mut chart,
                     th,

@@ -22,6 +22,9 @@ use quantlab_engine::{
     Scheme,
 };
 
+/// One number of the live formula from the parameters, the range [α, β] and [q_min, q_max].
+type Readout = fn(&QParams, (f64, f64), (i32, i32)) -> String;
+
 const BINS: usize = 160;
 
 /// Everything one round trip produces for the charts and readouts.
@@ -290,7 +293,7 @@ pub fn FunctionChapter() -> impl IntoView {
     // ---------- live formula ----------
     // Built once as MathML elements whose numbers are reactive text: a drag only changes a few
     // text nodes (re-parsing the whole formula's HTML on every move cost more than the engine).
-    let num = move |f: fn(&QParams, (f64, f64), (i32, i32)) -> String| {
+    let num = move |f: Readout| {
         move || match (setup.params.get(), setup.scheme.get()) {
             // A real minus sign, as typeset mathematics has.
             (Ok(p), Ok(sc)) => f(&p, setup.range.get(), (sc.qmin(), sc.qmax())).replace('-', "−"),

@@ -402,7 +402,7 @@ pub fn OutliersChapter() -> impl IntoView {
                     on_change=Callback::new(move |v| app.set_ctl(|c| c.outliers.ablate = v))
                     testid="ablation-toggle"/>
             </div>
-            <p data-testid="ablation-readout">{move || ablation_now().zip(data.get()).map(|((kk, y, x), d)| {
+            <p data-testid="ablation-readout" data-value=move || ablation_now().map(|(_, y, _)| y.to_string())>{move || ablation_now().zip(data.get()).map(|((kk, y, x), d)| {
                 let c = d.case.case().in_channels().to_string();
                 Msg::AblationLine.fill(app.lang(), &[&kk.to_string(), &c, &pct(x), &pct(y)])
             })}</p>

@@ -24,6 +24,9 @@ use quantlab_engine::qat::{
     PtqConfig, QuantSpec, Split, TrainConfig, Trainer,
 };
 
+/// One learned range of a snapshot (the input's is `None` before it is calibrated).
+type RangeOf = fn(&quantlab_engine::qat::RangeSnapshot) -> Option<f32>;
+
 pub const DIGITS_PATH: &str = "assets/data/digits/digits.bin";
 /// Work per slice of training (ms), leaving the rest of the frame to the page.
 const BUDGET_MS: f64 = 7.0;
@@ -241,8 +244,8 @@ pub fn QatChapter() -> impl IntoView {
     let fp32_acc = move || {
         history.with(|h| {
             h.iter()
-                .filter(|r| r.phase == Phase::Fp32)
-                .last()
+                .rev()
+                .find(|r| r.phase == Phase::Fp32)
                 .map(|r| r.test.accuracy)
         })
     };
@@ -262,8 +265,8 @@ pub fn QatChapter() -> impl IntoView {
     let qat_acc = move || {
         history.with(|h| {
             h.iter()
-                .filter(|r| r.phase == Phase::Qat && r.epoch > 0)
-                .last()
+                .rev()
+                .find(|r| r.phase == Phase::Qat && r.epoch > 0)
                 .map(|r| r.test.accuracy)
         })
     };
@@ -395,10 +398,7 @@ pub fn QatChapter() -> impl IntoView {
         if rs.is_empty() {
             return Err(app.t(Msg::QatRangesWaiting).to_string());
         }
-        let series: [(
-            &str,
-            fn(&quantlab_engine::qat::RangeSnapshot) -> Option<f32>,
-        ); 4] = [
+        let series: [(&str, RangeOf); 4] = [
             ("β input", |g| g.input_beta),
             ("β hidden", |g| Some(g.hidden_beta)),
             ("β W1 (mean)", |g| Some(g.w1_mean_beta)),

@@ -28,16 +28,22 @@ fn pct(v: f64) -> String {
 
 /// Per-channel bars of two series (X and W maxima) on one axis, channels sorted by the first
 /// series of the "before" panel so before/after line up.
+struct TwinBars<'a> {
+    order: &'a [usize],
+    a: &'a [f32],
+    b: &'a [f32],
+    /// The y range of both panels, so that before and after compare by eye.
+    top: f64,
+}
+
 fn twin_bars(
     area: &Area,
     th: &ChartTheme,
-    order: &[usize],
-    a: &[f32],
-    b: &[f32],
-    top: f64,
+    bars: TwinBars<'_>,
     x_label: &str,
     y_label: &str,
 ) -> Result<(), String> {
+    let TwinBars { order, a, b, top } = bars;
     let n = order.len().max(1) as f64;
     let fmt = |y: &f64| tick(*y);
     let mut chart = cartesian(area, th, x_label, y_label, 0.0..n, 0.0..top, &fmt)?;
@@ -45,13 +51,7 @@ fn twin_bars(
         order
             .iter()
             .enumerate()
-            .map(|(i, &c)| {
-                (
-                    i as f64,
-                    i as f64 + 1.0,
-                    f64::from(v.get(c).copied().unwrap_or(0.0)),
-                )
-            })
+            .filter_map(|(i, &c)| v.get(c).map(|&y| (i as f64, i as f64 + 1.0, f64::from(y))))
             .collect::<Vec<_>>()
     };
     crate::ui::widgets::plot::histogram_bars(&mut chart, th, &bars(a), th.color(0), 0.75)?;
@@ -160,10 +160,12 @@ pub fn SmoothQuantChapter() -> impl IntoView {
         twin_bars(
             area,
             th,
-            &o,
-            d.case.act_absmax(),
-            d.case.weight_absmax(),
-            top,
+            TwinBars {
+                order: &o,
+                a: d.case.act_absmax(),
+                b: d.case.weight_absmax(),
+                top,
+            },
             app.t(Msg::ChannelsByX),
             app.t(Msg::MaxAbs),
         )
@@ -183,10 +185,12 @@ pub fn SmoothQuantChapter() -> impl IntoView {
         twin_bars(
             area,
             th,
-            &o,
-            &xa,
-            &wa,
-            top,
+            TwinBars {
+                order: &o,
+                a: &xa,
+                b: &wa,
+                top,
+            },
             app.t(Msg::ChannelsByX),
             app.t(Msg::MaxAbs),
         )
@@ -373,7 +377,7 @@ pub fn SmoothQuantChapter() -> impl IntoView {
                 <div class="readout"><span class="k">{move || app.t(Msg::ErrXY)}</span>
                     <span class="v">{move || err_of().map(|e| format!("X {} · W {}", pct(e.x_rel_err), pct(e.w_rel_err))).unwrap_or("—".into())}</span></div>
             </div>
-            <p data-testid="identity-check">{move || identity.get().map(|f| Msg::IdentityLine.fill(app.lang(), &[&format!("{:.1e}", f.rel_frobenius), &format!("{:.1e}", f.max_rel)]))}</p>
+            <p data-testid="identity-check" data-value=move || identity.get().map(|f| f.rel_frobenius.to_string())>{move || identity.get().map(|f| Msg::IdentityLine.fill(app.lang(), &[&format!("{:.1e}", f.rel_frobenius), &format!("{:.1e}", f.max_rel)]))}</p>
         </section>
         <section class="card">
             <h2>{move || app.t(Msg::SqBarsTitle)}</h2>

@@ -168,6 +168,17 @@ fn copy_to_clipboard(text: &str) -> bool {
     }
 }
 
+/// What one benchmark run carries between its slices.
+#[derive(Default)]
+struct BenchState {
+    /// The current shape's matrices, freed before the next shape.
+    operands: Option<Operands>,
+    /// Timings of the current case (ms), warm-up excluded.
+    times: Vec<f64>,
+    /// The first error: the run stops there.
+    failed: Option<String>,
+}
+
 #[component]
 pub fn WhyChapter() -> impl IntoView {
     let app = use_app();
@@ -238,8 +249,7 @@ pub fn WhyChapter() -> impl IntoView {
         bench_error.set(None);
         // Steps: per shape, one preparation step then RUNS + 1 (warm-up) runs of each case.
         let per_shape = 1 + Case::ALL.len() * (RUNS + 1);
-        let state: Rc<RefCell<(Option<Operands>, Vec<f64>, Option<String>)>> =
-            Rc::new(RefCell::new((None, Vec::new(), None)));
+        let state = Rc::new(RefCell::new(BenchState::default()));
         job.start(
             SHAPES.len() * per_shape,
             move |i| {
@@ -248,15 +258,15 @@ pub fn WhyChapter() -> impl IntoView {
                     return;
                 };
                 let mut st = state.borrow_mut();
-                if st.2.is_some() {
+                if st.failed.is_some() {
                     return;
                 }
                 if j == 0 {
                     match prepare(m, k, n, shape as u64 + 1) {
-                        Ok(op) => st.0 = Some(op),
+                        Ok(op) => st.operands = Some(op),
                         Err(e) => {
                             bench_error.set(Some(e.clone()));
-                            st.2 = Some(e);
+                            st.failed = Some(e);
                         }
                     }
                     return;
@@ -265,21 +275,23 @@ pub fn WhyChapter() -> impl IntoView {
                 let Some(&case) = Case::ALL.get(case_i) else {
                     return;
                 };
-                let Some(op) = st.0.as_mut() else { return };
+                let Some(op) = st.operands.as_mut() else {
+                    return;
+                };
                 let t0 = dom::now_ms();
                 if let Err(e) = run_case(op, case) {
                     bench_error.set(Some(e.clone()));
-                    st.2 = Some(e);
+                    st.failed = Some(e);
                     return;
                 }
                 let dt = dom::now_ms() - t0;
                 if run_i == 0 {
-                    st.1.clear(); // warm-up run (JIT tier-up, first touch of memory) not counted
+                    st.times.clear(); // warm-up run (JIT tier-up, first touch of memory) not counted
                     return;
                 }
-                st.1.push(dt.max(1e-3));
+                st.times.push(dt.max(1e-3));
                 if run_i == RUNS {
-                    let med = median(&mut st.1);
+                    let med = median(&mut st.times);
                     let gops = 2.0 * (m * k * n) as f64 / (med * 1e6);
                     rows.update(|r| {
                         r.push(BenchRow {
@@ -289,9 +301,9 @@ pub fn WhyChapter() -> impl IntoView {
                             gops,
                         })
                     });
-                    st.1.clear();
+                    st.times.clear();
                     if case_i + 1 == Case::ALL.len() {
-                        st.0 = None; // free this shape's operands before the next one
+                        st.operands = None; // free this shape's operands before the next one
                     }
                 }
             },

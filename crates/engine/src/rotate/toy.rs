@@ -117,8 +117,11 @@ mod tests {
             let (n0, n1) = (a.0 * a.0 + a.1 * a.1, b.0 * b.0 + b.1 * b.1);
             assert!((n0 - n1).abs() <= 1e-4 * n0.max(1.0));
         }
-        assert!(toy_quantize(&[], 0.0, 3).is_err());
-        assert!(toy_quantize(&pts, f64::NAN, 3).is_err());
-        assert!(toy_quantize(&pts, 0.0, 1).is_err());
+        assert!(toy_quantize(&[], 0.0, 3).is_err_and(|e| matches!(e, QuantError::Empty { .. })));
+        assert!(toy_quantize(&pts, f64::NAN, 3)
+            .is_err_and(|e| matches!(e, QuantError::InvalidParameter { .. })));
+        assert!(
+            toy_quantize(&pts, 0.0, 1).is_err_and(|e| matches!(e, QuantError::InvalidBits { .. }))
+        );
     }
 }
