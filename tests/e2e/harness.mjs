@@ -82,7 +82,8 @@ export async function launch() {
 }
 
 const tests = [];
-/** Registers a test. opts.allowErrors: a regex of console errors this test expects. */
+/** Registers a test. opts.allowErrors: a regex of console errors this test expects; opts.serial:
+ * run it alone, after the parallel ones (it measures time or memory). */
 export function test(name, fn, opts = {}) {
   tests.push({ name, fn, opts });
 }
@@ -98,7 +99,7 @@ export function assertEq(a, b, msg) {
 }
 
 /** Runs every registered test whose name matches `grep`; returns the number of failures. */
-export async function runAll({ grep, shotsDir }) {
+export async function runAll({ grep, shotsDir, workers = 2 }) {
   const dist = path.join(repo, "dist");
   if (!fs.existsSync(path.join(dist, "index.html"))) {
     console.error("dist/index.html is missing: run `trunk build --release` first (make test does).");
@@ -109,7 +110,8 @@ export async function runAll({ grep, shotsDir }) {
   const browser = await launch();
   let failures = 0;
   const selected = tests.filter((t) => !grep || t.name.includes(grep));
-  for (const t of selected) {
+
+  const runOne = async (t) => {
     const context = await browser.newContext({ viewport: DESKTOP, deviceScaleFactor: 1 });
     const page = await context.newPage();
     const problems = [];
@@ -164,7 +166,20 @@ export async function runAll({ grep, shotsDir }) {
       } catch {}
     }
     await context.close();
-  }
+  };
+
+  // Independent tests run `workers` at a time, each in its own browser context (own storage,
+  // service worker and cache); tests marked { serial: true } (they measure time or memory, or
+  // need the machine to themselves) run alone afterwards.
+  const parallel = selected.filter((t) => !t.opts.serial);
+  const serial = selected.filter((t) => t.opts.serial);
+  let next = 0;
+  const worker = async () => {
+    while (next < parallel.length) await runOne(parallel[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, workers) }, worker));
+  for (const t of serial) await runOne(t);
+
   await browser.close();
   srv.close();
   if (srv.misses.length) {

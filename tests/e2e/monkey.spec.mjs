@@ -398,7 +398,7 @@ test(`memory: ${MEMORY_MOVES} slider moves on each chapter with sliders stay bou
   }
   assert(report.length > 0, "some chapter has sliders");
   fs.writeFileSync(path.join(repo, "target", "e2e-memory.txt"), report.join("\n") + "\n");
-});
+}, { serial: true }); // measures memory: alone on the machine
 
 // ---- Cancellation ---------------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
 // Runs the end-to-end tests against dist/ (build it first: trunk build --release).
-//   node tests/e2e/run.mjs [--grep TEXT] [--shots DIR]
+//   node tests/e2e/run.mjs [--grep TEXT] [--shots DIR] [--workers N]   (N = 2 by default)
 import path from "node:path";
 import { runAll, repo } from "./harness.mjs";
 import "./shell.spec.mjs";
@@ -16,5 +16,6 @@ const opt = (name) => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const shotsDir = path.resolve(opt("--shots") || path.join(repo, "target", "e2e-screenshots"));
-const failures = await runAll({ grep: opt("--grep"), shotsDir });
+const workers = Number(opt("--workers") || process.env.E2E_WORKERS || 2);
+const failures = await runAll({ grep: opt("--grep"), shotsDir, workers });
 process.exit(failures ? 1 : 0);
