@@ -34,6 +34,25 @@ test("first render and every chapter from the contents (desktop + 375 px screens
     await page.waitForTimeout(150);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert(overflow <= 1, `no horizontal scrolling at 375 px on ${slug} (overflow ${overflow}px)`);
+    // No word of a table cell or a segmented control is split across lines ("granu / larity"):
+    // a word laid out on one line has one client rect.
+    const split = await page.evaluate(() => {
+      const out = [];
+      for (const el of document.querySelectorAll("table.data th, table.data td, .segment")) {
+        const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+          for (const m of n.data.matchAll(/[^\s\-–—/]+/g)) { // a break after a dash or slash is fine
+            const r = document.createRange();
+            r.setStart(n, m.index);
+            r.setEnd(n, m.index + m[0].length);
+            const lines = new Set([...r.getClientRects()].filter((q) => q.width > 0).map((q) => Math.round(q.top)));
+            if (lines.size > 1) out.push(m[0]);
+          }
+        }
+      }
+      return out;
+    });
+    assert(split.length === 0, `words split across lines at 375 px on ${slug}: ${split.slice(0, 8).join(", ")}`);
     await shot(`phone-${String(SLUGS.indexOf(slug) + 1).padStart(2, "0")}-${slug}`);
   }
 });

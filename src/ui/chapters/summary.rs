@@ -324,10 +324,12 @@ pub fn SummaryChapter() -> impl IntoView {
             <h2>{move || app.t(Msg::SumQatTitle)}</h2>
             {move || if qat_rows.with(|r| !r.is_empty()) {
                 view! {
-                    <table class="data" data-testid="summary-qat">
-                        <thead><tr><th>{move || app.t(Msg::Bits)}</th><th>"PTQ"</th><th>"QAT"</th></tr></thead>
-                        <tbody>{qat_rows.get().into_iter().map(|r| view! { <tr><td>{format!("W{0}A{0}", r.bits)}</td><td>{format!("{:.2} %", r.ptq_accuracy * 100.0)}</td><td><strong>{format!("{:.2} %", r.qat_accuracy * 100.0)}</strong></td></tr> }).collect_view()}</tbody>
-                    </table>
+                    <div class="table-scroll">
+                        <table class="data" data-testid="summary-qat">
+                            <thead><tr><th>{move || app.t(Msg::Bits)}</th><th>"PTQ"</th><th>"QAT"</th></tr></thead>
+                            <tbody>{qat_rows.get().into_iter().map(|r| view! { <tr><td>{format!("W{0}A{0}", r.bits)}</td><td>{format!("{:.2} %", r.ptq_accuracy * 100.0)}</td><td><strong>{format!("{:.2} %", r.qat_accuracy * 100.0)}</strong></td></tr> }).collect_view()}</tbody>
+                        </table>
+                    </div>
                 }.into_any()
             } else {
                 view! { <p class="muted">{move || app.t(Msg::SumQatMissing)}</p> }.into_any()
