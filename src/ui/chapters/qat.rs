@@ -12,16 +12,16 @@ use plotters::prelude::{Color, IntoFont, PathElement, Text};
 
 use crate::ui::data::fetch_bytes;
 use crate::ui::dom;
-use crate::ui::state::use_app;
-use crate::ui::widgets::chart::{de, Area, ChartTheme};
+use crate::ui::state::{use_app, AppState};
+use crate::ui::widgets::chart::{de, Area, ChartTheme, DrawResult};
 use crate::ui::widgets::plot::{cartesian, histogram_bars, histogram_outline, line, tick, vline};
 use crate::ui::widgets::{Chart, Slider};
 use quantlab_app::controls::{codec, BITS, SEED};
 use quantlab_app::i18n::Msg;
 use quantlab_engine::histogram;
 use quantlab_engine::qat::{
-    ptq_accuracy, round_ste_curve, Comparison, ComparisonRow, EpochRecord, Layer, Phase, Progress,
-    PtqConfig, QuantSpec, Split, TrainConfig, Trainer,
+    ptq_accuracy, round_ste_curve, Comparison, ComparisonRow, EpochRecord, Layer, Mlp, Phase,
+    Progress, PtqConfig, QuantSpec, Split, TrainConfig, Trainer,
 };
 
 /// One learned range of a snapshot (the input's is `None` before it is calibrated).
@@ -85,16 +85,183 @@ enum Goal {
     Qat,
 }
 
-#[component]
-pub fn QatChapter() -> impl IntoView {
-    let app = use_app();
-    let results = use_qat_results();
-    let seed = Memo::new(move |_| u64::from(app.ctl(|c| c.qat.seed)));
-    let bits_w = Memo::new(move |_| app.ctl(|c| c.qat.wbits));
-    let bits_a = Memo::new(move |_| app.ctl(|c| c.qat.abits));
-    let fp32_epochs = Memo::new(move |_| usize::from(app.ctl(|c| c.qat.epochs)));
-    let qat_epochs = Memo::new(move |_| usize::from(app.ctl(|c| c.qat.qepochs)));
+/// The float and quantized weights of the hidden layer, for the histogram.
+type Weights = (Vec<f32>, Option<Vec<f32>>);
 
+/// The training run: the trainer lives outside the reactive graph; the signals mirror what the
+/// page shows.
+#[derive(Clone, Copy)]
+struct Training {
+    trainer: StoredValue<Option<Trainer>, LocalStorage>,
+    goal: RwSignal<Goal>,
+    progress: RwSignal<Option<Progress>>,
+    history: RwSignal<Vec<EpochRecord>>,
+    weights: RwSignal<Option<Weights>>,
+    error: RwSignal<Option<String>>,
+}
+
+impl Training {
+    fn new() -> Self {
+        Training {
+            trainer: StoredValue::new_local(None),
+            goal: RwSignal::new(Goal::Idle),
+            progress: RwSignal::new(None),
+            history: RwSignal::new(Vec::new()),
+            weights: RwSignal::new(None),
+            error: RwSignal::new(None),
+        }
+    }
+
+    fn snapshot(self, t: &Trainer) {
+        if t.history().len() != self.history.with_untracked(|h| h.len()) {
+            self.history.set(t.history().to_vec());
+            let w = t.model().w1().to_vec();
+            self.weights
+                .set(Some((w, t.quantized_weights(Layer::Hidden))));
+        }
+    }
+
+    /// One slice of training, then the next on a later macrotask while the goal holds.
+    fn tick(self) {
+        let Some(g) = self.goal.try_get_untracked() else {
+            return; // chapter left
+        };
+        if g == Goal::Idle {
+            return;
+        }
+        let result = self.trainer.try_update_value(|t| {
+            let t = t.as_mut()?;
+            let r = t.run_for(BUDGET_MS, &mut dom::now_ms);
+            if r.is_ok() {
+                self.snapshot(t);
+            }
+            Some(r)
+        });
+        match result.flatten() {
+            Some(Ok(p)) => {
+                self.progress.set(Some(p));
+                if p.done || (g == Goal::Fp32 && p.phase != Phase::Fp32) {
+                    self.goal.set(Goal::Idle);
+                } else {
+                    set_timeout(move || self.tick(), Duration::from_millis(0));
+                }
+            }
+            Some(Err(e)) => {
+                self.error.set(Some(e.to_string()));
+                self.goal.set(Goal::Idle);
+            }
+            None => self.goal.set(Goal::Idle),
+        }
+    }
+
+    /// Trains towards `g`; a new trainer (from scratch) for the float phase or the first run.
+    fn start(self, g: Goal, cfg: TrainConfig, data: Arc<Split>) {
+        self.error.set(None);
+        let needs_new = self.trainer.with_value(|t| t.is_none());
+        if g == Goal::Fp32 || needs_new {
+            match Trainer::new(cfg, data) {
+                Ok(t) => {
+                    self.history.set(Vec::new());
+                    self.trainer.set_value(Some(t));
+                }
+                Err(e) => {
+                    self.error.set(Some(e.to_string()));
+                    return;
+                }
+            }
+        }
+        self.goal.set(g);
+        self.tick();
+    }
+
+    /// New bits after the float network is trained: QAT starts again from that network.
+    fn restart_qat(self, cfg: TrainConfig, data: Arc<Split>) {
+        let Some(model) = self.fp32_model() else {
+            return;
+        };
+        self.goal.set(Goal::Idle);
+        match Trainer::from_fp32(cfg, data, model) {
+            Ok(t) => {
+                self.history
+                    .update(|h| h.retain(|r| r.phase == Phase::Fp32));
+                self.progress.set(Some(t.progress()));
+                self.trainer.set_value(Some(t));
+            }
+            Err(e) => self.error.set(Some(e.to_string())),
+        }
+    }
+
+    fn pause(self) {
+        self.goal.set(Goal::Idle);
+    }
+
+    fn reset(self) {
+        self.goal.set(Goal::Idle);
+        self.trainer.set_value(None);
+        self.progress.set(None);
+        self.history.set(Vec::new());
+        self.weights.set(None);
+        self.error.set(None);
+    }
+
+    fn fp32_model(self) -> Option<Mlp> {
+        self.trainer
+            .with_value(|t| t.as_ref().and_then(|t| t.fp32_model().cloned()))
+    }
+
+    /// The float network as far as it is trained (during the float phase: the current one).
+    fn float_model(self) -> Option<Mlp> {
+        self.trainer.with_value(|t| {
+            t.as_ref().and_then(|t| {
+                t.fp32_model()
+                    .cloned()
+                    .or_else(|| (t.progress().phase == Phase::Fp32).then(|| t.model().clone()))
+            })
+        })
+    }
+
+    fn fp32_done(self) -> bool {
+        self.history
+            .with(|h| h.iter().any(|r| r.phase == Phase::Qat))
+            || self.progress.get().is_some_and(|p| p.phase != Phase::Fp32)
+    }
+}
+
+/// The chapter's settings as the engine's training configuration.
+#[derive(Clone, Copy)]
+struct Settings {
+    seed: Memo<u64>,
+    bits_w: Memo<u8>,
+    bits_a: Memo<u8>,
+    fp32_epochs: Memo<usize>,
+    qat_epochs: Memo<usize>,
+}
+
+impl Settings {
+    fn new(app: AppState) -> Self {
+        Settings {
+            seed: Memo::new(move |_| u64::from(app.ctl(|c| c.qat.seed))),
+            bits_w: Memo::new(move |_| app.ctl(|c| c.qat.wbits)),
+            bits_a: Memo::new(move |_| app.ctl(|c| c.qat.abits)),
+            fp32_epochs: Memo::new(move |_| usize::from(app.ctl(|c| c.qat.epochs))),
+            qat_epochs: Memo::new(move |_| usize::from(app.ctl(|c| c.qat.qepochs))),
+        }
+    }
+
+    /// The configuration with these bits (untracked: read when a run starts).
+    fn config(self, bits_w: u8, bits_a: u8) -> TrainConfig {
+        config(
+            self.seed.get_untracked(),
+            bits_w,
+            bits_a,
+            self.fp32_epochs.get_untracked(),
+            self.qat_epochs.get_untracked(),
+        )
+    }
+}
+
+/// The digits, loaded once per session (kept in [`QatResults`] across chapter visits).
+fn load_digits(results: QatResults) -> RwSignal<Option<Result<Arc<Split>, String>>> {
     let data = RwSignal::new(results.digits.get_untracked().map(Ok::<_, String>));
     if data.get_untracked().is_none() {
         spawn_local(async move {
@@ -110,136 +277,105 @@ pub fn QatChapter() -> impl IntoView {
             data.try_set(Some(loaded));
         });
     }
-    let split = move || data.get().and_then(|d| d.ok());
+    data
+}
 
-    // The trainer lives outside the reactive graph; signals mirror what the page shows.
-    let trainer: StoredValue<Option<Trainer>, LocalStorage> = StoredValue::new_local(None);
-    let goal = RwSignal::new(Goal::Idle);
-    let progress = RwSignal::new(None::<Progress>);
-    let history = RwSignal::new(Vec::<EpochRecord>::new());
-    let error = RwSignal::new(None::<String>);
-    let weights = RwSignal::new(None::<(Vec<f32>, Option<Vec<f32>>)>);
-    let comparison = results.comparison;
-    let comparing = RwSignal::new(None::<f32>);
-    let compare_state: StoredValue<Option<Comparison>, LocalStorage> = StoredValue::new_local(None);
-
-    let snapshot = move |t: &Trainer| {
-        if t.history().len() != history.with_untracked(|h| h.len()) {
-            history.set(t.history().to_vec());
-            let w = t.model().w1().to_vec();
-            weights.set(Some((w, t.quantized_weights(Layer::Hidden))));
-        }
-    };
-
-    // One slice of training, then the next on a later macrotask while the goal holds.
-    fn train_tick(
-        trainer: StoredValue<Option<Trainer>, LocalStorage>,
-        goal: RwSignal<Goal>,
-        progress: RwSignal<Option<Progress>>,
-        error: RwSignal<Option<String>>,
-        snapshot: impl Fn(&Trainer) + Copy + 'static,
-    ) {
-        let Some(g) = goal.try_get_untracked() else {
-            return;
-        }; // chapter left
-        if g == Goal::Idle {
-            return;
-        }
-        let result = trainer.try_update_value(|t| {
-            let t = t.as_mut()?;
-            let r = t.run_for(BUDGET_MS, &mut dom::now_ms);
-            if r.is_ok() {
-                snapshot(t);
-            }
-            Some(r)
-        });
-        match result.flatten() {
-            Some(Ok(p)) => {
-                progress.set(Some(p));
-                let stop = p.done || (g == Goal::Fp32 && p.phase != Phase::Fp32);
-                if stop {
-                    goal.set(Goal::Idle);
-                } else {
-                    set_timeout(
-                        move || train_tick(trainer, goal, progress, error, snapshot),
-                        Duration::from_millis(0),
-                    );
-                }
-            }
-            Some(Err(e)) => {
-                error.set(Some(e.to_string()));
-                goal.set(Goal::Idle);
-            }
-            None => goal.set(Goal::Idle),
-        }
-    }
-
-    let start = move |g: Goal| {
-        let Some(d) = split() else { return };
-        error.set(None);
-        let needs_new = trainer.with_value(|t| t.is_none());
-        if g == Goal::Fp32 || needs_new {
-            let cfg = config(
-                seed.get_untracked(),
-                bits_w.get_untracked(),
-                bits_a.get_untracked(),
-                fp32_epochs.get_untracked(),
-                qat_epochs.get_untracked(),
-            );
-            match Trainer::new(cfg, d) {
-                Ok(t) => {
-                    history.set(Vec::new());
-                    trainer.set_value(Some(t));
-                }
-                Err(e) => {
-                    error.set(Some(e.to_string()));
-                    return;
-                }
-            }
-        }
-        goal.set(g);
-        train_tick(trainer, goal, progress, error, snapshot);
-    };
-    let pause = move || goal.set(Goal::Idle);
-    let reset = move || {
-        goal.set(Goal::Idle);
-        trainer.set_value(None);
-        progress.set(None);
-        history.set(Vec::new());
-        weights.set(None);
-        error.set(None);
-    };
+#[component]
+pub fn QatChapter() -> impl IntoView {
+    let app = use_app();
+    let results = use_qat_results();
+    let settings = Settings::new(app);
+    let data = load_digits(results);
+    let split = Signal::derive(move || data.get().and_then(|d| d.ok()));
+    let training = Training::new();
 
     // Changing the bits after the float network is trained restarts QAT from that network.
     Effect::new(move |prev: Option<(u8, u8)>| {
-        let now = (bits_w.get(), bits_a.get());
+        let now = (settings.bits_w.get(), settings.bits_a.get());
         if prev.is_some_and(|p| p != now) {
-            let fp32 = trainer.with_value(|t| t.as_ref().and_then(|t| t.fp32_model().cloned()));
-            if let (Some(model), Some(d)) = (fp32, split()) {
-                goal.set(Goal::Idle);
-                let cfg = config(
-                    seed.get_untracked(),
-                    now.0,
-                    now.1,
-                    fp32_epochs.get_untracked(),
-                    qat_epochs.get_untracked(),
-                );
-                match Trainer::from_fp32(cfg, d, model) {
-                    Ok(t) => {
-                        history.update(|h| h.retain(|r| r.phase == Phase::Fp32));
-                        progress.set(Some(t.progress()));
-                        trainer.set_value(Some(t));
-                    }
-                    Err(e) => error.set(Some(e.to_string())),
-                }
+            if let Some(d) = split.get_untracked() {
+                training.restart_qat(settings.config(now.0, now.1), d);
             }
         }
         now
     });
 
-    let fp32_done = move || {
-        history.with(|h| h.iter().any(|r| r.phase == Phase::Qat))
-            || progress.get().is_some_and(|p| p.phase != Phase::Fp32)
+    let data_line = move || match data.get() {
+        None => app.t(Msg::DataLoading).to_string(),
+        Some(Err(e)) => e,
+        Some(Ok(s)) => Msg::DigitsLine.fill(
+            app.lang(),
+            &[&s.train.len().to_string(), &s.test.len().to_string()],
+        ),
+    };
+    let (history, weights) = (training.history, training.weights);
+
+    view! {
+        <section class="card intro">
+            <p>{move || app.t(Msg::QatIntro)}</p>
+            <ol class="bullets">
+                <li>{move || app.t(Msg::QatPoint1)}</li>
+                <li>{move || app.t(Msg::QatPoint2)}</li>
+            </ol>
+            <p class="muted small" data-testid="digits-info">{data_line}</p>
+        </section>
+        <TrainSection training settings split/>
+        <div class="grid-2">
+            <section class="card">
+                <h2>{move || app.t(Msg::AccuracyTitle)}</h2>
+                <Chart id="qat-acc-chart" caption=Signal::derive(move || app.t(Msg::AccuracyCaption).to_string()) aspect=0.62
+                    draw=move |a: &Area, th: &ChartTheme| history.with(|h| draw_curves(a, th, h, app))/>
+            </section>
+            <section class="card">
+                <h2>{move || app.t(Msg::LossTitle)}</h2>
+                <Chart id="qat-loss-chart" caption=Signal::derive(move || app.t(Msg::LossCaption).to_string()) aspect=0.62
+                    draw=move |a: &Area, th: &ChartTheme| history.with(|h| draw_loss(a, th, h, app))/>
+            </section>
+            <section class="card">
+                <h2>{move || app.t(Msg::RangesTitle)}</h2>
+                <Chart id="qat-ranges-chart" caption=Signal::derive(move || app.t(Msg::RangesCaption).to_string()) aspect=0.62
+                    draw=move |a: &Area, th: &ChartTheme| history.with(|h| draw_ranges(a, th, h, app))/>
+            </section>
+            <section class="card">
+                <h2>{move || app.t(Msg::WeightsTitle)}</h2>
+                <Chart id="qat-weights-chart" caption=Signal::derive(move || app.t(Msg::WeightsCaption).to_string()) aspect=0.62
+                    draw=move |a: &Area, th: &ChartTheme| draw_weights(a, th, weights.get(), app)/>
+            </section>
+        </div>
+        <CompareSection training settings split/>
+        <SteSection/>
+    }
+}
+
+/// Bits, seed, the train / pause / reset buttons, progress and the three accuracies.
+#[component]
+fn TrainSection(
+    training: Training,
+    settings: Settings,
+    split: Signal<Option<Arc<Split>>>,
+) -> impl IntoView {
+    let app = use_app();
+    let Settings {
+        seed,
+        bits_w,
+        bits_a,
+        ..
+    } = settings;
+    let Training {
+        goal,
+        progress,
+        history,
+        error,
+        ..
+    } = training;
+    let start = move |g: Goal| {
+        if let Some(d) = split.get_untracked() {
+            training.start(
+                g,
+                settings.config(bits_w.get_untracked(), bits_a.get_untracked()),
+                d,
+            );
+        }
     };
     let fp32_acc = move || {
         history.with(|h| {
@@ -252,14 +388,8 @@ pub fn QatChapter() -> impl IntoView {
     let ptq_acc = Memo::new(move |_| {
         let (w, a) = (bits_w.get(), bits_a.get());
         history.track();
-        let d = split()?;
-        let model = trainer.with_value(|t| {
-            t.as_ref().and_then(|t| {
-                t.fp32_model()
-                    .cloned()
-                    .or_else(|| (t.progress().phase == Phase::Fp32).then(|| t.model().clone()))
-            })
-        })?;
+        let d = split.get()?;
+        let model = training.float_model()?;
         ptq_accuracy(&model, &d, w, a, &PtqConfig::default()).ok()
     });
     let qat_acc = move || {
@@ -270,216 +400,394 @@ pub fn QatChapter() -> impl IntoView {
                 .map(|r| r.test.accuracy)
         })
     };
-
-    // ---------- charts ----------
-    let draw_curves = move |area: &Area, th: &ChartTheme| {
-        let h = history.get();
-        if h.is_empty() {
-            return Err(app.t(Msg::QatPressTrain).to_string());
-        }
-        let fp_n = h.iter().filter(|r| r.phase == Phase::Fp32).count().max(1);
-        let x_of = |r: &EpochRecord| match r.phase {
-            Phase::Fp32 => r.epoch as f64,
-            _ => (fp_n - 1 + r.epoch) as f64,
-        };
-        let xmax = h.iter().map(x_of).fold(1.0, f64::max);
-        let lo = h
-            .iter()
-            .flat_map(|r| [Some(r.test.accuracy), r.ptq.map(|p| p.accuracy)])
-            .flatten()
-            .fold(1.0f32, f32::min);
-        let y0 = (f64::from(lo) - 0.05).clamp(0.0, 0.9);
-        let fmt = |y: &f64| format!("{:.0} %", y * 100.0);
-        let mut chart = cartesian(
-            area,
-            th,
-            app.t(Msg::EpochAxis),
-            app.t(Msg::TestAccuracy),
-            0.0..xmax,
-            y0..1.0,
-            &fmt,
-        )?;
-        let pts = |ph: Phase, f: &dyn Fn(&EpochRecord) -> Option<f32>| {
-            h.iter()
-                .filter(|r| r.phase == ph)
-                .filter_map(|r| f(r).map(|v| (x_of(r), f64::from(v))))
-                .collect::<Vec<_>>()
-        };
-        line(
-            &mut chart,
-            th,
-            pts(Phase::Fp32, &|r| Some(r.test.accuracy)),
-            th.color(0),
-            2.5,
-        )?;
-        line(
-            &mut chart,
-            th,
-            pts(Phase::Fp32, &|r| r.ptq.map(|p| p.accuracy)),
-            th.color(3),
-            2.0,
-        )?;
-        line(
-            &mut chart,
-            th,
-            pts(Phase::Qat, &|r| Some(r.test.accuracy)),
-            th.color(2),
-            2.5,
-        )?;
-        if h.iter().any(|r| r.phase == Phase::Qat) {
-            vline(
-                &mut chart,
-                th,
-                (fp_n - 1) as f64,
-                th.muted,
-                app.t(Msg::QatStarts),
-                true,
-            )?;
-        }
-        let legend = [
-            (app.t(Msg::LegendFp32), th.color(0)),
-            (app.t(Msg::LegendPtq), th.color(3)),
-            (app.t(Msg::LegendQat), th.color(2)),
-        ];
-        for (i, (name, c)) in legend.iter().enumerate() {
-            let font = ("system-ui, sans-serif", 12.0 * th.dpr)
-                .into_font()
-                .color(c);
-            chart
-                .draw_series(std::iter::once(Text::new(
-                    name.to_string(),
-                    (xmax * 0.62, y0 + (1.0 - y0) * (0.3 - 0.09 * i as f64)),
-                    font,
-                )))
-                .map_err(de)?;
-        }
-        Ok(())
+    let running = move || goal.get() != Goal::Idle;
+    let progress_value = move || progress.get().map_or(0.0, |p| p.fraction);
+    let status = move || {
+        progress.get().map(|p| {
+            Msg::QatStatus.fill(
+                app.lang(),
+                &[p.phase.name(), &p.epoch.to_string(), &p.epochs.to_string()],
+            )
+        })
+    };
+    let bits_label = move |m: Msg| {
+        m.fill(
+            app.lang(),
+            &[&bits_w.get().to_string(), &bits_a.get().to_string()],
+        )
     };
 
-    let draw_loss = move |area: &Area, th: &ChartTheme| {
-        let h = history.get();
-        let fp_n = h.iter().filter(|r| r.phase == Phase::Fp32).count().max(1);
-        let pts: Vec<(f64, f64)> = h
-            .iter()
-            .filter_map(|r| {
-                let x = if r.phase == Phase::Fp32 {
-                    r.epoch
-                } else {
-                    fp_n - 1 + r.epoch
-                };
-                r.train_loss.map(|l| (x as f64, f64::from(l)))
-            })
-            .collect();
-        if pts.is_empty() {
-            return Err(app.t(Msg::QatPressTrain).to_string());
-        }
-        let top = pts.iter().map(|p| p.1).fold(0.1, f64::max) * 1.1;
-        let xmax = pts.iter().map(|p| p.0).fold(1.0, f64::max);
-        let fmt = |y: &f64| tick(*y);
-        let mut chart = cartesian(
-            area,
-            th,
-            app.t(Msg::EpochAxis),
-            app.t(Msg::TrainLoss),
-            0.0..xmax,
-            0.0..top,
-            &fmt,
-        )?;
-        line(&mut chart, th, pts, th.color(1), 2.0)?;
-        Ok(())
-    };
+    view! {
+        <section class="card">
+            <h2>{move || app.t(Msg::QatTrainTitle)}</h2>
+            <div class="controls">
+                <Slider label=Signal::derive(move || app.t(Msg::WeightBits).to_string()) value=Signal::derive(move || f64::from(bits_w.get()))
+                    min=BITS.min as f64 max=BITS.max as f64 step=1.0 testid="qat-bits"
+                    format=Callback::new(move |v: f64| format!("W{}", v as u8))
+                    on_change=Callback::new(move |v: f64| {
+                        app.set_ctl(|c| c.qat.wbits = v.round() as u8);
+                        true
+                    })/>
+                <Slider label=Signal::derive(move || app.t(Msg::ActBits).to_string()) value=Signal::derive(move || f64::from(bits_a.get()))
+                    min=BITS.min as f64 max=BITS.max as f64 step=1.0 testid="qat-abits"
+                    format=Callback::new(move |v: f64| format!("A{}", v as u8))
+                    on_change=Callback::new(move |v: f64| {
+                        app.set_ctl(|c| c.qat.abits = v.round() as u8);
+                        true
+                    })/>
+                <label class="control compact">
+                    <span class="control-label">{move || app.t(Msg::DataSeed)}</span>
+                    <input type="number" class="number" min=SEED.min max=SEED.max prop:value=move || seed.get().to_string()
+                        on:change=move |e| {
+                            // A seed outside the declared range, or junk, is not applied.
+                            if let Some(seed) = codec::int::<u32>(&event_target_value(&e), SEED) {
+                                app.set_ctl(|c| c.qat.seed = seed);
+                                training.reset();
+                            }
+                        }/>
+                </label>
+            </div>
+            <div class="controls">
+                <button type="button" class="tool accent" data-testid="train-fp32" disabled=move || split.get().is_none()
+                    on:click=move |_| if goal.get_untracked() == Goal::Fp32 { training.pause() } else { start(Goal::Fp32) }>
+                    {move || if goal.get() == Goal::Fp32 { app.t(Msg::Pause) } else { app.t(Msg::TrainFp32) }}
+                </button>
+                <button type="button" class="tool accent" data-testid="train-qat" disabled=move || split.get().is_none()
+                    on:click=move |_| if goal.get_untracked() == Goal::Qat { training.pause() } else { start(Goal::Qat) }>
+                    {move || if goal.get() == Goal::Qat { app.t(Msg::Pause) } else if training.fp32_done() { app.t(Msg::TrainQat) } else { app.t(Msg::TrainBoth) }}
+                </button>
+                <button type="button" class="tool" data-testid="train-reset" on:click=move |_| training.reset()>{move || app.t(Msg::Reset)}</button>
+                <progress data-testid="qat-progress" max="1" value=progress_value></progress>
+                <span class="muted" data-testid="qat-status">{status}</span>
+                <Show when=running><span class="spinner" aria-hidden="true"></span></Show>
+            </div>
+            <Show when=move || error.with(|e| e.is_some())>
+                <p class="control-error" role="alert">{move || error.get().unwrap_or_default()}</p>
+            </Show>
+            <div class="readouts">
+                <div class="readout"><span class="k">{move || app.t(Msg::LegendFp32)}</span><span class="v" data-testid="acc-fp32">{move || fp32_acc().map_or("—".into(), pct)}</span></div>
+                <div class="readout"><span class="k">{move || bits_label(Msg::PtqAt)}</span><span class="v" data-testid="acc-ptq">{move || ptq_acc.get().map_or("—".into(), pct)}</span></div>
+                <div class="readout"><span class="k">{move || bits_label(Msg::QatAt)}</span><span class="v" data-testid="acc-qat">{move || qat_acc().map_or("—".into(), pct)}</span></div>
+            </div>
+        </section>
+    }
+}
 
-    let draw_ranges = move |area: &Area, th: &ChartTheme| {
-        let h = history.get();
-        let rs: Vec<(f64, quantlab_engine::qat::RangeSnapshot)> = h
-            .iter()
-            .filter_map(|r| r.ranges.map(|g| (r.epoch as f64, g)))
-            .collect();
-        if rs.is_empty() {
-            return Err(app.t(Msg::QatRangesWaiting).to_string());
-        }
-        let series: [(&str, RangeOf); 4] = [
-            ("β input", |g| g.input_beta),
-            ("β hidden", |g| Some(g.hidden_beta)),
-            ("β W1 (mean)", |g| Some(g.w1_mean_beta)),
-            ("β W2 (mean)", |g| Some(g.w2_mean_beta)),
-        ];
-        let all: Vec<f64> = rs
-            .iter()
-            .flat_map(|(_, g)| series.iter().filter_map(|s| s.1(g)).map(f64::from))
-            .collect();
-        let top = all.iter().copied().fold(0.1, f64::max) * 1.15;
-        let xmax = rs.iter().map(|r| r.0).fold(1.0, f64::max);
-        let fmt = |y: &f64| tick(*y);
-        let mut chart = cartesian(
-            area,
-            th,
-            app.t(Msg::QatEpochAxis),
-            "β",
-            0.0..xmax,
-            0.0..top,
-            &fmt,
-        )?;
-        for (i, (name, f)) in series.iter().enumerate() {
-            let pts: Vec<(f64, f64)> = rs
-                .iter()
-                .filter_map(|(x, g)| f(g).map(|v| (*x, f64::from(v))))
-                .collect();
-            if let Some(&first) = pts.first() {
-                line(&mut chart, th, pts, th.color(i), 2.0)?;
-                // Labels at the start of each line, above it: line ends sit on the plot's edge.
-                let font = ("system-ui, sans-serif", 11.0 * th.dpr)
-                    .into_font()
-                    .color(&th.color(i));
-                let at = (first.0 + xmax * 0.02, first.1 + top * 0.06);
-                chart
-                    .draw_series(std::iter::once(Text::new(name.to_string(), at, font)))
-                    .map_err(de)?;
+/// One slice of the 2/3/4/8-bit comparison, then the next while it runs.
+fn compare_tick(
+    state: StoredValue<Option<Comparison>, LocalStorage>,
+    comparing: RwSignal<Option<f32>>,
+    rows: RwSignal<Vec<ComparisonRow>>,
+    error: RwSignal<Option<String>>,
+) {
+    if comparing.try_get_untracked().flatten().is_none() {
+        return; // stopped or chapter left
+    }
+    let r = state.try_update_value(|c| {
+        c.as_mut().map(|c| {
+            c.run_for(BUDGET_MS, &mut dom::now_ms)
+                .map(|p| (p, c.rows().to_vec()))
+        })
+    });
+    match r.flatten() {
+        Some(Ok((p, done_rows))) => {
+            rows.set(done_rows);
+            if p.done {
+                comparing.set(None);
+            } else {
+                comparing.set(Some(p.fraction));
+                set_timeout(
+                    move || compare_tick(state, comparing, rows, error),
+                    Duration::from_millis(0),
+                );
             }
         }
-        Ok(())
-    };
+        Some(Err(e)) => {
+            error.set(Some(e.to_string()));
+            comparing.set(None);
+        }
+        None => comparing.set(None),
+    }
+}
 
-    let draw_weights = move |area: &Area, th: &ChartTheme| {
-        let Some((w, q)) = weights.get() else {
-            return Err(app.t(Msg::QatPressTrain).to_string());
+/// The same network trained and quantized at 2, 3, 4 and 8 bits, PTQ against QAT.
+#[component]
+fn CompareSection(
+    training: Training,
+    settings: Settings,
+    split: Signal<Option<Arc<Split>>>,
+) -> impl IntoView {
+    let app = use_app();
+    let comparison = use_qat_results().comparison;
+    let comparing = RwSignal::new(None::<f32>);
+    let compare_state: StoredValue<Option<Comparison>, LocalStorage> = StoredValue::new_local(None);
+    let error = training.error;
+    let compare = move |_| {
+        if comparing.get_untracked().is_some() {
+            comparing.set(None);
+            return;
+        }
+        let Some(d) = split.get_untracked() else {
+            return;
         };
-        let m = w.iter().fold(0.0f32, |m, v| m.max(v.abs())).max(1e-6) * 1.05;
-        let hw = histogram(&w, 120, -m, m).map_err(|e| e.to_string())?;
-        let bins: Vec<_> = hw
+        let cfg = settings.config(4, 4);
+        let c = match training.fp32_model() {
+            Some(model) => Comparison::from_fp32(cfg, d, model, &COMPARE_BITS),
+            None => Comparison::new(cfg, d, &COMPARE_BITS),
+        };
+        match c {
+            Ok(c) => {
+                compare_state.set_value(Some(c));
+                comparison.set(Vec::new());
+                comparing.set(Some(0.0));
+                compare_tick(compare_state, comparing, comparison, error);
+            }
+            Err(e) => error.set(Some(e.to_string())),
+        }
+    };
+    view! {
+        <section class="card">
+            <h2>{move || app.t(Msg::CompareTitle)}</h2>
+            <p>{move || app.t(Msg::CompareIntro)}</p>
+            <div class="controls">
+                <button type="button" class="tool accent" data-testid="qat-compare" on:click=compare>
+                    {move || if comparing.get().is_some() { app.t(Msg::BenchStop) } else { app.t(Msg::CompareRun) }}
+                </button>
+                <Show when=move || comparing.get().is_some()>
+                    <progress max="1" value=move || comparing.get().unwrap_or(0.0)></progress>
+                </Show>
+            </div>
+            <div class="table-scroll">
+                <table class="data" data-testid="qat-compare-table">
+                    <thead><tr><th>{move || app.t(Msg::Bits)}</th><th>"FP32"</th><th>"PTQ"</th><th>"QAT"</th></tr></thead>
+                    <tbody>
+                        {move || comparison.get().into_iter().map(|r| view! {
+                            <tr><td>{format!("W{0}A{0}", r.bits)}</td><td>{pct(r.fp32_accuracy)}</td><td>{pct(r.ptq_accuracy)}</td><td><strong>{pct(r.qat_accuracy)}</strong></td></tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+            <p class="muted small">{move || app.t(Msg::CompareNote)}</p>
+        </section>
+    }
+}
+
+fn draw_curves(area: &Area, th: &ChartTheme, h: &[EpochRecord], app: AppState) -> DrawResult {
+    if h.is_empty() {
+        return Err(app.t(Msg::QatPressTrain).to_string());
+    }
+    let fp_n = h.iter().filter(|r| r.phase == Phase::Fp32).count().max(1);
+    let x_of = |r: &EpochRecord| match r.phase {
+        Phase::Fp32 => r.epoch as f64,
+        _ => (fp_n - 1 + r.epoch) as f64,
+    };
+    let xmax = h.iter().map(x_of).fold(1.0, f64::max);
+    let lo = h
+        .iter()
+        .flat_map(|r| [Some(r.test.accuracy), r.ptq.map(|p| p.accuracy)])
+        .flatten()
+        .fold(1.0f32, f32::min);
+    let y0 = (f64::from(lo) - 0.05).clamp(0.0, 0.9);
+    let fmt = |y: &f64| format!("{:.0} %", y * 100.0);
+    let mut chart = cartesian(
+        area,
+        th,
+        app.t(Msg::EpochAxis),
+        app.t(Msg::TestAccuracy),
+        0.0..xmax,
+        y0..1.0,
+        &fmt,
+    )?;
+    let pts = |ph: Phase, f: &dyn Fn(&EpochRecord) -> Option<f32>| {
+        h.iter()
+            .filter(|r| r.phase == ph)
+            .filter_map(|r| f(r).map(|v| (x_of(r), f64::from(v))))
+            .collect::<Vec<_>>()
+    };
+    line(
+        &mut chart,
+        th,
+        pts(Phase::Fp32, &|r| Some(r.test.accuracy)),
+        th.color(0),
+        2.5,
+    )?;
+    line(
+        &mut chart,
+        th,
+        pts(Phase::Fp32, &|r| r.ptq.map(|p| p.accuracy)),
+        th.color(3),
+        2.0,
+    )?;
+    line(
+        &mut chart,
+        th,
+        pts(Phase::Qat, &|r| Some(r.test.accuracy)),
+        th.color(2),
+        2.5,
+    )?;
+    if h.iter().any(|r| r.phase == Phase::Qat) {
+        vline(
+            &mut chart,
+            th,
+            (fp_n - 1) as f64,
+            th.muted,
+            app.t(Msg::QatStarts),
+            true,
+        )?;
+    }
+    let legend = [
+        (app.t(Msg::LegendFp32), th.color(0)),
+        (app.t(Msg::LegendPtq), th.color(3)),
+        (app.t(Msg::LegendQat), th.color(2)),
+    ];
+    for (i, (name, c)) in legend.iter().enumerate() {
+        let font = ("system-ui, sans-serif", 12.0 * th.dpr)
+            .into_font()
+            .color(c);
+        chart
+            .draw_series(std::iter::once(Text::new(
+                name.to_string(),
+                (xmax * 0.62, y0 + (1.0 - y0) * (0.3 - 0.09 * i as f64)),
+                font,
+            )))
+            .map_err(de)?;
+    }
+    Ok(())
+}
+
+fn draw_loss(area: &Area, th: &ChartTheme, h: &[EpochRecord], app: AppState) -> DrawResult {
+    let fp_n = h.iter().filter(|r| r.phase == Phase::Fp32).count().max(1);
+    let pts: Vec<(f64, f64)> = h
+        .iter()
+        .filter_map(|r| {
+            let x = if r.phase == Phase::Fp32 {
+                r.epoch
+            } else {
+                fp_n - 1 + r.epoch
+            };
+            r.train_loss.map(|l| (x as f64, f64::from(l)))
+        })
+        .collect();
+    if pts.is_empty() {
+        return Err(app.t(Msg::QatPressTrain).to_string());
+    }
+    let top = pts.iter().map(|p| p.1).fold(0.1, f64::max) * 1.1;
+    let xmax = pts.iter().map(|p| p.0).fold(1.0, f64::max);
+    let fmt = |y: &f64| tick(*y);
+    let mut chart = cartesian(
+        area,
+        th,
+        app.t(Msg::EpochAxis),
+        app.t(Msg::TrainLoss),
+        0.0..xmax,
+        0.0..top,
+        &fmt,
+    )?;
+    line(&mut chart, th, pts, th.color(1), 2.0)?;
+    Ok(())
+}
+
+fn draw_ranges(area: &Area, th: &ChartTheme, h: &[EpochRecord], app: AppState) -> DrawResult {
+    let rs: Vec<(f64, quantlab_engine::qat::RangeSnapshot)> = h
+        .iter()
+        .filter_map(|r| r.ranges.map(|g| (r.epoch as f64, g)))
+        .collect();
+    if rs.is_empty() {
+        return Err(app.t(Msg::QatRangesWaiting).to_string());
+    }
+    let series: [(&str, RangeOf); 4] = [
+        ("β input", |g| g.input_beta),
+        ("β hidden", |g| Some(g.hidden_beta)),
+        ("β W1 (mean)", |g| Some(g.w1_mean_beta)),
+        ("β W2 (mean)", |g| Some(g.w2_mean_beta)),
+    ];
+    let all: Vec<f64> = rs
+        .iter()
+        .flat_map(|(_, g)| series.iter().filter_map(|s| s.1(g)).map(f64::from))
+        .collect();
+    let top = all.iter().copied().fold(0.1, f64::max) * 1.15;
+    let xmax = rs.iter().map(|r| r.0).fold(1.0, f64::max);
+    let fmt = |y: &f64| tick(*y);
+    let mut chart = cartesian(
+        area,
+        th,
+        app.t(Msg::QatEpochAxis),
+        "β",
+        0.0..xmax,
+        0.0..top,
+        &fmt,
+    )?;
+    for (i, (name, f)) in series.iter().enumerate() {
+        let pts: Vec<(f64, f64)> = rs
+            .iter()
+            .filter_map(|(x, g)| f(g).map(|v| (*x, f64::from(v))))
+            .collect();
+        if let Some(&first) = pts.first() {
+            line(&mut chart, th, pts, th.color(i), 2.0)?;
+            // Labels at the start of each line, above it: line ends sit on the plot's edge.
+            let font = ("system-ui, sans-serif", 11.0 * th.dpr)
+                .into_font()
+                .color(&th.color(i));
+            let at = (first.0 + xmax * 0.02, first.1 + top * 0.06);
+            chart
+                .draw_series(std::iter::once(Text::new(name.to_string(), at, font)))
+                .map_err(de)?;
+        }
+    }
+    Ok(())
+}
+
+fn draw_weights(
+    area: &Area,
+    th: &ChartTheme,
+    weights: Option<Weights>,
+    app: AppState,
+) -> DrawResult {
+    let Some((w, q)) = weights else {
+        return Err(app.t(Msg::QatPressTrain).to_string());
+    };
+    let m = w.iter().fold(0.0f32, |m, v| m.max(v.abs())).max(1e-6) * 1.05;
+    let hw = histogram(&w, 120, -m, m).map_err(|e| e.to_string())?;
+    let bins: Vec<_> = hw
+        .counts
+        .iter()
+        .enumerate()
+        .map(|(k, &c)| (hw.edge(k), hw.edge(k + 1), f64::from(c)))
+        .collect();
+    let top = bins.iter().map(|b| b.2).fold(1.0, f64::max) * 1.1;
+    let fmt = |y: &f64| tick(*y);
+    let mut chart = cartesian(
+        area,
+        th,
+        app.t(Msg::WeightAxis),
+        app.t(Msg::Count),
+        -f64::from(m)..f64::from(m),
+        0.0..top,
+        &fmt,
+    )?;
+    histogram_bars(&mut chart, th, &bins, th.color(0), 0.6)?;
+    if let Some(q) = q {
+        let hq = histogram(&q, 120, -m, m).map_err(|e| e.to_string())?;
+        let qb: Vec<_> = hq
             .counts
             .iter()
             .enumerate()
-            .map(|(k, &c)| (hw.edge(k), hw.edge(k + 1), f64::from(c)))
+            .map(|(k, &c)| (hq.edge(k), hq.edge(k + 1), f64::from(c).min(top)))
             .collect();
-        let top = bins.iter().map(|b| b.2).fold(1.0, f64::max) * 1.1;
-        let fmt = |y: &f64| tick(*y);
-        let mut chart = cartesian(
-            area,
-            th,
-            app.t(Msg::WeightAxis),
-            app.t(Msg::Count),
-            -f64::from(m)..f64::from(m),
-            0.0..top,
-            &fmt,
-        )?;
-        histogram_bars(&mut chart, th, &bins, th.color(0), 0.6)?;
-        if let Some(q) = q {
-            let hq = histogram(&q, 120, -m, m).map_err(|e| e.to_string())?;
-            let qb: Vec<_> = hq
-                .counts
-                .iter()
-                .enumerate()
-                .map(|(k, &c)| (hq.edge(k), hq.edge(k + 1), f64::from(c).min(top)))
-                .collect();
-            histogram_outline(&mut chart, th, &qb, th.color(1))?;
-        }
-        Ok(())
-    };
+        histogram_outline(&mut chart, th, &qb, th.color(1))?;
+    }
+    Ok(())
+}
 
-    let ste = round_ste_curve(-2.5, 2.5, 501).unwrap_or_default();
+/// Why training through round() works at all: the straight-through estimator.
+#[component]
+fn SteSection() -> impl IntoView {
+    let app = use_app();
+    // Fixed arguments, so an error here is a bug: shown on both charts, never an empty curve.
+    let ste = round_ste_curve(-2.5, 2.5, 501).map_err(|e| e.to_string());
     let ste2 = ste.clone();
     let draw_ste = move |area: &Area, th: &ChartTheme| {
+        let ste = ste.as_ref().map_err(Clone::clone)?;
         let fmt = |y: &f64| tick(*y);
         let mut chart = cartesian(
             area,
@@ -526,6 +834,7 @@ pub fn QatChapter() -> impl IntoView {
         Ok(())
     };
     let draw_ste_grad = move |area: &Area, th: &ChartTheme| {
+        let ste2 = ste2.as_ref().map_err(Clone::clone)?;
         let fmt = |y: &f64| tick(*y);
         let mut chart = cartesian(
             area,
@@ -571,196 +880,7 @@ pub fn QatChapter() -> impl IntoView {
         Ok(())
     };
 
-    // ---------- the 2/3/4/8-bit comparison ----------
-    fn compare_tick(
-        state: StoredValue<Option<Comparison>, LocalStorage>,
-        comparing: RwSignal<Option<f32>>,
-        rows: RwSignal<Vec<ComparisonRow>>,
-        error: RwSignal<Option<String>>,
-    ) {
-        if comparing.try_get_untracked().flatten().is_none() {
-            return; // stopped or chapter left
-        }
-        let r = state.try_update_value(|c| {
-            c.as_mut().map(|c| {
-                c.run_for(BUDGET_MS, &mut dom::now_ms)
-                    .map(|p| (p, c.rows().to_vec()))
-            })
-        });
-        match r.flatten() {
-            Some(Ok((p, done_rows))) => {
-                rows.set(done_rows);
-                if p.done {
-                    comparing.set(None);
-                } else {
-                    comparing.set(Some(p.fraction));
-                    set_timeout(
-                        move || compare_tick(state, comparing, rows, error),
-                        Duration::from_millis(0),
-                    );
-                }
-            }
-            Some(Err(e)) => {
-                error.set(Some(e.to_string()));
-                comparing.set(None);
-            }
-            None => comparing.set(None),
-        }
-    }
-    let compare = move |_| {
-        if comparing.get_untracked().is_some() {
-            comparing.set(None);
-            return;
-        }
-        let Some(d) = split() else { return };
-        let cfg = config(
-            seed.get_untracked(),
-            4,
-            4,
-            fp32_epochs.get_untracked(),
-            qat_epochs.get_untracked(),
-        );
-        let fp32 = trainer.with_value(|t| t.as_ref().and_then(|t| t.fp32_model().cloned()));
-        let c = match fp32 {
-            Some(model) => Comparison::from_fp32(cfg, d, model, &COMPARE_BITS),
-            None => Comparison::new(cfg, d, &COMPARE_BITS),
-        };
-        match c {
-            Ok(c) => {
-                compare_state.set_value(Some(c));
-                comparison.set(Vec::new());
-                comparing.set(Some(0.0));
-                compare_tick(compare_state, comparing, comparison, error);
-            }
-            Err(e) => error.set(Some(e.to_string())),
-        }
-    };
-
-    let running = move || goal.get() != Goal::Idle;
-    let progress_value = move || progress.get().map(|p| p.fraction).unwrap_or(0.0);
-    let status = move || {
-        progress.get().map(|p| {
-            Msg::QatStatus.fill(
-                app.lang(),
-                &[p.phase.name(), &p.epoch.to_string(), &p.epochs.to_string()],
-            )
-        })
-    };
-    let data_line = move || match data.get() {
-        None => app.t(Msg::DataLoading).to_string(),
-        Some(Err(e)) => e,
-        Some(Ok(s)) => Msg::DigitsLine.fill(
-            app.lang(),
-            &[&s.train.len().to_string(), &s.test.len().to_string()],
-        ),
-    };
-
     view! {
-        <section class="card intro">
-            <p>{move || app.t(Msg::QatIntro)}</p>
-            <ol class="bullets">
-                <li>{move || app.t(Msg::QatPoint1)}</li>
-                <li>{move || app.t(Msg::QatPoint2)}</li>
-            </ol>
-            <p class="muted small" data-testid="digits-info">{data_line}</p>
-        </section>
-
-        <section class="card">
-            <h2>{move || app.t(Msg::QatTrainTitle)}</h2>
-            <div class="controls">
-                <Slider label=Signal::derive(move || app.t(Msg::WeightBits).to_string()) value=Signal::derive(move || f64::from(bits_w.get()))
-                    min=BITS.min as f64 max=BITS.max as f64 step=1.0 testid="qat-bits"
-                    format=Callback::new(move |v: f64| format!("W{}", v as u8))
-                    on_change=Callback::new(move |v: f64| {
-                        app.set_ctl(|c| c.qat.wbits = v.round() as u8);
-                        true
-                    })/>
-                <Slider label=Signal::derive(move || app.t(Msg::ActBits).to_string()) value=Signal::derive(move || f64::from(bits_a.get()))
-                    min=BITS.min as f64 max=BITS.max as f64 step=1.0 testid="qat-abits"
-                    format=Callback::new(move |v: f64| format!("A{}", v as u8))
-                    on_change=Callback::new(move |v: f64| {
-                        app.set_ctl(|c| c.qat.abits = v.round() as u8);
-                        true
-                    })/>
-                <label class="control compact">
-                    <span class="control-label">{move || app.t(Msg::DataSeed)}</span>
-                    <input type="number" class="number" min=SEED.min max=SEED.max prop:value=move || seed.get().to_string()
-                        on:change=move |e| {
-                            // A seed outside the declared range, or junk, is not applied.
-                            if let Some(seed) = codec::int::<u32>(&event_target_value(&e), SEED) {
-                                app.set_ctl(|c| c.qat.seed = seed);
-                                reset();
-                            }
-                        }/>
-                </label>
-            </div>
-            <div class="controls">
-                <button type="button" class="tool accent" data-testid="train-fp32" disabled=move || split().is_none()
-                    on:click=move |_| if goal.get_untracked() == Goal::Fp32 { pause() } else { start(Goal::Fp32) }>
-                    {move || if goal.get() == Goal::Fp32 { app.t(Msg::Pause) } else { app.t(Msg::TrainFp32) }}
-                </button>
-                <button type="button" class="tool accent" data-testid="train-qat" disabled=move || split().is_none()
-                    on:click=move |_| if goal.get_untracked() == Goal::Qat { pause() } else { start(Goal::Qat) }>
-                    {move || if goal.get() == Goal::Qat { app.t(Msg::Pause) } else if fp32_done() { app.t(Msg::TrainQat) } else { app.t(Msg::TrainBoth) }}
-                </button>
-                <button type="button" class="tool" data-testid="train-reset" on:click=move |_| reset()>{move || app.t(Msg::Reset)}</button>
-                <progress data-testid="qat-progress" max="1" value=progress_value></progress>
-                <span class="muted" data-testid="qat-status">{status}</span>
-                <Show when=running><span class="spinner" aria-hidden="true"></span></Show>
-            </div>
-            <Show when=move || error.with(|e| e.is_some())>
-                <p class="control-error" role="alert">{move || error.get().unwrap_or_default()}</p>
-            </Show>
-            <div class="readouts">
-                <div class="readout"><span class="k">{move || app.t(Msg::LegendFp32)}</span><span class="v" data-testid="acc-fp32">{move || fp32_acc().map(pct).unwrap_or("—".into())}</span></div>
-                <div class="readout"><span class="k">{move || Msg::PtqAt.fill(app.lang(), &[&bits_w.get().to_string(), &bits_a.get().to_string()])}</span><span class="v" data-testid="acc-ptq">{move || ptq_acc.get().map(pct).unwrap_or("—".into())}</span></div>
-                <div class="readout"><span class="k">{move || Msg::QatAt.fill(app.lang(), &[&bits_w.get().to_string(), &bits_a.get().to_string()])}</span><span class="v" data-testid="acc-qat">{move || qat_acc().map(pct).unwrap_or("—".into())}</span></div>
-            </div>
-        </section>
-
-        <div class="grid-2">
-            <section class="card">
-                <h2>{move || app.t(Msg::AccuracyTitle)}</h2>
-                <Chart id="qat-acc-chart" caption=Signal::derive(move || app.t(Msg::AccuracyCaption).to_string()) aspect=0.62 draw=draw_curves/>
-            </section>
-            <section class="card">
-                <h2>{move || app.t(Msg::LossTitle)}</h2>
-                <Chart id="qat-loss-chart" caption=Signal::derive(move || app.t(Msg::LossCaption).to_string()) aspect=0.62 draw=draw_loss/>
-            </section>
-            <section class="card">
-                <h2>{move || app.t(Msg::RangesTitle)}</h2>
-                <Chart id="qat-ranges-chart" caption=Signal::derive(move || app.t(Msg::RangesCaption).to_string()) aspect=0.62 draw=draw_ranges/>
-            </section>
-            <section class="card">
-                <h2>{move || app.t(Msg::WeightsTitle)}</h2>
-                <Chart id="qat-weights-chart" caption=Signal::derive(move || app.t(Msg::WeightsCaption).to_string()) aspect=0.62 draw=draw_weights/>
-            </section>
-        </div>
-
-        <section class="card">
-            <h2>{move || app.t(Msg::CompareTitle)}</h2>
-            <p>{move || app.t(Msg::CompareIntro)}</p>
-            <div class="controls">
-                <button type="button" class="tool accent" data-testid="qat-compare" on:click=compare>
-                    {move || if comparing.get().is_some() { app.t(Msg::BenchStop) } else { app.t(Msg::CompareRun) }}
-                </button>
-                <Show when=move || comparing.get().is_some()>
-                    <progress max="1" value=move || comparing.get().unwrap_or(0.0)></progress>
-                </Show>
-            </div>
-            <div class="table-scroll">
-                <table class="data" data-testid="qat-compare-table">
-                    <thead><tr><th>{move || app.t(Msg::Bits)}</th><th>"FP32"</th><th>"PTQ"</th><th>"QAT"</th></tr></thead>
-                    <tbody>
-                        {move || comparison.get().into_iter().map(|r| view! {
-                            <tr><td>{format!("W{0}A{0}", r.bits)}</td><td>{pct(r.fp32_accuracy)}</td><td>{pct(r.ptq_accuracy)}</td><td><strong>{pct(r.qat_accuracy)}</strong></td></tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
-            <p class="muted small">{move || app.t(Msg::CompareNote)}</p>
-        </section>
-
         <section class="card">
             <h2>{move || app.t(Msg::SteTitle)}</h2>
             <p>{move || app.t(Msg::SteIntro)}</p>
