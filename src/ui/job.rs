@@ -93,6 +93,33 @@ impl Job {
 }
 
 impl Job {
+    /// A sliced computation that carries a state between its steps: `step(&mut state, i)` for
+    /// i in 0..total, then `finish(state)` once. The state lives in the job, so a chapter needs
+    /// no `Rc<RefCell<…>>` of its own; a newer run or a cancel drops it unfinished.
+    pub fn fold<S: 'static>(
+        &self,
+        init: S,
+        total: usize,
+        mut step: impl FnMut(&mut S, usize) + 'static,
+        finish: impl FnOnce(S) + 'static,
+    ) {
+        let state = Rc::new(std::cell::RefCell::new(Some(init)));
+        let into = state.clone();
+        self.start(
+            total,
+            move |i| {
+                if let Some(s) = into.borrow_mut().as_mut() {
+                    step(s, i);
+                }
+            },
+            move || {
+                if let Some(s) = state.take() {
+                    finish(s);
+                }
+            },
+        );
+    }
+
     /// The common shape of a sliced computation: `out` is emptied, `step(i)` runs for each i in
     /// slices, its `Some` results are kept in order, and `out` is set once at the end, so a chart
     /// of the results redraws once rather than once per point. A newer run or a cancel drops
@@ -103,18 +130,13 @@ impl Job {
         mut step: impl FnMut(usize) -> Option<T> + 'static,
         out: RwSignal<Vec<T>>,
     ) {
-        let acc = Rc::new(std::cell::RefCell::new(Vec::with_capacity(total)));
-        let into = acc.clone();
         out.set(Vec::new());
-        self.start(
+        self.fold(
+            Vec::with_capacity(total),
             total,
-            move |i| {
-                if let Some(v) = step(i) {
-                    into.borrow_mut().push(v);
-                }
-            },
-            move || {
-                out.try_set(acc.take());
+            move |acc, i| acc.extend(step(i)),
+            move |acc| {
+                out.try_set(acc);
             },
         );
     }

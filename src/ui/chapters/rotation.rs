@@ -3,8 +3,6 @@
 //! quantize far better. A 2-D toy first, then Hadamard, random and learned rotations on real
 //! MiniLM layers.
 
-use std::cell::RefCell;
-use std::rc::Rc;
 use std::time::Duration;
 
 use leptos::prelude::*;
@@ -13,7 +11,7 @@ use plotters::prelude::{Circle, Color, IntoFont, PathElement, Text};
 use quantlab_app::controls::{layer_quant, ActScale, Choice, LayerBits, RotationChoice, THETA};
 use quantlab_app::i18n::Msg;
 use quantlab_engine::linear::{LayerError, LayerQuant};
-use quantlab_engine::rotate::toy::{toy_points, toy_quantize};
+use quantlab_engine::rotate::toy::{toy_points, toy_quantize, ToyResult};
 use quantlab_engine::rotate::{
     ActSummary, LearnConfig, Learner, Rotated, Rotation, STANDARD_CONFIGS,
 };
@@ -21,8 +19,8 @@ use quantlab_engine::rotate::{
 use crate::lens;
 use crate::ui::data::{use_data, LayerData, LayerPicker};
 use crate::ui::job::Job;
-use crate::ui::state::use_app;
-use crate::ui::widgets::chart::{de, Area, ChartTheme};
+use crate::ui::state::{use_app, AppState};
+use crate::ui::widgets::chart::{de, Area, ChartTheme, DrawResult};
 use crate::ui::widgets::plot::{cartesian, histogram_bars, line, scatter, tick, vline, vlines};
 use crate::ui::widgets::{Chart, ErrorNote, Formula, Segmented, Slider};
 use crate::ui::Shared;
@@ -62,18 +60,59 @@ fn learner_config(quant: LayerQuant, lr: f32) -> LearnConfig {
     }
 }
 
+/// What the selected layer's sliced computation carries between its steps.
+#[derive(Default)]
+struct RotationRun {
+    rotated: Option<Rotated>,
+    /// (config, rotated error, unrotated error), one per standard config done so far.
+    errors: Vec<(LayerQuant, f64, f64)>,
+}
+
+/// The selected layer, its rotation, and the error setting every section shares.
+#[derive(Clone, Copy)]
+struct RealLayer {
+    data: Memo<Option<Shared<LayerData>>>,
+    rot: Memo<RotationChoice>,
+    bits: Memo<LayerBits>,
+    act: Memo<ActScale>,
+    cfg: Memo<LayerQuant>,
+}
+
 #[component]
 pub fn RotationChapter() -> impl IntoView {
     let app = use_app();
     let store = use_data();
-    let theta = Memo::new(move |_| app.ctl(|c| c.rotation.theta));
     let layer = Memo::new(move |_| store.layer(app.ctl(|c| c.rotation.layer)));
-    let data = Memo::new(move |_| layer.get().data().map(Shared));
-    let rot = Memo::new(move |_| app.ctl(|c| c.rotation.rot));
     let bits = Memo::new(move |_| app.ctl(|c| c.rotation.bits));
     let act = Memo::new(move |_| app.ctl(|c| c.rotation.act));
-    let cfg = Memo::new(move |_| layer_quant(bits.get(), act.get()));
+    let real = RealLayer {
+        data: Memo::new(move |_| layer.get().data().map(Shared)),
+        rot: Memo::new(move |_| app.ctl(|c| c.rotation.rot)),
+        bits,
+        act,
+        cfg: Memo::new(move |_| layer_quant(bits.get(), act.get())),
+    };
+    view! {
+        <section class="card intro">
+            <p class="big-question">"SpinQuant (ICLR'25)"</p>
+            <ul class="bullets">
+                <li>{move || app.t(Msg::SqPtq)}</li>
+                <li>{move || app.t(Msg::SpinAssumption)}</li>
+                <li>{move || app.t(Msg::SpinIdea)}</li>
+            </ul>
+            <Formula mathml=Signal::derive(|| crate::formulas::ROTATE_IDENTITY.to_string())/>
+        </section>
+        <ToySection/>
+        <FixedRotationSection real/>
+        <LearnedRotationSection real/>
+    }
+}
 
+/// Two channels, one outlier direction, a θ slider: rotating spreads the range over both.
+#[component]
+fn ToySection() -> impl IntoView {
+    let app = use_app();
+    let theta = Memo::new(move |_| app.ctl(|c| c.rotation.theta));
     // ---------- 2-D toy ----------
     let points = toy_points(400, 7);
     let toy_curve: Vec<(f64, f64)> = (0..=90)
@@ -91,80 +130,6 @@ pub fn RotationChapter() -> impl IntoView {
         .ok()
         .map(Shared::new)
     });
-    let draw_toy = move |area: &Area, th: &ChartTheme| {
-        let Some(r) = toy.get() else {
-            return Err("—".into());
-        };
-        let m = r
-            .rotated
-            .iter()
-            .fold(0f32, |m, p| m.max(p.0.abs()).max(p.1.abs())) as f64
-            * 1.1;
-        let fmt = |v: &f64| tick(*v);
-        let mut chart = cartesian(
-            area,
-            th,
-            app.t(Msg::Channel1),
-            app.t(Msg::Channel2),
-            -m..m,
-            -m..m,
-            &fmt,
-        )?;
-        // The integer grid of the one shared scale.
-        let s = f64::from(r.scale);
-        vlines(
-            &mut chart,
-            th,
-            (-r.q_max..=r.q_max).map(|q| s * f64::from(q)),
-            th.muted,
-            0.35,
-        )?;
-        let grid = th.muted.mix(0.35).stroke_width(th.px(1.0));
-        chart
-            .draw_series((-r.q_max..=r.q_max).map(|q| {
-                PathElement::new(vec![(-m, s * f64::from(q)), (m, s * f64::from(q))], grid)
-            }))
-            .map_err(de)?;
-        let pts = |v: &[(f32, f32)]| {
-            v.iter()
-                .map(|p| (f64::from(p.0), f64::from(p.1)))
-                .collect::<Vec<_>>()
-        };
-        scatter(
-            &mut chart,
-            th,
-            &pts(&r.rotated),
-            th.color(0),
-            0.55,
-            2.0,
-            true,
-        )?;
-        scatter(
-            &mut chart,
-            th,
-            &pts(&r.quantized),
-            th.color(1),
-            1.0,
-            4.0,
-            false,
-        )?;
-        // Per-channel ranges as brackets along the axes.
-        let (a0, a1) = (f64::from(r.channel_absmax.0), f64::from(r.channel_absmax.1));
-        let bracket = th.color(3).stroke_width(th.px(3.0));
-        chart
-            .draw_series(std::iter::once(PathElement::new(
-                vec![(-a0, -m * 0.97), (a0, -m * 0.97)],
-                bracket,
-            )))
-            .map_err(de)?;
-        chart
-            .draw_series(std::iter::once(PathElement::new(
-                vec![(-m * 0.97, -a1), (-m * 0.97, a1)],
-                bracket,
-            )))
-            .map_err(de)?;
-        Ok(())
-    };
     let draw_toy_curve = move |area: &Area, th: &ChartTheme| {
         let top = toy_curve.iter().map(|p| p.1).fold(1e-9, f64::max) * 1.1;
         let fmt = |v: &f64| format!("{:.1} %", v * 100.0);
@@ -190,7 +155,40 @@ pub fn RotationChapter() -> impl IntoView {
         Ok(())
     };
 
-    // ---------- real layers: the selected rotation, computed in slices ----------
+    view! {
+        <section class="card">
+            <h2>{move || app.t(Msg::ToyTitle)}</h2>
+            <p>{move || app.t(Msg::ToyIntro)}</p>
+            <Slider label=Signal::derive(move || app.t(Msg::ToyAngle).to_string()) value=Signal::derive(move || theta.get())
+                min=THETA.min max=THETA.max step=THETA.step testid="theta-slider"
+                format=Callback::new(move |v: f64| format!("θ = {v:.0}°"))
+                on_change=Callback::new(move |v: f64| {
+                    app.set_ctl(|c| c.rotation.theta = THETA.snap(v));
+                    true
+                })/>
+            <div class="grid-2">
+                <Chart id="toy-chart" caption=Signal::derive(move || app.t(Msg::ToyCaption).to_string()) aspect=0.9 draw=move |a: &Area, th: &ChartTheme| toy.with(|r| r.as_ref().map_or(Err("—".into()), |r| draw_toy(a, th, r, app)))/>
+                <Chart id="toy-curve-chart" caption=Signal::derive(move || app.t(Msg::ToyCurveCaption).to_string()) aspect=0.9 draw=draw_toy_curve/>
+            </div>
+            <p data-testid="toy-readout">{move || toy.get().map(|r| Msg::ToyLine.fill(app.lang(), &[
+                &format!("{:.0}", theta.get()), &format!("{:.2}", r.channel_absmax.0), &format!("{:.2}", r.channel_absmax.1), &format!("{:.3}", r.scale), &format!("{:.2} %", r.rel_mse * 100.0),
+            ]))}</p>
+            <p class="muted">{move || app.t(Msg::ToyLeap)}</p>
+        </section>
+    }
+}
+
+/// Hadamard or random rotations of a real layer, computed in slices, against no rotation.
+#[component]
+fn FixedRotationSection(real: RealLayer) -> impl IntoView {
+    let app = use_app();
+    let RealLayer {
+        data,
+        rot,
+        bits,
+        act,
+        cfg,
+    } = real;
     let result = RwSignal::new(None::<Shared<RotationResult>>);
     let result_error = RwSignal::new(None::<String>);
     let job = Job::new();
@@ -212,22 +210,20 @@ pub fn RotationChapter() -> impl IntoView {
             result_error.set(Some(Msg::RandomTooBig.fill(app.lang(), &[&c.to_string()])));
             return;
         }
-        type State = (Option<Rotated>, Vec<(LayerQuant, f64, f64)>);
-        let st: Rc<RefCell<State>> = Rc::new(RefCell::new((None, Vec::new())));
-        let st2 = st.clone();
         let d2: Shared<LayerData> = d.clone();
-        job.start(
+        job.fold(
+            RotationRun::default(),
             1 + STANDARD_CONFIGS.len(),
-            move |i| {
+            move |run, i| {
                 let case = d.case.case();
-                let mut s = st2.borrow_mut();
-                if i == 0 {
+                let Some(cfg) = i.checked_sub(1).and_then(|k| STANDARD_CONFIGS.get(k)) else {
+                    // Step 0: rotate X and W once; the other steps measure one setting each.
                     let (t, c, n) = (case.tokens(), case.in_channels(), case.out_channels());
                     let x = crate::ui::perf::time("rotate X", || rotation.rotate_x(case.x(), t, c));
                     let w = crate::ui::perf::time("rotate W", || rotation.rotate_w(case.w(), c, n));
                     match (x, w) {
                         (Ok(x), Ok(w)) => {
-                            s.0 = Some(Rotated {
+                            run.rotated = Some(Rotated {
                                 rotation: rotation.name(),
                                 x,
                                 w,
@@ -236,90 +232,44 @@ pub fn RotationChapter() -> impl IntoView {
                         (Err(e), _) | (_, Err(e)) => result_error.set(Some(e.to_string())),
                     }
                     return;
-                }
-                let Some(cfg) = STANDARD_CONFIGS.get(i - 1) else {
+                };
+                let Some(rot) = run.rotated.as_ref() else {
                     return;
                 };
-                let Some(rot) = s.0.as_ref() else { return };
-                if let (Ok(a), Ok(b)) = (rot.error(case, cfg), case.error(cfg)) {
-                    s.1.push((*cfg, a.rel_err, b.rel_err));
+                match (rot.error(case, cfg), case.error(cfg)) {
+                    (Ok(a), Ok(b)) => run.errors.push((*cfg, a.rel_err, b.rel_err)),
+                    (Err(e), _) | (_, Err(e)) => result_error.set(Some(e.to_string())),
                 }
             },
-            move || {
-                let mut s = st.borrow_mut();
+            move |run| {
                 let case = d2.case.case();
-                let Some(rot) = s.0.take() else { return };
+                let Some(rot) = run.rotated else { return };
                 let (t, c) = (case.tokens(), case.in_channels());
-                let (Ok(before), Ok(after), Ok(fp)) = (
+                match (
                     ActSummary::of(case.x(), t, c),
                     ActSummary::of(&rot.x, t, c),
                     rot.float_deviation(case),
-                ) else {
-                    return;
-                };
-                result.set(Some(Shared::new(RotationResult {
-                    name: rot.rotation.clone(),
-                    before,
-                    after,
-                    errors: std::mem::take(&mut s.1),
-                    fp_identity: fp.rel_frobenius,
-                })));
+                ) {
+                    (Ok(before), Ok(after), Ok(fp)) => {
+                        result.set(Some(Shared::new(RotationResult {
+                            name: rot.rotation.clone(),
+                            before,
+                            after,
+                            errors: run.errors,
+                            fp_identity: fp.rel_frobenius,
+                        })))
+                    }
+                    (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+                        result_error.set(Some(e.to_string()))
+                    }
+                }
             },
         );
     });
-
     let current_err = move || {
         let r = result.get()?;
         let c = cfg.get();
         r.errors.iter().find(|e| e.0 == c).map(|e| (e.1, e.2))
-    };
-
-    let draw_profile = move |area: &Area, th: &ChartTheme| {
-        let Some(r) = result.get() else {
-            return Err(app.t(Msg::Computing).to_string());
-        };
-        let before = &r.before.profile.absmax;
-        let after = &r.after.profile.absmax;
-        let n = before.len().max(1) as f64;
-        let top = before
-            .iter()
-            .chain(after.iter())
-            .fold(0f32, |m, v| m.max(*v)) as f64
-            * 1.1;
-        let fmt = |v: &f64| tick(*v);
-        let mut chart = cartesian(
-            area,
-            th,
-            app.t(Msg::ChannelAxis),
-            app.t(Msg::MaxAbsX),
-            0.0..n,
-            0.0..top,
-            &fmt,
-        )?;
-        let bars = |v: &[f32]| {
-            v.iter()
-                .enumerate()
-                .map(|(i, &x)| (i as f64, i as f64 + 1.0, f64::from(x)))
-                .collect::<Vec<_>>()
-        };
-        histogram_bars(&mut chart, th, &bars(before), th.muted, 0.5)?;
-        histogram_bars(&mut chart, th, &bars(after), th.color(2), 0.85)?;
-        let font = ("system-ui, sans-serif", 12.0 * th.dpr).into_font();
-        chart
-            .draw_series(std::iter::once(Text::new(
-                app.t(Msg::Original).to_string(),
-                (n * 0.55, top * 0.9),
-                font.clone().color(&th.muted),
-            )))
-            .map_err(de)?;
-        chart
-            .draw_series(std::iter::once(Text::new(
-                format!("{} ({})", app.t(Msg::Rotated), r.name),
-                (n * 0.55, top * 0.8),
-                font.color(&th.color(2)),
-            )))
-            .map_err(de)?;
-        Ok(())
     };
 
     let errors_table = move || {
@@ -333,7 +283,97 @@ pub fn RotationChapter() -> impl IntoView {
             .into_any()
     };
 
-    // ---------- learned rotation ----------
+    let is_learned = move || rot.get() == RotationChoice::Learned;
+    view! {
+        <section class="card">
+            <h2>{move || app.t(Msg::RealRotTitle)}</h2>
+            <LayerPicker layer=lens!(rotation.layer)/>
+            <div class="controls">
+                <label class="control compact">
+                    <span class="control-label">{move || app.t(Msg::RotationLabel)}</span>
+                    <select data-testid="rotation-select" prop:value=move || rot.get().slug()
+                        on:change=move |e| {
+                            if let Some(r) = RotationChoice::from_slug(&event_target_value(&e)) {
+                                app.set_ctl(|c| c.rotation.rot = r);
+                            }
+                        }>
+                        {RotationChoice::ALL.iter().map(|&r| {
+                            view! { <option value=r.slug() selected=move || rot.get() == r>{move || r.label().text(app.lang())}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+                <Segmented label=Signal::derive(move || app.t(Msg::Bits).to_string())
+                    value=Signal::derive(move || bits.get())
+                    on_change=Callback::new(move |v: LayerBits| app.set_ctl(|c| c.rotation.bits = v))
+                    testid="rot-bits"/>
+                <Segmented label=Signal::derive(move || app.t(Msg::ActScales).to_string())
+                    value=Signal::derive(move || act.get())
+                    on_change=Callback::new(move |v: ActScale| app.set_ctl(|c| c.rotation.act = v))
+                    testid="rot-act"/>
+            </div>
+            <p class="muted small">{move || app.t(Msg::HadamardNote)}</p>
+            <ErrorNote error=result_error/>
+            <Show when=move || !is_learned()>
+                <div class="readouts">
+                    <div class="readout"><span class="k">{move || Msg::RotErrorIn.fill(app.lang(), &[&cfg.get().label()])}</span>
+                        <span class="v" data-testid="rotation-error-readout" data-value=move || current_err().map(|e| format!("{}", e.0)).unwrap_or_default()>{move || current_err().map(|e| pct(e.0)).unwrap_or("…".into())}</span></div>
+                    <div class="readout"><span class="k">{move || app.t(Msg::WithoutRotation)}</span>
+                        <span class="v">{move || current_err().map(|e| pct(e.1)).unwrap_or("…".into())}</span></div>
+                    <div class="readout"><span class="k">{move || app.t(Msg::KurtosisBeforeAfter)}</span>
+                        <span class="v" data-testid="kurtosis-readout">{move || result.get().map(|r| format!("{:.1} → {:.1}", r.before.kurtosis, r.after.kurtosis)).unwrap_or("…".into())}</span></div>
+                    <div class="readout"><span class="k">{move || app.t(Msg::MaxMedianBeforeAfter)}</span>
+                        <span class="v">{move || result.get().map(|r| format!("{:.1} → {:.1}", r.before.profile.max_over_median, r.after.profile.max_over_median)).unwrap_or("…".into())}</span></div>
+                </div>
+                <p data-testid="rotation-identity">{move || result.get().map(|r| Msg::RotIdentity.fill(app.lang(), &[&format!("{:.1e}", r.fp_identity)]))}</p>
+                <Chart id="profile-chart" caption=Signal::derive(move || app.t(Msg::RotProfileCaption).to_string()) aspect=0.4 draw=move |a: &Area, th: &ChartTheme| result.with(|r| r.as_ref().map_or_else(|| Err(app.t(Msg::Computing).to_string()), |r| draw_profile(a, th, r, app)))/>
+                <div class="table-scroll">
+                    <table class="data" data-testid="rotation-table">
+                        <thead><tr><th>{move || app.t(Msg::Setting)}</th><th>{move || app.t(Msg::WithoutRotation)}</th><th>{move || app.t(Msg::Rotated)}</th></tr></thead>
+                        <tbody>{errors_table}</tbody>
+                    </table>
+                </div>
+                <p class="muted">{move || app.t(Msg::SelfInverse)}</p>
+            </Show>
+        </section>
+    }
+}
+
+/// One step of the learned rotation per macrotask, while `learning` holds.
+fn learn_tick(
+    learner: StoredValue<Option<Learner>, LocalStorage>,
+    learning: RwSignal<bool>,
+    losses: RwSignal<Vec<f32>>,
+    learn_msg: RwSignal<Option<String>>,
+) {
+    if !learning.try_get_untracked().unwrap_or(false) {
+        return;
+    }
+    // One step per macrotask: ~10–30 ms on C = 384, so the page keeps answering between steps.
+    let r = learner.try_update_value(|l| {
+        l.as_mut()
+            .map(|l| crate::ui::perf::time("learned-rotation step", || l.step(1)))
+    });
+    match r.flatten() {
+        Some(Ok(new)) => {
+            losses.update(|v| v.extend(new));
+            set_timeout(
+                move || learn_tick(learner, learning, losses, learn_msg),
+                Duration::from_millis(0),
+            );
+        }
+        Some(Err(e)) => {
+            learn_msg.set(Some(e.to_string()));
+            learning.set(false);
+        }
+        None => learning.set(false),
+    }
+}
+
+/// SpinQuant-style Cayley SGD on this layer's quantized output error, step by step.
+#[component]
+fn LearnedRotationSection(real: RealLayer) -> impl IntoView {
+    let app = use_app();
+    let RealLayer { data, cfg, .. } = real;
     let learner: StoredValue<Option<Learner>, LocalStorage> = StoredValue::new_local(None);
     let losses = RwSignal::new(Vec::<f32>::new());
     let learning = RwSignal::new(false);
@@ -341,35 +381,6 @@ pub fn RotationChapter() -> impl IntoView {
     let learn_msg = RwSignal::new(None::<String>);
     let init = RwSignal::new(LearnInit::Hadamard);
     let lr = RwSignal::new(0.2f64);
-    fn learn_tick(
-        learner: StoredValue<Option<Learner>, LocalStorage>,
-        learning: RwSignal<bool>,
-        losses: RwSignal<Vec<f32>>,
-        learn_msg: RwSignal<Option<String>>,
-    ) {
-        if !learning.try_get_untracked().unwrap_or(false) {
-            return;
-        }
-        // One step per macrotask: ~10–30 ms on C = 384, so the page keeps answering between steps.
-        let r = learner.try_update_value(|l| {
-            l.as_mut()
-                .map(|l| crate::ui::perf::time("learned-rotation step", || l.step(1)))
-        });
-        match r.flatten() {
-            Some(Ok(new)) => {
-                losses.update(|v| v.extend(new));
-                set_timeout(
-                    move || learn_tick(learner, learning, losses, learn_msg),
-                    Duration::from_millis(0),
-                );
-            }
-            Some(Err(e)) => {
-                learn_msg.set(Some(e.to_string()));
-                learning.set(false);
-            }
-            None => learning.set(false),
-        }
-    }
     let start_learning = move |_| {
         if learning.get_untracked() {
             learning.set(false);
@@ -435,127 +446,7 @@ pub fn RotationChapter() -> impl IntoView {
         learn_err.set(e);
     });
 
-    let draw_loss = move |area: &Area, th: &ChartTheme| {
-        let l = losses.get();
-        if l.is_empty() {
-            return Err(app.t(Msg::LearnPress).to_string());
-        }
-        let top = l.iter().fold(0f32, |m, v| m.max(*v)) as f64 * 1.1;
-        let lo = l.iter().fold(f32::INFINITY, |m, v| m.min(*v)) as f64 * 0.9;
-        let n = (l.len().max(2) - 1) as f64;
-        let fmt = |v: &f64| format!("{v:.4}");
-        let mut chart = cartesian(
-            area,
-            th,
-            app.t(Msg::LearnStep),
-            app.t(Msg::LearnLoss),
-            0.0..n,
-            lo..top,
-            &fmt,
-        )?;
-        line(
-            &mut chart,
-            th,
-            l.iter()
-                .enumerate()
-                .map(|(i, v)| (i as f64, f64::from(*v)))
-                .collect(),
-            th.color(0),
-            2.0,
-        )?;
-        if let Some(first) = l.first() {
-            chart
-                .draw_series(std::iter::once(PathElement::new(
-                    vec![(0.0, f64::from(*first)), (n, f64::from(*first))],
-                    th.muted.stroke_width(th.px(1.0)),
-                )))
-                .map_err(de)?;
-        }
-        vline(&mut chart, th, n, th.muted, "", true)?;
-        Ok(())
-    };
-
-    let is_learned = move || rot.get() == RotationChoice::Learned;
-
     view! {
-        <section class="card intro">
-            <p class="big-question">"SpinQuant (ICLR'25)"</p>
-            <ul class="bullets">
-                <li>{move || app.t(Msg::SqPtq)}</li>
-                <li>{move || app.t(Msg::SpinAssumption)}</li>
-                <li>{move || app.t(Msg::SpinIdea)}</li>
-            </ul>
-            <Formula mathml=Signal::derive(|| crate::formulas::ROTATE_IDENTITY.to_string())/>
-        </section>
-        <section class="card">
-            <h2>{move || app.t(Msg::ToyTitle)}</h2>
-            <p>{move || app.t(Msg::ToyIntro)}</p>
-            <Slider label=Signal::derive(move || app.t(Msg::ToyAngle).to_string()) value=Signal::derive(move || theta.get())
-                min=THETA.min max=THETA.max step=THETA.step testid="theta-slider"
-                format=Callback::new(move |v: f64| format!("θ = {v:.0}°"))
-                on_change=Callback::new(move |v: f64| {
-                    app.set_ctl(|c| c.rotation.theta = THETA.snap(v));
-                    true
-                })/>
-            <div class="grid-2">
-                <Chart id="toy-chart" caption=Signal::derive(move || app.t(Msg::ToyCaption).to_string()) aspect=0.9 draw=draw_toy/>
-                <Chart id="toy-curve-chart" caption=Signal::derive(move || app.t(Msg::ToyCurveCaption).to_string()) aspect=0.9 draw=draw_toy_curve/>
-            </div>
-            <p data-testid="toy-readout">{move || toy.get().map(|r| Msg::ToyLine.fill(app.lang(), &[
-                &format!("{:.0}", theta.get()), &format!("{:.2}", r.channel_absmax.0), &format!("{:.2}", r.channel_absmax.1), &format!("{:.3}", r.scale), &format!("{:.2} %", r.rel_mse * 100.0),
-            ]))}</p>
-            <p class="muted">{move || app.t(Msg::ToyLeap)}</p>
-        </section>
-        <section class="card">
-            <h2>{move || app.t(Msg::RealRotTitle)}</h2>
-            <LayerPicker layer=lens!(rotation.layer)/>
-            <div class="controls">
-                <label class="control compact">
-                    <span class="control-label">{move || app.t(Msg::RotationLabel)}</span>
-                    <select data-testid="rotation-select" prop:value=move || rot.get().slug()
-                        on:change=move |e| {
-                            if let Some(r) = RotationChoice::from_slug(&event_target_value(&e)) {
-                                app.set_ctl(|c| c.rotation.rot = r);
-                            }
-                        }>
-                        {RotationChoice::ALL.iter().map(|&r| {
-                            view! { <option value=r.slug() selected=move || rot.get() == r>{move || r.label().text(app.lang())}</option> }
-                        }).collect_view()}
-                    </select>
-                </label>
-                <Segmented label=Signal::derive(move || app.t(Msg::Bits).to_string())
-                    value=Signal::derive(move || bits.get())
-                    on_change=Callback::new(move |v: LayerBits| app.set_ctl(|c| c.rotation.bits = v))
-                    testid="rot-bits"/>
-                <Segmented label=Signal::derive(move || app.t(Msg::ActScales).to_string())
-                    value=Signal::derive(move || act.get())
-                    on_change=Callback::new(move |v: ActScale| app.set_ctl(|c| c.rotation.act = v))
-                    testid="rot-act"/>
-            </div>
-            <p class="muted small">{move || app.t(Msg::HadamardNote)}</p>
-            <ErrorNote error=result_error/>
-            <Show when=move || !is_learned()>
-                <div class="readouts">
-                    <div class="readout"><span class="k">{move || Msg::RotErrorIn.fill(app.lang(), &[&cfg.get().label()])}</span>
-                        <span class="v" data-testid="rotation-error-readout" data-value=move || current_err().map(|e| format!("{}", e.0)).unwrap_or_default()>{move || current_err().map(|e| pct(e.0)).unwrap_or("…".into())}</span></div>
-                    <div class="readout"><span class="k">{move || app.t(Msg::WithoutRotation)}</span>
-                        <span class="v">{move || current_err().map(|e| pct(e.1)).unwrap_or("…".into())}</span></div>
-                    <div class="readout"><span class="k">{move || app.t(Msg::KurtosisBeforeAfter)}</span>
-                        <span class="v" data-testid="kurtosis-readout">{move || result.get().map(|r| format!("{:.1} → {:.1}", r.before.kurtosis, r.after.kurtosis)).unwrap_or("…".into())}</span></div>
-                    <div class="readout"><span class="k">{move || app.t(Msg::MaxMedianBeforeAfter)}</span>
-                        <span class="v">{move || result.get().map(|r| format!("{:.1} → {:.1}", r.before.profile.max_over_median, r.after.profile.max_over_median)).unwrap_or("…".into())}</span></div>
-                </div>
-                <p data-testid="rotation-identity">{move || result.get().map(|r| Msg::RotIdentity.fill(app.lang(), &[&format!("{:.1e}", r.fp_identity)]))}</p>
-                <Chart id="profile-chart" caption=Signal::derive(move || app.t(Msg::RotProfileCaption).to_string()) aspect=0.4 draw=draw_profile/>
-                <div class="table-scroll">
-                    <table class="data" data-testid="rotation-table">
-                        <thead><tr><th>{move || app.t(Msg::Setting)}</th><th>{move || app.t(Msg::WithoutRotation)}</th><th>{move || app.t(Msg::Rotated)}</th></tr></thead>
-                        <tbody>{errors_table}</tbody>
-                    </table>
-                </div>
-                <p class="muted">{move || app.t(Msg::SelfInverse)}</p>
-            </Show>
-        </section>
         <section class="card">
             <h2>{move || app.t(Msg::LearnTitle)}</h2>
             <p>{move || app.t(Msg::LearnIntro)}</p>
@@ -579,7 +470,7 @@ pub fn RotationChapter() -> impl IntoView {
                 <span class="muted" data-testid="learn-steps">{move || Msg::LearnSteps.fill(app.lang(), &[&losses.with(|l| l.len().saturating_sub(1)).to_string()])}</span>
             </div>
             <ErrorNote error=learn_msg/>
-            <Chart id="learn-loss-chart" caption=Signal::derive(move || app.t(Msg::LearnCaption).to_string()) aspect=0.4 draw=draw_loss/>
+            <Chart id="learn-loss-chart" caption=Signal::derive(move || app.t(Msg::LearnCaption).to_string()) aspect=0.4 draw=move |a: &Area, th: &ChartTheme| losses.with(|l| draw_learn_loss(a, th, l, app))/>
             <p data-testid="learn-result">{move || {
                 let l = losses.get();
                 let (first, last) = (l.first().copied()?, l.last().copied()?);
@@ -587,4 +478,166 @@ pub fn RotationChapter() -> impl IntoView {
             }}</p>
         </section>
     }
+}
+
+/// The toy's points, their quantized positions on the one shared grid, and the per-channel
+/// ranges as brackets.
+fn draw_toy(area: &Area, th: &ChartTheme, r: &ToyResult, app: AppState) -> DrawResult {
+    let m = r
+        .rotated
+        .iter()
+        .fold(0f32, |m, p| m.max(p.0.abs()).max(p.1.abs())) as f64
+        * 1.1;
+    let fmt = |v: &f64| tick(*v);
+    let mut chart = cartesian(
+        area,
+        th,
+        app.t(Msg::Channel1),
+        app.t(Msg::Channel2),
+        -m..m,
+        -m..m,
+        &fmt,
+    )?;
+    // The integer grid of the one shared scale.
+    let s = f64::from(r.scale);
+    vlines(
+        &mut chart,
+        th,
+        (-r.q_max..=r.q_max).map(|q| s * f64::from(q)),
+        th.muted,
+        0.35,
+    )?;
+    let grid = th.muted.mix(0.35).stroke_width(th.px(1.0));
+    chart
+        .draw_series(
+            (-r.q_max..=r.q_max).map(|q| {
+                PathElement::new(vec![(-m, s * f64::from(q)), (m, s * f64::from(q))], grid)
+            }),
+        )
+        .map_err(de)?;
+    let pts = |v: &[(f32, f32)]| {
+        v.iter()
+            .map(|p| (f64::from(p.0), f64::from(p.1)))
+            .collect::<Vec<_>>()
+    };
+    scatter(
+        &mut chart,
+        th,
+        &pts(&r.rotated),
+        th.color(0),
+        0.55,
+        2.0,
+        true,
+    )?;
+    scatter(
+        &mut chart,
+        th,
+        &pts(&r.quantized),
+        th.color(1),
+        1.0,
+        4.0,
+        false,
+    )?;
+    // Per-channel ranges as brackets along the axes.
+    let (a0, a1) = (f64::from(r.channel_absmax.0), f64::from(r.channel_absmax.1));
+    let bracket = th.color(3).stroke_width(th.px(3.0));
+    chart
+        .draw_series(std::iter::once(PathElement::new(
+            vec![(-a0, -m * 0.97), (a0, -m * 0.97)],
+            bracket,
+        )))
+        .map_err(de)?;
+    chart
+        .draw_series(std::iter::once(PathElement::new(
+            vec![(-m * 0.97, -a1), (-m * 0.97, a1)],
+            bracket,
+        )))
+        .map_err(de)?;
+    Ok(())
+}
+
+/// Per-channel max |x| before and after the rotation.
+fn draw_profile(area: &Area, th: &ChartTheme, r: &RotationResult, app: AppState) -> DrawResult {
+    let before = &r.before.profile.absmax;
+    let after = &r.after.profile.absmax;
+    let n = before.len().max(1) as f64;
+    let top = before
+        .iter()
+        .chain(after.iter())
+        .fold(0f32, |m, v| m.max(*v)) as f64
+        * 1.1;
+    let fmt = |v: &f64| tick(*v);
+    let mut chart = cartesian(
+        area,
+        th,
+        app.t(Msg::ChannelAxis),
+        app.t(Msg::MaxAbsX),
+        0.0..n,
+        0.0..top,
+        &fmt,
+    )?;
+    let bars = |v: &[f32]| {
+        v.iter()
+            .enumerate()
+            .map(|(i, &x)| (i as f64, i as f64 + 1.0, f64::from(x)))
+            .collect::<Vec<_>>()
+    };
+    histogram_bars(&mut chart, th, &bars(before), th.muted, 0.5)?;
+    histogram_bars(&mut chart, th, &bars(after), th.color(2), 0.85)?;
+    let font = ("system-ui, sans-serif", 12.0 * th.dpr).into_font();
+    chart
+        .draw_series(std::iter::once(Text::new(
+            app.t(Msg::Original).to_string(),
+            (n * 0.55, top * 0.9),
+            font.clone().color(&th.muted),
+        )))
+        .map_err(de)?;
+    chart
+        .draw_series(std::iter::once(Text::new(
+            format!("{} ({})", app.t(Msg::Rotated), r.name),
+            (n * 0.55, top * 0.8),
+            font.color(&th.color(2)),
+        )))
+        .map_err(de)?;
+    Ok(())
+}
+
+/// The learned rotation's objective, step by step, against where it started.
+fn draw_learn_loss(area: &Area, th: &ChartTheme, l: &[f32], app: AppState) -> DrawResult {
+    if l.is_empty() {
+        return Err(app.t(Msg::LearnPress).to_string());
+    }
+    let top = l.iter().fold(0f32, |m, v| m.max(*v)) as f64 * 1.1;
+    let lo = l.iter().fold(f32::INFINITY, |m, v| m.min(*v)) as f64 * 0.9;
+    let n = (l.len().max(2) - 1) as f64;
+    let fmt = |v: &f64| format!("{v:.4}");
+    let mut chart = cartesian(
+        area,
+        th,
+        app.t(Msg::LearnStep),
+        app.t(Msg::LearnLoss),
+        0.0..n,
+        lo..top,
+        &fmt,
+    )?;
+    line(
+        &mut chart,
+        th,
+        l.iter()
+            .enumerate()
+            .map(|(i, v)| (i as f64, f64::from(*v)))
+            .collect(),
+        th.color(0),
+        2.0,
+    )?;
+    if let Some(first) = l.first() {
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(0.0, f64::from(*first)), (n, f64::from(*first))],
+                th.muted.stroke_width(th.px(1.0)),
+            )))
+            .map_err(de)?;
+    }
+    vline(&mut chart, th, n, th.muted, "", true)?;
+    Ok(())
 }
