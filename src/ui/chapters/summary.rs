@@ -2,8 +2,7 @@
 //! layer and bit width, with what each needs (calibration data, training) and what it costs at
 //! run time.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use plotters::prelude::{Color, IntoFont, Rectangle, Text};
@@ -18,10 +17,10 @@ use quantlab_engine::smooth::{SmoothPoint, Sweep};
 use super::qat::use_qat_results;
 use super::smoothquant::SWEEP_POINTS;
 use crate::lens;
-use crate::ui::data::{use_data, LayerPicker};
+use crate::ui::data::{use_data, LayerData, LayerPicker};
 use crate::ui::job::Job;
-use crate::ui::state::use_app;
-use crate::ui::widgets::chart::{de, Area, ChartTheme};
+use crate::ui::state::{use_app, AppState};
+use crate::ui::widgets::chart::{de, Area, ChartTheme, DrawResult};
 use crate::ui::widgets::plot::cartesian;
 use crate::ui::widgets::{Chart, Segmented};
 
@@ -88,6 +87,106 @@ struct Row {
     note: Option<String>,
 }
 
+/// The summary's sliced computation: one method, one α of the sweep or one learning step per
+/// slice, on the same layer and bits.
+struct SummaryRun {
+    data: Arc<LayerData>,
+    bits: (u8, u8),
+    too_big: String,
+    learner: Option<Learner>,
+    alphas: Vec<SmoothPoint>,
+}
+
+/// Steps: 3 plain settings, the SmoothQuant chapter's α sweep, Hadamard, random, the learner's
+/// set-up and its steps.
+const SWEEP_END: usize = 3 + SWEEP_POINTS;
+
+impl SummaryRun {
+    const STEPS: usize = SWEEP_END + 2 + 1 + LEARN_STEPS;
+
+    /// Runs step `i`; returns a method's result once it is known.
+    fn step(&mut self, i: usize) -> Option<(Method, Result<f64, String>)> {
+        let (w, a) = self.bits;
+        let token = LayerQuant::new(w, a, ActGranularity::PerToken);
+        let d = self.data.clone();
+        let case = d.case.case();
+        let text = |e: quantlab_engine::QuantError| e.to_string();
+        let err = |cfg: &LayerQuant| case.error(cfg).map(|e| e.rel_err).map_err(text);
+        let rotated = |r: &Rotation| {
+            Rotated::new(case, r)
+                .and_then(|r| r.error(case, &token))
+                .map(|e| e.rel_err)
+                .map_err(text)
+        };
+        Some(match i {
+            0 => (
+                Method::PerTensor,
+                err(&LayerQuant::new(w, a, ActGranularity::PerTensor)),
+            ),
+            1 => (Method::PerToken, err(&token)),
+            2 => (
+                Method::WeightsOnly,
+                err(&LayerQuant::new(w, a, ActGranularity::Float)
+                    .with_weights(WeightGranularity::PerOutputChannel)),
+            ),
+            3..SWEEP_END => {
+                let alpha = (i - 3) as f32 / (SWEEP_POINTS - 1) as f32;
+                match d.case.error_at(alpha, &token) {
+                    Ok(error) => self.alphas.push(SmoothPoint { alpha, error }),
+                    Err(e) => return Some((Method::SmoothQuant, Err(e.to_string()))),
+                }
+                if i + 1 < SWEEP_END {
+                    return None;
+                }
+                let points = std::mem::take(&mut self.alphas);
+                if points.is_empty() {
+                    return None; // every α failed: its error is already in the row
+                }
+                let sweep = d
+                    .case
+                    .baseline(&token)
+                    .map(|base| Sweep::from_points(token, base, points));
+                (
+                    Method::SmoothQuant,
+                    sweep.map(|s| s.best_rel_err).map_err(text),
+                )
+            }
+            SWEEP_END => (Method::Hadamard, rotated(&Rotation::Hadamard)),
+            x if x == SWEEP_END + 1 && case.in_channels() > 512 => {
+                (Method::Random, Err(self.too_big.clone()))
+            }
+            x if x == SWEEP_END + 1 => (Method::Random, rotated(&Rotation::Random(0))),
+            x if x == SWEEP_END + 2 => {
+                let cfg = LearnConfig {
+                    quant: token,
+                    ..LearnConfig::default()
+                };
+                match Learner::new(case, &Rotation::Hadamard, cfg) {
+                    Ok(l) => {
+                        self.learner = Some(l);
+                        return None;
+                    }
+                    Err(e) => (Method::Learned, Err(e.to_string())),
+                }
+            }
+            _ => {
+                let l = self.learner.as_mut()?;
+                if let Err(e) = l.step(1) {
+                    self.learner = None; // the remaining steps have nothing to do
+                    return Some((Method::Learned, Err(e.to_string())));
+                }
+                if i + 1 < Self::STEPS {
+                    return None;
+                }
+                (
+                    Method::Learned,
+                    l.error(case, &token).map(|e| e.rel_err).map_err(text),
+                )
+            }
+        })
+    }
+}
+
 #[component]
 pub fn SummaryChapter() -> impl IntoView {
     let app = use_app();
@@ -104,7 +203,6 @@ pub fn SummaryChapter() -> impl IntoView {
             rows.set(Vec::new());
             return;
         };
-        let token = LayerQuant::new(w, a, ActGranularity::PerToken);
         rows.set(
             Method::ALL
                 .iter()
@@ -125,147 +223,25 @@ pub fn SummaryChapter() -> impl IntoView {
                 }
             })
         };
-        let learner: Rc<RefCell<Option<Learner>>> = Rc::new(RefCell::new(None));
-        let alphas = Rc::new(RefCell::new(Vec::<SmoothPoint>::with_capacity(
-            SWEEP_POINTS,
-        )));
-        let too_big =
-            Msg::RandomTooBig.fill(app.lang(), &[&d.case.case().in_channels().to_string()]);
-        // Steps: 3 plain settings, the SmoothQuant chapter's α sweep, Hadamard, random, learner
-        // set-up + its steps.
-        const SWEEP_END: usize = 3 + SWEEP_POINTS;
-        let n_steps = SWEEP_END + 2 + 1 + LEARN_STEPS;
-        job.start(
-            n_steps,
-            move |i| {
-                let case = d.case.case();
-                let err = |cfg: &LayerQuant| {
-                    case.error(cfg)
-                        .map(|e| e.rel_err)
-                        .map_err(|e| e.to_string())
-                };
-                match i {
-                    0 => set(
-                        Method::PerTensor,
-                        err(&LayerQuant::new(w, a, ActGranularity::PerTensor)),
-                    ),
-                    1 => set(Method::PerToken, err(&token)),
-                    2 => set(
-                        Method::WeightsOnly,
-                        err(&LayerQuant::new(w, a, ActGranularity::Float)
-                            .with_weights(WeightGranularity::PerOutputChannel)),
-                    ),
-                    3..SWEEP_END => {
-                        let alpha = (i - 3) as f32 / (SWEEP_POINTS - 1) as f32;
-                        match d.case.error_at(alpha, &token) {
-                            Ok(error) => alphas.borrow_mut().push(SmoothPoint { alpha, error }),
-                            Err(e) => set(Method::SmoothQuant, Err(e.to_string())),
-                        }
-                        if i + 1 == SWEEP_END {
-                            let points = alphas.take();
-                            match d.case.baseline(&token) {
-                                Ok(base) if !points.is_empty() => set(
-                                    Method::SmoothQuant,
-                                    Ok(Sweep::from_points(token, base, points).best_rel_err),
-                                ),
-                                Ok(_) => {}
-                                Err(e) => set(Method::SmoothQuant, Err(e.to_string())),
-                            }
-                        }
-                    }
-                    SWEEP_END => set(
-                        Method::Hadamard,
-                        Rotated::new(case, &Rotation::Hadamard)
-                            .and_then(|r| r.error(case, &token))
-                            .map(|e| e.rel_err)
-                            .map_err(|e| e.to_string()),
-                    ),
-                    x if x == SWEEP_END + 1 => {
-                        if case.in_channels() > 512 {
-                            set(Method::Random, Err(too_big.clone()));
-                        } else {
-                            set(
-                                Method::Random,
-                                Rotated::new(case, &Rotation::Random(0))
-                                    .and_then(|r| r.error(case, &token))
-                                    .map(|e| e.rel_err)
-                                    .map_err(|e| e.to_string()),
-                            );
-                        }
-                    }
-                    x if x == SWEEP_END + 2 => match Learner::new(
-                        case,
-                        &Rotation::Hadamard,
-                        LearnConfig {
-                            quant: token,
-                            ..LearnConfig::default()
-                        },
-                    ) {
-                        Ok(l) => *learner.borrow_mut() = Some(l),
-                        Err(e) => set(Method::Learned, Err(e.to_string())),
-                    },
-                    _ => {
-                        let mut l = learner.borrow_mut();
-                        if let Some(l) = l.as_mut() {
-                            if l.step(1).is_ok() && i + 1 == n_steps {
-                                set(
-                                    Method::Learned,
-                                    l.error(case, &token)
-                                        .map(|e| e.rel_err)
-                                        .map_err(|e| e.to_string()),
-                                );
-                            }
-                        }
-                    }
+        let run = SummaryRun {
+            too_big: Msg::RandomTooBig
+                .fill(app.lang(), &[&d.case.case().in_channels().to_string()]),
+            data: d.0.clone(),
+            bits: (w, a),
+            learner: None,
+            alphas: Vec::with_capacity(SWEEP_POINTS),
+        };
+        job.fold(
+            run,
+            SummaryRun::STEPS,
+            move |run, i| {
+                if let Some((m, e)) = run.step(i) {
+                    set(m, e);
                 }
             },
-            || {},
+            |_| {},
         );
     });
-
-    let draw = move |area: &Area, th: &ChartTheme| {
-        let r = rows.get();
-        let vals: Vec<(usize, f64)> = r
-            .iter()
-            .enumerate()
-            .filter_map(|(i, x)| x.rel_err.map(|v| (i, v)))
-            .collect();
-        if vals.is_empty() {
-            return Err(app.t(Msg::Computing).to_string());
-        }
-        let top = vals.iter().map(|v| v.1).fold(1e-9, f64::max) * 1.2;
-        let n = r.len() as f64;
-        let fmt = |y: &f64| format!("{:.1} %", y * 100.0);
-        let mut chart = cartesian(
-            area,
-            th,
-            app.t(Msg::SumMethodAxis),
-            app.t(Msg::OutputError),
-            -0.6..(n - 0.4),
-            0.0..top,
-            &fmt,
-        )?;
-        for (i, v) in vals {
-            let c = th.color(i % 6);
-            chart
-                .draw_series(std::iter::once(Rectangle::new(
-                    [(i as f64 - 0.35, 0.0), (i as f64 + 0.35, v)],
-                    c.filled(),
-                )))
-                .map_err(de)?;
-            let font = ("system-ui, sans-serif", 11.0 * th.dpr)
-                .into_font()
-                .color(&th.fg);
-            chart
-                .draw_series(std::iter::once(Text::new(
-                    format!("{:.2}%", v * 100.0),
-                    (i as f64 - 0.3, v + top * 0.02),
-                    font,
-                )))
-                .map_err(de)?;
-        }
-        Ok(())
-    };
 
     let table = move || {
         rows.get()
@@ -318,7 +294,7 @@ pub fn SummaryChapter() -> impl IntoView {
                 <progress max=move || job.progress.get().map(|p| p.1).unwrap_or(1) value=move || job.progress.get().map(|p| p.0).unwrap_or(0)></progress>
             </Show>
             <p class="muted small">{move || app.t(Msg::SumTableNote)}</p>
-            <Chart id="summary-chart" caption=Signal::derive(move || app.t(Msg::SumChartCaption).to_string()) aspect=0.42 draw=draw/>
+            <Chart id="summary-chart" caption=Signal::derive(move || app.t(Msg::SumChartCaption).to_string()) aspect=0.42 draw=move |a: &Area, th: &ChartTheme| rows.with(|r| draw_methods(a, th, r, app))/>
         </section>
         <section class="card">
             <h2>{move || app.t(Msg::SumQatTitle)}</h2>
@@ -347,4 +323,48 @@ pub fn SummaryChapter() -> impl IntoView {
             </ul>
         </section>
     }
+}
+
+/// The output error of every method that has one, as bars in table order.
+fn draw_methods(area: &Area, th: &ChartTheme, r: &[Row], app: AppState) -> DrawResult {
+    let vals: Vec<(usize, f64)> = r
+        .iter()
+        .enumerate()
+        .filter_map(|(i, x)| x.rel_err.map(|v| (i, v)))
+        .collect();
+    if vals.is_empty() {
+        return Err(app.t(Msg::Computing).to_string());
+    }
+    let top = vals.iter().map(|v| v.1).fold(1e-9, f64::max) * 1.2;
+    let n = r.len() as f64;
+    let fmt = |y: &f64| format!("{:.1} %", y * 100.0);
+    let mut chart = cartesian(
+        area,
+        th,
+        app.t(Msg::SumMethodAxis),
+        app.t(Msg::OutputError),
+        -0.6..(n - 0.4),
+        0.0..top,
+        &fmt,
+    )?;
+    for (i, v) in vals {
+        let c = th.color(i % 6);
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(i as f64 - 0.35, 0.0), (i as f64 + 0.35, v)],
+                c.filled(),
+            )))
+            .map_err(de)?;
+        let font = ("system-ui, sans-serif", 11.0 * th.dpr)
+            .into_font()
+            .color(&th.fg);
+        chart
+            .draw_series(std::iter::once(Text::new(
+                format!("{:.2}%", v * 100.0),
+                (i as f64 - 0.3, v + top * 0.02),
+                font,
+            )))
+            .map_err(de)?;
+    }
+    Ok(())
 }
