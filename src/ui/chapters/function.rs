@@ -9,17 +9,19 @@ use super::quant_common::{fmt_bytes, fmt_num, memory_bytes, scheme_controls, Qua
 use crate::lens;
 use crate::ui::data::DataPicker;
 use crate::ui::perf;
-use crate::ui::state::use_app;
-use crate::ui::widgets::chart::XMap;
-use crate::ui::widgets::plot::{cartesian, histogram_bars, histogram_outline, tick, vline, vlines};
+use crate::ui::state::{use_app, AppState};
+use crate::ui::widgets::chart::{Area, DrawResult, XMap};
+use crate::ui::widgets::plot::{
+    cartesian, histogram_bars, histogram_outline, tick, vline, vlines, Chart2d,
+};
 use crate::ui::widgets::range_handles::RangeHandles;
-use crate::ui::widgets::{Chart, ErrorNote, Formula};
+use crate::ui::widgets::{Chart, ChartTheme, ErrorNote, Formula};
 use crate::ui::Shared;
 use quantlab_app::controls::{DataChoice, RangeControls, SchemeControls, Symmetry};
 use quantlab_app::i18n::Msg;
 use quantlab_engine::{
-    self as engine, journey, Histogram, NonFinitePolicy, QParams, QuantError, RoundTripMetrics,
-    Scheme,
+    self as engine, journey, Histogram, Journey, NonFinitePolicy, QParams, QuantError,
+    RoundTripMetrics, Scheme,
 };
 
 /// One number of the live formula from the parameters, the range [α, β] and [q_min, q_max].
@@ -113,6 +115,17 @@ fn count_fmt(log: bool) -> impl Fn(&f64) -> String {
     }
 }
 
+/// Which value the inspector's buttons pick.
+#[derive(Clone, Copy)]
+enum Pick {
+    /// The value of largest |x|: the one most likely to be clipped.
+    Largest,
+    /// An ordinary value from inside the data.
+    Typical,
+}
+
+type RoundTripResult = Memo<Option<Result<Shared<RoundTrip>, QuantError>>>;
+
 #[component]
 pub fn FunctionChapter() -> impl IntoView {
     let app = use_app();
@@ -188,22 +201,9 @@ pub fn FunctionChapter() -> impl IntoView {
         )?;
         let (px, py) = chart.plotting_area().get_pixel_range();
         main_map.set(XMap::from_pixels(px, py, v0..v1, th.dpr));
-        // The integer grid: every representable value s(q − z), thinned to stay legible.
         if let (Ok(p), Ok(scheme)) = (setup.params.get(), setup.scheme.get()) {
-            let (qmin, qmax) = (scheme.qmin(), scheme.qmax());
-            let span_px = (main_map.get_untracked().right - main_map.get_untracked().left).max(1.0);
-            let per_level = f64::from(p.scale) / (v1 - v0) * span_px;
-            let every = (4.0 / per_level).ceil().max(1.0) as i32;
-            let levels = (qmin..=qmax).filter(|q| (q - qmin) % every == 0 || *q == qmax);
-            let xs = levels.map(|q| f64::from(p.scale) * f64::from(q - p.zero_point));
-            vlines(
-                &mut chart,
-                th,
-                xs,
-                th.muted,
-                if th.dark { 0.35 } else { 0.28 },
-            )?;
-            vline(&mut chart, th, 0.0f64.clamp(v0, v1), th.muted, "", true)?;
+            let span_px = main_map.with_untracked(|m| m.right - m.left).max(1.0);
+            draw_grid(&mut chart, th, (&p, &scheme), (v0, v1), span_px)?;
         }
         histogram_bars(&mut chart, th, &xb, th.color(0), 0.55)?;
         if let Some(b) = xhat_b {
@@ -223,76 +223,76 @@ pub fn FunctionChapter() -> impl IntoView {
         Ok(())
     };
 
-    let draw_codes = move |area: &crate::ui::widgets::chart::Area,
-                           th: &crate::ui::widgets::ChartTheme| {
-        let Some(Ok(rt)) = result.get() else {
-            return Err(app.t(Msg::DataWaiting).to_string());
-        };
-        let scheme = setup.scheme.get().map_err(|e| e.to_string())?;
-        let qmin = f64::from(scheme.qmin());
-        let log = log_y.get();
-        let bins: Vec<_> = rt
-            .codes
-            .iter()
-            .enumerate()
-            .map(|(i, &c)| {
-                let q = qmin + i as f64;
-                (q - 0.5, q + 0.5, height(c, log))
-            })
-            .collect();
-        let top = bins.iter().map(|b| b.2).fold(1.0, f64::max) * 1.08;
-        let fmt = count_fmt(log);
-        let q0 = qmin - 0.5;
-        let q1 = f64::from(scheme.qmax()) + 0.5;
-        let mut chart = cartesian(
-            area,
-            th,
-            app.t(Msg::IntegerCode),
-            app.t(if log { Msg::CountLog } else { Msg::Count }),
-            q0..q1,
-            0.0..top,
-            &fmt,
-        )?;
-        histogram_bars(&mut chart, th, &bins, th.color(1), 0.85)?;
-        if let Ok(p) = setup.params.get() {
-            vline(&mut chart, th, f64::from(p.zero_point), th.muted, "z", true)?;
-        }
-        Ok(())
+    let err_text = move || match (setup.params.get(), result.get()) {
+        (Err(e), _) | (_, Some(Err(e))) => Some(e),
+        _ => None,
     };
 
-    let draw_err = move |area: &crate::ui::widgets::chart::Area,
-                         th: &crate::ui::widgets::ChartTheme| {
-        let Some(Ok(rt)) = result.get() else {
-            return Err(app.t(Msg::DataWaiting).to_string());
-        };
-        // Linear counts: the flat top is the point (rounding error is uniform in ±s/2).
-        let b = bins_of(&rt.err_hist, false);
-        let top = b.iter().map(|b| b.2).fold(1.0, f64::max) * 1.15;
-        let fmt = count_fmt(false);
-        let (lo, hi) = (f64::from(rt.err_hist.lo), f64::from(rt.err_hist.hi));
-        let mut chart = cartesian(
-            area,
-            th,
-            app.t(Msg::ErrorAxis),
-            app.t(Msg::Count),
-            lo..hi,
-            0.0..top,
-            &fmt,
-        )?;
-        histogram_bars(&mut chart, th, &b, th.color(3), 0.6)?;
-        if let Ok(p) = setup.params.get() {
-            let h = f64::from(p.scale) / 2.0;
-            if h >= lo && h <= hi {
-                vline(&mut chart, th, -h, th.muted, "−s/2", true)?;
-                vline(&mut chart, th, h, th.muted, "s/2", true)?;
-            }
-        }
-        Ok(())
+    // The seminar's worked example: int8 asymmetric on its data, [α, β] = [−1.577, 192.344].
+    let preset = move |_| {
+        app.set_ctl(|c| {
+            c.function.data.data = DataChoice::Seminar;
+            c.function.scheme = SchemeControls::default();
+            c.function.range = RangeControls {
+                alpha: Some(-1.577),
+                beta: Some(192.344),
+            };
+        })
     };
 
-    // ---------- live formula ----------
-    // Built once as MathML elements whose numbers are reactive text: a drag only changes a few
-    // text nodes (re-parsing the whole formula's HTML on every move cost more than the engine).
+    view! {
+        <section class="card intro">
+            <Formula mathml=Signal::derive(|| crate::formulas::QUANTIZE.to_string())/>
+            <p>{move || app.t(Msg::FunctionIntro)}</p>
+            <p class="analogy">{move || app.t(Msg::FunctionAnalogy)}</p>
+            <button type="button" class="tool accent" data-testid="preset-seminar" on:click=preset>
+                {move || app.t(Msg::PresetSeminar)}
+            </button>
+        </section>
+
+        <section class="card">
+            <DataPicker data=lens!(function.data) on_new_data=|c| c.function.range = RangeControls::default()/>
+            {scheme_controls(lens!(function.scheme), setup)}
+        </section>
+
+        <section class="card">
+            <h2>{move || app.t(Msg::HistogramTitle)}</h2>
+            <p class="muted small">{move || app.t(Msg::HistogramHelp)}</p>
+            <Chart id="histogram-chart" caption=Signal::derive(move || app.t(Msg::HistogramCaption).to_string()) aspect=0.42 draw=draw_main>
+                <RangeHandles map=main_map
+                    alpha=Signal::derive(move || setup.range.get().0)
+                    beta=Signal::derive(move || setup.range.get().1)
+                    step=Signal::derive(move || setup.step.get())
+                    on_alpha=Callback::new(move |v: f64| setup.set_alpha(v))
+                    on_beta=Callback::new(move |v: f64| setup.set_beta(v))
+                    on_hover=Callback::new(move |v: Option<f64>| hover_x.set(v))/>
+            </Chart>
+            <div class="range-inputs">
+                {setup.range_inputs()}
+                <label class="control compact check">
+                    <input type="checkbox" prop:checked=move || log_y.get()
+                        on:change=move |e| {
+                            let on = event_target_checked(&e);
+                            app.set_ctl(|c| c.function.logy = on);
+                        }/>
+                    <span>{move || app.t(Msg::LogScale)}</span>
+                </label>
+            </div>
+            <ErrorNote error=Signal::derive(move || err_text().map(|e| e.to_string())) testid="range-error"/>
+            <LiveFormula setup/>
+            <RoundTripReadouts setup result/>
+        </section>
+
+        <InspectorSection setup inspected hover_x picked_x/>
+        <CodeAndErrorCharts setup result log_y/>
+    }
+}
+
+/// s and z with live numbers. Built once as MathML elements whose numbers are reactive text: a
+/// drag only changes a few text nodes (re-parsing the whole formula's HTML on every move cost
+/// more than the engine).
+#[component]
+fn LiveFormula(setup: QuantSetup) -> impl IntoView {
     let num = move |f: Readout| {
         move || match (setup.params.get(), setup.scheme.get()) {
             // A real minus sign, as typeset mathematics has.
@@ -346,6 +346,15 @@ pub fn FunctionChapter() -> impl IntoView {
         }
     };
 
+    view! { <div class="formula" data-testid="live-formula">{formula}</div> }
+}
+
+/// s, z, the error metrics and the memory the codes need.
+#[component]
+fn RoundTripReadouts(setup: QuantSetup, result: RoundTripResult) -> impl IntoView {
+    let app = use_app();
+    let tensor = setup.tensor;
+    let params = setup.params;
     // ---------- readouts ----------
     let metrics = move || result.get().and_then(|r| r.ok()).map(|r| r.metrics);
     let n_values = move || tensor.get().map(|t| t.0.data.len()).unwrap_or(0);
@@ -363,27 +372,34 @@ pub fn FunctionChapter() -> impl IntoView {
             ],
         )
     };
-    let params = setup.params;
-    let err_text = move || match (setup.params.get(), result.get()) {
-        (Err(e), _) | (_, Some(Err(e))) => Some(e),
-        _ => None,
-    };
 
-    // The seminar's worked example: int8 asymmetric on its data, [α, β] = [−1.577, 192.344].
-    let preset = move |_| {
-        app.set_ctl(|c| {
-            c.function.data.data = DataChoice::Seminar;
-            c.function.scheme = SchemeControls::default();
-            c.function.range = RangeControls {
-                alpha: Some(-1.577),
-                beta: Some(192.344),
-            };
-        })
-    };
+    view! {
+            <div class="readouts">
+                <Readout label=Msg::ScaleS testid="scale-readout" value=Signal::derive(move || params.get().ok().map(|p| f64::from(p.scale))) digits=5/>
+                <Readout label=Msg::ZeroPointZ testid="zero-point-readout" value=Signal::derive(move || params.get().ok().map(|p| f64::from(p.zero_point))) digits=0/>
+                <Readout label=Msg::Mse testid="mse-readout" value=Signal::derive(move || metrics().map(|m| m.mse)) digits=4/>
+                <Readout label=Msg::Sqnr testid="sqnr-readout" value=Signal::derive(move || metrics().map(|m| m.sqnr_db)) digits=3 unit=" dB"/>
+                <Readout label=Msg::MaxErr testid="maxerr-readout" value=Signal::derive(move || metrics().map(|m| m.max_abs_err)) digits=4/>
+                <Readout label=Msg::ClippedPct testid="clipped-readout" value=Signal::derive(move || metrics().map(|m| 100.0 * m.clipped_fraction)) digits=3 unit=" %"/>
+            </div>
+            <p class="memory" data-testid="memory-readout">{memory}</p>
+            <p class="memory" data-testid="memory-readout">{memory}</p>
+    }
+}
 
+/// One value's journey through f_q: x → x/s → round → + z → Clip → q → s(q − z).
+#[component]
+fn InspectorSection(
+    setup: QuantSetup,
+    inspected: Memo<Option<Journey>>,
+    hover_x: RwSignal<Option<f64>>,
+    picked_x: RwSignal<Option<f64>>,
+) -> impl IntoView {
+    let app = use_app();
+    let (tensor, params) = (setup.tensor, setup.params);
     let journey_view = move || {
         let j = inspected.get()?;
-        let p = setup.params.get().ok()?;
+        let p = params.get().ok()?;
         let cell = |k: &'static str, v: String, class: &'static str| view! { <li class=class><span class="k">{k}</span><span class="v">{v}</span></li> };
         Some(view! {
             <ol class="journey" data-testid="journey">
@@ -399,78 +415,32 @@ pub fn FunctionChapter() -> impl IntoView {
         })
     };
 
-    let pick = move |which: &'static str| {
-        if let Some(t) = tensor.get_untracked() {
-            let d = &t.0.data;
-            let v = match which {
-                "max" => d
-                    .iter()
-                    .copied()
-                    .filter(|v| v.is_finite())
-                    .fold(0.0f32, |m, v| if v.abs() > m.abs() { v } else { m }),
-                _ => d.get(d.len() / 3).copied().unwrap_or(0.0),
-            };
+    let pick = move |which: Pick| {
+        let Some(t) = tensor.get_untracked() else {
+            return;
+        };
+        let d = &t.0.data;
+        let v = match which {
+            Pick::Largest => d.iter().copied().filter(|v| v.is_finite()).reduce(|m, v| {
+                if v.abs() > m.abs() {
+                    v
+                } else {
+                    m
+                }
+            }),
+            Pick::Typical => d.get(d.len() / 3).copied(),
+        };
+        if let Some(v) = v {
             picked_x.set(Some(f64::from(v)));
         }
     };
-
     view! {
-        <section class="card intro">
-            <Formula mathml=Signal::derive(|| crate::formulas::QUANTIZE.to_string())/>
-            <p>{move || app.t(Msg::FunctionIntro)}</p>
-            <p class="analogy">{move || app.t(Msg::FunctionAnalogy)}</p>
-            <button type="button" class="tool accent" data-testid="preset-seminar" on:click=preset>
-                {move || app.t(Msg::PresetSeminar)}
-            </button>
-        </section>
-
-        <section class="card">
-            <DataPicker data=lens!(function.data) on_new_data=|c| c.function.range = RangeControls::default()/>
-            {scheme_controls(lens!(function.scheme), setup)}
-        </section>
-
-        <section class="card">
-            <h2>{move || app.t(Msg::HistogramTitle)}</h2>
-            <p class="muted small">{move || app.t(Msg::HistogramHelp)}</p>
-            <Chart id="histogram-chart" caption=Signal::derive(move || app.t(Msg::HistogramCaption).to_string()) aspect=0.42 draw=draw_main>
-                <RangeHandles map=main_map
-                    alpha=Signal::derive(move || setup.range.get().0)
-                    beta=Signal::derive(move || setup.range.get().1)
-                    step=Signal::derive(move || setup.step.get())
-                    on_alpha=Callback::new(move |v: f64| setup.set_alpha(v))
-                    on_beta=Callback::new(move |v: f64| setup.set_beta(v))
-                    on_hover=Callback::new(move |v: Option<f64>| hover_x.set(v))/>
-            </Chart>
-            <div class="range-inputs">
-                {setup.range_inputs()}
-                <label class="control compact check">
-                    <input type="checkbox" prop:checked=move || log_y.get()
-                        on:change=move |e| {
-                            let on = event_target_checked(&e);
-                            app.set_ctl(|c| c.function.logy = on);
-                        }/>
-                    <span>{move || app.t(Msg::LogScale)}</span>
-                </label>
-            </div>
-            <ErrorNote error=Signal::derive(move || err_text().map(|e| e.to_string())) testid="range-error"/>
-            <div class="formula" data-testid="live-formula">{formula}</div>
-            <div class="readouts">
-                <Readout label=Msg::ScaleS testid="scale-readout" value=Signal::derive(move || params.get().ok().map(|p| f64::from(p.scale))) digits=5/>
-                <Readout label=Msg::ZeroPointZ testid="zero-point-readout" value=Signal::derive(move || params.get().ok().map(|p| f64::from(p.zero_point))) digits=0/>
-                <Readout label=Msg::Mse testid="mse-readout" value=Signal::derive(move || metrics().map(|m| m.mse)) digits=4/>
-                <Readout label=Msg::Sqnr testid="sqnr-readout" value=Signal::derive(move || metrics().map(|m| m.sqnr_db)) digits=3 unit=" dB"/>
-                <Readout label=Msg::MaxErr testid="maxerr-readout" value=Signal::derive(move || metrics().map(|m| m.max_abs_err)) digits=4/>
-                <Readout label=Msg::ClippedPct testid="clipped-readout" value=Signal::derive(move || metrics().map(|m| 100.0 * m.clipped_fraction)) digits=3 unit=" %"/>
-            </div>
-            <p class="memory" data-testid="memory-readout">{memory}</p>
-        </section>
-
         <section class="card">
             <h2>{move || app.t(Msg::InspectorTitle)}</h2>
             <p class="muted small">{move || app.t(Msg::InspectorHelp)}</p>
             <div class="controls">
-                <button type="button" class="tool" on:click=move |_| pick("max")>{move || app.t(Msg::PickLargest)}</button>
-                <button type="button" class="tool" on:click=move |_| pick("typical")>{move || app.t(Msg::PickTypical)}</button>
+                <button type="button" class="tool" on:click=move |_| pick(Pick::Largest)>{move || app.t(Msg::PickLargest)}</button>
+                <button type="button" class="tool" on:click=move |_| pick(Pick::Typical)>{move || app.t(Msg::PickTypical)}</button>
                 <label class="control compact">
                     <span class="control-label">"x ="</span>
                     <input type="number" class="number" step="any" data-testid="inspect-input"
@@ -483,6 +453,33 @@ pub fn FunctionChapter() -> impl IntoView {
             {move || journey_view().map(|v| v.into_any()).unwrap_or_else(|| view! { <p class="muted">{app.t(Msg::InspectorEmpty)}</p> }.into_any())}
         </section>
 
+    }
+}
+
+/// The histogram of integer codes and of the round-trip errors.
+#[component]
+fn CodeAndErrorCharts(
+    setup: QuantSetup,
+    result: RoundTripResult,
+    log_y: Memo<bool>,
+) -> impl IntoView {
+    let app = use_app();
+    let waiting = move || app.t(Msg::DataWaiting).to_string();
+    let draw_codes = move |a: &Area, th: &ChartTheme| {
+        let (Some(Ok(rt)), Ok(p), Ok(scheme)) =
+            (result.get(), setup.params.get(), setup.scheme.get())
+        else {
+            return Err(waiting());
+        };
+        draw_codes(a, th, &rt, (&p, &scheme), log_y.get(), app)
+    };
+    let draw_err = move |a: &Area, th: &ChartTheme| {
+        let (Some(Ok(rt)), Ok(p)) = (result.get(), setup.params.get()) else {
+            return Err(waiting());
+        };
+        draw_err(a, th, &rt, &p, app)
+    };
+    view! {
         <div class="grid-2">
             <section class="card">
                 <h2>{move || app.t(Msg::CodesTitle)}</h2>
@@ -494,4 +491,90 @@ pub fn FunctionChapter() -> impl IntoView {
             </section>
         </div>
     }
+}
+
+/// How many values landed on each integer code, with z marked.
+fn draw_codes(
+    area: &Area,
+    th: &ChartTheme,
+    rt: &RoundTrip,
+    (p, scheme): (&QParams, &Scheme),
+    log: bool,
+    app: AppState,
+) -> DrawResult {
+    let qmin = f64::from(scheme.qmin());
+    let bins: Vec<_> = rt
+        .codes
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            let q = qmin + i as f64;
+            (q - 0.5, q + 0.5, height(c, log))
+        })
+        .collect();
+    let top = bins.iter().map(|b| b.2).fold(1.0, f64::max) * 1.08;
+    let fmt = count_fmt(log);
+    let q0 = qmin - 0.5;
+    let q1 = f64::from(scheme.qmax()) + 0.5;
+    let mut chart = cartesian(
+        area,
+        th,
+        app.t(Msg::IntegerCode),
+        app.t(if log { Msg::CountLog } else { Msg::Count }),
+        q0..q1,
+        0.0..top,
+        &fmt,
+    )?;
+    histogram_bars(&mut chart, th, &bins, th.color(1), 0.85)?;
+    vline(&mut chart, th, f64::from(p.zero_point), th.muted, "z", true)?;
+    Ok(())
+}
+
+/// The round-trip errors x̂ − x: flat within ±s/2 (rounding), tails beyond it (clipping).
+fn draw_err(
+    area: &Area,
+    th: &ChartTheme,
+    rt: &RoundTrip,
+    p: &QParams,
+    app: AppState,
+) -> DrawResult {
+    // Linear counts: the flat top is the point (rounding error is uniform in ±s/2).
+    let b = bins_of(&rt.err_hist, false);
+    let top = b.iter().map(|b| b.2).fold(1.0, f64::max) * 1.15;
+    let fmt = count_fmt(false);
+    let (lo, hi) = (f64::from(rt.err_hist.lo), f64::from(rt.err_hist.hi));
+    let mut chart = cartesian(
+        area,
+        th,
+        app.t(Msg::ErrorAxis),
+        app.t(Msg::Count),
+        lo..hi,
+        0.0..top,
+        &fmt,
+    )?;
+    histogram_bars(&mut chart, th, &b, th.color(3), 0.6)?;
+    let h = f64::from(p.scale) / 2.0;
+    if h >= lo && h <= hi {
+        vline(&mut chart, th, -h, th.muted, "−s/2", true)?;
+        vline(&mut chart, th, h, th.muted, "s/2", true)?;
+    }
+    Ok(())
+}
+
+/// The integer grid: every representable value s(q − z), thinned to stay legible (at least
+/// 4 px between lines), and x = 0.
+fn draw_grid(
+    chart: &mut Chart2d,
+    th: &ChartTheme,
+    (p, scheme): (&QParams, &Scheme),
+    (v0, v1): (f64, f64),
+    span_px: f64,
+) -> Result<(), String> {
+    let (qmin, qmax) = (scheme.qmin(), scheme.qmax());
+    let per_level = f64::from(p.scale) / (v1 - v0) * span_px;
+    let every = (4.0 / per_level).ceil().max(1.0) as i32;
+    let levels = (qmin..=qmax).filter(|q| (q - qmin) % every == 0 || *q == qmax);
+    let xs = levels.map(|q| f64::from(p.scale) * f64::from(q - p.zero_point));
+    vlines(chart, th, xs, th.muted, if th.dark { 0.35 } else { 0.28 })?;
+    vline(chart, th, 0.0f64.clamp(v0, v1), th.muted, "", true)
 }
