@@ -11,13 +11,13 @@ use crate::ui::data::{use_data, LayerPicker};
 use crate::ui::state::use_app;
 use crate::ui::widgets::chart::{de, Area, ChartTheme, XMap};
 use crate::ui::widgets::plot::{cartesian, heatmap, line, tick, vline};
-use crate::ui::widgets::{Chart, Formula, Segmented, Slider};
+use crate::ui::widgets::{Chart, ErrorNote, Formula, Segmented, Slider};
 use crate::ui::Shared;
 use quantlab_app::controls::OUTLIER_K;
 use quantlab_app::i18n::Msg;
 use quantlab_engine::linear::{ActGranularity, WeightGranularity};
 use quantlab_engine::outliers::{
-    ablate_top_k, granularity_table, outlier_stats, row_absmax, Ablation,
+    ablate_top_k, granularity_table, outlier_stats, row_absmax, Ablation, OutlierStats,
 };
 
 pub const MAX_K: usize = OUTLIER_K.max as usize;
@@ -72,64 +72,70 @@ fn profile_bars(
     Ok(())
 }
 
+type Computed<T> = Memo<Option<Result<Shared<T>, String>>>;
+
+/// The selected layer and the statistics several sections read.
+#[derive(Clone, Copy)]
+struct OutlierLayer {
+    data: Memo<Option<Shared<crate::ui::data::LayerData>>>,
+    stats: Computed<OutlierStats>,
+    /// max |W| per input channel.
+    w_profile: Computed<Vec<f32>>,
+}
+
 #[component]
 pub fn OutliersChapter() -> impl IntoView {
     let app = use_app();
     let store = use_data();
     let layer = Memo::new(move |_| store.layer(app.ctl(|c| c.outliers.layer)));
     let data = Memo::new(move |_| layer.get().data().map(Shared));
-    let k = Memo::new(move |_| usize::from(app.ctl(|c| c.outliers.k)));
-    let how = Memo::new(move |_| Ablation::from(app.ctl(|c| c.outliers.ablate)));
-    let sorted = Memo::new(move |_| app.ctl(|c| c.outliers.sorted));
-    let hover = RwSignal::new(None::<(usize, usize)>);
-    let heat_map = RwSignal::new(XMap::default());
-
     let stats = Memo::new(move |_| {
         let d = data.get()?;
         let c = d.case.case();
-        outlier_stats(c.x(), c.tokens(), c.in_channels(), 8)
-            .ok()
-            .map(Shared::new)
+        Some(
+            outlier_stats(c.x(), c.tokens(), c.in_channels(), 8)
+                .map(Shared::new)
+                .map_err(|e| e.to_string()),
+        )
     });
     let w_profile = Memo::new(move |_| {
         let d = data.get()?;
         let c = d.case.case();
-        row_absmax(c.w(), c.in_channels(), c.out_channels())
-            .ok()
-            .map(Shared::new)
-    });
-    let table = Memo::new(move |_| {
-        let d = data.get()?;
         Some(
-            granularity_table(
-                d.case.case(),
-                &[8, 4],
-                WeightGranularity::PerOutputChannel,
-                8,
-            )
-            .map(Shared::new)
-            .map_err(|e| e.to_string()),
+            row_absmax(c.w(), c.in_channels(), c.out_channels())
+                .map(Shared::new)
+                .map_err(|e| e.to_string()),
         )
     });
-    // Ablation for every k at once: the curve, and the current k's point on it.
-    let ablation_curve = Memo::new(move |_| {
-        let d = data.get()?;
-        let h = how.get();
-        let pts: Vec<(usize, f64, f64)> = (0..=MAX_K)
-            .filter_map(|kk| {
-                ablate_top_k(d.case.case(), kk, h)
-                    .ok()
-                    .map(|r| (kk, r.rel_change, r.x_rel_change))
-            })
-            .collect();
-        Some(Shared::new(pts))
-    });
-    let ablation_now = move || {
-        ablation_curve
-            .get()
-            .and_then(|c| c.iter().find(|p| p.0 == k.get()).copied())
+    let l = OutlierLayer {
+        data,
+        stats,
+        w_profile,
     };
+    view! {
+        <section class="card intro">
+            <p class="big-question">"Outlier 값이 중요한 건 아닐까?"</p>
+            <p>{move || app.t(Msg::OutliersIntro)}</p>
+            <LayerPicker layer=lens!(outliers.layer)/>
+        </section>
+        <HeatSection l/>
+        <ProfileSection l/>
+        <GranularitySection l/>
+        <AblationSection l/>
+    }
+}
 
+/// Where the large activations are: token × channel, with the value under the pointer.
+#[component]
+fn HeatSection(l: OutlierLayer) -> impl IntoView {
+    let app = use_app();
+    let OutlierLayer {
+        data,
+        stats,
+        w_profile,
+    } = l;
+    let hover = RwSignal::new(None::<(usize, usize)>);
+    let heat_map = RwSignal::new(XMap::default());
     let draw_heat = move |area: &Area, th: &ChartTheme| {
         let Some(d) = data.get() else {
             return Err(app.t(Msg::DataWaiting).to_string());
@@ -214,9 +220,60 @@ pub fn OutliersChapter() -> impl IntoView {
         hover.set(Some((r, c.min(case.in_channels() - 1))));
     };
 
+    let stat_line = move || {
+        let s = stats.get()?.ok()?;
+        let w = w_profile.get()?.ok()?;
+        let d = data.get()?;
+        let token = d.tokens.get(s.absmax_at.0).cloned().unwrap_or_default();
+        let wmed = quantlab_engine::outliers::median(&w);
+        let wmax = w.iter().fold(0f32, |m, v| m.max(*v));
+        let top: Vec<String> = s
+            .top
+            .iter()
+            .take(4)
+            .map(|(c, v)| format!("#{c} ({v:.2})"))
+            .collect();
+        Some(Msg::OutlierStats.fill(
+            app.lang(),
+            &[
+                &format!("{:.2}", s.absmax),
+                &token,
+                &s.absmax_at.1.to_string(),
+                &format!("{:.1}", s.profile.max_over_median),
+                &format!("{:.1}", f64::from(wmax / wmed.max(1e-12))),
+                &format!("{:.1}", s.kurtosis),
+                &top.join(", "),
+            ],
+        ))
+    };
+
+    view! {
+        <section class="card">
+            <h2>{move || app.t(Msg::HeatTitle)}</h2>
+            <Chart id="heatmap-chart" caption=Signal::derive(move || app.t(Msg::HeatCaption).to_string()) aspect=0.45 draw=draw_heat>
+                <div class="hover-layer full" on:pointermove=on_heat_move on:pointerdown=on_heat_move on:pointerleave=move |_| hover.set(None)></div>
+            </Chart>
+            <p class="hover-readout" data-testid="heat-hover">{move || hover_text().unwrap_or_else(|| app.t(Msg::HeatHoverHint).to_string())}</p>
+            <p data-testid="outlier-stats">{stat_line}</p>
+            <ErrorNote error=Signal::derive(move || {
+                stats.get().and_then(|s| s.err()).or_else(|| w_profile.get().and_then(|w| w.err()))
+            })/>
+        </section>
+    }
+}
+
+/// max |x| per channel of X and max |w| per input channel of W, sorted or in channel order.
+#[component]
+fn ProfileSection(l: OutlierLayer) -> impl IntoView {
+    let app = use_app();
+    let OutlierLayer {
+        stats, w_profile, ..
+    } = l;
+    let sorted = Memo::new(move |_| app.ctl(|c| c.outliers.sorted));
     let draw_x_profile = move |area: &Area, th: &ChartTheme| {
-        let Some(s) = stats.get() else {
-            return Err(app.t(Msg::DataWaiting).to_string());
+        let s = match stats.get() {
+            Some(s) => s?,
+            None => return Err(app.t(Msg::DataWaiting).to_string()),
         };
         profile_bars(
             area,
@@ -233,8 +290,9 @@ pub fn OutliersChapter() -> impl IntoView {
         )
     };
     let draw_w_profile = move |area: &Area, th: &ChartTheme| {
-        let Some(w) = w_profile.get() else {
-            return Err(app.t(Msg::DataWaiting).to_string());
+        let w = match w_profile.get() {
+            Some(w) => w?,
+            None => return Err(app.t(Msg::DataWaiting).to_string()),
         };
         profile_bars(
             area,
@@ -250,9 +308,110 @@ pub fn OutliersChapter() -> impl IntoView {
             }),
         )
     };
+    view! {
+        <section class="card">
+            <h2>{move || app.t(Msg::ProfileTitle)}</h2>
+            <label class="control compact check">
+                <input type="checkbox" prop:checked=move || sorted.get() on:change=move |e| {
+                    let on = event_target_checked(&e);
+                    app.set_ctl(|c| c.outliers.sorted = on);
+                }/>
+                <span>{move || app.t(Msg::SortChannels)}</span>
+            </label>
+            <div class="grid-2">
+                <Chart id="profile-chart" caption=Signal::derive(move || app.t(Msg::ProfileXCaption).to_string()) aspect=0.6 draw=draw_x_profile/>
+                <Chart id="w-profile-chart" caption=Signal::derive(move || app.t(Msg::ProfileWCaption).to_string()) aspect=0.6 draw=draw_w_profile/>
+            </div>
+            <p class="muted">{move || app.t(Msg::ProfileNote)}</p>
+        </section>
+    }
+}
+
+/// Per-tensor, per-token and per-channel activation scales at 8 and 4 bits.
+#[component]
+fn GranularitySection(l: OutlierLayer) -> impl IntoView {
+    let app = use_app();
+    let data = l.data;
+    let table = Memo::new(move |_| {
+        let d = data.get()?;
+        Some(
+            granularity_table(
+                d.case.case(),
+                &[8, 4],
+                WeightGranularity::PerOutputChannel,
+                8,
+            )
+            .map(Shared::new)
+            .map_err(|e| e.to_string()),
+        )
+    });
+    let table_rows = move || {
+        match table.get() {
+        None => view! { <tr><td colspan="4">{app.t(Msg::DataWaiting)}</td></tr> }.into_any(),
+        Some(Err(e)) => view! { <tr><td colspan="4" class="control-error">{e}</td></tr> }.into_any(),
+        Some(Ok(rows)) => rows
+            .iter()
+            .map(|r| {
+                let name = match r.act {
+                    ActGranularity::PerTensor => app.t(Msg::PerTensor),
+                    ActGranularity::PerToken => app.t(Msg::PerToken),
+                    ActGranularity::PerChannel => app.t(Msg::PerChannelNotGemm),
+                    ActGranularity::Float => "float",
+                };
+                view! { <tr><td>{name}</td><td>{format!("A{}", r.a_bits)}</td><td>{pct(r.x_rel_err)}</td><td><strong>{pct(r.y_rel_err)}</strong></td></tr> }
+            })
+            .collect_view()
+            .into_any(),
+    }
+    };
+
+    view! {
+        <section class="card">
+            <h2>{move || app.t(Msg::GranTitle)}</h2>
+            <div class="table-scroll">
+                <table class="data" data-testid="granularity-table">
+                    <thead><tr><th>{move || app.t(Msg::ActScales)}</th><th>{move || app.t(Msg::Bits)}</th><th>{move || app.t(Msg::ErrX)}</th><th>{move || app.t(Msg::ErrY)}</th></tr></thead>
+                    <tbody>{table_rows}</tbody>
+                </table>
+            </div>
+            <p>{move || app.t(Msg::GemmWhy)}</p>
+            <Formula mathml=Signal::derive(|| crate::formulas::PER_TOKEN_FACTOR.to_string())/>
+            <Formula mathml=Signal::derive(|| crate::formulas::PER_CHANNEL_NO_FACTOR.to_string())/>
+        </section>
+    }
+}
+
+/// Zero (or clip) the top-k channels and watch Y change: the outliers carry signal.
+#[component]
+fn AblationSection(l: OutlierLayer) -> impl IntoView {
+    let app = use_app();
+    let data = l.data;
+    let k = Memo::new(move |_| usize::from(app.ctl(|c| c.outliers.k)));
+    let how = Memo::new(move |_| Ablation::from(app.ctl(|c| c.outliers.ablate)));
+    // Ablation for every k at once: the curve, and the current k's point on it.
+    let ablation_curve = Memo::new(move |_| {
+        let d = data.get()?;
+        let h = how.get();
+        let pts: Result<Vec<(usize, f64, f64)>, String> = (0..=MAX_K)
+            .map(|kk| {
+                ablate_top_k(d.case.case(), kk, h)
+                    .map(|r| (kk, r.rel_change, r.x_rel_change))
+                    .map_err(|e| e.to_string())
+            })
+            .collect();
+        Some(pts.map(Shared::new))
+    });
+    let ablation_now = move || {
+        ablation_curve
+            .get()
+            .and_then(|c| c.ok())
+            .and_then(|c| c.iter().find(|p| p.0 == k.get()).copied())
+    };
+
     let draw_ablation = move |area: &Area, th: &ChartTheme| {
-        let Some(c) = ablation_curve.get() else {
-            return Err(app.t(Msg::DataWaiting).to_string());
+        let c = match ablation_curve.get() {
+            Some(c) => c?,
+            None => return Err(app.t(Msg::DataWaiting).to_string()),
         };
         let top = c.iter().map(|p| p.1.max(p.2)).fold(1e-6, f64::max) * 1.15;
         let fmt = |y: &f64| format!("{:.0} %", y * 100.0);
@@ -298,94 +457,7 @@ pub fn OutliersChapter() -> impl IntoView {
         Ok(())
     };
 
-    let table_rows = move || {
-        match table.get() {
-        None => view! { <tr><td colspan="4">{app.t(Msg::DataWaiting)}</td></tr> }.into_any(),
-        Some(Err(e)) => view! { <tr><td colspan="4" class="control-error">{e}</td></tr> }.into_any(),
-        Some(Ok(rows)) => rows
-            .iter()
-            .map(|r| {
-                let name = match r.act {
-                    ActGranularity::PerTensor => app.t(Msg::PerTensor),
-                    ActGranularity::PerToken => app.t(Msg::PerToken),
-                    ActGranularity::PerChannel => app.t(Msg::PerChannelNotGemm),
-                    ActGranularity::Float => "float",
-                };
-                view! { <tr><td>{name}</td><td>{format!("A{}", r.a_bits)}</td><td>{pct(r.x_rel_err)}</td><td><strong>{pct(r.y_rel_err)}</strong></td></tr> }
-            })
-            .collect_view()
-            .into_any(),
-    }
-    };
-
-    let stat_line = move || {
-        let s = stats.get()?;
-        let w = w_profile.get()?;
-        let d = data.get()?;
-        let token = d.tokens.get(s.absmax_at.0).cloned().unwrap_or_default();
-        let wmed = quantlab_engine::outliers::median(&w);
-        let wmax = w.iter().fold(0f32, |m, v| m.max(*v));
-        let top: Vec<String> = s
-            .top
-            .iter()
-            .take(4)
-            .map(|(c, v)| format!("#{c} ({v:.2})"))
-            .collect();
-        Some(Msg::OutlierStats.fill(
-            app.lang(),
-            &[
-                &format!("{:.2}", s.absmax),
-                &token,
-                &s.absmax_at.1.to_string(),
-                &format!("{:.1}", s.profile.max_over_median),
-                &format!("{:.1}", f64::from(wmax / wmed.max(1e-12))),
-                &format!("{:.1}", s.kurtosis),
-                &top.join(", "),
-            ],
-        ))
-    };
-
     view! {
-        <section class="card intro">
-            <p class="big-question">"Outlier 값이 중요한 건 아닐까?"</p>
-            <p>{move || app.t(Msg::OutliersIntro)}</p>
-            <LayerPicker layer=lens!(outliers.layer)/>
-        </section>
-        <section class="card">
-            <h2>{move || app.t(Msg::HeatTitle)}</h2>
-            <Chart id="heatmap-chart" caption=Signal::derive(move || app.t(Msg::HeatCaption).to_string()) aspect=0.45 draw=draw_heat>
-                <div class="hover-layer full" on:pointermove=on_heat_move on:pointerdown=on_heat_move on:pointerleave=move |_| hover.set(None)></div>
-            </Chart>
-            <p class="hover-readout" data-testid="heat-hover">{move || hover_text().unwrap_or_else(|| app.t(Msg::HeatHoverHint).to_string())}</p>
-            <p data-testid="outlier-stats">{stat_line}</p>
-        </section>
-        <section class="card">
-            <h2>{move || app.t(Msg::ProfileTitle)}</h2>
-            <label class="control compact check">
-                <input type="checkbox" prop:checked=move || sorted.get() on:change=move |e| {
-                    let on = event_target_checked(&e);
-                    app.set_ctl(|c| c.outliers.sorted = on);
-                }/>
-                <span>{move || app.t(Msg::SortChannels)}</span>
-            </label>
-            <div class="grid-2">
-                <Chart id="profile-chart" caption=Signal::derive(move || app.t(Msg::ProfileXCaption).to_string()) aspect=0.6 draw=draw_x_profile/>
-                <Chart id="w-profile-chart" caption=Signal::derive(move || app.t(Msg::ProfileWCaption).to_string()) aspect=0.6 draw=draw_w_profile/>
-            </div>
-            <p class="muted">{move || app.t(Msg::ProfileNote)}</p>
-        </section>
-        <section class="card">
-            <h2>{move || app.t(Msg::GranTitle)}</h2>
-            <div class="table-scroll">
-                <table class="data" data-testid="granularity-table">
-                    <thead><tr><th>{move || app.t(Msg::ActScales)}</th><th>{move || app.t(Msg::Bits)}</th><th>{move || app.t(Msg::ErrX)}</th><th>{move || app.t(Msg::ErrY)}</th></tr></thead>
-                    <tbody>{table_rows}</tbody>
-                </table>
-            </div>
-            <p>{move || app.t(Msg::GemmWhy)}</p>
-            <Formula mathml=Signal::derive(|| crate::formulas::PER_TOKEN_FACTOR.to_string())/>
-            <Formula mathml=Signal::derive(|| crate::formulas::PER_CHANNEL_NO_FACTOR.to_string())/>
-        </section>
         <section class="card">
             <h2>{move || app.t(Msg::AblationTitle)}</h2>
             <p>{move || app.t(Msg::AblationIntro)}</p>
