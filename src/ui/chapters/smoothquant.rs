@@ -8,14 +8,16 @@ use plotters::prelude::{Color, IntoFont, PathElement, Text};
 
 use quantlab_app::controls::{layer_quant, ActScale, LayerBits, ALPHA};
 use quantlab_app::i18n::Msg;
+use quantlab_engine::linear::{FloatDeviation, LayerError};
 use quantlab_engine::smooth::{SmoothPoint, Sweep};
+use quantlab_engine::QuantError;
 
 use crate::lens;
-use crate::ui::data::{use_data, LayerPicker};
+use crate::ui::data::{use_data, LayerData, LayerPicker};
 use crate::ui::job::Job;
 use crate::ui::perf;
-use crate::ui::state::use_app;
-use crate::ui::widgets::chart::{de, Area, ChartTheme};
+use crate::ui::state::{use_app, AppState};
+use crate::ui::widgets::chart::{de, Area, ChartTheme, DrawResult};
 use crate::ui::widgets::plot::{cartesian, heatmap, line, tick, vline};
 use crate::ui::widgets::{error_text, Chart, ErrorNote, Formula, Segmented, Slider};
 use crate::ui::Shared;
@@ -74,69 +76,208 @@ fn twin_bars(
     Ok(())
 }
 
+type Computed<T> = Memo<Option<Result<T, String>>>;
+
+/// Everything the chapter derives from the layer, α and the bits, shared by its sections.
+#[derive(Clone, Copy)]
+struct SmoothState {
+    data: Memo<Option<Shared<LayerData>>>,
+    alpha: Memo<f64>,
+    bits: Memo<LayerBits>,
+    act: Memo<ActScale>,
+    scales: Computed<Shared<Vec<f32>>>,
+    current: Memo<Option<Result<LayerError, QuantError>>>,
+    baseline: Computed<LayerError>,
+    identity: Computed<FloatDeviation>,
+    /// The α sweep, filled in slices by `job`; its first engine error in `sweep_error`.
+    sweep: RwSignal<Vec<SmoothPoint>>,
+    sweep_error: RwSignal<Option<String>>,
+    job: Job,
+    /// (α, error) of the sweep's best point, exactly as the engine's sweep (and the summary)
+    /// picks it.
+    best: Memo<Option<(f32, f64)>>,
+}
+
+impl SmoothState {
+    fn new(app: AppState) -> Self {
+        let store = use_data();
+        let layer = Memo::new(move |_| store.layer(app.ctl(|c| c.smooth.layer)));
+        let data = Memo::new(move |_| layer.get().data().map(Shared));
+        let alpha = Memo::new(move |_| app.ctl(|c| c.smooth.alpha));
+        let bits = Memo::new(move |_| app.ctl(|c| c.smooth.bits));
+        let act = Memo::new(move |_| app.ctl(|c| c.smooth.act));
+        let cfg = Memo::new(move |_| layer_quant(bits.get(), act.get()));
+        let text = |e: QuantError| e.to_string();
+        let scales = Memo::new(move |_| {
+            let d = data.get()?;
+            Some(
+                d.case
+                    .scales(alpha.get() as f32)
+                    .map(Shared::new)
+                    .map_err(text),
+            )
+        });
+        let current = Memo::new(move |_| {
+            let (d, c, a) = (data.get()?, cfg.get(), alpha.get() as f32);
+            Some(perf::time("smooth + quantize + GEMM + error", || {
+                d.case.error_at(a, &c)
+            }))
+        });
+        let baseline =
+            Memo::new(move |_| Some(data.get()?.case.baseline(&cfg.get()).map_err(text)));
+        let identity = Memo::new(move |_| {
+            Some(
+                data.get()?
+                    .case
+                    .identity_check(alpha.get() as f32)
+                    .map_err(text),
+            )
+        });
+        let (sweep, sweep_error, job) =
+            (RwSignal::new(Vec::new()), RwSignal::new(None), Job::new());
+        // The α sweep: 21 points, one per slice, recomputed when the layer or the bits change.
+        Effect::new(move |_| {
+            let (Some(d), c) = (data.get(), cfg.get()) else {
+                job.cancel();
+                sweep.set(Vec::new());
+                return;
+            };
+            sweep.set(Vec::new());
+            sweep_error.set(None);
+            job.fold(
+                (Vec::with_capacity(SWEEP_POINTS), None::<String>),
+                SWEEP_POINTS,
+                move |(points, error), i| {
+                    let alpha = i as f32 / (SWEEP_POINTS - 1) as f32;
+                    match d.case.error_at(alpha, &c) {
+                        Ok(e) => points.push(SmoothPoint { alpha, error: e }),
+                        Err(e) => {
+                            error.get_or_insert(e.to_string());
+                        }
+                    }
+                },
+                move |(points, error)| {
+                    sweep.set(points);
+                    sweep_error.set(error);
+                },
+            );
+        });
+        let best = Memo::new(move |_| {
+            let (points, base) = (sweep.get(), baseline.get()?.ok()?);
+            let s = Sweep::from_points(cfg.get(), base, points);
+            s.best_rel_err
+                .is_finite()
+                .then_some((s.best_alpha, s.best_rel_err))
+        });
+        SmoothState {
+            data,
+            alpha,
+            bits,
+            act,
+            scales,
+            current,
+            baseline,
+            identity,
+            sweep,
+            sweep_error,
+            job,
+            best,
+        }
+    }
+}
+
 #[component]
 pub fn SmoothQuantChapter() -> impl IntoView {
     let app = use_app();
-    let store = use_data();
-    let layer = Memo::new(move |_| store.layer(app.ctl(|c| c.smooth.layer)));
-    let data = Memo::new(move |_| layer.get().data().map(Shared));
-    let alpha = Memo::new(move |_| app.ctl(|c| c.smooth.alpha));
-    let bits = Memo::new(move |_| app.ctl(|c| c.smooth.bits));
-    let act = Memo::new(move |_| app.ctl(|c| c.smooth.act));
-    let cfg = Memo::new(move |_| layer_quant(bits.get(), act.get()));
+    let st = SmoothState::new(app);
+    view! {
+        <section class="card intro">
+            <p class="big-question">"SmoothQuant (PMLR'23)"</p>
+            <ul class="bullets">
+                <li>{move || app.t(Msg::SqPtq)}</li>
+                <li>{move || app.t(Msg::SqAssumption)}</li>
+                <li>{move || app.t(Msg::SqIdea)}</li>
+            </ul>
+            <div class="formula-row">
+                <Formula mathml=Signal::derive(|| crate::formulas::SMOOTH_SCALE.to_string())/>
+                <Formula mathml=Signal::derive(|| crate::formulas::SMOOTH_IDENTITY.to_string())/>
+            </div>
+            <LayerPicker layer=lens!(smooth.layer)/>
+        </section>
+        <SmoothControls st/>
+        <SmoothBars st/>
+        <SweepSection st/>
+    }
+}
 
-    let scales = Memo::new(move |_| {
-        let d = data.get()?;
-        d.case.scales(alpha.get() as f32).ok().map(Shared::new)
-    });
-    let current = Memo::new(move |_| {
-        let d = data.get()?;
-        let c = cfg.get();
-        let a = alpha.get() as f32;
-        Some(perf::time("smooth + quantize + GEMM + error", || {
-            d.case.error_at(a, &c)
-        }))
-    });
-    let baseline = Memo::new(move |_| {
-        let d = data.get()?;
-        d.case.baseline(&cfg.get()).ok()
-    });
-    let identity = Memo::new(move |_| {
-        let d = data.get()?;
-        d.case.identity_check(alpha.get() as f32).ok()
-    });
+/// α, the bits and the activation scales, and what they give.
+#[component]
+fn SmoothControls(st: SmoothState) -> impl IntoView {
+    let app = use_app();
+    let SmoothState {
+        alpha,
+        bits,
+        act,
+        current,
+        baseline,
+        identity,
+        scales,
+        best,
+        ..
+    } = st;
+    let err_of = move || current.get().and_then(|r| r.ok());
+    let error = Signal::derive(move || current.with(|r| r.as_ref().and_then(error_text)));
+    view! {
+        <section class="card">
+            <div class="controls">
+                <Slider label=Signal::derive(move || app.t(Msg::MigrationStrength).to_string()) value=Signal::derive(move || alpha.get())
+                    min=ALPHA.min max=ALPHA.max step=ALPHA.step testid="alpha-slider"
+                    format=Callback::new(move |v: f64| format!("α = {v:.2}"))
+                    on_change=Callback::new(move |v: f64| {
+                        app.set_ctl(|c| c.smooth.alpha = ALPHA.snap(v));
+                        true
+                    })/>
+                <Segmented label=Signal::derive(move || app.t(Msg::Bits).to_string())
+                    value=Signal::derive(move || bits.get())
+                    on_change=Callback::new(move |v: LayerBits| app.set_ctl(|c| c.smooth.bits = v))
+                    testid="sq-bits"/>
+                <Segmented label=Signal::derive(move || app.t(Msg::ActScales).to_string())
+                    value=Signal::derive(move || act.get())
+                    on_change=Callback::new(move |v: ActScale| app.set_ctl(|c| c.smooth.act = v))
+                    testid="sq-act"/>
+            </div>
+            <ErrorNote error=error/>
+            <ErrorNote error=Signal::derive(move || {
+                [scales.get().and_then(|r| r.err()), baseline.get().and_then(|r| r.err()), identity.get().and_then(|r| r.err())]
+                    .into_iter()
+                    .flatten()
+                    .next()
+            })/>
+            <div class="readouts">
+                <div class="readout"><span class="k">{move || Msg::ErrorAtAlpha.fill(app.lang(), &[&format!("{:.2}", alpha.get())])}</span>
+                    <span class="v" data-testid="smooth-error-readout" data-value=move || err_of().map(|e| format!("{}", e.rel_err)).unwrap_or_default()>{move || err_of().map(|e| pct(e.rel_err)).unwrap_or("—".into())}</span></div>
+                <div class="readout"><span class="k">{move || app.t(Msg::NoSmoothing)}</span>
+                    <span class="v" data-testid="baseline-error-readout" data-value=move || baseline.get().and_then(|r| r.ok()).map(|e| format!("{}", e.rel_err)).unwrap_or_default()>{move || baseline.get().and_then(|r| r.ok()).map(|e| pct(e.rel_err)).unwrap_or("—".into())}</span></div>
+                <div class="readout"><span class="k">{move || app.t(Msg::BestAlpha)}</span>
+                    <span class="v" data-testid="best-alpha-readout" data-value=move || best.get().map(|(a, _)| format!("{a}")).unwrap_or_default()>{move || best.get().map(|(a, e)| format!("{a:.2} ({})", pct(e))).unwrap_or_else(|| app.t(Msg::Computing).to_string())}</span></div>
+                <div class="readout"><span class="k">{move || app.t(Msg::ErrXY)}</span>
+                    <span class="v">{move || err_of().map(|e| format!("X {} · W {}", pct(e.x_rel_err), pct(e.w_rel_err))).unwrap_or("—".into())}</span></div>
+            </div>
+            <p data-testid="identity-check" data-value=move || identity.get().and_then(|r| r.ok()).map(|f| f.rel_frobenius.to_string())>{move || identity.get().and_then(|r| r.ok()).map(|f| Msg::IdentityLine.fill(app.lang(), &[&format!("{:.1e}", f.rel_frobenius), &format!("{:.1e}", f.max_rel)]))}</p>
+        </section>
+    }
+}
 
-    // The α sweep: 21 points, one per slice, recomputed when the layer or the bits change.
-    let sweep = RwSignal::new(Vec::<SmoothPoint>::new());
-    let job = Job::new();
-    Effect::new(move |_| {
-        let (Some(d), c) = (data.get(), cfg.get()) else {
-            job.cancel();
-            sweep.set(Vec::new());
-            return;
-        };
-        job.collect(
-            SWEEP_POINTS,
-            move |i| {
-                let alpha = i as f32 / (SWEEP_POINTS - 1) as f32;
-                d.case
-                    .error_at(alpha, &c)
-                    .ok()
-                    .map(|error| SmoothPoint { alpha, error })
-            },
-            sweep,
-        );
-    });
-    // The best α exactly as the engine's sweep (and so the summary) picks it.
-    let best = Memo::new(move |_| {
-        let (points, base) = (sweep.get(), baseline.get()?);
-        let s = Sweep::from_points(cfg.get(), base, points);
-        s.best_rel_err
-            .is_finite()
-            .then_some((s.best_alpha, s.best_rel_err))
-    });
-
-    // ---------- charts ----------
+/// max |X_j| and max |W_j| before and after smoothing, the scales s_j and the smoothed |X|.
+#[component]
+fn SmoothBars(st: SmoothState) -> impl IntoView {
+    let app = use_app();
+    let SmoothState {
+        data,
+        alpha,
+        scales,
+        ..
+    } = st;
     let order = Memo::new(move |_| {
         let d = data.get()?;
         let a = d.case.act_absmax();
@@ -171,7 +312,7 @@ pub fn SmoothQuantChapter() -> impl IntoView {
         )
     };
     let draw_after = move |area: &Area, th: &ChartTheme| {
-        let (Some(d), Some(o), Some(s)) = (data.get(), order.get(), scales.get()) else {
+        let (Some(d), Some(o), Some(Ok(s))) = (data.get(), order.get(), scales.get()) else {
             return Err(app.t(Msg::DataWaiting).to_string());
         };
         let (xa, wa) = d.case.smoothed_profiles(&s).map_err(|e| e.to_string())?;
@@ -196,7 +337,7 @@ pub fn SmoothQuantChapter() -> impl IntoView {
         )
     };
     let draw_scales = move |area: &Area, th: &ChartTheme| {
-        let (Some(o), Some(s)) = (order.get(), scales.get()) else {
+        let (Some(o), Some(Ok(s))) = (order.get(), scales.get()) else {
             return Err(app.t(Msg::DataWaiting).to_string());
         };
         let top = s.iter().fold(0f32, |m, v| m.max(*v)) as f64 * 1.1;
@@ -215,7 +356,7 @@ pub fn SmoothQuantChapter() -> impl IntoView {
             th,
             o.iter()
                 .enumerate()
-                .map(|(i, &c)| (i as f64 + 0.5, f64::from(s.get(c).copied().unwrap_or(0.0))))
+                .filter_map(|(i, &c)| s.get(c).map(|&v| (i as f64 + 0.5, f64::from(v))))
                 .collect(),
             th.color(2),
             2.0,
@@ -229,7 +370,7 @@ pub fn SmoothQuantChapter() -> impl IntoView {
         Ok(())
     };
     let draw_heat = move |area: &Area, th: &ChartTheme| {
-        let (Some(d), Some(s)) = (data.get(), scales.get()) else {
+        let (Some(d), Some(Ok(s))) = (data.get(), scales.get()) else {
             return Err(app.t(Msg::DataWaiting).to_string());
         };
         let c = d.case.case();
@@ -255,130 +396,7 @@ pub fn SmoothQuantChapter() -> impl IntoView {
             f64::from((v.abs().max(1e-30).ln() - lo) / span)
         })
     };
-    let draw_sweep = move |area: &Area, th: &ChartTheme| {
-        let pts = sweep.get();
-        let Some(base) = baseline.get() else {
-            return Err(app.t(Msg::DataWaiting).to_string());
-        };
-        let top = pts
-            .iter()
-            .map(|p| p.error.rel_err)
-            .fold(base.rel_err, f64::max)
-            * 1.15;
-        let fmt = |y: &f64| format!("{:.1} %", y * 100.0);
-        let mut chart = cartesian(
-            area,
-            th,
-            "α",
-            app.t(Msg::OutputError),
-            0.0..1.0,
-            0.0..top,
-            &fmt,
-        )?;
-        chart
-            .draw_series(std::iter::once(PathElement::new(
-                vec![(0.0, base.rel_err), (1.0, base.rel_err)],
-                th.muted.stroke_width(th.px(2.0)),
-            )))
-            .map_err(de)?;
-        let font = ("system-ui, sans-serif", 12.0 * th.dpr)
-            .into_font()
-            .color(&th.muted);
-        chart
-            .draw_series(std::iter::once(Text::new(
-                app.t(Msg::NoSmoothing).to_string(),
-                (0.02, base.rel_err + top * 0.03),
-                font,
-            )))
-            .map_err(de)?;
-        line(
-            &mut chart,
-            th,
-            pts.iter()
-                .map(|p| (f64::from(p.alpha), p.error.rel_err))
-                .collect(),
-            th.color(0),
-            2.5,
-        )?;
-        chart
-            .draw_series(pts.iter().map(|p| {
-                plotters::prelude::Circle::new(
-                    (f64::from(p.alpha), p.error.rel_err),
-                    th.px(3.0) as i32,
-                    th.color(0).filled(),
-                )
-            }))
-            .map_err(de)?;
-        if let Some((best_alpha, _)) = best.get() {
-            vline(
-                &mut chart,
-                th,
-                f64::from(best_alpha),
-                th.color(2),
-                &format!("best α = {best_alpha:.2}"),
-                true,
-            )?;
-        }
-        if let Some(Ok(c)) = current.get() {
-            chart
-                .draw_series(std::iter::once(plotters::prelude::Circle::new(
-                    (alpha.get(), c.rel_err),
-                    th.px(6.0) as i32,
-                    th.color(3).filled(),
-                )))
-                .map_err(de)?;
-        }
-        Ok(())
-    };
-
-    let err_of = move || current.get().and_then(|r| r.ok());
-    let error = Signal::derive(move || current.with(|r| r.as_ref().and_then(error_text)));
-
     view! {
-        <section class="card intro">
-            <p class="big-question">"SmoothQuant (PMLR'23)"</p>
-            <ul class="bullets">
-                <li>{move || app.t(Msg::SqPtq)}</li>
-                <li>{move || app.t(Msg::SqAssumption)}</li>
-                <li>{move || app.t(Msg::SqIdea)}</li>
-            </ul>
-            <div class="formula-row">
-                <Formula mathml=Signal::derive(|| crate::formulas::SMOOTH_SCALE.to_string())/>
-                <Formula mathml=Signal::derive(|| crate::formulas::SMOOTH_IDENTITY.to_string())/>
-            </div>
-            <LayerPicker layer=lens!(smooth.layer)/>
-        </section>
-        <section class="card">
-            <div class="controls">
-                <Slider label=Signal::derive(move || app.t(Msg::MigrationStrength).to_string()) value=Signal::derive(move || alpha.get())
-                    min=ALPHA.min max=ALPHA.max step=ALPHA.step testid="alpha-slider"
-                    format=Callback::new(move |v: f64| format!("α = {v:.2}"))
-                    on_change=Callback::new(move |v: f64| {
-                        app.set_ctl(|c| c.smooth.alpha = ALPHA.snap(v));
-                        true
-                    })/>
-                <Segmented label=Signal::derive(move || app.t(Msg::Bits).to_string())
-                    value=Signal::derive(move || bits.get())
-                    on_change=Callback::new(move |v: LayerBits| app.set_ctl(|c| c.smooth.bits = v))
-                    testid="sq-bits"/>
-                <Segmented label=Signal::derive(move || app.t(Msg::ActScales).to_string())
-                    value=Signal::derive(move || act.get())
-                    on_change=Callback::new(move |v: ActScale| app.set_ctl(|c| c.smooth.act = v))
-                    testid="sq-act"/>
-            </div>
-            <ErrorNote error=error/>
-            <div class="readouts">
-                <div class="readout"><span class="k">{move || Msg::ErrorAtAlpha.fill(app.lang(), &[&format!("{:.2}", alpha.get())])}</span>
-                    <span class="v" data-testid="smooth-error-readout" data-value=move || err_of().map(|e| format!("{}", e.rel_err)).unwrap_or_default()>{move || err_of().map(|e| pct(e.rel_err)).unwrap_or("—".into())}</span></div>
-                <div class="readout"><span class="k">{move || app.t(Msg::NoSmoothing)}</span>
-                    <span class="v" data-testid="baseline-error-readout" data-value=move || baseline.get().map(|e| format!("{}", e.rel_err)).unwrap_or_default()>{move || baseline.get().map(|e| pct(e.rel_err)).unwrap_or("—".into())}</span></div>
-                <div class="readout"><span class="k">{move || app.t(Msg::BestAlpha)}</span>
-                    <span class="v" data-testid="best-alpha-readout" data-value=move || best.get().map(|(a, _)| format!("{a}")).unwrap_or_default()>{move || best.get().map(|(a, e)| format!("{a:.2} ({})", pct(e))).unwrap_or_else(|| app.t(Msg::Computing).to_string())}</span></div>
-                <div class="readout"><span class="k">{move || app.t(Msg::ErrXY)}</span>
-                    <span class="v">{move || err_of().map(|e| format!("X {} · W {}", pct(e.x_rel_err), pct(e.w_rel_err))).unwrap_or("—".into())}</span></div>
-            </div>
-            <p data-testid="identity-check" data-value=move || identity.get().map(|f| f.rel_frobenius.to_string())>{move || identity.get().map(|f| Msg::IdentityLine.fill(app.lang(), &[&format!("{:.1e}", f.rel_frobenius), &format!("{:.1e}", f.max_rel)]))}</p>
-        </section>
         <section class="card">
             <h2>{move || app.t(Msg::SqBarsTitle)}</h2>
             <div class="grid-2">
@@ -388,13 +406,120 @@ pub fn SmoothQuantChapter() -> impl IntoView {
                 <Chart id="smooth-heat-chart" caption=Signal::derive(move || app.t(Msg::SqHeatCaption).to_string()) aspect=0.6 draw=draw_heat/>
             </div>
         </section>
+    }
+}
+
+/// The output error for every α of a grid, and the best one.
+#[component]
+fn SweepSection(st: SmoothState) -> impl IntoView {
+    let app = use_app();
+    let SmoothState {
+        alpha,
+        current,
+        baseline,
+        sweep,
+        sweep_error,
+        job,
+        best,
+        ..
+    } = st;
+    view! {
         <section class="card">
             <h2>{move || app.t(Msg::SweepTitle)}</h2>
-            <Chart id="sweep-chart" caption=Signal::derive(move || app.t(Msg::SweepCaption).to_string()) aspect=0.42 draw=draw_sweep/>
+            <Chart id="sweep-chart" caption=Signal::derive(move || app.t(Msg::SweepCaption).to_string()) aspect=0.42 draw=move |a: &Area, th: &ChartTheme| {
+                let Some(Ok(base)) = baseline.get() else {
+                    return Err(app.t(Msg::DataWaiting).to_string());
+                };
+                let now = current.get().and_then(|r| r.ok()).map(|c| (alpha.get(), c.rel_err));
+                sweep.with(|pts| draw_sweep(a, th, (pts, &base), (best.get(), now), app))
+            }/>
+            <ErrorNote error=sweep_error/>
             <Show when=move || job.running()>
                 <progress max=move || job.progress.get().map(|p| p.1).unwrap_or(1) value=move || job.progress.get().map(|p| p.0).unwrap_or(0)></progress>
             </Show>
             <p>{move || app.t(Msg::SqWhyHalf)}</p>
         </section>
     }
+}
+
+/// (α, relative output error) of one point of the sweep chart.
+type AlphaPoint = (f64, f64);
+
+/// The output error over α against no smoothing, the best α and the current one.
+fn draw_sweep(
+    area: &Area,
+    th: &ChartTheme,
+    (pts, base): (&[SmoothPoint], &LayerError),
+    (best, now): (Option<(f32, f64)>, Option<AlphaPoint>),
+    app: AppState,
+) -> DrawResult {
+    let top = pts
+        .iter()
+        .map(|p| p.error.rel_err)
+        .fold(base.rel_err, f64::max)
+        * 1.15;
+    let fmt = |y: &f64| format!("{:.1} %", y * 100.0);
+    let mut chart = cartesian(
+        area,
+        th,
+        "α",
+        app.t(Msg::OutputError),
+        0.0..1.0,
+        0.0..top,
+        &fmt,
+    )?;
+    chart
+        .draw_series(std::iter::once(PathElement::new(
+            vec![(0.0, base.rel_err), (1.0, base.rel_err)],
+            th.muted.stroke_width(th.px(2.0)),
+        )))
+        .map_err(de)?;
+    let font = ("system-ui, sans-serif", 12.0 * th.dpr)
+        .into_font()
+        .color(&th.muted);
+    chart
+        .draw_series(std::iter::once(Text::new(
+            app.t(Msg::NoSmoothing).to_string(),
+            (0.02, base.rel_err + top * 0.03),
+            font,
+        )))
+        .map_err(de)?;
+    line(
+        &mut chart,
+        th,
+        pts.iter()
+            .map(|p| (f64::from(p.alpha), p.error.rel_err))
+            .collect(),
+        th.color(0),
+        2.5,
+    )?;
+    chart
+        .draw_series(pts.iter().map(|p| {
+            plotters::prelude::Circle::new(
+                (f64::from(p.alpha), p.error.rel_err),
+                th.px(3.0) as i32,
+                th.color(0).filled(),
+            )
+        }))
+        .map_err(de)?;
+    if let Some((best_alpha, _)) = best {
+        vline(
+            &mut chart,
+            th,
+            f64::from(best_alpha),
+            th.color(2),
+            &format!("best α = {best_alpha:.2}"),
+            true,
+        )?;
+    }
+    if let Some((alpha, rel_err)) = now {
+        chart
+            .draw_series(std::iter::once(plotters::prelude::Circle::new(
+                (alpha, rel_err),
+                th.px(6.0) as i32,
+                th.color(3).filled(),
+            )))
+            .map_err(de)?;
+    }
+    Ok(())
 }
