@@ -12,10 +12,10 @@ use crate::lens;
 use crate::ui::data::DataPicker;
 use crate::ui::dom;
 use crate::ui::perf;
-use crate::ui::state::use_app;
-use crate::ui::widgets::chart::{de, Area, ChartTheme};
+use crate::ui::state::{use_app, AppState};
+use crate::ui::widgets::chart::{de, Area, ChartTheme, DrawResult};
 use crate::ui::widgets::plot::{cartesian, line, tick};
-use crate::ui::widgets::{Chart, Segmented};
+use crate::ui::widgets::{Chart, ErrorNote, Segmented};
 use crate::ui::Shared;
 use quantlab_app::controls::{CalibChoice, GranChoice};
 use quantlab_app::i18n::Msg;
@@ -62,20 +62,27 @@ fn metrics_csv(r: &GranularResult) -> String {
     out
 }
 
-fn download_bytes(bytes: &[u8], mime: &str, name: &str) {
+/// Offers `bytes` as a file download; an error if the browser refuses to make the file.
+fn download_bytes(bytes: &[u8], mime: &str, name: &str) -> Result<(), String> {
     let array = js_sys::Uint8Array::from(bytes);
     let parts = js_sys::Array::of1(&JsValue::from(array));
     let opts = web_sys::BlobPropertyBag::new();
     opts.set_type(mime);
-    let Ok(blob) = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts) else {
-        return;
+    let failed = |e: JsValue| {
+        format!(
+            "{name}: {}",
+            e.as_string().unwrap_or_else(|| format!("{e:?}"))
+        )
     };
-    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
-        return;
-    };
+    let blob =
+        web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts).map_err(failed)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(failed)?;
     dom::download_url(&url, name);
     let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
 }
+
+type PlaygroundResult = Memo<Option<Result<Shared<GranularResult>, String>>>;
 
 #[component]
 pub fn PlaygroundChapter() -> impl IntoView {
@@ -83,7 +90,6 @@ pub fn PlaygroundChapter() -> impl IntoView {
     let setup = QuantSetup::new(lens!(playground.data), lens!(playground.scheme), None);
     let gran = Memo::new(move |_| app.ctl(|c| c.playground.granularity()));
     let cal = Memo::new(move |_| app.ctl(|c| c.playground.calibrator()));
-
     let result = Memo::new(move |_| {
         let t = setup.tensor.get()?;
         let scheme = match setup.scheme.get() {
@@ -102,170 +108,6 @@ pub fn PlaygroundChapter() -> impl IntoView {
     });
 
     let ok = move || result.get().and_then(|r| r.ok());
-    let draw_ranges = move |area: &Area, th: &ChartTheme| {
-        let Some(r) = ok() else {
-            return Err(app.t(Msg::DataWaiting).to_string());
-        };
-        let n = r.groups.len();
-        let lo = r
-            .groups
-            .iter()
-            .map(|g| f64::from(g.alpha))
-            .fold(f64::INFINITY, f64::min);
-        let hi = r
-            .groups
-            .iter()
-            .map(|g| f64::from(g.beta))
-            .fold(f64::NEG_INFINITY, f64::max);
-        let pad = (hi - lo).abs().max(1e-6) * 0.06;
-        let fmt = |v: &f64| tick(*v);
-        let mut chart = cartesian(
-            area,
-            th,
-            app.t(Msg::GroupAxis),
-            app.t(Msg::RangeAxis),
-            -0.5..(n as f64 - 0.5),
-            (lo - pad)..(hi + pad),
-            &fmt,
-        )?;
-        if n <= 400 {
-            chart
-                .draw_series(r.groups.iter().enumerate().map(|(i, g)| {
-                    PathElement::new(
-                        vec![
-                            (i as f64, f64::from(g.alpha)),
-                            (i as f64, f64::from(g.beta)),
-                        ],
-                        th.color(0).mix(0.55).stroke_width(th.px(2.0)),
-                    )
-                }))
-                .map_err(de)?;
-        }
-        line(
-            &mut chart,
-            th,
-            r.groups
-                .iter()
-                .enumerate()
-                .map(|(i, g)| (i as f64, f64::from(g.beta)))
-                .collect(),
-            th.color(1),
-            1.5,
-        )?;
-        line(
-            &mut chart,
-            th,
-            r.groups
-                .iter()
-                .enumerate()
-                .map(|(i, g)| (i as f64, f64::from(g.alpha)))
-                .collect(),
-            th.color(0),
-            1.5,
-        )?;
-        Ok(())
-    };
-    let draw_errors = move |area: &Area, th: &ChartTheme| {
-        let Some(r) = ok() else {
-            return Err(app.t(Msg::DataWaiting).to_string());
-        };
-        let n = r.groups.len();
-        let vals: Vec<f64> = r
-            .groups
-            .iter()
-            .map(|g| g.metrics.mse.max(1e-30).log10())
-            .collect();
-        let lo = vals.iter().copied().fold(f64::INFINITY, f64::min).floor();
-        let hi = vals
-            .iter()
-            .copied()
-            .fold(f64::NEG_INFINITY, f64::max)
-            .ceil()
-            + 0.2;
-        let fmt = |y: &f64| {
-            if (y - y.round()).abs() < 0.05 {
-                format!("1e{}", y.round() as i32)
-            } else {
-                String::new()
-            }
-        };
-        let mut chart = cartesian(
-            area,
-            th,
-            app.t(Msg::GroupAxis),
-            app.t(Msg::MseLog),
-            -0.5..(n as f64 - 0.5),
-            lo..hi,
-            &fmt,
-        )?;
-        chart
-            .draw_series(vals.iter().enumerate().map(|(i, v)| {
-                plotters::prelude::Rectangle::new(
-                    [(i as f64 - 0.4, lo), (i as f64 + 0.4, *v)],
-                    th.color(3).mix(0.8).filled(),
-                )
-            }))
-            .map_err(de)?;
-        Ok(())
-    };
-
-    let stem = move || {
-        setup
-            .tensor
-            .get()
-            .map(|t| {
-                t.0.name
-                    .trim_end_matches(".npy")
-                    .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_")
-            })
-            .unwrap_or_default()
-    };
-    let download_npy = move |_| {
-        if let (Some(r), Some(t)) = (ok(), setup.tensor.get_untracked()) {
-            let flat: Vec<f32> = r.dequantized.iter().copied().collect();
-            if let Ok(bytes) = write_npy_f32(&t.0.shape, &flat) {
-                download_bytes(
-                    &bytes,
-                    "application/octet-stream",
-                    &format!("{}_dequantized.npy", stem()),
-                );
-            }
-        }
-    };
-    let download_csv = move |_| {
-        if let Some(r) = ok() {
-            download_bytes(
-                metrics_csv(&r).as_bytes(),
-                "text/csv",
-                &format!("{}_metrics.csv", stem()),
-            );
-        }
-    };
-    let groups_text = move || {
-        ok().map(|r| {
-            Msg::GroupsLine.fill(
-                app.lang(),
-                &[
-                    &r.groups.len().to_string(),
-                    &r.param_shape
-                        .iter()
-                        .map(|d| d.to_string())
-                        .collect::<Vec<_>>()
-                        .join(" × "),
-                ],
-            )
-        })
-    };
-    let memory = move || {
-        let r = ok()?;
-        let (fp, q) = memory_bytes(r.overall.n, setup.choice.with(|c| c.bits), r.groups.len());
-        Some(Msg::MemoryGroups.fill(
-            app.lang(),
-            &[&fmt_bytes(fp), &fmt_bytes(q), &r.groups.len().to_string()],
-        ))
-    };
-    let err = move || result.get().and_then(|r| r.err());
-
     view! {
         <section class="card intro"><p>{move || app.t(Msg::PlaygroundIntro)}</p></section>
         <section class="card">
@@ -297,6 +139,86 @@ pub fn PlaygroundChapter() -> impl IntoView {
                     testid="calibrator-toggle"/>
             </div>
         </section>
+        <ResultSection setup result/>
+        <div class="grid-2">
+            <section class="card">
+                <h2>{move || app.t(Msg::GroupRangesTitle)}</h2>
+                <Chart id="group-ranges-chart" caption=Signal::derive(move || app.t(Msg::GroupRangesCaption).to_string()) aspect=0.6 draw=move |a: &Area, th: &ChartTheme| match ok() {
+                    Some(r) => draw_ranges(a, th, &r, app),
+                    None => Err(app.t(Msg::DataWaiting).to_string()),
+                }/>
+            </section>
+            <section class="card">
+                <h2>{move || app.t(Msg::GroupErrorTitle)}</h2>
+                <Chart id="group-error-chart" caption=Signal::derive(move || app.t(Msg::GroupErrorCaption).to_string()) aspect=0.6 draw=move |a: &Area, th: &ChartTheme| match ok() {
+                    Some(r) => draw_group_errors(a, th, &r, app),
+                    None => Err(app.t(Msg::DataWaiting).to_string()),
+                }/>
+            </section>
+        </div>
+        <p class="muted small" data-testid="cli-equivalent">{move || ok().map(|r| Msg::CliEquivalent.fill(app.lang(), &[&r.granularity.describe(), &fmt_num(r.overall.rel_err, 4)]))}</p>
+    }
+}
+
+/// The overall errors, the groups, the memory and the downloads.
+#[component]
+fn ResultSection(setup: QuantSetup, result: PlaygroundResult) -> impl IntoView {
+    let app = use_app();
+    let ok = move || result.get().and_then(|r| r.ok());
+    let err = move || result.get().and_then(|r| r.err());
+    let stem = move || {
+        setup
+            .tensor
+            .get()
+            .map(|t| {
+                t.0.name
+                    .trim_end_matches(".npy")
+                    .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_")
+            })
+            .unwrap_or_default()
+    };
+    let download_error = RwSignal::new(None::<String>);
+    let download_npy = move |_| {
+        let (Some(r), Some(t)) = (ok(), setup.tensor.get_untracked()) else {
+            return;
+        };
+        let flat: Vec<f32> = r.dequantized.iter().copied().collect();
+        let name = format!("{}_dequantized.npy", stem());
+        let done = write_npy_f32(&t.0.shape, &flat)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| download_bytes(&bytes, "application/octet-stream", &name));
+        download_error.set(done.err());
+    };
+    let download_csv = move |_| {
+        let Some(r) = ok() else { return };
+        let name = format!("{}_metrics.csv", stem());
+        download_error.set(download_bytes(metrics_csv(&r).as_bytes(), "text/csv", &name).err());
+    };
+    let groups_text = move || {
+        ok().map(|r| {
+            Msg::GroupsLine.fill(
+                app.lang(),
+                &[
+                    &r.groups.len().to_string(),
+                    &r.param_shape
+                        .iter()
+                        .map(|d| d.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" × "),
+                ],
+            )
+        })
+    };
+    let memory = move || {
+        let r = ok()?;
+        let (fp, q) = memory_bytes(r.overall.n, setup.choice.with(|c| c.bits), r.groups.len());
+        Some(Msg::MemoryGroups.fill(
+            app.lang(),
+            &[&fmt_bytes(fp), &fmt_bytes(q), &r.groups.len().to_string()],
+        ))
+    };
+
+    view! {
         <section class="card">
             <Show when=move || err().is_some()>
                 <p class="control-error" role="alert" data-testid="playground-error">{move || err().unwrap_or_default()}</p>
@@ -313,17 +235,116 @@ pub fn PlaygroundChapter() -> impl IntoView {
                 <button type="button" class="tool accent" data-testid="download-npy" on:click=download_npy>{move || app.t(Msg::DownloadNpy)}</button>
                 <button type="button" class="tool" data-testid="download-csv" on:click=download_csv>{move || app.t(Msg::DownloadCsv)}</button>
             </div>
+            <ErrorNote error=download_error testid="download-error"/>
         </section>
-        <div class="grid-2">
-            <section class="card">
-                <h2>{move || app.t(Msg::GroupRangesTitle)}</h2>
-                <Chart id="group-ranges-chart" caption=Signal::derive(move || app.t(Msg::GroupRangesCaption).to_string()) aspect=0.6 draw=draw_ranges/>
-            </section>
-            <section class="card">
-                <h2>{move || app.t(Msg::GroupErrorTitle)}</h2>
-                <Chart id="group-error-chart" caption=Signal::derive(move || app.t(Msg::GroupErrorCaption).to_string()) aspect=0.6 draw=draw_errors/>
-            </section>
-        </div>
-        <p class="muted small" data-testid="cli-equivalent">{move || ok().map(|r| Msg::CliEquivalent.fill(app.lang(), &[&r.granularity.describe(), &fmt_num(r.overall.rel_err, 4)]))}</p>
     }
+}
+
+/// [α, β] of every group (bars up to 400 groups, then only the two lines).
+fn draw_ranges(area: &Area, th: &ChartTheme, r: &GranularResult, app: AppState) -> DrawResult {
+    let n = r.groups.len();
+    let lo = r
+        .groups
+        .iter()
+        .map(|g| f64::from(g.alpha))
+        .fold(f64::INFINITY, f64::min);
+    let hi = r
+        .groups
+        .iter()
+        .map(|g| f64::from(g.beta))
+        .fold(f64::NEG_INFINITY, f64::max);
+    let pad = (hi - lo).abs().max(1e-6) * 0.06;
+    let fmt = |v: &f64| tick(*v);
+    let mut chart = cartesian(
+        area,
+        th,
+        app.t(Msg::GroupAxis),
+        app.t(Msg::RangeAxis),
+        -0.5..(n as f64 - 0.5),
+        (lo - pad)..(hi + pad),
+        &fmt,
+    )?;
+    if n <= 400 {
+        chart
+            .draw_series(r.groups.iter().enumerate().map(|(i, g)| {
+                PathElement::new(
+                    vec![
+                        (i as f64, f64::from(g.alpha)),
+                        (i as f64, f64::from(g.beta)),
+                    ],
+                    th.color(0).mix(0.55).stroke_width(th.px(2.0)),
+                )
+            }))
+            .map_err(de)?;
+    }
+    line(
+        &mut chart,
+        th,
+        r.groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (i as f64, f64::from(g.beta)))
+            .collect(),
+        th.color(1),
+        1.5,
+    )?;
+    line(
+        &mut chart,
+        th,
+        r.groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (i as f64, f64::from(g.alpha)))
+            .collect(),
+        th.color(0),
+        1.5,
+    )?;
+    Ok(())
+}
+
+/// The round-trip MSE of every group on a log axis.
+fn draw_group_errors(
+    area: &Area,
+    th: &ChartTheme,
+    r: &GranularResult,
+    app: AppState,
+) -> DrawResult {
+    let n = r.groups.len();
+    let vals: Vec<f64> = r
+        .groups
+        .iter()
+        .map(|g| g.metrics.mse.max(1e-30).log10())
+        .collect();
+    let lo = vals.iter().copied().fold(f64::INFINITY, f64::min).floor();
+    let hi = vals
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max)
+        .ceil()
+        + 0.2;
+    let fmt = |y: &f64| {
+        if (y - y.round()).abs() < 0.05 {
+            format!("1e{}", y.round() as i32)
+        } else {
+            String::new()
+        }
+    };
+    let mut chart = cartesian(
+        area,
+        th,
+        app.t(Msg::GroupAxis),
+        app.t(Msg::MseLog),
+        -0.5..(n as f64 - 0.5),
+        lo..hi,
+        &fmt,
+    )?;
+    chart
+        .draw_series(vals.iter().enumerate().map(|(i, v)| {
+            plotters::prelude::Rectangle::new(
+                [(i as f64 - 0.4, lo), (i as f64 + 0.4, *v)],
+                th.color(3).mix(0.8).filled(),
+            )
+        }))
+        .map_err(de)?;
+    Ok(())
 }
