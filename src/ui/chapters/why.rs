@@ -182,12 +182,24 @@ struct BenchState {
 #[component]
 pub fn WhyChapter() -> impl IntoView {
     let app = use_app();
-    let model = Memo::new(move |_| Model::of(app.ctl(|c| c.why.model)));
-    let rows = RwSignal::new(Vec::<BenchRow>::new());
-    let job = Job::new();
-    let copied = RwSignal::new(None::<bool>);
-    let bench_error = RwSignal::new(None::<String>);
+    view! {
+        <section class="card intro">
+            <ul class="bullets">
+                <li>{move || app.t(Msg::WhyPoint1)}</li>
+                <li>{move || app.t(Msg::WhyPoint2)}</li>
+                <li>{move || app.t(Msg::WhyPoint3)}</li>
+            </ul>
+        </section>
+        <SmallerSection/>
+        <FasterSection/>
+    }
+}
 
+/// Model sizes at each precision, and what the scales cost per granularity.
+#[component]
+fn SmallerSection() -> impl IntoView {
+    let app = use_app();
+    let model = Memo::new(move |_| Model::of(app.ctl(|c| c.why.model)));
     let draw_sizes = move |area: &Area, th: &ChartTheme| {
         let m = model.get();
         let gb = m.params() > 1_000_000_000;
@@ -239,6 +251,33 @@ pub fn WhyChapter() -> impl IntoView {
         .collect_view()
     };
 
+    view! {
+        <section class="card">
+            <h2>{move || app.t(Msg::SmallerTitle)}</h2>
+            <Segmented label=Signal::derive(move || app.t(Msg::ModelLabel).to_string())
+                value=Signal::derive(move || app.ctl(|c| c.why.model))
+                on_change=Callback::new(move |v| app.set_ctl(|c| c.why.model = v))
+                testid="model-toggle"/>
+            <Chart id="sizes-chart" caption=Signal::derive(move || Msg::SizesCaption.fill(app.lang(), &[model.get().name, &model.get().params().to_string()])) aspect=0.4 draw=draw_sizes/>
+            <p class="muted small">{move || app.t(Msg::SizesNote)}</p>
+            <div class="table-scroll">
+                <table class="data" data-testid="overhead-table">
+                    <thead><tr><th>{move || app.t(Msg::Granularity)}</th><th>{move || app.t(Msg::OverheadBits)}</th><th>"INT8"</th><th>"INT4"</th></tr></thead>
+                    <tbody>{overhead_rows}</tbody>
+                </table>
+            </div>
+        </section>
+    }
+}
+
+/// int8 against f32 matrix products on this machine, in slices, with the table to copy.
+#[component]
+fn FasterSection() -> impl IntoView {
+    let app = use_app();
+    let rows = RwSignal::new(Vec::<BenchRow>::new());
+    let job = Job::new();
+    let copied = RwSignal::new(None::<bool>);
+    let bench_error = RwSignal::new(None::<String>);
     let run = move |_| {
         if job.running() {
             job.cancel();
@@ -315,7 +354,9 @@ pub fn WhyChapter() -> impl IntoView {
         let all = rows.get();
         all.iter()
             .map(|r| {
-                let &(m, k, n, label) = SHAPES.get(r.shape).unwrap_or(&SHAPES[0]);
+                let Some(&(m, k, n, label)) = SHAPES.get(r.shape) else {
+                    return None; // rows only ever hold indices into SHAPES
+                };
                 let f32_ms = all
                     .iter()
                     .find(|x| x.shape == r.shape && x.case == Case::F32)
@@ -323,7 +364,7 @@ pub fn WhyChapter() -> impl IntoView {
                 let speed = f32_ms
                     .map(|f| format!("{:.2}×", f / r.median_ms))
                     .unwrap_or_default();
-                view! {
+                Some(view! {
                     <tr>
                         <td>{format!("{m}×{k}×{n} ({label})")}</td>
                         <td>{r.case.name()}</td>
@@ -331,34 +372,12 @@ pub fn WhyChapter() -> impl IntoView {
                         <td class="gops">{format!("{:.1}", r.gops)}</td>
                         <td>{speed}</td>
                     </tr>
-                }
+                })
             })
             .collect_view()
     };
 
     view! {
-        <section class="card intro">
-            <ul class="bullets">
-                <li>{move || app.t(Msg::WhyPoint1)}</li>
-                <li>{move || app.t(Msg::WhyPoint2)}</li>
-                <li>{move || app.t(Msg::WhyPoint3)}</li>
-            </ul>
-        </section>
-        <section class="card">
-            <h2>{move || app.t(Msg::SmallerTitle)}</h2>
-            <Segmented label=Signal::derive(move || app.t(Msg::ModelLabel).to_string())
-                value=Signal::derive(move || app.ctl(|c| c.why.model))
-                on_change=Callback::new(move |v| app.set_ctl(|c| c.why.model = v))
-                testid="model-toggle"/>
-            <Chart id="sizes-chart" caption=Signal::derive(move || Msg::SizesCaption.fill(app.lang(), &[model.get().name, &model.get().params().to_string()])) aspect=0.4 draw=draw_sizes/>
-            <p class="muted small">{move || app.t(Msg::SizesNote)}</p>
-            <div class="table-scroll">
-                <table class="data" data-testid="overhead-table">
-                    <thead><tr><th>{move || app.t(Msg::Granularity)}</th><th>{move || app.t(Msg::OverheadBits)}</th><th>"INT8"</th><th>"INT4"</th></tr></thead>
-                    <tbody>{overhead_rows}</tbody>
-                </table>
-            </div>
-        </section>
         <section class="card">
             <h2>{move || app.t(Msg::FasterTitle)}</h2>
             <p>{move || app.t(Msg::FasterIntro)}</p>
