@@ -361,40 +361,6 @@ pub fn DataPicker(
         DataChoice::Seminar,
     ];
 
-    let info = move || match state.get() {
-        Loaded::Loading => {
-            let size = match source.get() {
-                Source::Real(r) => human_bytes(r.bytes),
-                _ => String::new(),
-            };
-            view! { <span class="loading" data-testid="data-loading"><span class="spinner" aria-hidden="true"></span>{app.t(Msg::DataLoading)}" "{size}</span> }.into_any()
-        }
-        Loaded::Ready(t) => {
-            let n = t.data.len();
-            let name = match source.get() {
-                Source::Real(r) => {
-                    format!("all-MiniLM-L6-v2 · {}", r.choice.label().text(app.lang()))
-                }
-                _ => t.name.clone(),
-            };
-            view! {
-                <span data-testid="data-info">
-                    <strong>{name}</strong>" · "{t.shape_text()}" · "{t.dtype.clone()}" · "
-                    {Msg::DataValues.fill(app.lang(), &[&n.to_string()])}
-                </span>
-            }
-            .into_any()
-        }
-        Loaded::Failed(e) => {
-            let msg = if e.is_empty() {
-                app.t(Msg::DataUploadMissing).to_string()
-            } else {
-                e
-            };
-            view! { <span class="control-error" data-testid="data-failed" role="alert">{msg}</span> }.into_any()
-        }
-    };
-
     view! {
         <div class="data-picker" class:drag-over=move || drag_over.get()
             on:dragover=move |e: leptos::ev::DragEvent| { e.prevent_default(); drag_over.set(true); }
@@ -454,7 +420,7 @@ pub fn DataPicker(
                     <span>{move || if busy.get() { app.t(Msg::DataReading) } else { app.t(Msg::DataOpen) }}</span>
                 </label>
             </div>
-            <p class="data-info">{info}</p>
+            <p class="data-info"><DataInfo source state/></p>
             <Show when=move || store.upload_error.with(|e| e.is_some())>
                 <p class="control-error" data-testid="data-error" role="alert">
                     {move || store.upload_error.get().unwrap_or_default()}
@@ -463,6 +429,45 @@ pub fn DataPicker(
             </Show>
             <p class="muted small">{move || app.t(Msg::DataHint)}</p>
         </div>
+    }
+}
+
+/// What is loaded: its name, shape, dtype and size, a loading line, or why it failed.
+#[component]
+fn DataInfo(source: Memo<Source>, state: Memo<Loaded>) -> impl IntoView {
+    let app = use_app();
+    move || match state.get() {
+        Loaded::Loading => {
+            let size = match source.get() {
+                Source::Real(r) => human_bytes(r.bytes),
+                _ => String::new(),
+            };
+            view! { <span class="loading" data-testid="data-loading"><span class="spinner" aria-hidden="true"></span>{app.t(Msg::DataLoading)}" "{size}</span> }.into_any()
+        }
+        Loaded::Ready(t) => {
+            let n = t.data.len();
+            let name = match source.get() {
+                Source::Real(r) => {
+                    format!("all-MiniLM-L6-v2 · {}", r.choice.label().text(app.lang()))
+                }
+                _ => t.name.clone(),
+            };
+            view! {
+                <span data-testid="data-info">
+                    <strong>{name}</strong>" · "{t.shape_text()}" · "{t.dtype.clone()}" · "
+                    {Msg::DataValues.fill(app.lang(), &[&n.to_string()])}
+                </span>
+            }
+            .into_any()
+        }
+        Loaded::Failed(e) => {
+            let msg = if e.is_empty() {
+                app.t(Msg::DataUploadMissing).to_string()
+            } else {
+                e
+            };
+            view! { <span class="control-error" data-testid="data-failed" role="alert">{msg}</span> }.into_any()
+        }
     }
 }
 

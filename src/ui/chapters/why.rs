@@ -2,9 +2,6 @@
 //! scale/zero-point overhead of each granularity) and faster (int8 vs f32 matrix multiplication
 //! benchmarked live in the reader's browser with the engine's SIMD128 kernels).
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -288,15 +285,14 @@ fn FasterSection() -> impl IntoView {
         bench_error.set(None);
         // Steps: per shape, one preparation step then RUNS + 1 (warm-up) runs of each case.
         let per_shape = 1 + Case::ALL.len() * (RUNS + 1);
-        let state = Rc::new(RefCell::new(BenchState::default()));
-        job.start(
+        job.fold(
+            BenchState::default(),
             SHAPES.len() * per_shape,
-            move |i| {
+            move |st, i| {
                 let (shape, j) = (i / per_shape, i % per_shape);
                 let Some(&(m, k, n, _)) = SHAPES.get(shape) else {
                     return;
                 };
-                let mut st = state.borrow_mut();
                 if st.failed.is_some() {
                     return;
                 }
@@ -346,7 +342,7 @@ fn FasterSection() -> impl IntoView {
                     }
                 }
             },
-            || {},
+            |_| {},
         );
     };
 
