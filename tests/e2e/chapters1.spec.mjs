@@ -44,6 +44,12 @@ test("calibration: five calibrators in a table, percentile slider, stream play/p
   await page.press("[data-testid=calib-batches-input]", "Enter");
   await page.waitForTimeout(600);
   assertEq(q(page).get("calib"), "16", "calibration batches in the URL");
+  // The stream's speed is a typed control: in the link, and the link reopens it.
+  await page.click("[data-testid=stream-speed] [data-value='4']");
+  await page.waitForTimeout(600);
+  assertEq(q(page).get("speed"), "4", "stream speed in the URL");
+  await page.reload();
+  await page.waitForSelector("[data-testid=stream-speed] [data-value='4'].selected");
   await shot("calibration");
 });
 

@@ -709,6 +709,28 @@ controls! {
     }
 }
 
+choice! {
+    /// How fast the calibration chapter's stream plays (batches per 0.6 s at 1×).
+    pub enum StreamSpeed {
+        Half = "0.5" => "0.5×",
+        One = "1" => "1×",
+        Two = "2" => "2×",
+        Four = "4" => "4×",
+    }
+}
+
+impl StreamSpeed {
+    /// Milliseconds between two batches.
+    pub fn interval_ms(self) -> u64 {
+        match self {
+            StreamSpeed::Half => 1200,
+            StreamSpeed::One => 600,
+            StreamSpeed::Two => 300,
+            StreamSpeed::Four => 150,
+        }
+    }
+}
+
 controls! {
     /// Chapter 4, "Range calibration (PTQ)".
     pub struct CalibrationControls {
@@ -718,6 +740,8 @@ controls! {
         /// Static quantization calibrates on the first `calib` batches of the stream.
         calib: u8 = 2; int(CALIB_BATCHES),
         drift: f64 = 0.3; float(DRIFT),
+        /// Playback speed of the stream.
+        speed: StreamSpeed = StreamSpeed::One; choice,
     }
 }
 
@@ -967,6 +991,7 @@ mod tests {
         check::<CalibChoice>();
         check::<LayerChoice>();
         check::<AblationChoice>();
+        check::<StreamSpeed>();
         check::<LayerBits>();
         check::<ActScale>();
         check::<RotationChoice>();

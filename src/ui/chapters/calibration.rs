@@ -15,9 +15,9 @@ use crate::ui::job::Job;
 use crate::ui::state::{use_app, AppState};
 use crate::ui::widgets::chart::{de, Area, ChartTheme, DrawResult};
 use crate::ui::widgets::plot::{cartesian, histogram_bars, line, tick, vline};
-use crate::ui::widgets::{Chart, ErrorNote, Slider};
+use crate::ui::widgets::{Chart, ErrorNote, Segmented, Slider};
 use crate::ui::Shared;
-use quantlab_app::controls::{CALIB_BATCHES, DRIFT, PERCENTILE};
+use quantlab_app::controls::{StreamSpeed, CALIB_BATCHES, DRIFT, PERCENTILE};
 use quantlab_app::datasets::{stream_batches, Tensor};
 use quantlab_app::i18n::Msg;
 use quantlab_engine::{
@@ -268,7 +268,7 @@ fn StreamSection(setup: QuantSetup) -> impl IntoView {
     });
     let shown = RwSignal::new(BATCHES);
     let playing = RwSignal::new(false);
-    let speed = RwSignal::new(1.0f64);
+    let speed = Memo::new(move |_| app.ctl(|c| c.calibration.speed));
     let timer = StoredValue::new(None::<IntervalHandle>);
     let stop = move || {
         if let Some(h) = timer.get_value() {
@@ -295,7 +295,7 @@ fn StreamSection(setup: QuantSetup) -> impl IntoView {
                     playing.set(false);
                 }
             },
-            Duration::from_millis((600.0 / speed.get_untracked()) as u64),
+            Duration::from_millis(speed.get_untracked().interval_ms()),
         )
         .ok();
         timer.set_value(h);
@@ -313,56 +313,54 @@ fn StreamSection(setup: QuantSetup) -> impl IntoView {
     });
 
     view! {
-        <section class="card">
-            <h2>{move || app.t(Msg::StreamTitle)}</h2>
-            <p>{move || app.t(Msg::StreamIntro)}</p>
-            <div class="controls">
-                <button type="button" class="tool accent" data-testid="stream-play" on:click=move |_| if playing.get_untracked() { stop() } else { play() }>
-                    {move || if playing.get() { app.t(Msg::Pause) } else { app.t(Msg::Play) }}
-                </button>
-                <label class="control compact">
-                    <span class="control-label">{move || app.t(Msg::Speed)}</span>
-                    <select on:change=move |e| { speed.set(event_target_value(&e).parse().unwrap_or(1.0)); if playing.get_untracked() { play(); } }>
-                        <option value="0.5">"0.5×"</option>
-                        <option value="1" selected>"1×"</option>
-                        <option value="2">"2×"</option>
-                        <option value="4">"4×"</option>
-                    </select>
-                </label>
-                <span class="muted" data-testid="stream-step">{move || Msg::BatchOf.fill(app.lang(), &[&shown.get().to_string(), &BATCHES.to_string()])}</span>
-            </div>
-            <Chart id="stream-chart" caption=Signal::derive(move || app.t(Msg::StreamCaption).to_string()) aspect=0.45 draw=move |a: &Area, th: &ChartTheme| match stream.get() {
-                Some(Ok(s)) => draw_stream(a, th, &s, (shown.get(), n_calib.get()), app),
-                Some(Err(e)) => Err(e),
-                None => Err(app.t(Msg::DataWaiting).to_string()),
-            }/>
-            <div class="controls">
-                <Slider label=Signal::derive(move || app.t(Msg::CalibBatches).to_string()) value=Signal::derive(move || n_calib.get() as f64)
-                    min=CALIB_BATCHES.min as f64 max=CALIB_BATCHES.max as f64 step=1.0 testid="calib-batches"
-                    format=Callback::new(move |v: f64| format!("N = {v}"))
-                    on_change=Callback::new(move |v: f64| {
-                        app.set_ctl(|c| c.calibration.calib = v.round() as u8);
-                        true
-                    })/>
-                <Slider label=Signal::derive(move || app.t(Msg::Drift).to_string()) value=Signal::derive(move || drift.get())
-                    min=DRIFT.min max=DRIFT.max step=DRIFT.step testid="drift-slider"
-                    format=Callback::new(move |v: f64| format!("+{:.0} %", v * 100.0))
-                    on_change=Callback::new(move |v: f64| {
-                        app.set_ctl(|c| c.calibration.drift = DRIFT.snap(v));
-                        true
-                    })/>
-            </div>
-            <ErrorNote error=Signal::derive(move || stream.get().and_then(|s| s.err()))/>
-            <p data-testid="stream-summary">{move || stream.get().and_then(|s| s.ok()).map(|s| {
-                let mean = |v: &Vec<f64>| v.iter().sum::<f64>() / v.len().max(1) as f64;
-                Msg::StreamSummary.fill(app.lang(), &[
-                    &fmt_num(f64::from(s.static_range.0), 4), &fmt_num(f64::from(s.static_range.1), 4),
-                    &fmt_num(mean(&s.static_mse), 3), &fmt_num(mean(&s.dynamic_mse), 3),
-                ])
-            })}</p>
-            <p data-testid="dynamic-cost">{move || minmax_us.get().map(|(us, n)| Msg::DynamicCost.fill(app.lang(), &[&format!("{us:.1}"), &n.to_string()]))}</p>
-        </section>
-    }
+            <section class="card">
+                <h2>{move || app.t(Msg::StreamTitle)}</h2>
+                <p>{move || app.t(Msg::StreamIntro)}</p>
+                <div class="controls">
+                    <button type="button" class="tool accent" data-testid="stream-play" on:click=move |_| if playing.get_untracked() { stop() } else { play() }>
+                        {move || if playing.get() { app.t(Msg::Pause) } else { app.t(Msg::Play) }}
+                    </button>
+    <Segmented label=Signal::derive(move || app.t(Msg::Speed).to_string())
+                        value=Signal::derive(move || speed.get())
+                        on_change=Callback::new(move |v: StreamSpeed| {
+                            app.set_ctl(|c| c.calibration.speed = v);
+                            if playing.get_untracked() { play(); }
+                        })
+                        testid="stream-speed"/>
+                    <span class="muted" data-testid="stream-step">{move || Msg::BatchOf.fill(app.lang(), &[&shown.get().to_string(), &BATCHES.to_string()])}</span>
+                </div>
+                <Chart id="stream-chart" caption=Signal::derive(move || app.t(Msg::StreamCaption).to_string()) aspect=0.45 draw=move |a: &Area, th: &ChartTheme| match stream.get() {
+                    Some(Ok(s)) => draw_stream(a, th, &s, (shown.get(), n_calib.get()), app),
+                    Some(Err(e)) => Err(e),
+                    None => Err(app.t(Msg::DataWaiting).to_string()),
+                }/>
+                <div class="controls">
+                    <Slider label=Signal::derive(move || app.t(Msg::CalibBatches).to_string()) value=Signal::derive(move || n_calib.get() as f64)
+                        min=CALIB_BATCHES.min as f64 max=CALIB_BATCHES.max as f64 step=1.0 testid="calib-batches"
+                        format=Callback::new(move |v: f64| format!("N = {v}"))
+                        on_change=Callback::new(move |v: f64| {
+                            app.set_ctl(|c| c.calibration.calib = v.round() as u8);
+                            true
+                        })/>
+                    <Slider label=Signal::derive(move || app.t(Msg::Drift).to_string()) value=Signal::derive(move || drift.get())
+                        min=DRIFT.min max=DRIFT.max step=DRIFT.step testid="drift-slider"
+                        format=Callback::new(move |v: f64| format!("+{:.0} %", v * 100.0))
+                        on_change=Callback::new(move |v: f64| {
+                            app.set_ctl(|c| c.calibration.drift = DRIFT.snap(v));
+                            true
+                        })/>
+                </div>
+                <ErrorNote error=Signal::derive(move || stream.get().and_then(|s| s.err()))/>
+                <p data-testid="stream-summary">{move || stream.get().and_then(|s| s.ok()).map(|s| {
+                    let mean = |v: &Vec<f64>| v.iter().sum::<f64>() / v.len().max(1) as f64;
+                    Msg::StreamSummary.fill(app.lang(), &[
+                        &fmt_num(f64::from(s.static_range.0), 4), &fmt_num(f64::from(s.static_range.1), 4),
+                        &fmt_num(mean(&s.static_mse), 3), &fmt_num(mean(&s.dynamic_mse), 3),
+                    ])
+                })}</p>
+                <p data-testid="dynamic-cost">{move || minmax_us.get().map(|(us, n)| Msg::DynamicCost.fill(app.lang(), &[&format!("{us:.1}"), &n.to_string()]))}</p>
+            </section>
+        }
 }
 
 /// The data's histogram (log counts) with each calibrator's [α, β] as a bracket above it.
