@@ -14,7 +14,7 @@ use crate::ui::dom;
 use crate::ui::job::Job;
 use crate::ui::state::{use_app, AppState};
 use crate::ui::widgets::chart::{de, Area, ChartTheme, DrawResult};
-use crate::ui::widgets::plot::{cartesian, histogram_bars, line, tick, vline};
+use crate::ui::widgets::plot::{cartesian, decade_tick, histogram_bars, line, tick, vline};
 use crate::ui::widgets::{Chart, ErrorNote, Segmented, Slider};
 use crate::ui::Shared;
 use quantlab_app::controls::{StreamSpeed, CALIB_BATCHES, DRIFT, PERCENTILE};
@@ -460,13 +460,7 @@ fn draw_stream(
         .log10()
         .ceil()
         + 0.3;
-    let fmt = |y: &f64| {
-        if (y - y.round()).abs() < 0.05 {
-            format!("1e{}", y.round() as i32)
-        } else {
-            String::new()
-        }
-    };
+    let fmt = decade_tick;
     let mut chart = cartesian(
         area,
         th,

@@ -14,7 +14,7 @@ use crate::ui::job::Job;
 use crate::ui::perf;
 use crate::ui::state::{use_app, AppState};
 use crate::ui::widgets::chart::{de, Area, ChartTheme, DrawResult};
-use crate::ui::widgets::plot::{cartesian, line, tick, vline};
+use crate::ui::widgets::plot::{cartesian, decade_tick, line, tick, vline};
 use crate::ui::widgets::{Chart, ErrorNote, Formula, Slider};
 use crate::ui::Shared;
 use quantlab_app::controls::CLIP;
@@ -260,13 +260,7 @@ fn draw_ucurve(
         .max(pts.iter().map(|p| p.m.mse).fold(f64::INFINITY, f64::min) * 1e-3);
     let hi = ys.iter().copied().fold(0.0, f64::max);
     let (y0, y1) = (log_mse(lo).floor(), log_mse(hi).ceil() + 0.2);
-    let fmt = |y: &f64| {
-        if (y - y.round()).abs() < 0.05 {
-            format!("1e{}", y.round() as i32)
-        } else {
-            String::new()
-        }
-    };
+    let fmt = decade_tick;
     let mut chart = cartesian(
         area,
         th,

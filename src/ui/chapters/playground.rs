@@ -14,7 +14,7 @@ use crate::ui::dom;
 use crate::ui::perf;
 use crate::ui::state::{use_app, AppState};
 use crate::ui::widgets::chart::{de, Area, ChartTheme, DrawResult};
-use crate::ui::widgets::plot::{cartesian, line, tick};
+use crate::ui::widgets::plot::{cartesian, decade_tick, line, tick};
 use crate::ui::widgets::{Chart, ErrorNote, Segmented};
 use crate::ui::Shared;
 use quantlab_app::controls::{CalibChoice, GranChoice};
@@ -322,13 +322,7 @@ fn draw_group_errors(
         .fold(f64::NEG_INFINITY, f64::max)
         .ceil()
         + 0.2;
-    let fmt = |y: &f64| {
-        if (y - y.round()).abs() < 0.05 {
-            format!("1e{}", y.round() as i32)
-        } else {
-            String::new()
-        }
-    };
+    let fmt = decade_tick;
     let mut chart = cartesian(
         area,
         th,

@@ -123,6 +123,15 @@ pub fn histogram_bars(
     Ok(())
 }
 
+/// Tick labels of a log10 axis: "1e-3" at whole decades, nothing in between.
+pub fn decade_tick(y: &f64) -> String {
+    if (y - y.round()).abs() < 0.05 {
+        format!("1e{}", y.round() as i32)
+    } else {
+        String::new()
+    }
+}
+
 /// Many thin vertical lines (a grid) as one canvas path with a single stroke.
 pub fn vlines(
     chart: &mut Chart2d,
