@@ -285,3 +285,14 @@ impl From<KernelError> for QuantError {
 
 /// Shorthand used across the engine.
 pub type Result<T> = std::result::Result<T, QuantError>;
+
+/// `v[i]`, or a [`QuantError::LengthMismatch`] naming the buffer if it is too short. For index
+/// arithmetic that is in range by construction: if that ever breaks, the page shows an error
+/// instead of computing on a made-up 0.
+pub(crate) fn at<T: Copy>(v: &[T], i: usize, what: &'static str) -> Result<T> {
+    v.get(i).copied().ok_or(QuantError::LengthMismatch {
+        what,
+        expected: i + 1,
+        got: v.len(),
+    })
+}

@@ -33,7 +33,7 @@
 
 use ndarray::ArrayView2;
 
-use super::error::{QuantError, Result};
+use super::error::{at, QuantError, Result};
 use super::round::round_half_even;
 use quantlab_kernels::scalar::clamp_code;
 use quantlab_kernels::{self as kernels, PackedF32, PackedI8};
@@ -322,7 +322,7 @@ pub(crate) fn quantize_rows_scaled(
                 (e_row, x_row) = kernels::quantize_row_per_col(row, f, &scales, qm, crow);
             } else {
                 let i = if axis == ScaleAxis::Rows { r } else { 0 };
-                let s = scales.get(i).copied().unwrap_or(1.0);
+                let s = at(&scales, i, "scales (one per row or one per tensor)")?;
                 for (&v0, c) in row.iter().zip(crow.iter_mut()) {
                     let v = f * v0;
                     let q = clamp_code(round_half_even(v / s), qm);

@@ -637,12 +637,14 @@ fn col_sums(dz: &[f32], o: usize, gb: &mut [f32]) {
 fn back_input(dz: &[f32], w: &[f32], i: usize, o: usize, dx: &mut Vec<f32>) {
     let n = dz.len() / o.max(1);
     fit(dx, n * i);
-    for r in 0..n {
-        let (Some(dr), Some(xr)) = (row(dz, r, o), row_mut(dx, r, i)) else {
-            break;
-        };
-        for (k, xv) in xr.iter_mut().enumerate() {
-            *xv = row(w, k, o).map(|wr| lanes::dot(dr, wr)).unwrap_or(0.0);
+    // W has exactly i rows of o (the layer's shape), so every dx entry gets its dot product.
+    for (dr, xr) in dz
+        .chunks_exact(o.max(1))
+        .zip(dx.chunks_exact_mut(i.max(1)))
+        .take(n)
+    {
+        for (xv, wr) in xr.iter_mut().zip(w.chunks_exact(o.max(1))) {
+            *xv = lanes::dot(dr, wr);
         }
     }
 }

@@ -64,7 +64,7 @@
 //! The loss is piecewise constant in R (rounding), so the curve is not monotone.
 //! For C = 1536 (L0_fc2) a step costs ~4× more and the periodic refresh of Rᵀ·W ~0.9 GMAC.
 
-use crate::error::{QuantError, Result};
+use crate::error::{at, QuantError, Result};
 use crate::linear::{
     gemm_f32, quantize_symmetric, quantized_matmul, transpose, ActGranularity, LayerCase,
     LayerError, LayerQuant, Operand, Quantized, ScaleAxis, WeightGranularity,
@@ -405,10 +405,9 @@ impl Learner {
         };
         let mut gy = Vec::with_capacity(t * ns);
         for erow in fw.e.chunks_exact(n) {
-            gy.extend(
-                cols.iter()
-                    .map(|&j| (f * erow.get(j).copied().unwrap_or(0.0)) as f32),
-            );
+            for &j in &cols {
+                gy.push((f * at(erow, j, "output error row")?) as f32);
+            }
         }
         // B̂ on the sampled columns, transposed (|J|×C), and Â (T×C).
         let bhat_t: Vec<f32> = match &fw.qb {
@@ -483,18 +482,24 @@ impl Learner {
         for (&ch, lrow) in set.iter().zip(lmat.chunks_exact_mut(kk)) {
             let (la, lb) = lrow.split_at_mut(t);
             for (o, arow) in la.iter_mut().zip(self.a.chunks_exact(c)) {
-                *o = arow.get(ch).copied().unwrap_or(0.0);
+                *o = at(arow, ch, "rotated activation row")?;
             }
-            if let Some(brow) = self.b.get(ch * n..(ch + 1) * n) {
-                for (o, &j) in lb.iter_mut().zip(cols) {
-                    *o = brow.get(j).copied().unwrap_or(0.0);
-                }
+            let brow = self
+                .b
+                .get(ch * n..(ch + 1) * n)
+                .ok_or(QuantError::LengthMismatch {
+                    what: "rotated weights",
+                    expected: (ch + 1) * n,
+                    got: self.b.len(),
+                })?;
+            for (o, &j) in lb.iter_mut().zip(cols) {
+                *o = at(brow, j, "rotated weight row")?;
             }
         }
         let mut rmat = vec![0f32; kk * m];
         for (rrow, garow) in rmat.chunks_exact_mut(m).zip(ga.chunks_exact(c)) {
             for (o, &ch) in rrow.iter_mut().zip(set) {
-                *o = garow.get(ch).copied().unwrap_or(0.0);
+                *o = at(garow, ch, "activation gradient row")?;
             }
         }
         for (p, &ch) in set.iter().enumerate() {
@@ -512,8 +517,8 @@ impl Learner {
         let mut msub = vec![0f64; m * m];
         for (p, &cp) in set.iter().enumerate() {
             for (q, &cq) in set.iter().enumerate() {
-                let gpq = g.get(p * m + q).copied().unwrap_or(0.0);
-                let gqp = g.get(q * m + p).copied().unwrap_or(0.0);
+                let gpq = at(&g, p * m + q, "block gradient")?;
+                let gqp = at(&g, q * m + p, "block gradient")?;
                 let Some(slot) = self.mom.get_mut(cp * c + cq) else {
                     continue;
                 };
@@ -555,7 +560,7 @@ fn cayley(msk: &[f64], m: usize, alpha: f64) -> Result<Vec<f32>> {
     let mut aug = vec![0f64; m * w];
     for i in 0..m {
         for j in 0..m {
-            let v = h * msk.get(i * m + j).copied().unwrap_or(0.0);
+            let v = h * at(msk, i * m + j, "skew matrix")?;
             let id = if i == j { 1.0 } else { 0.0 };
             if let Some(o) = aug.get_mut(i * w + j) {
                 *o = id + v;
@@ -578,7 +583,7 @@ fn cayley(msk: &[f64], m: usize, alpha: f64) -> Result<Vec<f32>> {
                 aug.swap(piv * w + j, col * w + j);
             }
         }
-        let d = aug.get(col * w + col).copied().unwrap_or(0.0);
+        let d = at(&aug, col * w + col, "Cayley system")?;
         if d.abs() < 1e-300 || !d.is_finite() {
             return Err(QuantError::InvalidParameter {
                 name: "Cayley step",
@@ -591,7 +596,7 @@ fn cayley(msk: &[f64], m: usize, alpha: f64) -> Result<Vec<f32>> {
             continue;
         };
         for row in lower.chunks_exact_mut(w) {
-            let f = row.get(col).copied().unwrap_or(0.0) / d;
+            let f = at(row, col, "Cayley system row")? / d;
             if f != 0.0 {
                 row.iter_mut()
                     .zip(prow)
@@ -603,12 +608,11 @@ fn cayley(msk: &[f64], m: usize, alpha: f64) -> Result<Vec<f32>> {
     // Back substitution for the m right-hand sides.
     let mut k = vec![0f64; m * m];
     for i in (0..m).rev() {
-        let d = aug.get(i * w + i).copied().unwrap_or(1.0);
+        let d = at(&aug, i * w + i, "Cayley system")?;
         for j in 0..m {
-            let mut s = aug.get(i * w + m + j).copied().unwrap_or(0.0);
+            let mut s = at(&aug, i * w + m + j, "Cayley system")?;
             for l in i + 1..m {
-                s -= aug.get(i * w + l).copied().unwrap_or(0.0)
-                    * k.get(l * m + j).copied().unwrap_or(0.0);
+                s -= at(&aug, i * w + l, "Cayley system")? * at(&k, l * m + j, "Cayley solution")?;
             }
             if let Some(o) = k.get_mut(i * m + j) {
                 *o = s / d;
@@ -624,7 +628,7 @@ fn update_cols(mat: &mut [f32], rows: usize, cols: usize, set: &[usize], k: &[f3
     let mut sub = vec![0f32; rows * m];
     for (srow, mrow) in sub.chunks_exact_mut(m).zip(mat.chunks_exact(cols)) {
         for (o, &ch) in srow.iter_mut().zip(set) {
-            *o = mrow.get(ch).copied().unwrap_or(0.0);
+            *o = at(mrow, ch, "matrix row")?;
         }
     }
     let new = gemm_f32(&sub, rows, m, k, m)?;
