@@ -160,15 +160,13 @@ fn HeatSection(l: OutlierLayer) -> impl IntoView {
         let lo = (amax / 1000.0).ln();
         let span = amax.ln() - lo;
         // Image row 0 is the top of the plot, token 0 sits at the bottom (y = 0).
-        heatmap(&mut chart, th, t, ch, &|r, cc| {
-            let v = x
-                .get((t - 1 - r) * ch + cc)
-                .copied()
-                .unwrap_or(0.0)
-                .abs()
-                .max(1e-30);
-            f64::from((v.ln() - lo) / span)
-        })?;
+        let cells = x.chunks_exact(ch.max(1)).rev().flatten();
+        heatmap(
+            &mut chart,
+            th,
+            ch,
+            cells.map(|v| f64::from((v.abs().max(1e-30).ln() - lo) / span)),
+        )?;
         if let Some((r, cc)) = hover.get() {
             chart
                 .draw_series(std::iter::once(Rectangle::new(

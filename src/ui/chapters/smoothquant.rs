@@ -390,11 +390,17 @@ fn SmoothBars(st: SmoothState) -> impl IntoView {
             0.0..t as f64,
             &fmt,
         )?;
-        heatmap(&mut chart, th, t, ch, &|r, cc| {
-            let v = x.get((t - 1 - r) * ch + cc).copied().unwrap_or(0.0)
-                / s.get(cc).copied().unwrap_or(1.0);
-            f64::from((v.abs().max(1e-30).ln() - lo) / span)
-        })
+        // |X_j / s_j|, token 0 at the bottom as in the outliers chapter.
+        let cells = x
+            .chunks_exact(ch.max(1))
+            .rev()
+            .flat_map(|row| row.iter().zip(s.iter()).map(|(&v, &sj)| v / sj));
+        heatmap(
+            &mut chart,
+            th,
+            ch,
+            cells.map(|v| f64::from((v.abs().max(1e-30).ln() - lo) / span)),
+        )
     };
     view! {
         <section class="card">

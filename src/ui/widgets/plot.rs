@@ -336,27 +336,31 @@ pub fn viridis(v: f64) -> [u8; 3] {
     rgb
 }
 
-/// A rows × cols heat map of `value(r, c)` (already scaled to [0, 1]) filling the chart's plot
-/// area, one cell per value: the pixels are written into an ImageData and drawn scaled with
-/// smoothing off, so 126 × 1536 cells cost one draw call instead of 190k rectangles.
+/// A heat map of `values` (row-major, `cols` per row, the first row drawn at the top, already
+/// scaled to [0, 1]) filling the chart's plot area, one cell per value: the pixels are written
+/// into an ImageData and drawn scaled with smoothing off, so 126 × 1536 cells cost one draw call
+/// instead of 190k rectangles.
 pub fn heatmap(
     chart: &mut Chart2d,
     t: &ChartTheme,
-    rows: usize,
     cols: usize,
-    value: &dyn Fn(usize, usize) -> f64,
+    values: impl Iterator<Item = f64>,
 ) -> Result<(), String> {
     use wasm_bindgen::JsCast;
     let Some(ctx) = t.ctx.as_ref() else {
         return Err("no canvas context".into());
     };
-    if rows == 0 || cols == 0 {
-        return Ok(());
+    let mut px = Vec::new();
+    for v in values {
+        let [r, g, b] = viridis(v);
+        px.extend_from_slice(&[r, g, b, 255]);
     }
-    let mut px = vec![0u8; rows * cols * 4];
-    for (i, cell) in px.chunks_exact_mut(4).enumerate() {
-        let [r, g, b] = viridis(value(i / cols, i % cols));
-        cell.copy_from_slice(&[r, g, b, 255]);
+    let rows = px.len() / 4 / cols.max(1);
+    if rows == 0 || cols == 0 || px.len() != rows * cols * 4 {
+        return Err(format!(
+            "a heat map of {} values does not fill rows of {cols}",
+            px.len() / 4
+        ));
     }
     let doc = web_sys::window()
         .and_then(|w| w.document())
