@@ -243,7 +243,8 @@ pub(crate) fn quantize_row_per_col_from(
 }
 
 /// min(max(q, −q_max), q_max) written out (NaN stays NaN and casts to 0): `f32::clamp` is not
-/// inlined at the app's opt-level "z" and made the quantization loop 2–3× slower.
+/// inlined at opt-level "z", where the engine (which calls this too) is built, and made the
+/// quantization loop 2–3× slower there.
 #[inline(always)]
 pub fn clamp_code(q: f32, qm: f32) -> f32 {
     let q = if q < -qm { -qm } else { q };

@@ -24,9 +24,10 @@
 //!   operand fits in 7 bits (so not for int8 × int8), a module containing it does not load on
 //!   Node 20 without a flag, and its bare-loop peak in V8 here (~67–73 GOPS) is the same as
 //!   `dot_i16x8_s`'s. A Winograd-style variant (half the dots, more adds) was slower.
-//! * Every hot loop is written out by hand (no loop over rows, no accumulator arrays): the app's
-//!   release profile is opt-level "z", which neither unrolls nor scalar-replaces those, and an
-//!   f32 kernel written generically ran 2.5× slower there.
+//! * This crate builds at opt-level 3 (`[profile.release.package.quantlab-kernels]`) while the
+//!   rest of the app stays at "z": the tiles are plain loops over their rows with accumulator
+//!   arrays, which LLVM unrolls and keeps in registers at 3 (measured equal to the hand-written
+//!   tiles they replaced; at "z" a generic f32 kernel had run 2.5× slower).
 
 use core::arch::wasm32::*;
 
@@ -323,33 +324,27 @@ fn pack_a_rows_i8(a: &[i8], m: usize, k: usize, kp: usize) -> Vec<i16> {
 
 /// One 4×8 tile over all k-pairs of a panel: `a` is a packed row block, `b` a packed panel.
 /// Per k-pair: 2 widening loads of B, 4 splat loads of A, 8 dots, 8 adds; two pointers move.
+/// A plain loop over the rows: at the kernels' opt-level 3 LLVM unrolls it and keeps the
+/// accumulators in registers (measured equal to the hand-written version).
 #[inline(always)]
 unsafe fn tile(a: *const i16, b: *const i8, kp: usize) -> [[v128; 2]; MR] {
-    let z = i32x4_splat(0);
-    let (mut c00, mut c01, mut c10, mut c11) = (z, z, z, z);
-    let (mut c20, mut c21, mut c30, mut c31) = (z, z, z, z);
-    let mut bq = b;
-    let mut aq = a;
+    let mut acc = [[i32x4_splat(0); 2]; MR];
+    let (mut aq, mut bq) = (a, b);
     let end = b.add(kp * 2 * NR);
     while bq < end {
-        let b0 = i16x8_load_extend_i8x8(bq);
-        let b1 = i16x8_load_extend_i8x8(bq.add(8));
-        let a0 = v128_load32_splat(aq.cast());
-        c00 = i32x4_add(c00, i32x4_dot_i16x8(a0, b0));
-        c01 = i32x4_add(c01, i32x4_dot_i16x8(a0, b1));
-        let a1 = v128_load32_splat(aq.add(2).cast());
-        c10 = i32x4_add(c10, i32x4_dot_i16x8(a1, b0));
-        c11 = i32x4_add(c11, i32x4_dot_i16x8(a1, b1));
-        let a2 = v128_load32_splat(aq.add(4).cast());
-        c20 = i32x4_add(c20, i32x4_dot_i16x8(a2, b0));
-        c21 = i32x4_add(c21, i32x4_dot_i16x8(a2, b1));
-        let a3 = v128_load32_splat(aq.add(6).cast());
-        c30 = i32x4_add(c30, i32x4_dot_i16x8(a3, b0));
-        c31 = i32x4_add(c31, i32x4_dot_i16x8(a3, b1));
+        let (b0, b1) = (
+            i16x8_load_extend_i8x8(bq),
+            i16x8_load_extend_i8x8(bq.add(8)),
+        );
+        for (i, [lo, hi]) in acc.iter_mut().enumerate() {
+            let ai = v128_load32_splat(aq.add(2 * i).cast());
+            *lo = i32x4_add(*lo, i32x4_dot_i16x8(ai, b0));
+            *hi = i32x4_add(*hi, i32x4_dot_i16x8(ai, b1));
+        }
         bq = bq.add(2 * NR);
         aq = aq.add(2 * MR);
     }
-    [[c00, c01], [c10, c11], [c20, c21], [c30, c31]]
+    acc
 }
 
 /// Caller guarantees: `a16` holds m×lda i16 with lda = 2·b.kp, and the sink can take m×n.
@@ -465,36 +460,23 @@ fn pack_a_f32(a: &[f32], m: usize, k: usize) -> Vec<f32> {
 }
 
 /// 4×8 tile of f32 over all k of one panel: `acc += a · b` with separate mul and add (SIMD128 has
-/// no FMA), in k order like the scalar twin. Written out by hand (as is the int8 tile) because
-/// the app's release profile is opt-level "z", which neither unrolls a loop over the rows nor
-/// keeps an array of accumulators in registers.
+/// no FMA), in k order like the scalar twin. A plain loop over the rows, as in [`tile`].
 #[inline(always)]
 unsafe fn tile_f32(a: *const f32, b: *const f32, k: usize) -> [[v128; 2]; MR] {
-    let z = f32x4_splat(0.0);
-    let (mut c00, mut c01, mut c10, mut c11) = (z, z, z, z);
-    let (mut c20, mut c21, mut c30, mut c31) = (z, z, z, z);
-    let mut bq = b;
-    let mut aq = a;
+    let mut acc = [[f32x4_splat(0.0); 2]; MR];
+    let (mut aq, mut bq) = (a, b);
     let end = b.add(k * NR);
     while bq < end {
-        let b0 = v128_load(bq.cast());
-        let b1 = v128_load(bq.add(4).cast());
-        let a0 = v128_load32_splat(aq.cast());
-        c00 = f32x4_add(c00, f32x4_mul(a0, b0));
-        c01 = f32x4_add(c01, f32x4_mul(a0, b1));
-        let a1 = v128_load32_splat(aq.add(1).cast());
-        c10 = f32x4_add(c10, f32x4_mul(a1, b0));
-        c11 = f32x4_add(c11, f32x4_mul(a1, b1));
-        let a2 = v128_load32_splat(aq.add(2).cast());
-        c20 = f32x4_add(c20, f32x4_mul(a2, b0));
-        c21 = f32x4_add(c21, f32x4_mul(a2, b1));
-        let a3 = v128_load32_splat(aq.add(3).cast());
-        c30 = f32x4_add(c30, f32x4_mul(a3, b0));
-        c31 = f32x4_add(c31, f32x4_mul(a3, b1));
+        let (b0, b1) = (v128_load(bq.cast()), v128_load(bq.add(4).cast()));
+        for (i, [lo, hi]) in acc.iter_mut().enumerate() {
+            let ai = v128_load32_splat(aq.add(i).cast());
+            *lo = f32x4_add(*lo, f32x4_mul(ai, b0));
+            *hi = f32x4_add(*hi, f32x4_mul(ai, b1));
+        }
         bq = bq.add(NR);
         aq = aq.add(MR);
     }
-    [[c00, c01], [c10, c11], [c20, c21], [c30, c31]]
+    acc
 }
 
 /// Caller guarantees: `a` holds m×k f32 and the sink can take m×n.
@@ -588,8 +570,9 @@ unsafe fn gemv_f32_1<S: Sink>(a: *const f32, b: *const f32, k: usize, p: usize, 
 }
 
 // ------------------------------------------------------------------------------------------
-// f64 vector steps of the Walsh–Hadamard transforms (two lanes per op). The app's opt-level
-// "z" turns off LLVM's loop vectoriser, so without these the butterflies run one f64 at a time.
+// f64 vector steps of the Walsh–Hadamard transforms (two lanes per op). Written when the whole
+// app built at "z" (no loop vectoriser, one f64 at a time); kept explicit at the kernels'
+// opt-level 3 so the SIMD path does not depend on what the vectoriser decides.
 // IEEE add and sub per lane: bit-identical to the scalar twins.
 
 /// dst ← dst + src (see [`super::add_assign_f64`]).
@@ -721,7 +704,7 @@ fn add_sq(e: &mut f64, x2: &mut f64, xh: f32, v: f32) {
 
 /// absmax[j] ← max(absmax[j], |mul·row[j]|) (see [`super::absmax_per_col`]). `f32::max` is
 /// not a wasm instruction (its NaN rule differs from `f32.max`), so the scalar loop is a call
-/// per value at opt-level "z"; pmax(m, a) = m < a ? a : m ignores a NaN `a` the same way.
+/// per value; pmax(m, a) = m < a ? a : m ignores a NaN `a` the same way.
 pub fn absmax_per_col(row: &[f32], mul: f32, absmax: &mut [f32]) {
     let n = row.len().min(absmax.len());
     let n4 = n - n % 4;
