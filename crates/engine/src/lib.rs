@@ -26,6 +26,7 @@ pub mod granularity;
 pub use quantlab_kernels as kernels;
 pub mod linear;
 pub mod metrics;
+pub mod model;
 pub mod npy;
 pub mod outliers;
 pub mod qat;
