@@ -563,7 +563,8 @@ OUTPUT (JSON): rotation, rel_err, baseline_rel_err (R = I, same bits), x_rel_err
 kurtosis_before/after (Pearson, all entries of X and X·R), token_kurtosis_before/after (per
 token, averaged), max_over_median_channel_before/after (per-channel max|x|), fp_identity_rel_err
 ((X·R)·(R^T·W) in float32 vs X·W in float64), and for learned: loss_curve (the objective,
-rel_err squared, after 0, 1, ..., STEPS steps) and the learning settings.";
+rel_err squared, after 0, 1, ..., STEPS steps), best_step (the reported R is the run's
+lowest-loss one, never worse than the start) and the learning settings.";
 
 const ROTATION_HELP: &str = "\
 One of:

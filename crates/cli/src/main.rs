@@ -476,6 +476,8 @@ mod native {
         grad_cols: usize,
         seed: u64,
         loss_curve: Vec<f32>,
+        /// The step whose R is reported (the lowest loss of the run; 0 = the starting rotation).
+        best_step: usize,
         orthogonality_error: f64,
     }
 
@@ -519,6 +521,7 @@ mod native {
                 let mut l = Learner::new(&case, &a.init, lc)?;
                 let mut loss_curve = l.step(*steps)?;
                 loss_curve.push(l.loss()?);
+                let (_, _, best_step) = l.best()?;
                 let learned = Learned {
                     init: a.init.name(),
                     steps: *steps,
@@ -528,6 +531,7 @@ mod native {
                     grad_cols: a.grad_cols,
                     seed: a.seed,
                     loss_curve,
+                    best_step,
                     orthogonality_error: l.orthogonality_error()?,
                 };
                 (l.rotated(&case)?, Some(learned))

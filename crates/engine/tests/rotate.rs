@@ -353,9 +353,12 @@ fn learned_rotation_lowers_its_loss() {
                 "block {block}: {start} → {end} ({losses:?})"
             );
         }
-        // The loss is the layer's rel_err², measured on the learned rotation.
+        // The result is the best R of the run (never worse than its start, the end or any
+        // step), and its loss is the layer's rel_err² measured on that rotation.
+        let (_, best, _) = l.best().unwrap();
+        assert!(best <= start && best <= end && losses.iter().all(|&v| best <= v));
         let full = l.error(&case, &quant).unwrap().rel_err;
-        assert!((full * full - f64::from(end)).abs() < 1e-3 * f64::from(end));
+        assert!((full * full - f64::from(best)).abs() < 1e-3 * f64::from(best));
         assert!(l.orthogonality_error().unwrap() < 1e-4);
         assert_eq!(l.steps(), 25);
         assert_eq!(l.losses().len(), 25);
@@ -391,4 +394,47 @@ fn learned_rotation_lowers_its_loss() {
             .as_ref()
             .is_err_and(|e| matches!(e, quantlab_engine::QuantError::InvalidParameter { .. }))
     );
+}
+
+#[test]
+fn a_learned_rotation_never_ends_worse_than_its_start() {
+    // A learning rate far too large makes the steps overshoot: the loss ends above the Hadamard
+    // start, and the result must still be at least as good as plain Hadamard.
+    let (t, c, n) = (32, 64, 48);
+    let mut x = randn(t * c, 7, 1.0);
+    for r in 0..t {
+        x[r * c + 5] = x[r * c + 5] * 4.0 + 30.0;
+    }
+    let w = randn(c * n, 8, 0.2);
+    let case = LayerCase::from_vecs(x, t, c, w, n).unwrap();
+    let quant = LayerQuant::new(8, 8, ActGranularity::PerTensor);
+    let cfg = LearnConfig {
+        quant,
+        lr: 2.0,
+        momentum: 0.9,
+        block: c,
+        ..LearnConfig::default()
+    };
+    let mut l = Learner::new(&case, &Rotation::Hadamard, cfg).unwrap();
+    let start = l.loss().unwrap();
+    l.step(30).unwrap();
+    let (end, (_, best, step)) = (l.loss().unwrap(), l.best().unwrap());
+    assert!(
+        end > start,
+        "this run must overshoot to test the guard ({start} → {end})"
+    );
+    assert!(best <= start, "best {best} > start {start}");
+    assert!(best <= end);
+    let hadamard = Rotated::new(&case, &Rotation::Hadamard)
+        .unwrap()
+        .error(&case, &quant)
+        .unwrap();
+    let learned = l.error(&case, &quant).unwrap();
+    assert!(
+        learned.rel_err <= hadamard.rel_err * (1.0 + 1e-6),
+        "{} > {}",
+        learned.rel_err,
+        hadamard.rel_err
+    );
+    assert!(step <= l.steps());
 }

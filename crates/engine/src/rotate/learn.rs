@@ -170,6 +170,11 @@ pub struct Learner {
     grad_scale: f64,
     steps: usize,
     losses: Vec<f32>,
+    /// The best R evaluated so far and its loss: a step can overshoot, and the learned
+    /// rotation must never end worse than where it started.
+    best_r: Vec<f32>,
+    best_loss: f32,
+    best_step: usize,
 }
 
 /// The quantized sides of the current forward pass.
@@ -206,10 +211,15 @@ impl Learner {
             grad_scale: 1.0,
             steps: 0,
             losses: Vec::new(),
+            best_r: Vec::new(),
+            best_loss: f32::INFINITY,
+            best_step: 0,
         };
         l.refresh()?;
         let l0 = l.forward()?.loss;
         l.grad_scale = if l0 > 0.0 { 1.0 / l0 } else { 1.0 };
+        l.best_r = l.r.clone();
+        l.best_loss = l0 as f32;
         Ok(l)
     }
 
@@ -224,7 +234,13 @@ impl Learner {
         }
         let mut out = Vec::with_capacity(n_steps);
         for _ in 0..n_steps {
+            // The loss a step returns is that of R before its update: keep that R if it is the
+            // best so far.
+            let (before, at) = (self.r.clone(), self.steps);
             let l = self.one_step()?;
+            if l < self.best_loss {
+                (self.best_r, self.best_loss, self.best_step) = (before, l, at);
+            }
             out.push(l);
             self.losses.push(l);
         }
@@ -254,12 +270,26 @@ impl Learner {
         }
     }
 
-    /// X′ = X·R and W′ = Rᵀ·W recomputed from R.
-    pub fn rotated(&self, case: &LayerCase) -> Result<Rotated> {
-        Rotated::new(case, &self.to_rotation())
+    /// The result of the run: the R with the lowest loss among the start, every step's and the
+    /// current one (never worse than the starting rotation), its loss and the step it came from
+    /// (`steps()` for the current R).
+    pub fn best(&self) -> Result<(Rotation, f32, usize)> {
+        let now = self.loss()?;
+        let (r, loss, step) = if now <= self.best_loss {
+            (self.r.clone(), now, self.steps)
+        } else {
+            (self.best_r.clone(), self.best_loss, self.best_step)
+        };
+        let name = format!("learned:{}", self.steps);
+        Ok((Rotation::Dense { name, r }, loss, step))
     }
 
-    /// The error of the current R with another quantization setting.
+    /// X′ = X·R and W′ = Rᵀ·W for the run's best R ([`best`](Self::best)).
+    pub fn rotated(&self, case: &LayerCase) -> Result<Rotated> {
+        Rotated::new(case, &self.best()?.0)
+    }
+
+    /// The error of the run's best R with another quantization setting.
     pub fn error(&self, case: &LayerCase, cfg: &LayerQuant) -> Result<LayerError> {
         self.rotated(case)?.error(case, cfg)
     }
