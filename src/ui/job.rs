@@ -142,6 +142,19 @@ impl Job {
     }
 }
 
+/// Runs `slice` now, then again on later macrotasks for as long as it returns `true`: for
+/// engines that budget their own slices (the QAT trainer's `run_for`, one learning step).
+/// `slice` reads its own stop signal with `try_get` (a left chapter ends it) and returns
+/// `false` when done, paused or failed.
+pub fn repeat(slice: impl FnMut() -> bool + 'static) {
+    fn go(mut slice: Box<dyn FnMut() -> bool>) {
+        if slice() {
+            set_timeout(move || go(slice), Duration::from_millis(0));
+        }
+    }
+    go(Box::new(slice));
+}
+
 impl Default for Job {
     fn default() -> Self {
         Self::new()

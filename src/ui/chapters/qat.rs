@@ -4,7 +4,6 @@
 //! bits and QAT recovers.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -12,6 +11,7 @@ use plotters::prelude::{Color, IntoFont, PathElement, Text};
 
 use crate::ui::data::fetch_bytes;
 use crate::ui::dom;
+use crate::ui::job::repeat;
 use crate::ui::state::{use_app, AppState};
 use crate::ui::widgets::chart::{de, Area, ChartTheme, DrawResult};
 use crate::ui::widgets::plot::{cartesian, histogram_bars, histogram_outline, line, tick, vline};
@@ -121,13 +121,13 @@ impl Training {
         }
     }
 
-    /// One slice of training, then the next on a later macrotask while the goal holds.
-    fn tick(self) {
+    /// One slice of training; `true` while the goal holds (see [`crate::ui::job::repeat`]).
+    fn tick(self) -> bool {
         let Some(g) = self.goal.try_get_untracked() else {
-            return; // chapter left
+            return false; // chapter left
         };
         if g == Goal::Idle {
-            return;
+            return false;
         }
         let result = self.trainer.try_update_value(|t| {
             let t = t.as_mut()?;
@@ -140,17 +140,21 @@ impl Training {
         match result.flatten() {
             Some(Ok(p)) => {
                 self.progress.set(Some(p));
-                if p.done || (g == Goal::Fp32 && p.phase != Phase::Fp32) {
+                let stop = p.done || (g == Goal::Fp32 && p.phase != Phase::Fp32);
+                if stop {
                     self.goal.set(Goal::Idle);
-                } else {
-                    set_timeout(move || self.tick(), Duration::from_millis(0));
                 }
+                !stop
             }
             Some(Err(e)) => {
                 self.error.set(Some(e.to_string()));
                 self.goal.set(Goal::Idle);
+                false
             }
-            None => self.goal.set(Goal::Idle),
+            None => {
+                self.goal.set(Goal::Idle);
+                false
+            }
         }
     }
 
@@ -171,7 +175,7 @@ impl Training {
             }
         }
         self.goal.set(g);
-        self.tick();
+        repeat(move || self.tick());
     }
 
     /// New bits after the float network is trained: QAT starts again from that network.
@@ -473,15 +477,15 @@ fn TrainSection(
     }
 }
 
-/// One slice of the 2/3/4/8-bit comparison, then the next while it runs.
+/// One slice of the 2/3/4/8-bit comparison; `true` while it runs.
 fn compare_tick(
     state: StoredValue<Option<Comparison>, LocalStorage>,
     comparing: RwSignal<Option<f32>>,
     rows: RwSignal<Vec<ComparisonRow>>,
     error: RwSignal<Option<String>>,
-) {
+) -> bool {
     if comparing.try_get_untracked().flatten().is_none() {
-        return; // stopped or chapter left
+        return false; // stopped or chapter left
     }
     let r = state.try_update_value(|c| {
         c.as_mut().map(|c| {
@@ -492,21 +496,18 @@ fn compare_tick(
     match r.flatten() {
         Some(Ok((p, done_rows))) => {
             rows.set(done_rows);
-            if p.done {
-                comparing.set(None);
-            } else {
-                comparing.set(Some(p.fraction));
-                set_timeout(
-                    move || compare_tick(state, comparing, rows, error),
-                    Duration::from_millis(0),
-                );
-            }
+            comparing.set((!p.done).then_some(p.fraction));
+            !p.done
         }
         Some(Err(e)) => {
             error.set(Some(e.to_string()));
             comparing.set(None);
+            false
         }
-        None => comparing.set(None),
+        None => {
+            comparing.set(None);
+            false
+        }
     }
 }
 
@@ -540,7 +541,7 @@ fn CompareSection(
                 compare_state.set_value(Some(c));
                 comparison.set(Vec::new());
                 comparing.set(Some(0.0));
-                compare_tick(compare_state, comparing, comparison, error);
+                repeat(move || compare_tick(compare_state, comparing, comparison, error));
             }
             Err(e) => error.set(Some(e.to_string())),
         }

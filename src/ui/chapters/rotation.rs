@@ -3,8 +3,6 @@
 //! quantize far better. A 2-D toy first, then Hadamard, random and learned rotations on real
 //! MiniLM layers.
 
-use std::time::Duration;
-
 use leptos::prelude::*;
 use plotters::prelude::{Circle, Color, IntoFont, PathElement, Text};
 
@@ -18,7 +16,7 @@ use quantlab_engine::rotate::{
 
 use crate::lens;
 use crate::ui::data::{use_data, LayerData, LayerPicker};
-use crate::ui::job::Job;
+use crate::ui::job::{repeat, Job};
 use crate::ui::state::{use_app, AppState};
 use crate::ui::widgets::chart::{de, Area, ChartTheme, DrawResult};
 use crate::ui::widgets::plot::{cartesian, histogram_bars, line, scatter, tick, vline, vlines};
@@ -338,17 +336,17 @@ fn FixedRotationSection(real: RealLayer) -> impl IntoView {
     }
 }
 
-/// One step of the learned rotation per macrotask, while `learning` holds.
+/// One step of the learned rotation; `true` while `learning` holds. One step per macrotask:
+/// ~10–30 ms on C = 384, so the page keeps answering between steps.
 fn learn_tick(
     learner: StoredValue<Option<Learner>, LocalStorage>,
     learning: RwSignal<bool>,
     losses: RwSignal<Vec<f32>>,
     learn_msg: RwSignal<Option<String>>,
-) {
+) -> bool {
     if !learning.try_get_untracked().unwrap_or(false) {
-        return;
+        return false;
     }
-    // One step per macrotask: ~10–30 ms on C = 384, so the page keeps answering between steps.
     let r = learner.try_update_value(|l| {
         l.as_mut()
             .map(|l| crate::ui::perf::time("learned-rotation step", || l.step(1)))
@@ -356,16 +354,17 @@ fn learn_tick(
     match r.flatten() {
         Some(Ok(new)) => {
             losses.update(|v| v.extend(new));
-            set_timeout(
-                move || learn_tick(learner, learning, losses, learn_msg),
-                Duration::from_millis(0),
-            );
+            true
         }
         Some(Err(e)) => {
             learn_msg.set(Some(e.to_string()));
             learning.set(false);
+            false
         }
-        None => learning.set(false),
+        None => {
+            learning.set(false);
+            false
+        }
     }
 }
 
@@ -417,7 +416,7 @@ fn LearnedRotationSection(real: RealLayer) -> impl IntoView {
         }
         learn_msg.set(None);
         learning.set(true);
-        learn_tick(learner, learning, losses, learn_msg);
+        repeat(move || learn_tick(learner, learning, losses, learn_msg));
     };
     let reset_learning = move || {
         learning.set(false);
