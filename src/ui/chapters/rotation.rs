@@ -377,6 +377,8 @@ fn LearnedRotationSection(real: RealLayer) -> impl IntoView {
     let losses = RwSignal::new(Vec::<f32>::new());
     let learning = RwSignal::new(false);
     let learn_err = RwSignal::new(None::<LayerError>);
+    // (lowest loss, the step it was reached at): the R the result is measured on.
+    let learn_best = RwSignal::new(None::<(f32, usize)>);
     let learn_msg = RwSignal::new(None::<String>);
     let init = RwSignal::new(LearnInit::Hadamard);
     let lr = RwSignal::new(0.2f64);
@@ -423,6 +425,7 @@ fn LearnedRotationSection(real: RealLayer) -> impl IntoView {
         learner.set_value(None);
         losses.set(Vec::new());
         learn_err.set(None);
+        learn_best.set(None);
     };
     // A new layer, bits or start point means a new learner.
     Effect::new(move |prev: Option<()>| {
@@ -441,8 +444,15 @@ fn LearnedRotationSection(real: RealLayer) -> impl IntoView {
         let (Some(d), c) = (data.get_untracked(), cfg.get_untracked()) else {
             return;
         };
-        let e = learner.with_value(|l| l.as_ref().and_then(|l| l.error(d.case.case(), &c).ok()));
+        let (e, best) = learner.with_value(|l| match l {
+            Some(l) => (
+                l.error(d.case.case(), &c).ok(),
+                l.best().ok().map(|(_, v, k)| (v, k)),
+            ),
+            None => (None, None),
+        });
         learn_err.set(e);
+        learn_best.set(best);
     });
 
     view! {
@@ -473,7 +483,8 @@ fn LearnedRotationSection(real: RealLayer) -> impl IntoView {
             <p data-testid="learn-result">{move || {
                 let l = losses.get();
                 let (first, last) = (l.first().copied()?, l.last().copied()?);
-                Some(Msg::LearnLine.fill(app.lang(), &[&format!("{first:.5}"), &format!("{last:.5}"), &learn_err.get().map(|e| pct(e.rel_err)).unwrap_or("…".into()), &cfg.get().label()]))
+                let (best, step) = learn_best.get().map_or(("…".into(), "…".into()), |(v, k)| (format!("{v:.5}"), k.to_string()));
+                Some(Msg::LearnLine.fill(app.lang(), &[&format!("{first:.5}"), &format!("{last:.5}"), &best, &step, &learn_err.get().map(|e| pct(e.rel_err)).unwrap_or("…".into()), &cfg.get().label()]))
             }}</p>
         </section>
     }
