@@ -91,7 +91,7 @@ fn tensor() -> impl Strategy<Value = Array2<f32>> {
 }
 
 fn granularity(rows: usize, cols: usize) -> impl Strategy<Value = Granularity> {
-    let divisors = |n: usize| (1..=n).filter(|d| n % d == 0).collect::<Vec<_>>();
+    let divisors = |n: usize| (1..=n).filter(|d| n.is_multiple_of(*d)).collect::<Vec<_>>();
     prop_oneof![
         Just(Granularity::PerTensor),
         Just(Granularity::PerChannel { axis: 0 }),

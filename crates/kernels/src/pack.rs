@@ -135,6 +135,21 @@ impl PackedF32 {
         self.data.len() * 4
     }
 
+    /// B back in its original K×N row-major form (models keep only the packed copy, and
+    /// quantize or rotate from this one).
+    pub fn to_row_major(&self) -> Vec<f32> {
+        let mut out = vec![0f32; self.k * self.n];
+        if self.n > 0 {
+            for (i, row) in out.chunks_exact_mut(self.n).enumerate() {
+                for (j, v) in row.iter_mut().enumerate() {
+                    let idx = (j / NR) * self.k * NR + i * NR + j % NR;
+                    *v = self.data.get(idx).copied().unwrap_or(0.0);
+                }
+            }
+        }
+        out
+    }
+
     pub(crate) fn panel_len(&self) -> usize {
         self.k * NR
     }

@@ -123,6 +123,7 @@ fn gemm_f32_equals_naive_bit_for_bit() {
                 let a = rng.f32s(m * k, 3.0);
                 let b = rng.f32s(k * n, 0.5);
                 let p = PackedF32::pack(&b, k, n).unwrap();
+                assert_eq!(p.to_row_major(), b, "k={k} n={n}");
                 let mut c = vec![f32::NAN; m * n];
                 gemm_f32(&a, m, k, &p, &mut c).unwrap();
                 let want = naive_f32(&a, m, k, &b, n);
