@@ -99,6 +99,11 @@ pub enum QuantError {
     BadDataFile { what: &'static str, reason: String },
     /// The loss became NaN or ±Inf during training (usually a learning rate that is too high).
     TrainingDiverged { phase: &'static str, step: u64 },
+
+    // ---- the whole model ----
+    /// A model file (or a tensor in it) that cannot be the model: missing, wrong shape, wrong
+    /// type, NaN, a failed checksum.
+    BadModel { part: String, reason: String },
 }
 
 impl fmt::Display for QuantError {
@@ -168,6 +173,9 @@ impl fmt::Display for QuantError {
             | CodeOutOfRange { .. } | LengthMismatch { .. } | ShapeMismatch { .. }
             | InvalidParameter { .. } | TooLarge { .. } => Ok(()),
             BadDataFile { what, reason } => write!(f, "the {what} is not in the expected format: {reason}"),
+            BadModel { part, reason } => {
+                write!(f, "the model cannot be used: {part}: {reason}")
+            }
             TrainingDiverged { phase, step } => write!(
                 f,
                 "{phase} training diverged at step {step}: the loss became NaN or infinite; use a smaller learning rate"

@@ -1,0 +1,611 @@
+//! all-MiniLM-L6-v2's encoder in f32: the float model every quantized variant is measured
+//! against, and the skeleton those variants run in.
+//!
+//! The computation is Hugging Face `BertModel` + sentence-transformers' mean pooling, as
+//! `shared/data/minilm/extract.py` writes it in float64: embeddings (word + position + token
+//! type 0) → LayerNorm → 6 × [Q|K|V projection, scaled dot-product attention with a softmax per
+//! head, output projection, residual + LayerNorm, fc1, erf-GELU, fc2, residual + LayerNorm] →
+//! mean over all tokens → L2 normalisation. LayerNorm is post-residual with ε = 1e-12.
+//!
+//! One sequence is encoded at a time, unpadded, so the attention mask is all ones and a batch of
+//! sentences of different lengths has no padding to leak into the result. The four linears of
+//! a layer go through [`Linears`], so the same forward runs the float weights ([`Float`]), the
+//! int8 ones (`model::quant`), or a recorder of each linear's input (capture).
+//!
+//! Q, K and V are one 384 × 1152 product here: they read the same input, so per-channel
+//! weight scales and per-token or per-tensor activation scales are the same as for three
+//! separate linears, and one GEMM is faster than three. The model still has 36 linears
+//! (Q, K, V, O, fc1, fc2 × 6); [`LinearKind::linears`] counts them.
+
+use quantlab_kernels::{gemm_f32, PackedF32};
+
+use crate::error::{QuantError, Result};
+
+pub const LAYERS: usize = 6;
+pub const HIDDEN: usize = 384;
+pub const HEADS: usize = 12;
+pub const HEAD_DIM: usize = HIDDEN / HEADS;
+pub const FFN: usize = 1536;
+pub const VOCAB: usize = 30_522;
+pub const MAX_POSITIONS: usize = 512;
+/// BERT's `layer_norm_eps`.
+pub const LN_EPS: f64 = 1e-12;
+
+/// The four matrix products of a layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LinearKind {
+    /// Q | K | V, 384 → 1152, reading the previous LayerNorm's output.
+    Qkv,
+    /// The attention output projection, 384 → 384, reading softmax(QKᵀ/√d)·V.
+    Out,
+    /// The FFN up-projection, 384 → 1536, reading the attention LayerNorm's output.
+    Fc1,
+    /// The FFN down-projection, 1536 → 384, reading GELU(fc1).
+    Fc2,
+}
+
+impl LinearKind {
+    pub const ALL: [LinearKind; 4] = [Self::Qkv, Self::Out, Self::Fc1, Self::Fc2];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Qkv => "qkv",
+            Self::Out => "o",
+            Self::Fc1 => "fc1",
+            Self::Fc2 => "fc2",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == s)
+    }
+
+    pub fn in_features(self) -> usize {
+        match self {
+            Self::Fc2 => FFN,
+            _ => HIDDEN,
+        }
+    }
+
+    pub fn out_features(self) -> usize {
+        match self {
+            Self::Qkv => 3 * HIDDEN,
+            Self::Fc1 => FFN,
+            _ => HIDDEN,
+        }
+    }
+
+    /// How many of the model's torch linears this product is (Q, K, V are three).
+    pub fn linears(self) -> usize {
+        match self {
+            Self::Qkv => 3,
+            _ => 1,
+        }
+    }
+}
+
+/// One linear of the model: a layer and which of its four products.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LinearId {
+    pub layer: usize,
+    pub kind: LinearKind,
+}
+
+impl LinearId {
+    /// Position in [`LinearId::all`].
+    pub fn index(self) -> usize {
+        self.layer * 4 + self.kind as usize
+    }
+
+    /// The 24 products in execution order.
+    pub fn all() -> impl Iterator<Item = LinearId> {
+        (0..LAYERS).flat_map(|layer| LinearKind::ALL.map(|kind| LinearId { layer, kind }))
+    }
+
+    /// `L3.fc1`, the naming of the layer chapters and of `extract.py`.
+    pub fn label(self) -> String {
+        format!("L{}.{}", self.layer, self.kind.name())
+    }
+}
+
+/// Y = X·W + b with W kept packed for the f32 GEMM (K × N: column j is output j).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dense {
+    w: PackedF32,
+    bias: Vec<f32>,
+}
+
+impl Dense {
+    /// From W in K × N row-major (torch's weight transposed) and N biases.
+    pub fn new(w: &[f32], k: usize, n: usize, bias: Vec<f32>) -> Result<Self> {
+        if bias.len() != n {
+            return Err(QuantError::LengthMismatch {
+                what: "bias (one per output)",
+                expected: n,
+                got: bias.len(),
+            });
+        }
+        Ok(Dense {
+            w: PackedF32::pack(w, k, n)?,
+            bias,
+        })
+    }
+
+    pub fn k(&self) -> usize {
+        self.w.k()
+    }
+
+    pub fn n(&self) -> usize {
+        self.w.n()
+    }
+
+    /// W, K × N row-major (a copy: the model keeps only the packed form).
+    pub fn weight(&self) -> Vec<f32> {
+        self.w.to_row_major()
+    }
+
+    pub fn bias(&self) -> &[f32] {
+        &self.bias
+    }
+
+    /// `out` (M × N) = X (M × K)·W + b.
+    pub fn forward(&self, x: &[f32], m: usize, out: &mut [f32]) -> Result<()> {
+        gemm_f32(x, m, self.k(), &self.w, out)?;
+        add_bias(out, &self.bias);
+        Ok(())
+    }
+}
+
+pub(crate) fn add_bias(out: &mut [f32], bias: &[f32]) {
+    if bias.is_empty() {
+        return;
+    }
+    for row in out.chunks_exact_mut(bias.len()) {
+        row.iter_mut().zip(bias).for_each(|(y, &b)| *y += b);
+    }
+}
+
+/// γ, β of one LayerNorm over the 384 hidden channels.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerNorm {
+    pub gamma: Vec<f32>,
+    pub beta: Vec<f32>,
+}
+
+impl LayerNorm {
+    /// Every row of `x` normalised in place; mean and variance in f64 (384 terms), so the only
+    /// f32 rounding is the result's.
+    pub fn apply(&self, x: &mut [f32]) {
+        let c = self.gamma.len();
+        if c == 0 {
+            return;
+        }
+        for row in x.chunks_exact_mut(c) {
+            let mean = row.iter().map(|&v| f64::from(v)).sum::<f64>() / c as f64;
+            let var = row
+                .iter()
+                .map(|&v| (f64::from(v) - mean).powi(2))
+                .sum::<f64>()
+                / c as f64;
+            let inv = 1.0 / (var + LN_EPS).sqrt();
+            for ((v, &g), &b) in row.iter_mut().zip(&self.gamma).zip(&self.beta) {
+                *v = ((f64::from(*v) - mean) * inv * f64::from(g) + f64::from(b)) as f32;
+            }
+        }
+    }
+}
+
+/// One encoder layer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layer {
+    pub qkv: Dense,
+    pub out: Dense,
+    pub ln_attn: LayerNorm,
+    pub fc1: Dense,
+    pub fc2: Dense,
+    pub ln_out: LayerNorm,
+}
+
+impl Layer {
+    pub fn dense(&self, kind: LinearKind) -> &Dense {
+        match kind {
+            LinearKind::Qkv => &self.qkv,
+            LinearKind::Out => &self.out,
+            LinearKind::Fc1 => &self.fc1,
+            LinearKind::Fc2 => &self.fc2,
+        }
+    }
+}
+
+/// The word-embedding table: f32, or int8 codes with one scale per row (the shipped form).
+#[derive(Clone, Debug, PartialEq)]
+pub enum WordEmbeddings {
+    F32(Vec<f32>),
+    Int8 { codes: Vec<i8>, scales: Vec<f32> },
+}
+
+impl WordEmbeddings {
+    fn row_into(&self, id: usize, out: &mut [f32]) -> Result<()> {
+        let range = id * HIDDEN..(id + 1) * HIDDEN;
+        let bad = || QuantError::InvalidParameter {
+            name: "token id",
+            value: id.to_string(),
+            allowed: "below the vocabulary size (30522)",
+        };
+        match self {
+            Self::F32(t) => out.copy_from_slice(t.get(range).ok_or_else(bad)?),
+            Self::Int8 { codes, scales } => {
+                let s = *scales.get(id).ok_or_else(bad)?;
+                let row = codes.get(range).ok_or_else(bad)?;
+                out.iter_mut()
+                    .zip(row)
+                    .for_each(|(o, &q)| *o = f32::from(q) * s);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A tensor as a model file holds it, handed to [`Bert::from_tensors`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Tensor {
+    F32 {
+        shape: Vec<usize>,
+        data: Vec<f32>,
+    },
+    /// Symmetric int8 codes with one f32 scale per row (value = code · scale).
+    RowInt8 {
+        shape: Vec<usize>,
+        codes: Vec<i8>,
+        scales: Vec<f32>,
+    },
+}
+
+/// The whole float model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bert {
+    word: WordEmbeddings,
+    position: Vec<f32>,
+    token_type0: Vec<f32>,
+    ln_emb: LayerNorm,
+    layers: Vec<Layer>,
+    storage: String,
+}
+
+/// What the forward pass calls for each linear, so one forward serves the float model, the
+/// quantized ones and the recorders.
+pub trait Linears {
+    /// `out` (M × N) = the linear `id` applied to `x` (M × K); `dense` is the float layer.
+    fn linear(
+        &mut self,
+        id: LinearId,
+        dense: &Dense,
+        x: &[f32],
+        m: usize,
+        out: &mut [f32],
+    ) -> Result<()>;
+
+    /// Called with the hidden state (T × 384) after each layer's output LayerNorm.
+    fn after_layer(&mut self, _layer: usize, _hidden: &[f32]) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// The float model's own linears.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Float;
+
+impl Linears for Float {
+    fn linear(
+        &mut self,
+        _: LinearId,
+        dense: &Dense,
+        x: &[f32],
+        m: usize,
+        out: &mut [f32],
+    ) -> Result<()> {
+        dense.forward(x, m, out)
+    }
+}
+
+impl Bert {
+    /// Builds the model from Hugging Face's tensor names (`embeddings.word_embeddings.weight`,
+    /// `encoder.layer.3.attention.self.query.weight`, …; torch layout, weights out × in).
+    /// `storage` says how the weights were stored ("fp32", "fp16 + int8 word embeddings"), so a
+    /// page can call its reference what it is. Every tensor is checked for shape and finiteness.
+    pub fn from_tensors(
+        mut get: impl FnMut(&str) -> Result<Tensor>,
+        storage: &str,
+    ) -> Result<Bert> {
+        let mut f32s = |name: &str, shape: &[usize]| -> Result<Vec<f32>> {
+            match get(name)? {
+                Tensor::F32 { shape: s, data } => {
+                    check_shape(name, &s, shape)?;
+                    check_finite(name, &data)?;
+                    Ok(data)
+                }
+                Tensor::RowInt8 { .. } => Err(bad(name, "is int8 where float is expected")),
+            }
+        };
+        let mut ln = |p: &str| -> Result<LayerNorm> {
+            Ok(LayerNorm {
+                gamma: f32s(&format!("{p}.weight"), &[HIDDEN])?,
+                beta: f32s(&format!("{p}.bias"), &[HIDDEN])?,
+            })
+        };
+        let ln_emb = ln("embeddings.LayerNorm")?;
+        let mut lns = Vec::new();
+        for l in 0..LAYERS {
+            let p = format!("encoder.layer.{l}");
+            lns.push((
+                ln(&format!("{p}.attention.output.LayerNorm"))?,
+                ln(&format!("{p}.output.LayerNorm"))?,
+            ));
+        }
+        let mut layers = Vec::with_capacity(LAYERS);
+        for (l, (ln_attn, ln_out)) in lns.into_iter().enumerate() {
+            let p = format!("encoder.layer.{l}");
+            let mut dense = |names: &[&str], k: usize, n_each: usize| -> Result<Dense> {
+                let n = n_each * names.len();
+                let mut w = vec![0f32; k * n];
+                let mut bias = Vec::with_capacity(n);
+                for (part, name) in names.iter().enumerate() {
+                    let wt = f32s(&format!("{p}.{name}.weight"), &[n_each, k])?;
+                    // torch stores out × in; the GEMM wants in × out.
+                    for (o, row) in wt.chunks_exact(k).enumerate() {
+                        for (i, &v) in row.iter().enumerate() {
+                            if let Some(d) = w.get_mut(i * n + part * n_each + o) {
+                                *d = v;
+                            }
+                        }
+                    }
+                    bias.extend(f32s(&format!("{p}.{name}.bias"), &[n_each])?);
+                }
+                Dense::new(&w, k, n, bias)
+            };
+            layers.push(Layer {
+                qkv: dense(
+                    &[
+                        "attention.self.query",
+                        "attention.self.key",
+                        "attention.self.value",
+                    ],
+                    HIDDEN,
+                    HIDDEN,
+                )?,
+                out: dense(&["attention.output.dense"], HIDDEN, HIDDEN)?,
+                ln_attn,
+                fc1: dense(&["intermediate.dense"], HIDDEN, FFN)?,
+                fc2: dense(&["output.dense"], FFN, HIDDEN)?,
+                ln_out,
+            });
+        }
+        let position = f32s(
+            "embeddings.position_embeddings.weight",
+            &[MAX_POSITIONS, HIDDEN],
+        )?;
+        let mut token_type0 = f32s("embeddings.token_type_embeddings.weight", &[2, HIDDEN])?;
+        token_type0.truncate(HIDDEN);
+        let name = "embeddings.word_embeddings.weight";
+        let word = match get(name)? {
+            Tensor::F32 { shape, data } => {
+                check_shape(name, &shape, &[VOCAB, HIDDEN])?;
+                check_finite(name, &data)?;
+                WordEmbeddings::F32(data)
+            }
+            Tensor::RowInt8 {
+                shape,
+                codes,
+                scales,
+            } => {
+                check_shape(name, &shape, &[VOCAB, HIDDEN])?;
+                if codes.len() != VOCAB * HIDDEN || scales.len() != VOCAB {
+                    return Err(bad(name, "has the wrong number of codes or scales"));
+                }
+                if codes.contains(&i8::MIN) {
+                    return Err(bad(name, "holds the code −128 (the grid is ±127)"));
+                }
+                if scales.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
+                    return Err(bad(name, "has a scale that is not a positive number"));
+                }
+                WordEmbeddings::Int8 { codes, scales }
+            }
+        };
+        Ok(Bert {
+            word,
+            position,
+            token_type0,
+            ln_emb,
+            layers,
+            storage: storage.to_string(),
+        })
+    }
+
+    /// How the weights were stored, e.g. "fp32".
+    pub fn storage(&self) -> &str {
+        &self.storage
+    }
+
+    pub fn layers(&self) -> &[Layer] {
+        &self.layers
+    }
+
+    pub fn dense(&self, id: LinearId) -> Result<&Dense> {
+        self.layers
+            .get(id.layer)
+            .map(|l| l.dense(id.kind))
+            .ok_or(QuantError::InvalidParameter {
+                name: "layer",
+                value: id.layer.to_string(),
+                allowed: "0 to 5",
+            })
+    }
+
+    /// The word embeddings as stored.
+    pub fn word_embeddings(&self) -> &WordEmbeddings {
+        &self.word
+    }
+
+    /// The last hidden state (T × 384) of one sequence of token ids ([CLS] … [SEP]).
+    pub fn hidden(&self, ids: &[u32], lin: &mut impl Linears) -> Result<Vec<f32>> {
+        let t = ids.len();
+        if t == 0 {
+            return Err(QuantError::Empty {
+                what: "token sequence",
+            });
+        }
+        if t > MAX_POSITIONS {
+            return Err(QuantError::TooLarge {
+                what: "tokens in one sequence (the model has 512 positions)",
+                got: t as u128,
+                limit: MAX_POSITIONS as u128,
+            });
+        }
+        let mut h = vec![0f32; t * HIDDEN];
+        // t ≤ MAX_POSITIONS (checked above), so every row has its position row.
+        let rows = h
+            .chunks_exact_mut(HIDDEN)
+            .zip(self.position.chunks_exact(HIDDEN));
+        for ((row, p), &id) in rows.zip(ids) {
+            self.word.row_into(id as usize, row)?;
+            for ((v, &pv), &tv) in row.iter_mut().zip(p).zip(&self.token_type0) {
+                *v += pv + tv;
+            }
+        }
+        self.ln_emb.apply(&mut h);
+        let mut qkv = vec![0f32; t * 3 * HIDDEN];
+        let mut ctx = vec![0f32; t * HIDDEN];
+        let mut a = vec![0f32; t * HIDDEN];
+        let mut f = vec![0f32; t * FFN];
+        for (l, layer) in self.layers.iter().enumerate() {
+            let id = |kind| LinearId { layer: l, kind };
+            lin.linear(id(LinearKind::Qkv), &layer.qkv, &h, t, &mut qkv)?;
+            attention(&qkv, t, &mut ctx)?;
+            lin.linear(id(LinearKind::Out), &layer.out, &ctx, t, &mut a)?;
+            a.iter_mut().zip(&h).for_each(|(v, &r)| *v += r);
+            layer.ln_attn.apply(&mut a);
+            lin.linear(id(LinearKind::Fc1), &layer.fc1, &a, t, &mut f)?;
+            f.iter_mut().for_each(|v| *v = gelu(*v));
+            lin.linear(id(LinearKind::Fc2), &layer.fc2, &f, t, &mut h)?;
+            h.iter_mut().zip(&a).for_each(|(v, &r)| *v += r);
+            layer.ln_out.apply(&mut h);
+            if let Some(i) = h.iter().position(|v| !v.is_finite()) {
+                return Err(QuantError::NonFinite {
+                    count: h.iter().filter(|v| !v.is_finite()).count(),
+                    first_index: i,
+                    first_row_col: Some((i / HIDDEN, i % HIDDEN)),
+                });
+            }
+            lin.after_layer(l, &h)?;
+        }
+        Ok(h)
+    }
+
+    /// The sentence embedding: mean of the last hidden state over all tokens, L2-normalised.
+    pub fn embed(&self, ids: &[u32], lin: &mut impl Linears) -> Result<Vec<f32>> {
+        let h = self.hidden(ids, lin)?;
+        Ok(mean_pool_normalized(&h, ids.len()))
+    }
+}
+
+/// Mean over the T rows, then divided by its L2 norm (in f64).
+pub fn mean_pool_normalized(h: &[f32], t: usize) -> Vec<f32> {
+    let mut mean = vec![0f64; HIDDEN];
+    for row in h.chunks_exact(HIDDEN) {
+        mean.iter_mut()
+            .zip(row)
+            .for_each(|(m, &v)| *m += f64::from(v));
+    }
+    mean.iter_mut().for_each(|m| *m /= t.max(1) as f64);
+    let norm = mean.iter().map(|m| m * m).sum::<f64>().sqrt().max(1e-12);
+    mean.iter().map(|m| (m / norm) as f32).collect()
+}
+
+/// Exact (erf) GELU, Hugging Face's `"gelu"`.
+pub fn gelu(x: f32) -> f32 {
+    0.5 * x * (1.0 + libm::erff(x * std::f32::consts::FRAC_1_SQRT_2))
+}
+
+/// softmax(Q_h·K_hᵀ/√d)·V_h for each head, from the Q|K|V product (T × 1152) into `ctx` (T × 384).
+fn attention(qkv: &[f32], t: usize, ctx: &mut [f32]) -> Result<()> {
+    let scale = 1.0 / (HEAD_DIM as f32).sqrt();
+    let mut q = vec![0f32; t * HEAD_DIM];
+    let mut kt = vec![0f32; HEAD_DIM * t];
+    let mut v = vec![0f32; t * HEAD_DIM];
+    let mut scores = vec![0f32; t * t];
+    let mut out = vec![0f32; t * HEAD_DIM];
+    for head in 0..HEADS {
+        let rows = qkv
+            .chunks_exact(3 * HIDDEN)
+            .zip(q.chunks_exact_mut(HEAD_DIM))
+            .zip(v.chunks_exact_mut(HEAD_DIM));
+        for (r, ((row, qr), vr)) in rows.enumerate() {
+            assign(qr, head_part(row, 0, head));
+            assign(vr, head_part(row, 2, head));
+            for (d, &kv) in head_part(row, 1, head).iter().enumerate() {
+                if let Some(dst) = kt.get_mut(d * t + r) {
+                    *dst = kv;
+                }
+            }
+        }
+        gemm_f32(
+            &q,
+            t,
+            HEAD_DIM,
+            &PackedF32::pack(&kt, HEAD_DIM, t)?,
+            &mut scores,
+        )?;
+        for row in scores.chunks_exact_mut(t) {
+            let max = row.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s * scale));
+            let mut sum = 0f32;
+            for s in row.iter_mut() {
+                *s = (*s * scale - max).exp();
+                sum += *s;
+            }
+            row.iter_mut().for_each(|s| *s /= sum);
+        }
+        gemm_f32(&scores, t, t, &PackedF32::pack(&v, t, HEAD_DIM)?, &mut out)?;
+        for (crow, orow) in ctx.chunks_exact_mut(HIDDEN).zip(out.chunks_exact(HEAD_DIM)) {
+            if let Some(dst) = crow.chunks_exact_mut(HEAD_DIM).nth(head) {
+                assign(dst, orow);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Head `head`'s 32 values of part `part` (0 Q, 1 K, 2 V) of one Q|K|V row.
+fn head_part(row: &[f32], part: usize, head: usize) -> &[f32] {
+    row.chunks_exact(HEAD_DIM)
+        .nth(part * HEADS + head)
+        .unwrap_or_default()
+}
+
+fn assign(dst: &mut [f32], src: &[f32]) {
+    dst.iter_mut().zip(src).for_each(|(d, &s)| *d = s);
+}
+
+fn bad(name: &str, reason: &str) -> QuantError {
+    QuantError::BadModel {
+        part: format!("tensor `{name}`"),
+        reason: reason.to_string(),
+    }
+}
+
+fn check_shape(name: &str, got: &[usize], want: &[usize]) -> Result<()> {
+    if got == want {
+        Ok(())
+    } else {
+        Err(bad(
+            name,
+            &format!("has shape {got:?}, the model needs {want:?}"),
+        ))
+    }
+}
+
+fn check_finite(name: &str, data: &[f32]) -> Result<()> {
+    match data.iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(i) => Err(bad(name, &format!("holds NaN or Inf (value {i})"))),
+    }
+}

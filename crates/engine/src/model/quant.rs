@@ -1,0 +1,439 @@
+//! The whole model with every linear on the int8 kernels: weights quantized once, activations
+//! quantized on each call, the product an int8 × int8 → i32 GEMM ([`QLinear`]), then
+//! dequantized. Attention products, softmax, LayerNorm and GELU stay in f32 (as in the
+//! SmoothQuant authors' `fake_quant.py`, which quantizes only the linears).
+//!
+//! Semantics of W·A (those of `fake_quant.py`, shared with the layer chapters): weights per
+//! output channel (or per group of input channels), activations per token or per tensor (one
+//! sentence is one tensor), s = max(absmax, 1e-5)/q_max, round half to even, clamp to ±q_max.
+//!
+//! Transforms, applied to a linear's input in this order and folded into its weights offline:
+//! * **drop outliers**: the k channels with the largest max |x| of *this* input are set to 0
+//!   (an ablation: what the model loses without them), weights unchanged;
+//! * **SmoothQuant** (the authors' `smooth.py`): s_c = max(max|X_c|^α / max|W_c|^(1−α), 1e-5) from
+//!   calibration activations of the float model, X ← X/s, W ← diag(s)·W, on the Q|K|V and fc1
+//!   inputs only. The authors fold 1/s into the LayerNorm before those two linears; the output
+//!   projection and fc2 read softmax·V and GELU(fc1), which have no LayerNorm to fold into, so
+//!   they stay unsmoothed here as there. In this post-LN BERT the LayerNorm's output also feeds
+//!   the residual, so folding would scale the residual too: the division is done on the
+//!   linear's input instead (the same numbers reach the linear, one multiply per value);
+//! * **Hadamard**: X ← X·R online, W ← Rᵀ·W offline, R = QuaRot's kron(H12ᵀ, S_m)/√C
+//!   ([`Hadamard::full`]) on each of the four inputs (384 and 1536 channels).
+
+use quantlab_kernels::{ActGranularity, ActScales, QLinear, SCALE_FLOOR};
+
+use super::bert::{Bert, Dense, Float, LinearId, Linears, LAYERS};
+use crate::error::{QuantError, Result};
+use crate::rotate::hadamard::Hadamard;
+
+/// How activation scales are found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ActMode {
+    /// From each input on every call (one scale per token, or one per sentence).
+    Dynamic(ActGranularity),
+    /// One scale per linear, fixed beforehand from the largest |x| that linear saw on the
+    /// calibration sentences (min-max calibration); values beyond it are clipped.
+    StaticTensor,
+}
+
+impl ActMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Dynamic(ActGranularity::PerToken) => "per-token",
+            Self::Dynamic(ActGranularity::PerTensor) => "per-tensor",
+            Self::StaticTensor => "static per-tensor",
+        }
+    }
+}
+
+/// Weight scales: one per output channel, or one per output channel and group of `g` inputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WeightScales {
+    PerChannel,
+    Group(usize),
+}
+
+/// Every setting of the quantized model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelQuant {
+    pub w_bits: u8,
+    pub a_bits: u8,
+    pub weights: WeightScales,
+    pub act: ActMode,
+    /// SmoothQuant's migration strength α in [0, 1]; `None`: off.
+    pub smooth_alpha: Option<f32>,
+    pub hadamard: bool,
+    /// Channels of every linear's input set to 0 (0: none).
+    pub drop_outliers: usize,
+}
+
+impl ModelQuant {
+    /// W{w}A{a}, per-channel weights, per-token dynamic activations, no transform.
+    pub fn new(w_bits: u8, a_bits: u8) -> Self {
+        ModelQuant {
+            w_bits,
+            a_bits,
+            weights: WeightScales::PerChannel,
+            act: ActMode::Dynamic(ActGranularity::PerToken),
+            smooth_alpha: None,
+            hadamard: false,
+            drop_outliers: 0,
+        }
+    }
+
+    /// "W8A8 per-token + SmoothQuant α=0.5 + Hadamard".
+    pub fn label(&self) -> String {
+        let mut s = format!("W{}A{} {}", self.w_bits, self.a_bits, self.act.name());
+        if let WeightScales::Group(g) = self.weights {
+            s += &format!(", weight groups of {g}");
+        }
+        if let Some(a) = self.smooth_alpha {
+            s += &format!(" + SmoothQuant α={a}");
+        }
+        if self.hadamard {
+            s += " + Hadamard";
+        }
+        if self.drop_outliers > 0 {
+            s += &format!(" − top {} outlier channels", self.drop_outliers);
+        }
+        s
+    }
+
+    fn needs_calibration(&self) -> bool {
+        self.smooth_alpha.is_some() || self.act == ActMode::StaticTensor
+    }
+
+    fn validate(&self) -> Result<()> {
+        for bits in [self.w_bits, self.a_bits] {
+            quantlab_kernels::q_max(bits)?;
+        }
+        if let Some(a) = self.smooth_alpha {
+            if !(0.0..=1.0).contains(&a) {
+                return Err(QuantError::InvalidParameter {
+                    name: "SmoothQuant α",
+                    value: a.to_string(),
+                    allowed: "0 to 1",
+                });
+            }
+        }
+        if self.drop_outliers >= super::HIDDEN {
+            return Err(QuantError::InvalidParameter {
+                name: "outlier channels to drop",
+                value: self.drop_outliers.to_string(),
+                allowed: "0 to 383",
+            });
+        }
+        if let WeightScales::Group(g) = self.weights {
+            if g == 0 || !super::HIDDEN.is_multiple_of(g) {
+                return Err(QuantError::InvalidParameter {
+                    name: "weight group size",
+                    value: g.to_string(),
+                    allowed: "a divisor of 384 (e.g. 32, 64, 128)",
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One linear, ready to run: its int8 weights (one part per group) and its input transforms.
+#[derive(Clone, Debug)]
+struct Slot {
+    /// Per-channel: one part with all K inputs; per group: one part per group of inputs.
+    parts: Vec<QLinear>,
+    smooth: Option<Vec<f32>>,
+    rotation: Option<Hadamard>,
+    static_scale: Option<f32>,
+}
+
+/// The model's 24 quantized products (36 linears), built from a float [`Bert`].
+#[derive(Clone, Debug)]
+pub struct QuantizedBert {
+    cfg: ModelQuant,
+    slots: Vec<Slot>,
+}
+
+impl QuantizedBert {
+    /// Quantizes every linear of `bert` with `cfg`. `calibration` (token ids of sentences,
+    /// [CLS] … [SEP]) is run through the float model when SmoothQuant or static scales need
+    /// activation statistics; otherwise it is not used.
+    pub fn new(bert: &Bert, cfg: ModelQuant, calibration: &[Vec<u32>]) -> Result<Self> {
+        cfg.validate()?;
+        if cfg.needs_calibration() && calibration.is_empty() {
+            return Err(QuantError::Empty {
+                what: "calibration sentences (SmoothQuant and static scales need some)",
+            });
+        }
+        let act_max = if cfg.smooth_alpha.is_some() {
+            Some(input_channel_max(bert, calibration, |_, x| Ok(x.to_vec()))?)
+        } else {
+            None
+        };
+        let mut slots = Vec::with_capacity(4 * LAYERS);
+        for id in LinearId::all() {
+            let dense = bert.dense(id)?;
+            let (k, n) = (dense.k(), dense.n());
+            let mut w = dense.weight();
+            let smooth = match (cfg.smooth_alpha, &act_max) {
+                (Some(alpha), Some(am)) if smoothable(id) => {
+                    let am = am.get(id.index()).map_or(&[][..], Vec::as_slice);
+                    let s = smooth_scales(am, &w, n, alpha)?;
+                    for (row, &sc) in w.chunks_exact_mut(n).zip(&s) {
+                        row.iter_mut().for_each(|v| *v *= sc);
+                    }
+                    Some(s)
+                }
+                _ => None,
+            };
+            let rotation = if cfg.hadamard {
+                let h = Hadamard::full(k)?;
+                h.rotate_weights(&mut w, n)?;
+                Some(h)
+            } else {
+                None
+            };
+            let parts = match cfg.weights {
+                WeightScales::PerChannel => {
+                    vec![QLinear::new(&w, k, n, Some(dense.bias()), cfg.w_bits)?]
+                }
+                WeightScales::Group(g) => w
+                    .chunks_exact(g * n)
+                    .enumerate()
+                    .map(|(i, wg)| {
+                        // The bias is added once, by the first group.
+                        let bias = (i == 0).then(|| dense.bias());
+                        QLinear::new(wg, g, n, bias, cfg.w_bits)
+                    })
+                    .collect::<std::result::Result<_, _>>()?,
+            };
+            slots.push(Slot {
+                parts,
+                smooth,
+                rotation,
+                static_scale: None,
+            });
+        }
+        let mut model = QuantizedBert { cfg, slots };
+        if model.cfg.act == ActMode::StaticTensor {
+            let qm = quantlab_kernels::q_max(model.cfg.a_bits)? as f32;
+            let maxima = input_channel_max(bert, calibration, |id, x| {
+                model.transformed_input(id, x, x.len() / id.kind.in_features())
+            })?;
+            for (slot, m) in model.slots.iter_mut().zip(maxima) {
+                let t = m.iter().fold(0f32, |a, &v| a.max(v));
+                slot.static_scale = Some(t.max(SCALE_FLOOR) / qm);
+            }
+        }
+        Ok(model)
+    }
+
+    pub fn config(&self) -> &ModelQuant {
+        &self.cfg
+    }
+
+    fn slot(&self, id: LinearId) -> Result<&Slot> {
+        self.slots
+            .get(id.index())
+            .ok_or(QuantError::InvalidParameter {
+                name: "linear",
+                value: id.label(),
+                allowed: "L0 to L5, qkv/o/fc1/fc2",
+            })
+    }
+
+    /// The int8 layer(s) of one linear (one per weight group).
+    pub fn qlinears(&self, id: LinearId) -> Result<&[QLinear]> {
+        Ok(&self.slot(id)?.parts)
+    }
+
+    /// SmoothQuant's per-channel divisors s of `id`'s input (`None`: not smoothed).
+    pub fn smooth_scales(&self, id: LinearId) -> Result<Option<&[f32]>> {
+        Ok(self.slot(id)?.smooth.as_deref())
+    }
+
+    /// What the int8 GEMM of `id` reads before quantization: its input after the transforms
+    /// (outliers dropped, divided by the smoothing scales, rotated).
+    pub fn transformed_input(&self, id: LinearId, x: &[f32], m: usize) -> Result<Vec<f32>> {
+        let slot = self.slot(id)?;
+        let k = id.kind.in_features();
+        let mut xs = x.to_vec();
+        if self.cfg.drop_outliers > 0 {
+            drop_top_channels(&mut xs, k, self.cfg.drop_outliers);
+        }
+        if let Some(s) = &slot.smooth {
+            for row in xs.chunks_exact_mut(k) {
+                row.iter_mut().zip(s).for_each(|(v, &sc)| *v /= sc);
+            }
+        }
+        if let Some(r) = &slot.rotation {
+            r.rotate_rows(&mut xs, m)?;
+        }
+        Ok(xs)
+    }
+
+    /// The activation scales of one call: one per row of `xs` (the transformed input).
+    pub fn act_scales(&self, id: LinearId, xs: &[f32], m: usize) -> Result<Vec<f32>> {
+        let k = id.kind.in_features();
+        let act = match (self.cfg.act, self.slot(id)?.static_scale) {
+            (ActMode::Dynamic(g), _) => ActScales::Dynamic(g),
+            (ActMode::StaticTensor, Some(s)) => return Ok(vec![s; m]),
+            (ActMode::StaticTensor, None) => {
+                return Err(QuantError::Empty {
+                    what: "static activation scales (the model was not calibrated)",
+                })
+            }
+        };
+        Ok(quantlab_kernels::activation_scales(
+            xs,
+            m,
+            k,
+            act,
+            self.cfg.a_bits,
+        )?)
+    }
+
+    /// Runs linear `id` on the int8 kernels: transform, quantize X, i32 GEMM, dequantize.
+    pub fn run_linear(&self, id: LinearId, x: &[f32], m: usize, out: &mut [f32]) -> Result<()> {
+        let slot = self.slot(id)?;
+        let xs = self.transformed_input(id, x, m)?;
+        let scales = self.act_scales(id, &xs, m)?;
+        let a_bits = self.cfg.a_bits;
+        match slot.parts.as_slice() {
+            [one] => one.forward_with(&xs, m, ActScales::Static(&scales), a_bits, out)?,
+            parts => {
+                let k = id.kind.in_features();
+                let g = k / parts.len().max(1);
+                out.fill(0.0);
+                let mut xg = vec![0f32; m * g];
+                let mut yg = vec![0f32; out.len()];
+                for (i, part) in parts.iter().enumerate() {
+                    for (dst, src) in xg.chunks_exact_mut(g).zip(xs.chunks_exact(k)) {
+                        let part = src.chunks_exact(g).nth(i).unwrap_or_default();
+                        dst.iter_mut().zip(part).for_each(|(d, &v)| *d = v);
+                    }
+                    part.forward_with(&xg, m, ActScales::Static(&scales), a_bits, &mut yg)?;
+                    out.iter_mut().zip(&yg).for_each(|(o, &y)| *o += y);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The [`Linears`] that runs this model inside [`Bert::hidden`] / [`Bert::embed`].
+    pub fn runner(&self) -> Runner<'_> {
+        Runner(self)
+    }
+
+    /// The sentence embedding of the quantized model.
+    pub fn embed(&self, bert: &Bert, ids: &[u32]) -> Result<Vec<f32>> {
+        bert.embed(ids, &mut self.runner())
+    }
+}
+
+/// [`QuantizedBert`] as the forward pass's [`Linears`].
+pub struct Runner<'a>(&'a QuantizedBert);
+
+impl Linears for Runner<'_> {
+    fn linear(
+        &mut self,
+        id: LinearId,
+        _: &Dense,
+        x: &[f32],
+        m: usize,
+        out: &mut [f32],
+    ) -> Result<()> {
+        self.0.run_linear(id, x, m, out)
+    }
+}
+
+/// The linears SmoothQuant smooths (see the module doc).
+fn smoothable(id: LinearId) -> bool {
+    matches!(id.kind, super::LinearKind::Qkv | super::LinearKind::Fc1)
+}
+
+/// s_c = max(act_max_c^α / w_max_c^(1−α), 1e-5), w_max_c = max(max_j |W_cj|, 1e-5) (`smooth.py`).
+fn smooth_scales(act_max: &[f32], w: &[f32], n: usize, alpha: f32) -> Result<Vec<f32>> {
+    if act_max.len() * n != w.len() {
+        return Err(QuantError::LengthMismatch {
+            what: "calibration maxima (one per input channel)",
+            expected: w.len() / n.max(1),
+            got: act_max.len(),
+        });
+    }
+    let alpha = f64::from(alpha);
+    Ok(act_max
+        .iter()
+        .zip(w.chunks_exact(n))
+        .map(|(&a, row)| {
+            let wm = row.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-5);
+            let s = f64::from(a).powf(alpha) / f64::from(wm).powf(1.0 - alpha);
+            (s as f32).max(1e-5)
+        })
+        .collect())
+}
+
+/// Zeroes, in every row, the `k` channels whose max |x| over the rows is largest (ties: lower
+/// channel first).
+pub fn drop_top_channels(x: &mut [f32], channels: usize, k: usize) {
+    let mut max = vec![0f32; channels];
+    for row in x.chunks_exact(channels) {
+        max.iter_mut()
+            .zip(row)
+            .for_each(|(m, v)| *m = m.max(v.abs()));
+    }
+    let mut order: Vec<usize> = (0..channels).collect();
+    let at = |c: usize| max.get(c).copied().unwrap_or(0.0);
+    order.sort_by(|&a, &b| at(b).total_cmp(&at(a)).then(a.cmp(&b)));
+    order.truncate(k);
+    for row in x.chunks_exact_mut(channels) {
+        for &c in &order {
+            if let Some(v) = row.get_mut(c) {
+                *v = 0.0;
+            }
+        }
+    }
+}
+
+/// Per-channel max |x| of every linear's input (after `view`) over all tokens of `seqs`, in
+/// the float model.
+fn input_channel_max(
+    bert: &Bert,
+    seqs: &[Vec<u32>],
+    view: impl Fn(LinearId, &[f32]) -> Result<Vec<f32>>,
+) -> Result<Vec<Vec<f32>>> {
+    struct Rec<'v, V> {
+        max: Vec<Vec<f32>>,
+        view: &'v V,
+    }
+    impl<V: Fn(LinearId, &[f32]) -> Result<Vec<f32>>> Linears for Rec<'_, V> {
+        fn linear(
+            &mut self,
+            id: LinearId,
+            dense: &Dense,
+            x: &[f32],
+            m: usize,
+            out: &mut [f32],
+        ) -> Result<()> {
+            let xs = (self.view)(id, x)?;
+            let k = id.kind.in_features();
+            if let Some(mx) = self.max.get_mut(id.index()) {
+                for row in xs.chunks_exact(k) {
+                    mx.iter_mut()
+                        .zip(row)
+                        .for_each(|(a, v)| *a = a.max(v.abs()));
+                }
+            }
+            Float.linear(id, dense, x, m, out)
+        }
+    }
+    let mut rec = Rec {
+        max: LinearId::all()
+            .map(|id| vec![0f32; id.kind.in_features()])
+            .collect(),
+        view: &view,
+    };
+    for ids in seqs {
+        bert.hidden(ids, &mut rec)?;
+    }
+    Ok(rec.max)
+}
