@@ -52,6 +52,12 @@ pub enum Command {
     /// Rotate one layer (Hadamard, random, learned) and measure the quantization error
     #[command(long_about = ROTATE_ABOUT, after_long_help = ROTATE_OUTPUT)]
     Rotate(RotateArgs),
+    /// Sentence embeddings of all-MiniLM-L6-v2, in float or with every linear on int8
+    #[command(long_about = EMBED_ABOUT, after_long_help = EMBED_OUTPUT)]
+    Embed(EmbedArgs),
+    /// Write the compact model file the site ships from the pip wheel's model.safetensors
+    #[command(name = "ship-model", long_about = SHIP_ABOUT)]
+    ShipModel(ShipModelArgs),
 }
 
 /// What [`parse_args`] found: a command to run, or a help/version text to print.
@@ -96,8 +102,10 @@ pub fn parse_args(args: &[String]) -> Result<Parsed, CliError> {
                 let text = e.render().to_string();
                 // main prints its own "quantlab: error: " prefix.
                 let text = text.strip_prefix("error: ").unwrap_or(&text);
+                // One line: clap's usage and "For more information" lines follow a blank line.
+                let first = text.split("\n\n").next().unwrap_or(text);
                 Err(CliError {
-                    message: clip_words(text.trim_end()),
+                    message: clip_words(&first.trim_end().replace('\n', " ")),
                 })
             }
         },
@@ -816,4 +824,124 @@ mod tests {
         assert!(e.message.chars().count() < 500, "{}", e.message);
         assert!(e.message.contains('…'));
     }
+}
+
+// ---- embed ----
+
+const EMBED_ABOUT: &str = "\
+quantlab embed: run sentence-transformers/all-MiniLM-L6-v2 whole (tokenizer, 6 layers, mean
+pooling, L2 normalisation) on each TEXT. --quant fp32 is the float model; w8a8, w4a8 and w4a4 run
+all 36 linears (Q, K, V, O, fc1, fc2 of each layer) on the int8 GEMM with per-output-channel
+weight scales and activation scales per token, per tensor (one sentence) or static (calibrated
+on the given sentences). --smooth and --act static calibrate on the given sentences too.
+
+The model is the one the README's set-up installed (.tools/minilm, found from the current
+directory or the executable's), or --model FILE (the pip wheel's model.safetensors with its
+vocab.txt beside it, or the site's minilm-l6-v2.q8f16.safetensors).";
+
+const EMBED_OUTPUT: &str = "\
+Output: {\"model\", \"model_file\", \"weights\", \"sha256\", \"quant\", \"settings\": {label,
+w_bits, a_bits, act, smooth, rotate, drop_outliers, group, kernel}, \"sentences\": [{\"text\",
+\"tokens\" (with [CLS] and [SEP]), \"ids\", \"truncated\" (pieces cut at 256 tokens),
+\"embedding\" (384 numbers), \"cosine_to_full_precision\" (quantized runs only)}]}";
+
+/// The model's arithmetic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum QuantArg {
+    Fp32,
+    W8a8,
+    W4a8,
+    W4a4,
+}
+
+impl QuantArg {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Fp32 => "fp32",
+            Self::W8a8 => "w8a8",
+            Self::W4a8 => "w4a8",
+            Self::W4a4 => "w4a4",
+        }
+    }
+
+    /// (weight bits, activation bits); `None` for fp32.
+    pub fn bits(self) -> Option<(u8, u8)> {
+        match self {
+            Self::Fp32 => None,
+            Self::W8a8 => Some((8, 8)),
+            Self::W4a8 => Some((4, 8)),
+            Self::W4a4 => Some((4, 4)),
+        }
+    }
+}
+
+/// Activation scales of the quantized model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EmbedAct {
+    Token,
+    Tensor,
+    Static,
+}
+
+/// Rotation of every linear's input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EmbedRotate {
+    None,
+    Hadamard,
+}
+
+/// `quantlab embed` options.
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct EmbedArgs {
+    /// fp32 | w8a8 | w4a8 | w4a4
+    #[arg(long, value_enum, default_value = "fp32")]
+    pub quant: QuantArg,
+    /// Activation scales: token | tensor | static
+    #[arg(long, value_enum, default_value = "token")]
+    pub act: EmbedAct,
+    /// SmoothQuant migration strength alpha in [0, 1] (Q|K|V and fc1 inputs)
+    #[arg(long, value_name = "ALPHA", value_parser = smooth_alpha)]
+    pub smooth: Option<f32>,
+    /// none | hadamard
+    #[arg(long, value_enum, default_value = "none")]
+    pub rotate: EmbedRotate,
+    /// Set the K largest-|x| channels of every linear's input to 0
+    #[arg(long, value_name = "K", default_value_t = 0)]
+    pub drop_outliers: usize,
+    /// Weight scales per group of G input channels instead of per output channel
+    #[arg(long, value_name = "G")]
+    pub group: Option<usize>,
+    /// Model file (default: the one the README's set-up installed)
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<String>,
+    /// The sentences, one per argument
+    #[arg(value_name = "TEXT", required = true, num_args = 1..)]
+    pub texts: Vec<String>,
+}
+
+fn smooth_alpha(v: &str) -> Result<f32, String> {
+    let a: f32 = finite(v)?;
+    if !(0.0..=1.0).contains(&a) {
+        return Err(format!("alpha must be between 0 and 1, got {a}"));
+    }
+    Ok(a)
+}
+
+// ---- ship-model ----
+
+const SHIP_ABOUT: &str = "\
+quantlab ship-model: convert the pip wheel's fp32 model.safetensors (and vocab.txt beside it) into
+minilm-l6-v2.q8f16.safetensors, the file the site serves: int8 word embeddings with a scale per
+row, fp16 for the other matrices, f32 LayerNorms and biases, vocab.txt in the header. Checks the
+input's SHA-256 first. Deterministic.";
+
+/// `quantlab ship-model` options.
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct ShipModelArgs {
+    /// The wheel's model.safetensors (default: the one the README's set-up installed)
+    #[arg(long, value_name = "FILE")]
+    pub source: Option<String>,
+    /// Where to write the shipped file
+    #[arg(long, value_name = "FILE")]
+    pub out: String,
 }

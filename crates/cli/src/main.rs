@@ -22,8 +22,8 @@ mod native {
     use serde::Serialize;
 
     use quantlab_cli::args::{
-        parse_args, Command, LayerArgs, OutliersArgs, Parsed, QuantizeArgs, RotateArgs,
-        RotationArg, SmoothArgs, StatsArgs, SweepArgs,
+        parse_args, Command, EmbedAct, EmbedArgs, EmbedRotate, LayerArgs, OutliersArgs, Parsed,
+        QuantizeArgs, RotateArgs, RotationArg, ShipModelArgs, SmoothArgs, StatsArgs, SweepArgs,
     };
     use quantlab_engine::linear::{LayerCase, LayerQuant, WeightGranularity};
     use quantlab_engine::{
@@ -63,6 +63,8 @@ mod native {
                 Command::Sweep(a) => sweep(&a),
                 Command::Rotate(a) => rotate(&a),
                 Command::Outliers(a) => outliers(&a),
+                Command::Embed(a) => embed(&a),
+                Command::ShipModel(a) => ship_model(&a),
             },
         };
         match result {
@@ -705,6 +707,265 @@ mod native {
             token_kurtosis_mean: st.token_kurtosis_mean,
             granularity,
             weights,
+        })
+    }
+
+    // ---- embed / ship-model ----
+
+    /// The model directory the README's set-up fills, looked for from the current directory
+    /// and from the executable (target/release/quantlab sits two levels under the clone).
+    fn default_model_dir() -> Result<std::path::PathBuf, Failure> {
+        let mut starts = Vec::new();
+        if let Ok(d) = std::env::current_dir() {
+            starts.push(d);
+        }
+        if let Ok(exe) = std::env::current_exe() {
+            if let Some(d) = exe.parent() {
+                starts.push(d.to_path_buf());
+            }
+        }
+        for start in &starts {
+            for dir in start.ancestors() {
+                let candidate = dir.join(".tools/minilm");
+                if candidate.join("model.safetensors").is_file() {
+                    return Ok(candidate);
+                }
+            }
+        }
+        Err(Failure(
+            "no model found: .tools/minilm/model.safetensors is missing (run `make setup` or the \
+             README's set-up, or pass --model FILE)"
+                .to_string(),
+        ))
+    }
+
+    fn read_limited(path: &std::path::Path) -> Result<Vec<u8>, Failure> {
+        let shown = path.display();
+        let meta = std::fs::metadata(path).map_err(|e| format!("cannot open '{shown}': {e}"))?;
+        if meta.len() > quantlab_weights::MAX_FILE_BYTES as u64 {
+            return Err(Failure(format!(
+                "'{shown}' is {} bytes, more than a model file can be ({} bytes)",
+                meta.len(),
+                quantlab_weights::MAX_FILE_BYTES
+            )));
+        }
+        Ok(std::fs::read(path).map_err(|e| format!("cannot read '{shown}': {e}"))?)
+    }
+
+    struct Model {
+        file: std::path::PathBuf,
+        loaded: quantlab_weights::Loaded,
+        tokenizer: quantlab_engine::model::WordPiece,
+    }
+
+    fn load_model(path: Option<&str>) -> Result<Model, Failure> {
+        let file = match path {
+            Some(p) => std::path::PathBuf::from(p),
+            None => default_model_dir()?.join("model.safetensors"),
+        };
+        let bytes = read_limited(&file)?;
+        let loaded =
+            quantlab_weights::load(&bytes).map_err(|e| format!("{}: {e}", file.display()))?;
+        let vocab = match &loaded.vocab {
+            Some(v) => v.clone(),
+            None => {
+                let vp = file.with_file_name("vocab.txt");
+                let raw = read_limited(&vp)?;
+                String::from_utf8(raw)
+                    .map_err(|_| format!("'{}' is not UTF-8 text", vp.display()))?
+            }
+        };
+        let tokenizer = quantlab_engine::model::WordPiece::from_vocab_txt(&vocab)?;
+        Ok(Model {
+            file,
+            loaded,
+            tokenizer,
+        })
+    }
+
+    #[derive(Serialize)]
+    struct EmbedSettings {
+        label: String,
+        w_bits: Option<u8>,
+        a_bits: Option<u8>,
+        act: Option<&'static str>,
+        smooth: Option<f32>,
+        rotate: &'static str,
+        drop_outliers: usize,
+        group: Option<usize>,
+        kernel: &'static str,
+    }
+
+    #[derive(Serialize)]
+    struct SentenceJson<'a> {
+        text: &'a str,
+        tokens: Vec<String>,
+        ids: Vec<u32>,
+        truncated: usize,
+        embedding: Vec<f32>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cosine_to_full_precision: Option<f64>,
+    }
+
+    #[derive(Serialize)]
+    struct EmbedJson<'a> {
+        model: &'static str,
+        model_file: String,
+        weights: &'a str,
+        sha256: &'a str,
+        quant: &'static str,
+        settings: EmbedSettings,
+        sentences: Vec<SentenceJson<'a>>,
+    }
+
+    fn embed(a: &EmbedArgs) -> Out {
+        use quantlab_engine::kernels::ActGranularity;
+        use quantlab_engine::model::{
+            quant::ActMode, Float, ModelQuant, QuantizedBert, WeightScales,
+        };
+        let transforms = a.smooth.is_some()
+            || a.rotate != EmbedRotate::None
+            || a.drop_outliers > 0
+            || a.group.is_some()
+            || a.act != EmbedAct::Token;
+        let bits = a.quant.bits();
+        if bits.is_none() && transforms {
+            return Err(Failure(
+                "--act, --smooth, --rotate, --drop-outliers and --group set up a quantized model: \
+                 add --quant w8a8, w4a8 or w4a4"
+                    .to_string(),
+            ));
+        }
+        let model = load_model(a.model.as_deref())?;
+        let bert = &model.loaded.bert;
+        let encodings: Vec<_> = a.texts.iter().map(|t| model.tokenizer.encode(t)).collect();
+        for (i, e) in encodings.iter().enumerate() {
+            if e.truncated > 0 {
+                eprintln!(
+                    "quantlab: note: sentence {} is longer than the model's 256 tokens; {} pieces were cut",
+                    i + 1,
+                    e.truncated
+                );
+            }
+        }
+        let ids: Vec<Vec<u32>> = encodings.iter().map(|e| e.ids.clone()).collect();
+        let fp: Vec<Vec<f32>> = ids
+            .iter()
+            .map(|s| bert.embed(s, &mut Float))
+            .collect::<Result<_, _>>()?;
+        let act = match a.act {
+            EmbedAct::Token => ActMode::Dynamic(ActGranularity::PerToken),
+            EmbedAct::Tensor => ActMode::Dynamic(ActGranularity::PerTensor),
+            EmbedAct::Static => ActMode::StaticTensor,
+        };
+        let (embeddings, cosines, settings) = match bits {
+            None => (
+                fp,
+                vec![None; ids.len()],
+                EmbedSettings {
+                    label: format!("full precision ({})", bert.storage()),
+                    w_bits: None,
+                    a_bits: None,
+                    act: None,
+                    smooth: None,
+                    rotate: "none",
+                    drop_outliers: 0,
+                    group: None,
+                    kernel: quantlab_engine::kernels::KERNEL_NAME,
+                },
+            ),
+            Some((w_bits, a_bits)) => {
+                let cfg = ModelQuant {
+                    act,
+                    smooth_alpha: a.smooth,
+                    hadamard: a.rotate == EmbedRotate::Hadamard,
+                    drop_outliers: a.drop_outliers,
+                    weights: a
+                        .group
+                        .map_or(WeightScales::PerChannel, WeightScales::Group),
+                    ..ModelQuant::new(w_bits, a_bits)
+                };
+                let q = QuantizedBert::new(bert, cfg, &ids)?;
+                let emb: Vec<Vec<f32>> = ids
+                    .iter()
+                    .map(|s| q.embed(bert, s))
+                    .collect::<Result<_, _>>()?;
+                let cos = emb
+                    .iter()
+                    .zip(&fp)
+                    .map(|(e, f)| Some(quantlab_engine::model::compare::cosine(e, f)))
+                    .collect();
+                let settings = EmbedSettings {
+                    label: q.config().label(),
+                    w_bits: Some(w_bits),
+                    a_bits: Some(a_bits),
+                    act: Some(act.name()),
+                    smooth: a.smooth,
+                    rotate: if a.rotate == EmbedRotate::Hadamard {
+                        "hadamard"
+                    } else {
+                        "none"
+                    },
+                    drop_outliers: a.drop_outliers,
+                    group: a.group,
+                    kernel: quantlab_engine::kernels::KERNEL_NAME,
+                };
+                (emb, cos, settings)
+            }
+        };
+        let sentences = a
+            .texts
+            .iter()
+            .zip(encodings)
+            .zip(embeddings.into_iter().zip(cosines))
+            .map(
+                |((text, enc), (embedding, cosine_to_full_precision))| SentenceJson {
+                    text,
+                    tokens: enc.tokens,
+                    ids: enc.ids,
+                    truncated: enc.truncated,
+                    embedding,
+                    cosine_to_full_precision,
+                },
+            )
+            .collect();
+        print_json(&EmbedJson {
+            model: "sentence-transformers/all-MiniLM-L6-v2",
+            model_file: model.file.display().to_string(),
+            weights: bert.storage(),
+            sha256: &model.loaded.sha256,
+            quant: a.quant.name(),
+            settings,
+            sentences,
+        })
+    }
+
+    #[derive(Serialize)]
+    struct ShipJson {
+        source: String,
+        out: String,
+        bytes: usize,
+        sha256: String,
+    }
+
+    fn ship_model(a: &ShipModelArgs) -> Out {
+        let source = match &a.source {
+            Some(p) => std::path::PathBuf::from(p),
+            None => default_model_dir()?.join("model.safetensors"),
+        };
+        let bytes = read_limited(&source)?;
+        quantlab_weights::check_source(&bytes).map_err(|e| format!("{}: {e}", source.display()))?;
+        let vp = source.with_file_name("vocab.txt");
+        let vocab = String::from_utf8(read_limited(&vp)?)
+            .map_err(|_| format!("'{}' is not UTF-8 text", vp.display()))?;
+        let shipped = quantlab_weights::ship(&bytes, &vocab)
+            .map_err(|e| format!("{}: {e}", source.display()))?;
+        std::fs::write(&a.out, &shipped).map_err(|e| format!("cannot write '{}': {e}", a.out))?;
+        print_json(&ShipJson {
+            source: source.display().to_string(),
+            out: a.out.clone(),
+            bytes: shipped.len(),
+            sha256: quantlab_weights::sha256_hex(&shipped),
         })
     }
 }
