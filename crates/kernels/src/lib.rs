@@ -33,7 +33,7 @@ mod pack;
 pub use pack::{PackedF32, PackedI8};
 pub use qlinear::{
     activation_scales, q_max, simulate_linear, ActGranularity, ActScales, QLinear, QuantizedActs,
-    SimulatedLinear, SCALE_FLOOR,
+    SimulatedLinear, MAX_K_UINT8, SCALE_FLOOR,
 };
 
 pub use error::{KernelError, Result};
@@ -264,21 +264,27 @@ pub(crate) fn check_qgemm(
         checked_len("output (M×N)", m, b.n)?,
         c_len,
     )?;
-    // One branch-free pass (it vectorizes): v + 128 fits in 8 bits exactly for v in [−128, 127].
-    let bad = a16.iter().fold(0u16, |acc, &v| {
-        acc | ((v as u16).wrapping_add(128) & 0xff00)
+    // One branch-free pass (it vectorizes). Codes are int8 ([−128, 127]: v + 128 fits in 8
+    // bits) or, for uint8 activations minus their zero point, in [−255, 255], which keeps i32
+    // sums exact only up to MAX_K_UINT8.
+    let (wide, bad) = a16.iter().fold((0u16, false), |(w, b), &v| {
+        (
+            w | ((v as u16).wrapping_add(128) & 0xff00),
+            b | (v.unsigned_abs() > 255),
+        )
     });
-    if bad != 0 {
+    if bad || (wide != 0 && b.k > qlinear::MAX_K_UINT8) {
+        let limit = if bad { 255 } else { 127 };
         let (index, code) = a16
             .iter()
             .enumerate()
-            .find(|(_, v)| !(-128..=127).contains(*v))
+            .find(|(_, v)| !(-limit..=limit).contains(*v))
             .map_or((0, 0), |(i, &v)| (i, i32::from(v)));
         return Err(KernelError::CodeOutOfRange {
             code,
             index,
-            qmin: -128,
-            qmax: 127,
+            qmin: -i32::from(limit),
+            qmax: i32::from(limit),
         });
     }
     Ok(b.n)

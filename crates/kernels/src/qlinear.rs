@@ -17,10 +17,14 @@
 use super::pack::PackedI8;
 use super::{check_k, check_len, checked_len};
 use crate::error::{KernelError, Result};
+use crate::round::round_half_even;
 
 /// Smallest max |x| a scale is computed from (fake_quant.py's `clamp(min=1e-5)`), so an
 /// all-zero row gets a tiny positive scale instead of a division by zero.
 pub const SCALE_FLOOR: f32 = 1e-5;
+
+/// Largest K for uint8 activations (|q − z| ≤ 255) times int8 weights: K · 255 · 128 < 2^31.
+pub const MAX_K_UINT8: usize = 65_793;
 
 /// How activation scales are chosen at run time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,6 +114,54 @@ impl QuantizedActs {
         })
     }
 
+    /// ONNX `DynamicQuantizeLinear`, what onnxruntime's `quantize_dynamic` puts before every
+    /// MatMulInteger: uint8 with one scale and zero point for all of X (M×K),
+    /// s = (max(0, max x) − min(0, min x))/255, z = clamp(round(−min(0, min x)/s), 0, 255),
+    /// q = clamp(round(x/s) + z, 0, 255), rounding half to even, all in f32 as onnxruntime's
+    /// kernel computes it. The codes are kept as q − z (in [−255, 255]), so the GEMM gives
+    /// MatMulInteger's Σ (q − z)·w exactly; an all-zero X gets s = 1.
+    pub fn quantize_uint8_dynamic(x: &[f32], m: usize, k: usize) -> Result<(Self, i32)> {
+        check_len("X (M×K, row-major)", checked_len("X (M×K)", m, k)?, x.len())?;
+        if k > MAX_K_UINT8 {
+            return Err(KernelError::TooLarge {
+                what: "inner dimension K for uint8 activations (int32 accumulators could overflow)",
+                got: k as u128,
+                limit: MAX_K_UINT8 as u128,
+            });
+        }
+        let (mut lo, mut hi) = (0f32, 0f32);
+        for &v in x {
+            if !v.is_finite() {
+                return Err(super::non_finite_error(x, k.max(1)));
+            }
+            lo = if v < lo { v } else { lo };
+            hi = if v > hi { v } else { hi };
+        }
+        let s = (hi - lo) / 255.0;
+        let s = if s > 0.0 { s } else { 1.0 };
+        let zp = round_half_even(-lo / s).clamp(0.0, 255.0) as i32;
+        let lda = 2 * k.div_ceil(2);
+        let mut codes16 = vec![0i16; checked_len("codes (M×K)", m, lda)?];
+        if k > 0 {
+            let zf = zp as f32;
+            for (dst, src) in codes16.chunks_exact_mut(lda).zip(x.chunks_exact(k)) {
+                for (d, &v) in dst.iter_mut().zip(src) {
+                    let q = (round_half_even(v / s) + zf).clamp(0.0, 255.0);
+                    *d = (q as i32 - zp) as i16;
+                }
+            }
+        }
+        let acts = Self {
+            m,
+            k,
+            lda,
+            bits: 8,
+            scales: vec![s; m],
+            codes16,
+        };
+        Ok((acts, zp))
+    }
+
     pub fn m(&self) -> usize {
         self.m
     }
@@ -133,6 +185,14 @@ impl QuantizedActs {
             return None;
         }
         self.codes16.get(r * self.lda + c).map(|&v| v as i8)
+    }
+
+    /// The code of row `r`, column `c` as the GEMM reads it (uint8 activations: q − z).
+    pub fn code16(&self, r: usize, c: usize) -> Option<i16> {
+        if r >= self.m || c >= self.k {
+            return None;
+        }
+        self.codes16.get(r * self.lda + c).copied()
     }
 
     /// All codes, M×K row-major.

@@ -560,12 +560,26 @@ fn low_level_qgemm_checks_codes_and_lengths() {
         c,
         naive_i8(&[1, 2, 3, -128, 127, 5], 2, 3, &[1, 2, 3, 4, 5, 6], 2)
     );
+    // uint8 codes minus their zero point reach ±255: still exact.
+    let mut wide = a16.clone();
+    wide[5] = 255;
+    wide[0] = -255;
+    scalar::qgemm_i32(&wide, 2, 4, &p, &mut c).unwrap();
+    let c_wide = c.clone();
+    let want: Vec<i32> = {
+        let a = [-255i32, 2, 3, -128, 255, 5];
+        let b = [1i32, 2, 3, 4, 5, 6];
+        (0..2)
+            .flat_map(|r| (0..2).map(move |j| (0..3).map(|i| a[r * 3 + i] * b[i * 2 + j]).sum()))
+            .collect()
+    };
+    assert_eq!(c_wide, want);
     let mut bad = a16.clone();
-    bad[5] = 128;
+    bad[5] = 256;
     assert!(matches!(
         scalar::qgemm_i32(&bad, 2, 4, &p, &mut c),
         Err(QuantError::CodeOutOfRange {
-            code: 128,
+            code: 256,
             index: 5,
             ..
         })
@@ -873,4 +887,55 @@ mod props {
             prop_assert!(qa.codes().iter().any(|&c| i32::from(c).abs() == qm) || xs.iter().all(|v| v.abs() < 1e-5));
         }
     }
+}
+
+/// ONNX DynamicQuantizeLinear written out from the operator's definition, in f64 where it can be.
+fn onnx_dynamic_uint8(x: &[f32]) -> (f32, i32, Vec<i32>) {
+    let lo = x.iter().fold(0f32, |a, &v| a.min(v));
+    let hi = x.iter().fold(0f32, |a, &v| a.max(v));
+    let s = (hi - lo) / 255.0;
+    let zp = (-lo / s).round_ties_even().clamp(0.0, 255.0) as i32;
+    let q = x
+        .iter()
+        .map(|&v| ((v / s).round_ties_even() + zp as f32).clamp(0.0, 255.0) as i32)
+        .collect();
+    (s, zp, q)
+}
+
+#[test]
+fn uint8_dynamic_activations_follow_onnx_and_give_matmulinteger_sums() {
+    let mut rng = Rng(77);
+    for &(m, k, n) in &[(1, 5, 3), (7, 64, 24), (13, 384, 40)] {
+        let mut x = rng.f32s(m * k, 3.0);
+        x[0] = 7.5; // a skewed range: zero point far from 128
+        let (s, zp, q) = onnx_dynamic_uint8(&x);
+        let (qa, zp2) = QuantizedActs::quantize_uint8_dynamic(&x, m, k).unwrap();
+        assert_eq!(zp2, zp);
+        assert_eq!(qa.scales(), vec![s; m].as_slice());
+        let shifted: Vec<i32> = q.iter().map(|&v| v - zp).collect();
+        let codes: Vec<i32> = (0..m)
+            .flat_map(|r| (0..k).map(move |c| (r, c)))
+            .map(|(r, c)| qa.code16(r, c).map_or(i32::MIN, i32::from))
+            .collect();
+        assert_eq!(codes, shifted);
+        let w = rng.f32s(k * n, 0.5);
+        let layer = QLinear::new(&w, k, n, None, 8).unwrap();
+        let mut acc = vec![0i32; m * n];
+        layer.accumulate(&qa, &mut acc).unwrap();
+        let wc = layer.weight_codes();
+        for r in 0..m {
+            for j in 0..n {
+                let want: i32 = (0..k)
+                    .map(|i| shifted[r * k + i] * i32::from(wc[i * n + j]))
+                    .sum();
+                assert_eq!(acc[r * n + j], want, "m={m} k={k} n={n}");
+            }
+        }
+    }
+    let (zero, zp) = QuantizedActs::quantize_uint8_dynamic(&[0.0; 6], 2, 3).unwrap();
+    assert_eq!((zero.scales(), zp), (&[1.0f32, 1.0][..], 0));
+    assert!(matches!(
+        QuantizedActs::quantize_uint8_dynamic(&[1.0, f32::NAN], 1, 2),
+        Err(QuantError::NonFinite { .. })
+    ));
 }
