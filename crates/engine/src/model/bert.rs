@@ -217,14 +217,61 @@ impl Layer {
     }
 }
 
-/// The word-embedding table: f32, or int8 codes with one scale per row (the shipped form).
+/// The word-embedding table: f32, int8 codes with one scale per row (the shipped form), or
+/// uint8 codes with one scale and zero point (onnxruntime's quantized Gather).
 #[derive(Clone, Debug, PartialEq)]
 pub enum WordEmbeddings {
     F32(Vec<f32>),
-    Int8 { codes: Vec<i8>, scales: Vec<f32> },
+    Int8 {
+        codes: Vec<i8>,
+        scales: Vec<f32>,
+    },
+    Uint8 {
+        codes: Vec<u8>,
+        scale: f32,
+        zero_point: i32,
+    },
+}
+
+/// onnxruntime's asymmetric uint8 quantization of a whole table (`quantize_data` with
+/// `symmetric=False`, what `quantize_dynamic` does to a Gather's data): rmin = min(0, min w),
+/// rmax = max(0, max w), s = (rmax − rmin)/255 and z = round(−rmin/s) in f64, then s in f32
+/// and q = clamp(round(w/s) + z, 0, 255), rounding half to even. `rows` walks the table's
+/// rows (twice), so a table stored as int8 rows is never expanded to f32 whole.
+pub fn quantize_table_uint8(
+    rows: impl Fn(&mut dyn FnMut(&[f32])) -> Result<()>,
+) -> Result<(Vec<u8>, f32, i32)> {
+    let (mut lo, mut hi) = (0f32, 0f32);
+    rows(&mut |r| {
+        for &v in r {
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+    })?;
+    let s64 = (f64::from(hi) - f64::from(lo)) / 255.0;
+    let s64 = if s64 > 0.0 { s64 } else { 1.0 };
+    let zp = (-f64::from(lo) / s64).round_ties_even().clamp(0.0, 255.0) as i32;
+    let s = s64 as f32;
+    let mut codes = Vec::new();
+    rows(&mut |r| {
+        codes.extend(r.iter().map(|&v| {
+            (quantlab_kernels::round_half_even(v / s) + zp as f32).clamp(0.0, 255.0) as u8
+        }))
+    })?;
+    Ok((codes, s, zp))
 }
 
 impl WordEmbeddings {
+    /// Calls `f` with every row in order, dequantized.
+    pub fn for_each_row(&self, f: &mut dyn FnMut(&[f32])) -> Result<()> {
+        let mut row = vec![0f32; HIDDEN];
+        for id in 0..VOCAB {
+            self.row_into(id, &mut row)?;
+            f(&row);
+        }
+        Ok(())
+    }
+
     fn row_into(&self, id: usize, out: &mut [f32]) -> Result<()> {
         let range = id * HIDDEN..(id + 1) * HIDDEN;
         let bad = || QuantError::InvalidParameter {
@@ -240,6 +287,16 @@ impl WordEmbeddings {
                 out.iter_mut()
                     .zip(row)
                     .for_each(|(o, &q)| *o = f32::from(q) * s);
+            }
+            Self::Uint8 {
+                codes,
+                scale,
+                zero_point,
+            } => {
+                let row = codes.get(range).ok_or_else(bad)?;
+                out.iter_mut()
+                    .zip(row)
+                    .for_each(|(o, &q)| *o = (i32::from(q) - zero_point) as f32 * scale);
             }
         }
         Ok(())
@@ -288,6 +345,11 @@ pub trait Linears {
     /// Called with the hidden state (T × 384) after each layer's output LayerNorm.
     fn after_layer(&mut self, _layer: usize, _hidden: &[f32]) -> Result<()> {
         Ok(())
+    }
+
+    /// Word and position tables to use instead of the model's (a quantized variant's).
+    fn embeddings(&self) -> Option<(&WordEmbeddings, &[f32])> {
+        None
     }
 }
 
@@ -446,6 +508,11 @@ impl Bert {
         &self.word
     }
 
+    /// The position embeddings (512 × 384).
+    pub fn position_embeddings(&self) -> &[f32] {
+        &self.position
+    }
+
     /// The last hidden state (T × 384) of one sequence of token ids ([CLS] … [SEP]).
     pub fn hidden(&self, ids: &[u32], lin: &mut impl Linears) -> Result<Vec<f32>> {
         let t = ids.len();
@@ -462,12 +529,15 @@ impl Bert {
             });
         }
         let mut h = vec![0f32; t * HIDDEN];
+        let (word, position) = lin
+            .embeddings()
+            .unwrap_or((&self.word, self.position.as_slice()));
         // t ≤ MAX_POSITIONS (checked above), so every row has its position row.
         let rows = h
             .chunks_exact_mut(HIDDEN)
-            .zip(self.position.chunks_exact(HIDDEN));
+            .zip(position.chunks_exact(HIDDEN));
         for ((row, p), &id) in rows.zip(ids) {
-            self.word.row_into(id as usize, row)?;
+            word.row_into(id as usize, row)?;
             for ((v, &pv), &tv) in row.iter_mut().zip(p).zip(&self.token_type0) {
                 *v += pv + tv;
             }
@@ -521,9 +591,54 @@ pub fn mean_pool_normalized(h: &[f32], t: usize) -> Vec<f32> {
     mean.iter().map(|m| (m / norm) as f32).collect()
 }
 
-/// Exact (erf) GELU, Hugging Face's `"gelu"`.
+/// Hugging Face's `"gelu"`, 0.5·x·(1 + erf(x/√2)), with [`erf`] below.
+#[inline]
 pub fn gelu(x: f32) -> f32 {
-    0.5 * x * (1.0 + libm::erff(x * std::f32::consts::FRAC_1_SQRT_2))
+    0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2))
+}
+
+/// erf(x) within 3·10⁻⁷ (Abramowitz & Stegun 7.1.28: 1 − (1 + a₁x + … + a₆x⁶)⁻¹⁶), about an
+/// f32 ulp of 1; evaluated in f64 because the 16th power multiplies f32's rounding by 16. Why
+/// not libm's `erff`: it branches and calls `expf`, so the GELU loop over a 128 × 1536
+/// activation stays scalar and took 9 % of a whole W8A8 forward in wasm; this form is
+/// multiplications and one division, which the compiler turns into SIMD code. Checked against
+/// `libm::erff` in `tests/model_math.rs`.
+#[inline]
+pub fn erf(x: f32) -> f32 {
+    const A: [f64; 6] = [
+        0.070_523_078_4,
+        0.042_282_012_3,
+        0.009_270_527_2,
+        0.000_152_014_3,
+        0.000_276_567_2,
+        0.000_043_063_8,
+    ];
+    let a = f64::from(x.abs());
+    let p = 1.0 + a * (A[0] + a * (A[1] + a * (A[2] + a * (A[3] + a * (A[4] + a * A[5])))));
+    let p2 = p * p;
+    let p4 = p2 * p2;
+    let p8 = p4 * p4;
+    ((1.0 - 1.0 / (p8 * p8)) as f32).copysign(x)
+}
+
+/// eˣ for x ≤ 0 (softmax after subtracting the row maximum), within 2 ulp: x = n·ln 2 + r,
+/// |r| ≤ ln 2 / 2, e^r by its degree-6 Taylor polynomial, 2ⁿ put into the exponent bits.
+/// Branch-free for the same reason as [`erf`]; below −87 it returns e⁻⁸⁷ ≈ 1.6·10⁻³⁸.
+#[inline]
+pub fn exp_nonpositive(x: f32) -> f32 {
+    // A select, not f32::max (which is a call to fmaxf in wasm and stops vectorization).
+    let x = if x > -87.0 { x } else { -87.0 };
+    let n = (x * std::f32::consts::LOG2_E).round_ties_even();
+    // ln 2 in two parts (Cody–Waite): n·LN2_HI is exact in f32 for |n| < 2⁸, so r keeps its bits.
+    const LN2_HI: f32 = 0.693_145_75;
+    const LN2_LO: f32 = 1.428_606_8e-6;
+    let r = (x - n * LN2_HI) - n * LN2_LO;
+    let p = 1.0
+        + r * (1.0
+            + r * (0.5
+                + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
+    let scale = f32::from_bits((((n as i32) + 127).max(0) as u32) << 23);
+    p * scale
 }
 
 /// softmax(Q_h·K_hᵀ/√d)·V_h for each head, from the Q|K|V product (T × 1152) into `ctx` (T × 384).
@@ -556,13 +671,19 @@ fn attention(qkv: &[f32], t: usize, ctx: &mut [f32]) -> Result<()> {
             &mut scores,
         )?;
         for row in scores.chunks_exact_mut(t) {
-            let max = row.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s * scale));
-            let mut sum = 0f32;
-            for s in row.iter_mut() {
-                *s = (*s * scale - max).exp();
-                sum += *s;
+            // A comparison, not f32::max: wasm's f32.max has other NaN rules, so `max` becomes a
+            // call to fmaxf per score. The scores are finite (Q and K are).
+            let mut max = f32::NEG_INFINITY;
+            for &s in row.iter() {
+                if s > max {
+                    max = s;
+                }
             }
-            row.iter_mut().for_each(|s| *s /= sum);
+            let max = max * scale;
+            row.iter_mut()
+                .for_each(|s| *s = exp_nonpositive(*s * scale - max));
+            let inv = 1.0 / row.iter().sum::<f32>();
+            row.iter_mut().for_each(|s| *s *= inv);
         }
         gemm_f32(&scores, t, t, &PackedF32::pack(&v, t, HEAD_DIM)?, &mut out)?;
         for (crow, orow) in ctx.chunks_exact_mut(HIDDEN).zip(out.chunks_exact(HEAD_DIM)) {
