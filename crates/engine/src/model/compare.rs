@@ -77,6 +77,49 @@ impl<L: Linears> Linears for Traced<L> {
     }
 }
 
+/// Records the input of one linear (T × K) while the wrapped [`Linears`] runs: what the
+/// outlier, SmoothQuant and rotation chapters show for the reader's own sentence.
+pub struct Capture<L> {
+    pub inner: L,
+    pub target: LinearId,
+    pub input: Option<Vec<f32>>,
+}
+
+impl<L: Linears> Linears for Capture<L> {
+    fn linear(
+        &mut self,
+        id: LinearId,
+        dense: &Dense,
+        x: &[f32],
+        m: usize,
+        out: &mut [f32],
+    ) -> Result<()> {
+        if id == self.target {
+            self.input = Some(x.to_vec());
+        }
+        self.inner.linear(id, dense, x, m, out)
+    }
+
+    fn after_layer(&mut self, layer: usize, hidden: &[f32]) -> Result<()> {
+        self.inner.after_layer(layer, hidden)
+    }
+}
+
+/// The input of linear `id` (T × K, row-major) when the float model reads `ids`.
+pub fn capture_input(bert: &super::Bert, ids: &[u32], id: LinearId) -> Result<Vec<f32>> {
+    let mut cap = Capture {
+        inner: super::Float,
+        target: id,
+        input: None,
+    };
+    bert.hidden(ids, &mut cap)?;
+    cap.input.ok_or(crate::QuantError::InvalidParameter {
+        name: "linear",
+        value: id.label(),
+        allowed: "L0 to L5, qkv/o/fc1/fc2",
+    })
+}
+
 /// ‖h_q − h‖ / ‖h‖ after each layer.
 pub fn layer_errors(reference: &[Vec<f32>], other: &[Vec<f32>]) -> Vec<f64> {
     reference

@@ -20,9 +20,11 @@
 //! * **Hadamard**: X ← X·R online, W ← Rᵀ·W offline, R = QuaRot's kron(H12ᵀ, S_m)/√C
 //!   ([`Hadamard::full`]) on each of the four inputs (384 and 1536 channels).
 
-use quantlab_kernels::{ActGranularity, ActScales, QLinear, SCALE_FLOOR};
+use quantlab_kernels::{ActGranularity, ActScales, QLinear, QuantizedActs, SCALE_FLOOR};
 
-use super::bert::{Bert, Dense, Float, LinearId, Linears, LAYERS};
+use super::bert::{
+    quantize_table_uint8, Bert, Dense, Float, LinearId, Linears, WordEmbeddings, LAYERS,
+};
 use crate::error::{QuantError, Result};
 use crate::rotate::hadamard::Hadamard;
 
@@ -34,6 +36,9 @@ pub enum ActMode {
     /// One scale per linear, fixed beforehand from the largest |x| that linear saw on the
     /// calibration sentences (min-max calibration); values beyond it are clipped.
     StaticTensor,
+    /// ONNX `DynamicQuantizeLinear`: uint8 with a scale and zero point per tensor, from each
+    /// input (what onnxruntime's `quantize_dynamic` inserts before every MatMulInteger).
+    DynamicUint8,
 }
 
 impl ActMode {
@@ -42,6 +47,7 @@ impl ActMode {
             Self::Dynamic(ActGranularity::PerToken) => "per-token",
             Self::Dynamic(ActGranularity::PerTensor) => "per-tensor",
             Self::StaticTensor => "static per-tensor",
+            Self::DynamicUint8 => "per-tensor asymmetric uint8",
         }
     }
 }
@@ -51,6 +57,9 @@ impl ActMode {
 pub enum WeightScales {
     PerChannel,
     Group(usize),
+    /// One scale per torch linear (Q, K and V each have their own), onnxruntime's symmetric
+    /// int8: s = 2·max|W|/(2·q_max) in f64, then f32; q = clamp(round(w/s), ±q_max).
+    PerTensor,
 }
 
 /// Every setting of the quantized model.
@@ -65,6 +74,8 @@ pub struct ModelQuant {
     pub hadamard: bool,
     /// Channels of every linear's input set to 0 (0: none).
     pub drop_outliers: usize,
+    /// Word and position embeddings as uint8 per tensor (onnxruntime's quantized Gather).
+    pub quantize_embeddings: bool,
 }
 
 impl ModelQuant {
@@ -78,14 +89,40 @@ impl ModelQuant {
             smooth_alpha: None,
             hadamard: false,
             drop_outliers: 0,
+            quantize_embeddings: false,
         }
+    }
+
+    /// The recipe of the web's default int8 model: onnxruntime's
+    /// `quantize_dynamic(weight_type=QInt8)`, as transformers.js ships `model_quantized.onnx`
+    /// (per-tensor symmetric int8 weights, per-tensor asymmetric uint8 activations from each
+    /// input, uint8 word and position embeddings).
+    pub fn onnx_quantize_dynamic() -> Self {
+        ModelQuant {
+            weights: WeightScales::PerTensor,
+            act: ActMode::DynamicUint8,
+            quantize_embeddings: true,
+            ..ModelQuant::new(8, 8)
+        }
+    }
+
+    pub fn is_onnx_quantize_dynamic(&self) -> bool {
+        *self == Self::onnx_quantize_dynamic()
     }
 
     /// "W8A8 per-token + SmoothQuant α=0.5 + Hadamard".
     pub fn label(&self) -> String {
+        if self.is_onnx_quantize_dynamic() {
+            return "onnxruntime quantize_dynamic int8 (transformers.js)".to_string();
+        }
         let mut s = format!("W{}A{} {}", self.w_bits, self.a_bits, self.act.name());
-        if let WeightScales::Group(g) = self.weights {
-            s += &format!(", weight groups of {g}");
+        match self.weights {
+            WeightScales::Group(g) => s += &format!(", weight groups of {g}"),
+            WeightScales::PerTensor => s += ", per-tensor weights",
+            WeightScales::PerChannel => {}
+        }
+        if self.quantize_embeddings {
+            s += ", uint8 embeddings";
         }
         if let Some(a) = self.smooth_alpha {
             s += &format!(" + SmoothQuant α={a}");
@@ -124,6 +161,13 @@ impl ModelQuant {
             });
         }
         if let WeightScales::Group(g) = self.weights {
+            if self.act == ActMode::DynamicUint8 {
+                return Err(QuantError::InvalidParameter {
+                    name: "weight groups",
+                    value: g.to_string(),
+                    allowed: "per-channel or per-tensor weights with uint8 activations",
+                });
+            }
             if g == 0 || !super::HIDDEN.is_multiple_of(g) {
                 return Err(QuantError::InvalidParameter {
                     name: "weight group size",
@@ -131,6 +175,13 @@ impl ModelQuant {
                     allowed: "a divisor of 384 (e.g. 32, 64, 128)",
                 });
             }
+        }
+        if self.act == ActMode::DynamicUint8 && self.a_bits != 8 {
+            return Err(QuantError::InvalidParameter {
+                name: "activation bits with uint8 activations",
+                value: self.a_bits.to_string(),
+                allowed: "8",
+            });
         }
         Ok(())
     }
@@ -151,6 +202,8 @@ struct Slot {
 pub struct QuantizedBert {
     cfg: ModelQuant,
     slots: Vec<Slot>,
+    /// Quantized word and position tables, when `quantize_embeddings`.
+    embeddings: Option<(WordEmbeddings, Vec<f32>)>,
 }
 
 impl QuantizedBert {
@@ -196,6 +249,17 @@ impl QuantizedBert {
                 WeightScales::PerChannel => {
                     vec![QLinear::new(&w, k, n, Some(dense.bias()), cfg.w_bits)?]
                 }
+                WeightScales::PerTensor => {
+                    let (codes, scales) = per_tensor_codes(&w, n, id.kind.linears(), cfg.w_bits)?;
+                    vec![QLinear::from_codes(
+                        &codes,
+                        k,
+                        n,
+                        &scales,
+                        Some(dense.bias()),
+                        cfg.w_bits,
+                    )?]
+                }
                 WeightScales::Group(g) => w
                     .chunks_exact(g * n)
                     .enumerate()
@@ -213,7 +277,34 @@ impl QuantizedBert {
                 static_scale: None,
             });
         }
-        let mut model = QuantizedBert { cfg, slots };
+        let embeddings = if cfg.quantize_embeddings {
+            let word = bert.word_embeddings();
+            let (codes, scale, zero_point) = quantize_table_uint8(|f| word.for_each_row(f))?;
+            let pos = bert.position_embeddings();
+            let (pc, ps, pz) = quantize_table_uint8(|f| {
+                pos.chunks_exact(super::HIDDEN).for_each(&mut *f);
+                Ok(())
+            })?;
+            let position = pc
+                .iter()
+                .map(|&q| (i32::from(q) - pz) as f32 * ps)
+                .collect();
+            Some((
+                WordEmbeddings::Uint8 {
+                    codes,
+                    scale,
+                    zero_point,
+                },
+                position,
+            ))
+        } else {
+            None
+        };
+        let mut model = QuantizedBert {
+            cfg,
+            slots,
+            embeddings,
+        };
         if model.cfg.act == ActMode::StaticTensor {
             let qm = quantlab_kernels::q_max(model.cfg.a_bits)? as f32;
             let maxima = input_channel_max(bert, calibration, |id, x| {
@@ -276,6 +367,10 @@ impl QuantizedBert {
         let k = id.kind.in_features();
         let act = match (self.cfg.act, self.slot(id)?.static_scale) {
             (ActMode::Dynamic(g), _) => ActScales::Dynamic(g),
+            (ActMode::DynamicUint8, _) => {
+                let (qa, _) = QuantizedActs::quantize_uint8_dynamic(xs, m, k)?;
+                return Ok(qa.scales().to_vec());
+            }
             (ActMode::StaticTensor, Some(s)) => return Ok(vec![s; m]),
             (ActMode::StaticTensor, None) => {
                 return Err(QuantError::Empty {
@@ -296,6 +391,13 @@ impl QuantizedBert {
     pub fn run_linear(&self, id: LinearId, x: &[f32], m: usize, out: &mut [f32]) -> Result<()> {
         let slot = self.slot(id)?;
         let xs = self.transformed_input(id, x, m)?;
+        if self.cfg.act == ActMode::DynamicUint8 {
+            let (qa, _) = QuantizedActs::quantize_uint8_dynamic(&xs, m, id.kind.in_features())?;
+            for part in &slot.parts {
+                part.forward_quantized(&qa, out)?;
+            }
+            return Ok(());
+        }
         let scales = self.act_scales(id, &xs, m)?;
         let a_bits = self.cfg.a_bits;
         match slot.parts.as_slice() {
@@ -344,6 +446,49 @@ impl Linears for Runner<'_> {
     ) -> Result<()> {
         self.0.run_linear(id, x, m, out)
     }
+
+    fn embeddings(&self) -> Option<(&WordEmbeddings, &[f32])> {
+        self.0.embeddings.as_ref().map(|(w, p)| (w, p.as_slice()))
+    }
+}
+
+/// Per-tensor symmetric codes of W (K × N) whose columns are `parts` torch linears side by
+/// side (Q | K | V): onnxruntime's `quantize_data(symmetric=True)` for int8, s = 2·absmax /
+/// (2·q_max) in f64 then f32 (1 for an all-zero part), q = clamp(round(w/s), ±q_max). Returns
+/// the codes and one scale per column.
+fn per_tensor_codes(w: &[f32], n: usize, parts: usize, bits: u8) -> Result<(Vec<i8>, Vec<f32>)> {
+    let qm = quantlab_kernels::q_max(bits)?;
+    let width = n / parts.max(1);
+    let mut absmax = vec![0f32; parts];
+    for row in w.chunks_exact(n) {
+        for (a, part) in absmax.iter_mut().zip(row.chunks_exact(width.max(1))) {
+            *a = part.iter().fold(*a, |m, v| m.max(v.abs()));
+        }
+    }
+    let scale: Vec<f32> = absmax
+        .iter()
+        .map(|&a| {
+            let s = 2.0 * f64::from(a) / f64::from(2 * qm);
+            if s > 0.0 {
+                s as f32
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    let col_scales: Vec<f32> = (0..n)
+        .map(|j| scale.get(j / width.max(1)).copied().unwrap_or(1.0))
+        .collect();
+    let qf = qm as f32;
+    let codes = w
+        .chunks_exact(n)
+        .flat_map(|row| {
+            row.iter()
+                .zip(&col_scales)
+                .map(move |(&v, &s)| quantlab_kernels::round_half_even(v / s).clamp(-qf, qf) as i8)
+        })
+        .collect();
+    Ok((codes, col_scales))
 }
 
 /// The linears SmoothQuant smooths (see the module doc).
