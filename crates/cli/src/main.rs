@@ -23,7 +23,8 @@ mod native {
 
     use quantlab_cli::args::{
         parse_args, Command, EmbedAct, EmbedArgs, EmbedRotate, LayerArgs, OutliersArgs, Parsed,
-        QuantizeArgs, RotateArgs, RotationArg, ShipModelArgs, SmoothArgs, StatsArgs, SweepArgs,
+        QuantArg, QuantizeArgs, RotateArgs, RotationArg, ShipModelArgs, SmoothArgs, StatsArgs,
+        SweepArgs,
     };
     use quantlab_engine::linear::{LayerCase, LayerQuant, WeightGranularity};
     use quantlab_engine::{
@@ -875,15 +876,28 @@ mod native {
                 },
             ),
             Some((w_bits, a_bits)) => {
+                let base = if a.quant == QuantArg::OrtInt8 {
+                    if a.act != EmbedAct::Token || a.group.is_some() {
+                        return Err(Failure(
+                            "--quant ort-int8 fixes its weights and activations; drop --act and --group"
+                                .to_string(),
+                        ));
+                    }
+                    ModelQuant::onnx_quantize_dynamic()
+                } else {
+                    ModelQuant {
+                        act,
+                        weights: a
+                            .group
+                            .map_or(WeightScales::PerChannel, WeightScales::Group),
+                        ..ModelQuant::new(w_bits, a_bits)
+                    }
+                };
                 let cfg = ModelQuant {
-                    act,
                     smooth_alpha: a.smooth,
                     hadamard: a.rotate == EmbedRotate::Hadamard,
                     drop_outliers: a.drop_outliers,
-                    weights: a
-                        .group
-                        .map_or(WeightScales::PerChannel, WeightScales::Group),
-                    ..ModelQuant::new(w_bits, a_bits)
+                    ..base
                 };
                 let q = QuantizedBert::new(bert, cfg, &ids)?;
                 let emb: Vec<Vec<f32>> = ids
@@ -899,7 +913,7 @@ mod native {
                     label: q.config().label(),
                     w_bits: Some(w_bits),
                     a_bits: Some(a_bits),
-                    act: Some(act.name()),
+                    act: Some(q.config().act.name()),
                     smooth: a.smooth,
                     rotate: if a.rotate == EmbedRotate::Hadamard {
                         "hadamard"

@@ -93,6 +93,14 @@ fn embed_quantized_reports_its_settings_and_closeness() {
         let c = s["cosine_to_full_precision"].as_f64().unwrap();
         assert!(c > 0.5 && c <= 1.0 + 1e-9, "{c}");
     }
+    let ort = json_of(&run(&[
+        "embed",
+        "--quant",
+        "ort-int8",
+        "A man is eating food.",
+    ]));
+    assert_eq!(ort["quant"], "ort-int8");
+    assert_eq!(ort["settings"]["act"], "per-tensor asymmetric uint8");
     let w4 = json_of(&run(&["embed", "--quant", "w4a4", "A man is eating food."]));
     let w8 = json_of(&run(&["embed", "--quant", "w8a8", "A man is eating food."]));
     let c = |j: &Value| {
