@@ -31,7 +31,7 @@ clean:
 WASM_FEATURES := --enable-simd --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
   --enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types
 BENCH_HARNESS ?= $(CURDIR)/../shared/bench/peers
-.PHONY: bench bench-peer
+.PHONY: bench bench-peer bench-model bench-model-peer
 
 ## The kernels as a plain Node-loadable wasm (no wasm-bindgen) for the harness: target/bench-peer/kernels_wasm.wasm
 bench-peer:
@@ -44,3 +44,16 @@ bench-peer:
 ## target/bench-peers, npm ci there once); writes benches/results/<date>.{jsonl,md}. ARGS= adds run.mjs options.
 bench: bench-peer
 	./benches/run-bench.sh $(BENCH_HARNESS) $(ARGS)
+
+## The whole model (engine + weights reader + kernels) as a plain Node-loadable wasm: target/bench-peer/model_wasm.wasm
+bench-model-peer:
+	cargo build --release --target wasm32-unknown-unknown -p quantlab-weights --example model_wasm
+	mkdir -p target/bench-peer
+	wasm-opt -O3 $(WASM_FEATURES) target/wasm32-unknown-unknown/release/examples/model_wasm.wasm \
+	  -o target/bench-peer/model_wasm.wasm
+
+## all-MiniLM-L6-v2 whole, quantlab against onnxruntime-web (fp32 and its quantize_dynamic int8),
+## same Node process: installs onnxruntime-web (npm) and onnx/onnxruntime (pip) under target/ once,
+## writes the ONNX graphs with shared/bench/minilm-onnx/make_onnx.py; ARGS="--rounds 31".
+bench-model: setup bench-model-peer
+	./benches/model-bench.sh $(ARGS)
