@@ -832,8 +832,8 @@ const EMBED_ABOUT: &str = "\
 quantlab embed: run sentence-transformers/all-MiniLM-L6-v2 whole (tokenizer, 6 layers, mean
 pooling, L2 normalisation) on each TEXT. --quant fp32 is the float model; w8a8, w4a8 and w4a4 run
 all 36 linears (Q, K, V, O, fc1, fc2 of each layer) on the int8 GEMM with per-output-channel
-weight scales and activation scales per token, per tensor (one sentence) or static (calibrated
-on the given sentences). --smooth and --act static calibrate on the given sentences too.
+weight scales and activation scales per token, per tensor (one sentence) or static (one range
+per linear, found by --calib on the given sentences). --smooth and --act static calibrate on the given sentences too.
 --quant ort-int8 is the web's default int8 model, onnxruntime's quantize_dynamic as
 transformers.js ships it: per-tensor int8 weights, per-tensor uint8 activations, uint8
 embeddings (the other flags refine it: --smooth, --rotate, --drop-outliers).
@@ -907,6 +907,9 @@ pub struct EmbedArgs {
     /// Activation scales: token | tensor | static
     #[arg(long, value_enum, default_value = "token")]
     pub act: EmbedAct,
+    /// Calibrator of --act static: minmax | moving[:M[,B]] | percentile:P | mse | entropy
+    #[arg(long, value_name = "C", default_value = "minmax", value_parser = parse_calib)]
+    pub calib: CalibSpec,
     /// SmoothQuant migration strength alpha in [0, 1] (Q|K|V and fc1 inputs)
     #[arg(long, value_name = "ALPHA", value_parser = smooth_alpha)]
     pub smooth: Option<f32>,

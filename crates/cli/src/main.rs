@@ -824,6 +824,17 @@ mod native {
         use quantlab_engine::model::{
             quant::ActMode, Float, ModelQuant, QuantizedBert, WeightScales,
         };
+        if a.act != EmbedAct::Static && a.calib != quantlab_cli::args::CalibSpec::MinMax {
+            return Err(Failure(
+                "--calib sets the range of static scales: add --act static".to_string(),
+            ));
+        }
+        if matches!(a.calib, quantlab_cli::args::CalibSpec::Manual { .. }) {
+            return Err(Failure(
+                "--calib manual:A,B would give all 24 linears one range; use minmax, moving, percentile:P, mse or entropy"
+                    .to_string(),
+            ));
+        }
         let transforms = a.smooth.is_some()
             || a.rotate != EmbedRotate::None
             || a.drop_outliers > 0
@@ -857,7 +868,7 @@ mod native {
         let act = match a.act {
             EmbedAct::Token => ActMode::Dynamic(ActGranularity::PerToken),
             EmbedAct::Tensor => ActMode::Dynamic(ActGranularity::PerTensor),
-            EmbedAct::Static => ActMode::StaticTensor,
+            EmbedAct::Static => ActMode::Static(a.calib.to_calibrator(384)),
         };
         let (embeddings, cosines, settings) = match bits {
             None => (

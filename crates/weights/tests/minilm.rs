@@ -330,7 +330,7 @@ fn group_and_static_scales_run_and_stay_close() {
     let stat = QuantizedBert::new(
         bert,
         ModelQuant {
-            act: ActMode::StaticTensor,
+            act: ActMode::Static(quantlab_engine::calibrate::Calibrator::MinMax),
             ..ModelQuant::new(8, 8)
         },
         &calib,
@@ -348,11 +348,32 @@ fn group_and_static_scales_run_and_stay_close() {
     // Static per-tensor scales calibrated on these very sentences: at least as coarse as
     // dynamic per-tensor, still a working model.
     assert!(st / 7.0 > 0.9, "static {}", st / 7.0);
+    // A calibrator that clips the outlier channels (the 99.9th percentile of |x|) loses far
+    // more than min-max: the seminar's "are outliers important?", on the model's output.
+    let clipped = QuantizedBert::new(
+        bert,
+        ModelQuant {
+            act: ActMode::Static(quantlab_engine::calibrate::Calibrator::Percentile { p: 99.9 }),
+            ..ModelQuant::new(8, 8)
+        },
+        &calib,
+    )
+    .unwrap();
+    let cl: f64 = cases[..7]
+        .iter()
+        .map(|c| cosine(&clipped.embed(bert, &c.ids).unwrap(), &expected(c, "fp64")))
+        .sum();
+    assert!(
+        cl < st - 0.2,
+        "percentile {} vs min-max {}",
+        cl / 7.0,
+        st / 7.0
+    );
     assert_eq!(
         QuantizedBert::new(
             bert,
             ModelQuant {
-                act: ActMode::StaticTensor,
+                act: ActMode::Static(quantlab_engine::calibrate::Calibrator::MinMax),
                 ..ModelQuant::new(8, 8)
             },
             &[]

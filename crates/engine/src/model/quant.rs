@@ -25,17 +25,20 @@ use quantlab_kernels::{ActGranularity, ActScales, QLinear, QuantizedActs, SCALE_
 use super::bert::{
     quantize_table_uint8, Bert, Dense, Float, LinearId, Linears, WordEmbeddings, LAYERS,
 };
+use crate::calibrate::{calibrate, Calibrator};
 use crate::error::{QuantError, Result};
 use crate::rotate::hadamard::Hadamard;
+use crate::scheme::Scheme;
 
 /// How activation scales are found.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum ActMode {
     /// From each input on every call (one scale per token, or one per sentence).
     Dynamic(ActGranularity),
-    /// One scale per linear, fixed beforehand from the largest |x| that linear saw on the
-    /// calibration sentences (min-max calibration); values beyond it are clipped.
-    StaticTensor,
+    /// One scale per linear, fixed beforehand by the engine's calibrator on every value that
+    /// linear read (after its transforms) over the calibration sentences, in the float model;
+    /// symmetric narrow grid, so s = max(|α|, |β|)/q_max. Values beyond the range are clipped.
+    Static(Calibrator),
     /// ONNX `DynamicQuantizeLinear`: uint8 with a scale and zero point per tensor, from each
     /// input (what onnxruntime's `quantize_dynamic` inserts before every MatMulInteger).
     DynamicUint8,
@@ -46,7 +49,7 @@ impl ActMode {
         match self {
             Self::Dynamic(ActGranularity::PerToken) => "per-token",
             Self::Dynamic(ActGranularity::PerTensor) => "per-tensor",
-            Self::StaticTensor => "static per-tensor",
+            Self::Static(_) => "static per-tensor",
             Self::DynamicUint8 => "per-tensor asymmetric uint8",
         }
     }
@@ -137,7 +140,7 @@ impl ModelQuant {
     }
 
     fn needs_calibration(&self) -> bool {
-        self.smooth_alpha.is_some() || self.act == ActMode::StaticTensor
+        self.smooth_alpha.is_some() || matches!(self.act, ActMode::Static(_))
     }
 
     fn validate(&self) -> Result<()> {
@@ -218,7 +221,24 @@ impl QuantizedBert {
             });
         }
         let act_max = if cfg.smooth_alpha.is_some() {
-            Some(input_channel_max(bert, calibration, |_, x| Ok(x.to_vec()))?)
+            let mut max: Vec<Vec<f32>> = LinearId::all()
+                .map(|id| vec![0f32; id.kind.in_features()])
+                .collect();
+            record_inputs(
+                bert,
+                calibration,
+                |_, x| Ok(x.to_vec()),
+                |id, xs| {
+                    if let Some(mx) = max.get_mut(id.index()) {
+                        for row in xs.chunks_exact(id.kind.in_features()) {
+                            mx.iter_mut()
+                                .zip(row)
+                                .for_each(|(a, v)| *a = a.max(v.abs()));
+                        }
+                    }
+                },
+            )?;
+            Some(max)
         } else {
             None
         };
@@ -305,14 +325,22 @@ impl QuantizedBert {
             slots,
             embeddings,
         };
-        if model.cfg.act == ActMode::StaticTensor {
-            let qm = quantlab_kernels::q_max(model.cfg.a_bits)? as f32;
-            let maxima = input_channel_max(bert, calibration, |id, x| {
-                model.transformed_input(id, x, x.len() / id.kind.in_features())
-            })?;
-            for (slot, m) in model.slots.iter_mut().zip(maxima) {
-                let t = m.iter().fold(0f32, |a, &v| a.max(v));
-                slot.static_scale = Some(t.max(SCALE_FLOOR) / qm);
+        if let ActMode::Static(calibrator) = model.cfg.act {
+            let scheme = Scheme::new(model.cfg.a_bits, true, true, true)?;
+            let mut pooled: Vec<Vec<f32>> = LinearId::all().map(|_| Vec::new()).collect();
+            record_inputs(
+                bert,
+                calibration,
+                |id, x| model.transformed_input(id, x, x.len() / id.kind.in_features()),
+                |id, xs| {
+                    if let Some(p) = pooled.get_mut(id.index()) {
+                        p.extend_from_slice(xs);
+                    }
+                },
+            )?;
+            for (slot, data) in model.slots.iter_mut().zip(pooled) {
+                let c = calibrate(&data, &scheme, &calibrator)?;
+                slot.static_scale = Some(c.params.scale.max(SCALE_FLOOR / 127.0));
             }
         }
         Ok(model)
@@ -371,8 +399,8 @@ impl QuantizedBert {
                 let (qa, _) = QuantizedActs::quantize_uint8_dynamic(xs, m, k)?;
                 return Ok(qa.scales().to_vec());
             }
-            (ActMode::StaticTensor, Some(s)) => return Ok(vec![s; m]),
-            (ActMode::StaticTensor, None) => {
+            (ActMode::Static(_), Some(s)) => return Ok(vec![s; m]),
+            (ActMode::Static(_), None) => {
                 return Err(QuantError::Empty {
                     what: "static activation scales (the model was not calibrated)",
                 })
@@ -539,18 +567,22 @@ pub fn drop_top_channels(x: &mut [f32], channels: usize, k: usize) {
     }
 }
 
-/// Per-channel max |x| of every linear's input (after `view`) over all tokens of `seqs`, in
-/// the float model.
-fn input_channel_max(
+/// Runs the float model over `seqs` and hands `sink` every linear's input after `view`.
+fn record_inputs(
     bert: &Bert,
     seqs: &[Vec<u32>],
     view: impl Fn(LinearId, &[f32]) -> Result<Vec<f32>>,
-) -> Result<Vec<Vec<f32>>> {
-    struct Rec<'v, V> {
-        max: Vec<Vec<f32>>,
-        view: &'v V,
+    sink: impl FnMut(LinearId, &[f32]),
+) -> Result<()> {
+    struct Rec<V, S> {
+        view: V,
+        sink: S,
     }
-    impl<V: Fn(LinearId, &[f32]) -> Result<Vec<f32>>> Linears for Rec<'_, V> {
+    impl<V, S> Linears for Rec<V, S>
+    where
+        V: Fn(LinearId, &[f32]) -> Result<Vec<f32>>,
+        S: FnMut(LinearId, &[f32]),
+    {
         fn linear(
             &mut self,
             id: LinearId,
@@ -560,25 +592,13 @@ fn input_channel_max(
             out: &mut [f32],
         ) -> Result<()> {
             let xs = (self.view)(id, x)?;
-            let k = id.kind.in_features();
-            if let Some(mx) = self.max.get_mut(id.index()) {
-                for row in xs.chunks_exact(k) {
-                    mx.iter_mut()
-                        .zip(row)
-                        .for_each(|(a, v)| *a = a.max(v.abs()));
-                }
-            }
+            (self.sink)(id, &xs);
             Float.linear(id, dense, x, m, out)
         }
     }
-    let mut rec = Rec {
-        max: LinearId::all()
-            .map(|id| vec![0f32; id.kind.in_features()])
-            .collect(),
-        view: &view,
-    };
+    let mut rec = Rec { view, sink };
     for ids in seqs {
         bert.hidden(ids, &mut rec)?;
     }
-    Ok(rec.max)
+    Ok(())
 }
