@@ -73,6 +73,12 @@ test("rotation: θ slider, Hadamard on a real layer, learned rotation lowers its
   await page.waitForFunction(() => /→/.test(document.querySelector("[data-testid=learn-result]").textContent));
   const [first, last] = (await page.textContent("[data-testid=learn-result]")).match(/[\d.]+/g).map(Number);
   assert(last < first, `the learned rotation lowers its loss (${first} → ${last})`);
+  // Against its start: the start's error is √(first loss), and the best iterate is never worse.
+  await page.waitForFunction(() => /%.*%/.test(document.querySelector("[data-testid=learn-gain]").textContent));
+  const gain = await page.textContent("[data-testid=learn-gain]");
+  const [startErr, change] = gain.match(/[-+]?\d+\.\d+ %/g).map(parseFloat);
+  assert(Math.abs(startErr / 100 - Math.sqrt(first)) < 2e-4, `start error ${startErr} % = √${first}`);
+  assert(change <= 0, `learning never ends worse than its start: ${gain}`);
   await shot("rotation-learned");
 });
 

@@ -590,6 +590,7 @@ messages! {
     LearnLoss: "loss = (relative output error)²", "손실 = (상대 출력 오차)²";
     LearnCaption: "Loss per step (grey line: where it started)", "단계별 손실 (회색 선: 시작점)";
     LearnLine: "Loss {} → {} (lowest {}, after {} steps); output error with the learned R, the lowest-loss one of the run: {} ({}).", "손실 {} → {} (최저 {}, {}단계 후); 학습 중 손실이 가장 낮았던 R의 출력 오차: {} ({}).";
+    LearnGain: "Against its start ({}: {}), the learned R changes this layer's output error by {} ({}).", "시작점({}: {})과 비교해 학습된 R은 이 레이어의 출력 오차를 {} 바꿉니다 ({}).";
 
     // ---- chapter: summary ----
     SumIntro: "Every method of the seminar on the same real layer and bit width, computed now with the same error definition ‖Q(X′)Q(W′) − XW‖/‖XW‖ (per-output-channel weights; activations per token unless stated).",

@@ -486,6 +486,14 @@ fn LearnedRotationSection(real: RealLayer) -> impl IntoView {
                 let (best, step) = learn_best.get().map_or(("…".into(), "…".into()), |(v, k)| (format!("{v:.5}"), k.to_string()));
                 Some(Msg::LearnLine.fill(app.lang(), &[&format!("{first:.5}"), &format!("{last:.5}"), &best, &step, &learn_err.get().map(|e| pct(e.rel_err)).unwrap_or("…".into()), &cfg.get().label()]))
             }}</p>
+            <p data-testid="learn-gain">{move || {
+                // The loss is (relative output error)², so its first value is the start's error.
+                let start = losses.with(|l| l.first().map(|&v| f64::from(v).max(0.0).sqrt()))?;
+                let learned = learn_err.get()?.rel_err;
+                let init = learner.with_value(|l| l.as_ref().map(|l| l.init_name().to_string()))?;
+                let change = if start > 0.0 { (learned - start) / start } else { 0.0 };
+                Some(Msg::LearnGain.fill(app.lang(), &[&init, &pct(start), &format!("{:+.2} %", 100.0 * change), &cfg.get().label()]))
+            }}</p>
         </section>
     }
 }
