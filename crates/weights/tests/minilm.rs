@@ -563,3 +563,57 @@ fn the_onnx_preset_reproduces_onnxruntimes_int8_model() {
         "mean cosine {ours} vs onnxruntime {theirs}"
     );
 }
+
+/// A page runs the model one layer per slice and re-quantizes from calibration statistics it
+/// recorded once: both must give exactly what the one-call forms give.
+#[test]
+fn layer_by_layer_and_recorded_calibration_give_the_same_numbers() {
+    use quantlab_engine::model::Calibration;
+    let bert = &model().bert;
+    let cases = cases();
+    let calib: Vec<Vec<u32>> = cases[..5].iter().map(|c| c.ids.clone()).collect();
+    let stats = Calibration::record(bert, &calib).unwrap();
+    assert_eq!(stats.sentences(), 5);
+    for cfg in [
+        ModelQuant {
+            smooth_alpha: Some(0.6),
+            act: ActMode::Dynamic(ActGranularity::PerTensor),
+            ..ModelQuant::new(8, 8)
+        },
+        ModelQuant {
+            act: ActMode::Static(quantlab_engine::calibrate::Calibrator::MinMax),
+            hadamard: true,
+            drop_outliers: 2,
+            ..ModelQuant::new(8, 8)
+        },
+    ] {
+        let once = QuantizedBert::new(bert, cfg.clone(), &calib).unwrap();
+        let recorded = QuantizedBert::calibrated(bert, cfg, &stats).unwrap();
+        for c in &cases[5..8] {
+            let a = once.embed(bert, &c.ids).unwrap();
+            let mut runner = recorded.runner();
+            let mut pass = bert.begin(&c.ids, &runner).unwrap();
+            assert!(
+                pass.embedding().is_err(),
+                "no embedding before the last layer"
+            );
+            for l in 0..6 {
+                assert_eq!(pass.layers_done(), l);
+                bert.next_layer(&mut pass, &mut runner).unwrap();
+            }
+            assert!(pass.is_done());
+            assert_eq!(pass.embedding().unwrap(), a, "{}", c.text);
+            assert!(bert.next_layer(&mut pass, &mut runner).is_err());
+        }
+    }
+    assert!(Calibration::default().is_empty());
+    assert!(QuantizedBert::calibrated(
+        bert,
+        ModelQuant {
+            smooth_alpha: Some(0.5),
+            ..ModelQuant::new(8, 8)
+        },
+        &Calibration::default()
+    )
+    .is_err());
+}

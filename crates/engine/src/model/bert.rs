@@ -370,6 +370,45 @@ impl Linears for Float {
     }
 }
 
+/// A forward pass under way ([`Bert::begin`], [`Bert::next_layer`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pass {
+    hidden: Vec<f32>,
+    tokens: usize,
+    layers_done: usize,
+}
+
+impl Pass {
+    /// The hidden state (T × 384) after [`Pass::layers_done`] layers.
+    pub fn hidden(&self) -> &[f32] {
+        &self.hidden
+    }
+
+    pub fn tokens(&self) -> usize {
+        self.tokens
+    }
+
+    pub fn layers_done(&self) -> usize {
+        self.layers_done
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.layers_done >= LAYERS
+    }
+
+    /// The sentence embedding once all layers have run (mean pooling, L2 normalisation).
+    pub fn embedding(&self) -> Result<Vec<f32>> {
+        if !self.is_done() {
+            return Err(QuantError::InvalidParameter {
+                name: "forward pass",
+                value: format!("{} of {LAYERS} layers", self.layers_done),
+                allowed: "complete before pooling",
+            });
+        }
+        Ok(mean_pool_normalized(&self.hidden, self.tokens))
+    }
+}
+
 impl Bert {
     /// Builds the model from Hugging Face's tensor names (`embeddings.word_embeddings.weight`,
     /// `encoder.layer.3.attention.self.query.weight`, …; torch layout, weights out × in).
@@ -515,6 +554,17 @@ impl Bert {
 
     /// The last hidden state (T × 384) of one sequence of token ids ([CLS] … [SEP]).
     pub fn hidden(&self, ids: &[u32], lin: &mut impl Linears) -> Result<Vec<f32>> {
+        let mut pass = self.begin(ids, lin)?;
+        while !pass.is_done() {
+            self.next_layer(&mut pass, lin)?;
+        }
+        Ok(pass.hidden)
+    }
+
+    /// Starts a forward pass: the embeddings of `ids` after their LayerNorm, before layer 0.
+    /// With [`Bert::next_layer`] a page runs the model one layer per slice of work, so a long
+    /// text never blocks it for a whole forward.
+    pub fn begin(&self, ids: &[u32], lin: &impl Linears) -> Result<Pass> {
         let t = ids.len();
         if t == 0 {
             return Err(QuantError::Empty {
@@ -543,32 +593,47 @@ impl Bert {
             }
         }
         self.ln_emb.apply(&mut h);
+        Ok(Pass {
+            hidden: h,
+            tokens: t,
+            layers_done: 0,
+        })
+    }
+
+    /// Runs the next encoder layer of `pass`; an error once all six have run.
+    pub fn next_layer(&self, pass: &mut Pass, lin: &mut impl Linears) -> Result<()> {
+        let l = pass.layers_done;
+        let layer = self.layers.get(l).ok_or(QuantError::InvalidParameter {
+            name: "layer",
+            value: l.to_string(),
+            allowed: "0 to 5 (the forward pass is complete)",
+        })?;
+        let t = pass.tokens;
+        let h = &mut pass.hidden;
         let mut qkv = vec![0f32; t * 3 * HIDDEN];
         let mut ctx = vec![0f32; t * HIDDEN];
         let mut a = vec![0f32; t * HIDDEN];
         let mut f = vec![0f32; t * FFN];
-        for (l, layer) in self.layers.iter().enumerate() {
-            let id = |kind| LinearId { layer: l, kind };
-            lin.linear(id(LinearKind::Qkv), &layer.qkv, &h, t, &mut qkv)?;
-            attention(&qkv, t, &mut ctx)?;
-            lin.linear(id(LinearKind::Out), &layer.out, &ctx, t, &mut a)?;
-            a.iter_mut().zip(&h).for_each(|(v, &r)| *v += r);
-            layer.ln_attn.apply(&mut a);
-            lin.linear(id(LinearKind::Fc1), &layer.fc1, &a, t, &mut f)?;
-            f.iter_mut().for_each(|v| *v = gelu(*v));
-            lin.linear(id(LinearKind::Fc2), &layer.fc2, &f, t, &mut h)?;
-            h.iter_mut().zip(&a).for_each(|(v, &r)| *v += r);
-            layer.ln_out.apply(&mut h);
-            if let Some(i) = h.iter().position(|v| !v.is_finite()) {
-                return Err(QuantError::NonFinite {
-                    count: h.iter().filter(|v| !v.is_finite()).count(),
-                    first_index: i,
-                    first_row_col: Some((i / HIDDEN, i % HIDDEN)),
-                });
-            }
-            lin.after_layer(l, &h)?;
+        let id = |kind| LinearId { layer: l, kind };
+        lin.linear(id(LinearKind::Qkv), &layer.qkv, h, t, &mut qkv)?;
+        attention(&qkv, t, &mut ctx)?;
+        lin.linear(id(LinearKind::Out), &layer.out, &ctx, t, &mut a)?;
+        a.iter_mut().zip(h.iter()).for_each(|(v, &r)| *v += r);
+        layer.ln_attn.apply(&mut a);
+        lin.linear(id(LinearKind::Fc1), &layer.fc1, &a, t, &mut f)?;
+        f.iter_mut().for_each(|v| *v = gelu(*v));
+        lin.linear(id(LinearKind::Fc2), &layer.fc2, &f, t, h)?;
+        h.iter_mut().zip(&a).for_each(|(v, &r)| *v += r);
+        layer.ln_out.apply(h);
+        if let Some(i) = h.iter().position(|v| !v.is_finite()) {
+            return Err(QuantError::NonFinite {
+                count: h.iter().filter(|v| !v.is_finite()).count(),
+                first_index: i,
+                first_row_col: Some((i / HIDDEN, i % HIDDEN)),
+            });
         }
-        Ok(h)
+        pass.layers_done += 1;
+        lin.after_layer(l, h)
     }
 
     /// The sentence embedding: mean of the last hidden state over all tokens, L2-normalised.

@@ -7,6 +7,6 @@ pub mod compare;
 pub mod quant;
 pub mod tokenize;
 
-pub use bert::{Bert, Dense, Float, LinearId, LinearKind, Linears, Tensor, HIDDEN, LAYERS};
-pub use quant::{ActMode, ModelQuant, QuantizedBert, WeightScales};
+pub use bert::{Bert, Dense, Float, LinearId, LinearKind, Linears, Pass, Tensor, HIDDEN, LAYERS};
+pub use quant::{ActMode, Calibration, ModelQuant, QuantizedBert, WeightScales};
 pub use tokenize::{Encoding, WordPiece, MAX_SEQ_LEN};

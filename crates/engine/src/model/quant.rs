@@ -200,6 +200,56 @@ struct Slot {
     static_scale: Option<f32>,
 }
 
+/// What the float model's linears read on the calibration sentences: every input (one T × K
+/// matrix per sentence and linear) and its per-channel max |x|. Recorded once; SmoothQuant's
+/// scales and static activation ranges are derived from it for any setting.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Calibration {
+    /// `[linear index][sentence]` → T × K, row-major.
+    inputs: Vec<Vec<Vec<f32>>>,
+    /// `[linear index]` → max |x| per input channel.
+    act_max: Vec<Vec<f32>>,
+}
+
+impl Calibration {
+    /// Runs the float model over `sentences` (token ids, [CLS] … [SEP]) and keeps what each
+    /// linear reads.
+    pub fn record(bert: &Bert, sentences: &[Vec<u32>]) -> Result<Self> {
+        let mut inputs: Vec<Vec<Vec<f32>>> = LinearId::all().map(|_| Vec::new()).collect();
+        let mut act_max: Vec<Vec<f32>> = LinearId::all()
+            .map(|id| vec![0f32; id.kind.in_features()])
+            .collect();
+        record_inputs(
+            bert,
+            sentences,
+            |_, x| Ok(x.to_vec()),
+            |id, xs| {
+                if let Some(mx) = act_max.get_mut(id.index()) {
+                    for row in xs.chunks_exact(id.kind.in_features()) {
+                        mx.iter_mut()
+                            .zip(row)
+                            .for_each(|(a, v)| *a = a.max(v.abs()));
+                    }
+                }
+                if let Some(list) = inputs.get_mut(id.index()) {
+                    list.push(xs.to_vec());
+                }
+            },
+        )?;
+        Ok(Calibration { inputs, act_max })
+    }
+
+    /// No sentences recorded.
+    pub fn is_empty(&self) -> bool {
+        self.inputs.iter().all(Vec::is_empty)
+    }
+
+    /// How many sentences were recorded.
+    pub fn sentences(&self) -> usize {
+        self.inputs.first().map_or(0, Vec::len)
+    }
+}
+
 /// The model's 24 quantized products (36 linears), built from a float [`Bert`].
 #[derive(Clone, Debug)]
 pub struct QuantizedBert {
@@ -215,39 +265,31 @@ impl QuantizedBert {
     /// activation statistics; otherwise it is not used.
     pub fn new(bert: &Bert, cfg: ModelQuant, calibration: &[Vec<u32>]) -> Result<Self> {
         cfg.validate()?;
+        let stats = if cfg.needs_calibration() {
+            Calibration::record(bert, calibration)?
+        } else {
+            Calibration::default()
+        };
+        Self::calibrated(bert, cfg, &stats)
+    }
+
+    /// As [`QuantizedBert::new`], with the calibration sentences' activations recorded once
+    /// beforehand ([`Calibration::record`]), so a page that re-quantizes on every slider move
+    /// does not run the float model over the calibration set each time.
+    pub fn calibrated(bert: &Bert, cfg: ModelQuant, calibration: &Calibration) -> Result<Self> {
+        cfg.validate()?;
         if cfg.needs_calibration() && calibration.is_empty() {
             return Err(QuantError::Empty {
                 what: "calibration sentences (SmoothQuant and static scales need some)",
             });
         }
-        let act_max = if cfg.smooth_alpha.is_some() {
-            let mut max: Vec<Vec<f32>> = LinearId::all()
-                .map(|id| vec![0f32; id.kind.in_features()])
-                .collect();
-            record_inputs(
-                bert,
-                calibration,
-                |_, x| Ok(x.to_vec()),
-                |id, xs| {
-                    if let Some(mx) = max.get_mut(id.index()) {
-                        for row in xs.chunks_exact(id.kind.in_features()) {
-                            mx.iter_mut()
-                                .zip(row)
-                                .for_each(|(a, v)| *a = a.max(v.abs()));
-                        }
-                    }
-                },
-            )?;
-            Some(max)
-        } else {
-            None
-        };
+        let act_max = cfg.smooth_alpha.map(|_| &calibration.act_max);
         let mut slots = Vec::with_capacity(4 * LAYERS);
         for id in LinearId::all() {
             let dense = bert.dense(id)?;
             let (k, n) = (dense.k(), dense.n());
             let mut w = dense.weight();
-            let smooth = match (cfg.smooth_alpha, &act_max) {
+            let smooth = match (cfg.smooth_alpha, act_max) {
                 (Some(alpha), Some(am)) if smoothable(id) => {
                     let am = am.get(id.index()).map_or(&[][..], Vec::as_slice);
                     let s = smooth_scales(am, &w, n, alpha)?;
@@ -327,20 +369,18 @@ impl QuantizedBert {
         };
         if let ActMode::Static(calibrator) = model.cfg.act {
             let scheme = Scheme::new(model.cfg.a_bits, true, true, true)?;
-            let mut pooled: Vec<Vec<f32>> = LinearId::all().map(|_| Vec::new()).collect();
-            record_inputs(
-                bert,
-                calibration,
-                |id, x| model.transformed_input(id, x, x.len() / id.kind.in_features()),
-                |id, xs| {
-                    if let Some(p) = pooled.get_mut(id.index()) {
-                        p.extend_from_slice(xs);
-                    }
-                },
-            )?;
-            for (slot, data) in model.slots.iter_mut().zip(pooled) {
-                let c = calibrate(&data, &scheme, &calibrator)?;
-                slot.static_scale = Some(c.params.scale.max(SCALE_FLOOR / 127.0));
+            let mut scales = Vec::with_capacity(model.slots.len());
+            for (id, inputs) in LinearId::all().zip(&calibration.inputs) {
+                let k = id.kind.in_features();
+                let mut pooled = Vec::new();
+                for x in inputs {
+                    pooled.extend(model.transformed_input(id, x, x.len() / k)?);
+                }
+                let c = calibrate(&pooled, &scheme, &calibrator)?;
+                scales.push(c.params.scale.max(SCALE_FLOOR / 127.0));
+            }
+            for (slot, s) in model.slots.iter_mut().zip(scales) {
+                slot.static_scale = Some(s);
             }
         }
         Ok(model)
