@@ -833,7 +833,8 @@ quantlab embed: run sentence-transformers/all-MiniLM-L6-v2 whole (tokenizer, 6 l
 pooling, L2 normalisation) on each TEXT. --quant fp32 is the float model; w8a8, w4a8 and w4a4 run
 all 36 linears (Q, K, V, O, fc1, fc2 of each layer) on the int8 GEMM with per-output-channel
 weight scales and activation scales per token, per tensor (one sentence) or static (one range
-per linear, found by --calib on the given sentences). --smooth and --act static calibrate on the given sentences too.
+per linear, found by --calib). --smooth and --act static calibrate on the given sentences, or on
+the lines of --calib-file (the page uses crates/app/src/sentences/calibration.txt).
 --quant ort-int8 is the web's default int8 model, onnxruntime's quantize_dynamic as
 transformers.js ships it: per-tensor int8 weights, per-tensor uint8 activations, uint8
 embeddings (the other flags refine it: --smooth, --rotate, --drop-outliers).
@@ -922,6 +923,10 @@ pub struct EmbedArgs {
     /// Weight scales per group of G input channels instead of per output channel
     #[arg(long, value_name = "G")]
     pub group: Option<usize>,
+    /// Calibrate --smooth and --act static on the sentences of FILE (one per line) instead of
+    /// the given ones
+    #[arg(long, value_name = "FILE")]
+    pub calib_file: Option<String>,
     /// Model file (default: the one the README's set-up installed)
     #[arg(long, value_name = "FILE")]
     pub model: Option<String>,

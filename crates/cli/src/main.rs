@@ -839,11 +839,12 @@ mod native {
             || a.rotate != EmbedRotate::None
             || a.drop_outliers > 0
             || a.group.is_some()
+            || a.calib_file.is_some()
             || a.act != EmbedAct::Token;
         let bits = a.quant.bits();
         if bits.is_none() && transforms {
             return Err(Failure(
-                "--act, --smooth, --rotate, --drop-outliers and --group set up a quantized model: \
+                "--act, --smooth, --rotate, --drop-outliers, --group and --calib-file set up a quantized model: \
                  add --quant w8a8, w4a8 or w4a4"
                     .to_string(),
             ));
@@ -910,7 +911,23 @@ mod native {
                     drop_outliers: a.drop_outliers,
                     ..base
                 };
-                let q = QuantizedBert::new(bert, cfg, &ids)?;
+                let calib_ids = match &a.calib_file {
+                    None => ids.clone(),
+                    Some(path) => {
+                        let text = String::from_utf8(read_limited(std::path::Path::new(path))?)
+                            .map_err(|_| format!("'{path}' is not UTF-8 text"))?;
+                        let lines: Vec<Vec<u32>> = text
+                            .lines()
+                            .filter(|l| !l.trim().is_empty())
+                            .map(|l| model.tokenizer.encode(l.trim()).ids)
+                            .collect();
+                        if lines.is_empty() {
+                            return Err(Failure(format!("'{path}' has no sentences")));
+                        }
+                        lines
+                    }
+                };
+                let q = QuantizedBert::new(bert, cfg, &calib_ids)?;
                 let emb: Vec<Vec<f32>> = ids
                     .iter()
                     .map(|s| q.embed(bert, s))

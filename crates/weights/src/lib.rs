@@ -32,6 +32,8 @@ pub const SOURCE_SHA256: &str = "53aa51172d142c89d9012cce15ae4d6cc0ca68958951143
 /// What `quantlab ship-model` writes from that file (the conversion is deterministic; a test
 /// rebuilds it and compares).
 pub const SHIPPED_SHA256: &str = "790be28d5c4ab7d01f3fb6a6e702cf312ab357cb322e4695a35c6012e540785d";
+/// The size of the shipped file in bytes (for a progress bar when the server sends no length).
+pub const SHIPPED_BYTES: usize = 33_836_652;
 /// The `format` metadata of the shipped file.
 pub const FORMAT: &str = "quantlab-minilm-q8f16/1";
 /// Storage labels, so a page calls its reference what it is.
@@ -71,12 +73,42 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// SHA-256 over a file that arrives in pieces (a download), so the check costs nothing after
+/// the last byte.
+#[derive(Clone, Debug, Default)]
+pub struct Sha256Stream(Sha256);
+
+impl Sha256Stream {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn update(&mut self, piece: &[u8]) {
+        self.0.update(piece);
+    }
+
+    /// Lower-case hex, as [`sha256_hex`].
+    pub fn finish(self) -> String {
+        self.0
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
 /// Reads either known file, checksum first.
 pub fn load(bytes: &[u8]) -> Result<Loaded> {
     load_with(bytes, Check::KnownSha256)
 }
 
 pub fn load_with(bytes: &[u8], check: Check) -> Result<Loaded> {
+    load_hashed(bytes, sha256_hex(bytes), check)
+}
+
+/// As [`load_with`], with the file's SHA-256 already computed by a [`Sha256Stream`] over
+/// exactly these bytes.
+pub fn load_hashed(bytes: &[u8], sha256: String, check: Check) -> Result<Loaded> {
     if bytes.len() > MAX_FILE_BYTES {
         return Err(QuantError::TooLarge {
             what: "bytes in a model file",
@@ -84,7 +116,6 @@ pub fn load_with(bytes: &[u8], check: Check) -> Result<Loaded> {
             limit: MAX_FILE_BYTES as u128,
         });
     }
-    let sha256 = sha256_hex(bytes);
     if check == Check::KnownSha256 && sha256 != SOURCE_SHA256 && sha256 != SHIPPED_SHA256 {
         return Err(bad_file(format!(
             "its SHA-256 is {sha256}, which is neither the pip wheel's model.safetensors nor \

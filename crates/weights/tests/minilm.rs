@@ -122,6 +122,13 @@ fn the_shipped_file_is_deterministic_small_and_close_to_full_precision() {
     let shipped = ship(source(), &vocab).unwrap();
     assert!(shipped.len() <= 35_000_000, "{} bytes", shipped.len());
     assert_eq!(quantlab_weights::sha256_hex(&shipped), SHIPPED_SHA256);
+    assert_eq!(shipped.len(), quantlab_weights::SHIPPED_BYTES);
+    // The hash of a download that arrives in pieces is the hash of the whole.
+    let mut stream = quantlab_weights::Sha256Stream::new();
+    for piece in shipped.chunks(65_537) {
+        stream.update(piece);
+    }
+    assert_eq!(stream.finish(), SHIPPED_SHA256);
     let loaded = load(&shipped).unwrap();
     assert_eq!(loaded.vocab.as_deref(), Some(vocab.as_str()));
     assert_eq!(loaded.bert.storage(), quantlab_weights::SHIPPED_STORAGE);
