@@ -46,6 +46,16 @@ impl Job {
         step: impl FnMut(usize) + 'static,
         finish: impl FnOnce() + 'static,
     ) {
+        self.run(total, step, finish, false);
+    }
+
+    fn run(
+        &self,
+        total: usize,
+        step: impl FnMut(usize) + 'static,
+        finish: impl FnOnce() + 'static,
+        defer: bool,
+    ) {
         self.generation.update_value(|g| *g += 1);
         let my_gen = self.generation.get_value();
         let job = *self;
@@ -87,8 +97,15 @@ impl Job {
             }
         }
         let step: Rc<std::cell::RefCell<dyn FnMut(usize)>> = Rc::new(std::cell::RefCell::new(step));
-        // The first slice runs right away: short jobs then finish within the same update.
-        tick(job, my_gen, total, next, step, finish);
+        if defer {
+            set_timeout(
+                move || tick(job, my_gen, total, next, step, finish),
+                Duration::from_millis(0),
+            );
+        } else {
+            // The first slice runs right away: short jobs then finish within the same update.
+            tick(job, my_gen, total, next, step, finish);
+        }
     }
 }
 
@@ -100,12 +117,36 @@ impl Job {
         &self,
         init: S,
         total: usize,
+        step: impl FnMut(&mut S, usize) + 'static,
+        finish: impl FnOnce(S) + 'static,
+    ) {
+        self.fold_with(init, total, step, finish, false);
+    }
+
+    /// As [`Job::fold`], but even the first slice waits for a later macrotask: when every
+    /// input event of a slider drag restarts heavy work, the events already queued cancel it
+    /// before it begins, and only the newest position is computed.
+    pub fn fold_deferred<S: 'static>(
+        &self,
+        init: S,
+        total: usize,
+        step: impl FnMut(&mut S, usize) + 'static,
+        finish: impl FnOnce(S) + 'static,
+    ) {
+        self.fold_with(init, total, step, finish, true);
+    }
+
+    fn fold_with<S: 'static>(
+        &self,
+        init: S,
+        total: usize,
         mut step: impl FnMut(&mut S, usize) + 'static,
         finish: impl FnOnce(S) + 'static,
+        defer: bool,
     ) {
         let state = Rc::new(std::cell::RefCell::new(Some(init)));
         let into = state.clone();
-        self.start(
+        self.run(
             total,
             move |i| {
                 if let Some(s) = into.borrow_mut().as_mut() {
@@ -117,6 +158,7 @@ impl Job {
                     finish(s);
                 }
             },
+            defer,
         );
     }
 

@@ -8,6 +8,7 @@ pub mod chapters;
 pub mod data;
 pub mod dom;
 pub mod job;
+pub mod minilm;
 pub mod perf;
 pub mod shell;
 pub mod state;

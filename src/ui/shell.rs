@@ -19,6 +19,7 @@ pub fn App() -> impl IntoView {
     let app = AppState::new(initial, notices, dom::prefers_dark());
     provide_context(app);
     provide_context(super::data::DataStore::new());
+    provide_context(super::minilm::ModelStore::new());
     provide_context(super::chapters::qat::QatResults::new());
     let dev_overlay = RwSignal::new(false);
 

@@ -14,14 +14,16 @@ pub enum Chapter {
     Outliers,
     SmoothQuant,
     Rotation,
+    Model,
     Summary,
     Playground,
 }
 
 impl Chapter {
     /// The seminar's order: why → f_q → error → calibration → QAT → outliers → SmoothQuant →
-    /// SpinQuant → summary, then the playground for the reader's own tensors.
-    pub const ALL: [Chapter; 10] = [
+    /// SpinQuant → the whole model (the seminar's "괜찮은 걸까?" asked of what
+    /// it outputs) → summary, then the playground for the reader's own tensors.
+    pub const ALL: [Chapter; 11] = [
         Chapter::Why,
         Chapter::Function,
         Chapter::Error,
@@ -30,6 +32,7 @@ impl Chapter {
         Chapter::Outliers,
         Chapter::SmoothQuant,
         Chapter::Rotation,
+        Chapter::Model,
         Chapter::Summary,
         Chapter::Playground,
     ];
@@ -45,6 +48,7 @@ impl Chapter {
             Chapter::Outliers => "outliers",
             Chapter::SmoothQuant => "smoothquant",
             Chapter::Rotation => "rotation",
+            Chapter::Model => "model",
             Chapter::Summary => "summary",
             Chapter::Playground => "playground",
         }
@@ -79,6 +83,7 @@ impl Chapter {
             Chapter::Outliers => Msg::TitleOutliers,
             Chapter::SmoothQuant => Msg::TitleSmoothQuant,
             Chapter::Rotation => Msg::TitleRotation,
+            Chapter::Model => Msg::TitleModel,
             Chapter::Summary => Msg::TitleSummary,
             Chapter::Playground => Msg::TitlePlayground,
         }
@@ -94,6 +99,7 @@ impl Chapter {
             Chapter::Outliers => Msg::LeadOutliers,
             Chapter::SmoothQuant => Msg::LeadSmoothQuant,
             Chapter::Rotation => Msg::LeadRotation,
+            Chapter::Model => Msg::LeadModel,
             Chapter::Summary => Msg::LeadSummary,
             Chapter::Playground => Msg::LeadPlayground,
         }

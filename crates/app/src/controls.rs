@@ -173,6 +173,8 @@ pub enum Kind {
     OptFloat(FloatRange),
     Flag,
     Choice(&'static [&'static str]),
+    /// Free text of at most this many characters (the model chapter's sentences).
+    Text(usize),
 }
 
 /// One control as the URL sees it.
@@ -279,6 +281,21 @@ pub mod codec {
         if *v { "1" } else { "0" }.to_string()
     }
 
+    /// Text as written, cut to `max` characters (the link codec reports a cut).
+    pub fn text(raw: &str, max: usize) -> Option<String> {
+        Some(raw.chars().take(max).collect())
+    }
+
+    pub fn text_text(v: &str) -> String {
+        v.to_string()
+    }
+
+    pub fn clamp_text(v: &mut String, max: usize) {
+        if v.chars().count() > max {
+            *v = v.chars().take(max).collect();
+        }
+    }
+
     pub fn choice<T: Choice>(raw: &str) -> Option<T> {
         T::from_slug(raw.trim())
     }
@@ -289,7 +306,8 @@ pub mod codec {
 }
 
 /// Declares a controls struct: one line per field, `name: Type = default; kind`, where kind is
-/// `int(RANGE)`, `float(RANGE)`, `opt_float(RANGE)`, `flag`, `choice` (Type implements
+/// `int(RANGE)`, `float(RANGE)`, `opt_float(RANGE)`, `flag`, `text(MAX_CHARS)` (a `String`),
+/// `choice` (Type implements
 /// [`Choice`]) or `group` (Type is another controls struct whose fields are flattened in place).
 /// The field name is its URL key.
 macro_rules! controls {
@@ -344,6 +362,7 @@ macro_rules! controls {
     (@kind $ty:ty, float($r:expr)) => { $crate::controls::Kind::Float($r) };
     (@kind $ty:ty, opt_float($r:expr)) => { $crate::controls::Kind::OptFloat($r) };
     (@kind $ty:ty, flag) => { $crate::controls::Kind::Flag };
+    (@kind $ty:ty, text($r:expr)) => { $crate::controls::Kind::Text($r) };
     (@kind $ty:ty, choice) => {
         $crate::controls::Kind::Choice(<$ty as $crate::controls::Choice>::SLUGS)
     };
@@ -362,6 +381,7 @@ macro_rules! controls {
     (@print float, $v:expr) => { $crate::controls::codec::float_text($v) };
     (@print opt_float, $v:expr) => { $crate::controls::codec::opt_float_text($v) };
     (@print flag, $v:expr) => { $crate::controls::codec::flag_text($v) };
+    (@print text, $v:expr) => { $crate::controls::codec::text_text($v) };
     (@print choice, $v:expr) => { $crate::controls::codec::choice_text($v) };
 
     (@set $s:ident, $key:ident, $raw:ident, $f:ident, $ty:ty, group) => {
@@ -387,6 +407,7 @@ macro_rules! controls {
         $crate::controls::codec::opt_float($raw, $r)
     };
     (@parse $ty:ty, $raw:ident, flag) => { $crate::controls::codec::flag($raw) };
+    (@parse $ty:ty, $raw:ident, text($r:expr)) => { $crate::controls::codec::text($raw, $r) };
     (@parse $ty:ty, $raw:ident, choice) => { $crate::controls::codec::choice::<$ty>($raw) };
 
     (@clamp $s:ident, $d:ident, $f:ident, group) => { $s.$f.clamp() };
@@ -400,6 +421,9 @@ macro_rules! controls {
         $crate::controls::codec::clamp_opt_float(&mut $s.$f, $r)
     };
     (@clamp $s:ident, $d:ident, $f:ident, flag) => {};
+    (@clamp $s:ident, $d:ident, $f:ident, text($r:expr)) => {
+        $crate::controls::codec::clamp_text(&mut $s.$f, $r)
+    };
     (@clamp $s:ident, $d:ident, $f:ident, choice) => {};
 }
 
@@ -625,6 +649,10 @@ pub const EPOCHS: IntRange = IntRange { min: 1, max: 100 };
 pub const QAT_EPOCHS: IntRange = IntRange { min: 1, max: 50 };
 /// How many outlier channels the ablation removes.
 pub const OUTLIER_K: IntRange = IntRange { min: 0, max: 32 };
+/// How many outlier channels the whole model's ablation removes from every linear's input.
+pub const DROP_K: IntRange = IntRange { min: 0, max: 32 };
+/// The search view's query sentence (0-based; at most 8 sentences).
+pub const QUERY: IntRange = IntRange { min: 0, max: 7 };
 /// SmoothQuant's migration strength α.
 pub const ALPHA: FloatRange = FloatRange {
     min: 0.0,
@@ -788,8 +816,65 @@ controls! {
     }
 }
 
+choice! {
+    /// The whole model's weight and activation bits, or the web's default int8 recipe
+    /// (onnxruntime's `quantize_dynamic`, as transformers.js ships `model_quantized.onnx`).
+    pub enum ModelBitsChoice {
+        W8A8 = "w8a8" => "W8A8",
+        W4A8 = "w4a8" => "W4A8",
+        W4A4 = "w4a4" => "W4A4",
+        Ort = "ort" => Msg::ModelOrt,
+    }
+}
+
+impl ModelBitsChoice {
+    /// (weight bits, activation bits).
+    pub fn bits(self) -> (u8, u8) {
+        match self {
+            ModelBitsChoice::W8A8 | ModelBitsChoice::Ort => (8, 8),
+            ModelBitsChoice::W4A8 => (4, 8),
+            ModelBitsChoice::W4A4 => (4, 4),
+        }
+    }
+}
+
+choice! {
+    /// How the whole model's activation scales are found.
+    pub enum ModelActChoice {
+        Token = "token" => Msg::PerToken,
+        Tensor = "tensor" => Msg::PerTensor,
+        Static = "static" => Msg::ModelActStatic,
+    }
+}
+
+choice! {
+    /// The rotation of every linear's input in the whole model.
+    pub enum ModelRotChoice {
+        None = "none" => Msg::RotNone,
+        Hadamard = "hadamard" => Msg::RotHadamard,
+    }
+}
+
 controls! {
-    /// Chapter 9, "Summary".
+    /// Chapter 9, "The whole model". Keys are a contract with links made outside the project.
+    pub struct ModelControls {
+        bits: ModelBitsChoice = ModelBitsChoice::W8A8; choice,
+        act: ModelActChoice = ModelActChoice::Token; choice,
+        /// SmoothQuant's α; unset: SmoothQuant off.
+        alpha: Option<f64> = None; opt_float(ALPHA),
+        rot: ModelRotChoice = ModelRotChoice::None; choice,
+        /// The k largest channels of every linear's input set to 0 (0: off).
+        drop: u8 = 0; int(DROP_K),
+        /// Which sentence is the search view's query (0-based).
+        query: u8 = 0; int(QUERY),
+        /// The sentences, one per line.
+        text: String = crate::sentences::DEFAULT_TEXT.trim_end().to_string();
+            text(crate::sentences::MAX_TEXT_CHARS),
+    }
+}
+
+controls! {
+    /// Chapter 10, "Summary".
     pub struct SummaryControls {
         layer: LayerChoice = LayerChoice::L5Fc1; choice,
         bits: LayerBits = LayerBits::W8A8; choice,
@@ -797,7 +882,7 @@ controls! {
 }
 
 controls! {
-    /// Chapter 10, the playground.
+    /// Chapter 11, the playground.
     pub struct PlaygroundControls {
         data: DataControls = DataControls::default(); group,
         scheme: SchemeControls = SchemeControls::default(); group,
@@ -887,6 +972,7 @@ chapter_controls! {
     Outliers => outliers: OutlierControls,
     SmoothQuant => smooth: SmoothControls,
     Rotation => rotation: RotationControls,
+    Model => model: ModelControls,
     Summary => summary: SummaryControls,
     Playground => playground: PlaygroundControls,
 }
@@ -995,6 +1081,9 @@ mod tests {
         check::<LayerBits>();
         check::<ActScale>();
         check::<RotationChoice>();
+        check::<ModelBitsChoice>();
+        check::<ModelActChoice>();
+        check::<ModelRotChoice>();
     }
 
     #[test]

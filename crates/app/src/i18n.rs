@@ -192,6 +192,8 @@ messages! {
                    "링크가 너무 깁니다 ({}자). 앞의 {}자만 읽었습니다.";
     NoticeBadEncoding: "Part of the link could not be decoded and was ignored.",
                        "링크의 일부를 해석할 수 없어 무시했습니다.";
+    NoticeTextCut: "The link's “{}” has {} characters; only the first {} are used.",
+                   "링크의 “{}” 는 {}자입니다. 앞의 {}자만 사용합니다.";
 
     // ---- chapters: titles ----
     TitleWhy: "Why quantize?", "왜 양자화인가?";
@@ -202,6 +204,7 @@ messages! {
     TitleOutliers: "Activation outliers", "Activation Outliers";
     TitleSmoothQuant: "SmoothQuant", "SmoothQuant";
     TitleRotation: "Rotations (SpinQuant)", "회전 (SpinQuant)";
+    TitleModel: "The whole model", "모델 전체 (The whole model)";
     TitleSummary: "Summary", "요약 (Summary)";
     TitlePlayground: "Playground: your own tensor", "플레이그라운드: 나의 텐서";
 
@@ -222,6 +225,8 @@ messages! {
                      "Activation 변동성 일부를 채널별로 weight로 이전한다.";
     LeadRotation: "Rotate with an orthogonal R so the outliers spread out: Y = (W·Rᵀ)(R·X), unchanged.",
                   "회전 행렬 R로 outlier를 퍼뜨려 quantization 친화적 분포로: Y = (W·Rᵀ)(R·X), 전후 동일.";
+    LeadModel: "Is it OK? Ask what the model outputs: your sentences through the whole of all-MiniLM-L6-v2, in full precision and with every linear on int8.",
+               "괜찮은 걸까? 모델의 출력에 물어봅니다: 나의 문장을 all-MiniLM-L6-v2 전체에 통과시켜, full precision과 모든 linear를 int8로 돌린 결과를 비교합니다.";
     LeadSummary: "Every method on the same layer, measured side by side.",
                  "같은 레이어에서 모든 방법을 나란히 측정해 비교한다.";
     LeadPlayground: "Bring your own .npy tensor and put it through the same machinery.",
@@ -623,6 +628,102 @@ messages! {
     SumQatTitle: "QAT (the digits network of chapter 5)", "QAT (5장의 손글씨 숫자 신경망)";
     SumQatMissing: "QAT trains a network, so it is measured on the digits classifier of chapter 5 (accuracy, not layer error). Run its comparison there and it appears here.",
                    "QAT는 신경망을 학습하므로 5장의 손글씨 분류기에서 (레이어 오차가 아니라 정확도로) 측정합니다. 5장에서 비교를 실행하면 여기에 나타납니다.";
+    ModelOrt: "ORT int8 (web default)", "ORT int8 (웹 기본값)";
+    ModelActStatic: "static (calibrated)", "static (보정)";
+    MethodFull: "full precision", "full precision";
+    MethodOrt: "web default int8 (onnxruntime quantize_dynamic)", "웹 기본 int8 (onnxruntime quantize_dynamic)";
+    MethodW8A8Tensor: "W8A8 per-tensor", "W8A8 per-tensor";
+    MethodW8A8Token: "W8A8 per-token", "W8A8 per-token";
+    MethodW8A8Smooth: "W8A8 per-tensor + SmoothQuant (best α)", "W8A8 per-tensor + SmoothQuant (최적 α)";
+    MethodW8A8Hadamard: "W8A8 per-token + Hadamard", "W8A8 per-token + Hadamard";
+    MethodW4A8: "W4A8 per-token", "W4A8 per-token";
+    MethodW4A4: "W4A4 per-token", "W4A4 per-token";
+    MethodW4A4Hadamard: "W4A4 per-token + Hadamard", "W4A4 per-token + Hadamard";
+    MethodW8A8Drop: "W8A8 per-token, top 2 outlier channels set to 0", "W8A8 per-token, 상위 2개 outlier 채널을 0으로";
+    // ---- chapter 9: the whole model ----
+    ModelQuestion: "is it OK? Ask what the model outputs.", "모델이 내놓는 결과로 확인합니다.";
+    ModelIntroModel: "all-MiniLM-L6-v2 turns a sentence into a 384-number embedding: tokenizer, 6 transformer layers, mean pooling. Sentences that mean the same get embeddings that point the same way (cosine close to 1).",
+                     "all-MiniLM-L6-v2는 문장을 384개의 숫자로 된 embedding으로 바꿉니다: tokenizer, 6개의 transformer layer, mean pooling. 뜻이 같은 문장은 같은 방향의 embedding(cosine이 1에 가까움)을 갖습니다.";
+    ModelIntroInt8: "Here every one of its 36 linear layers (Q, K, V, O, fc1, fc2 in each layer) runs on quantlab's own int8 kernels — int8 × int8 → int32, then dequantized — in your browser. Attention, softmax, LayerNorm and GELU stay in float, as in the SmoothQuant authors' code.",
+                    "여기서는 36개의 linear layer (각 layer의 Q, K, V, O, fc1, fc2) 모두가 브라우저에서 quantlab의 int8 커널로 실행됩니다 — int8 × int8 → int32 후 dequantize. Attention, softmax, LayerNorm, GELU는 SmoothQuant 저자들의 코드처럼 float로 남습니다.";
+    ModelIntroEnglish: "The model is English-only. A Korean sentence is not hidden: you see what its tokenizer makes of it (loose jamo pieces or [UNK]).",
+                       "이 모델은 영어 전용입니다. 한국어 문장도 숨기지 않고, tokenizer가 만드는 결과(흩어진 자모 조각 또는 [UNK])를 그대로 보여 줍니다.";
+    ModelPreparing: "Checking the SHA-256 and unpacking the weights…", "SHA-256을 확인하고 weight를 푸는 중…";
+    ModelDownloading: "Loading the model: {} / {} MB (only this chapter and the activation chapters' “your sentence” need it; the rest of quantlab works meanwhile)",
+                      "모델을 불러오는 중: {} / {} MB (이 챕터와 activation 챕터의 “나의 문장”에서만 필요하며, 그동안 나머지는 그대로 쓸 수 있습니다)";
+    ModelCancel: "Cancel", "취소";
+    ModelReady: "Model ready: all-MiniLM-L6-v2, {} MB, full precision here means {} (SHA-256 {}… checked). Kept for offline use.",
+                "모델 준비됨: all-MiniLM-L6-v2, {} MB. 여기서 full precision은 {} 입니다 (SHA-256 {}… 확인). 오프라인용으로 보관됩니다.";
+    ModelRetry: "Try again", "다시 시도";
+    ModelCancelled: "The download was stopped. Nothing was kept.", "다운로드를 멈췄습니다. 받은 내용은 버렸습니다.";
+    ModelLoad: "Load the model (34 MB)", "모델 불러오기 (34 MB)";
+    ModelSentencesTitle: "Your sentences", "나의 문장";
+    ModelSentencesLabel: "One sentence per line (up to {}; English)", "한 줄에 한 문장 (최대 {}개, 영어)";
+    ModelSentencesCount: "{} of {} characters.", "{} / {}자.";
+    ModelLeftOut: "{} more lines are left out: only the first {} are compared.", "{}줄은 제외됩니다: 앞의 {}줄만 비교합니다.";
+    ModelNoSentences: "Type at least one sentence.", "문장을 하나 이상 입력하세요.";
+    ModelHangulNote: "This model's vocabulary is English. Its tokenizer (BERT uncased) splits Hangul syllables into jamo and strips them like accents, so Korean becomes loose pieces or [UNK]: the model reads sounds, not words, and its numbers for such a sentence say little about meaning.",
+                     "이 모델의 어휘는 영어입니다. Tokenizer(BERT uncased)가 한글 음절을 자모로 나누고 악센트처럼 다루기 때문에 한국어는 흩어진 조각이나 [UNK]가 됩니다. 모델은 단어가 아니라 소리 조각을 읽으므로, 그런 문장의 숫자는 의미에 대해 알려 주는 것이 거의 없습니다.";
+    ModelTokenCount: "{} tokens", "토큰 {}개";
+    ModelTruncated: "cut at 256 tokens (the model's limit): {} pieces left out", "256 토큰(모델의 한도)에서 잘림: {}개 조각 제외";
+    ModelSettingsTitle: "Quantization of all 36 linears", "36개 linear 전체의 양자화";
+    ModelBitsLabel: "weights / activations", "weight / activation";
+    ModelOrtNote: "The web's default int8 model (onnxruntime quantize_dynamic, as transformers.js ships it): one scale per weight tensor, activations as uint8 with one scale and zero-point per tensor, uint8 embeddings.",
+                  "웹의 기본 int8 모델 (transformers.js가 배포하는 onnxruntime quantize_dynamic): weight tensor마다 scale 하나, activation은 tensor마다 scale과 zero-point를 가진 uint8, embedding도 uint8.";
+    ModelActLabel: "activation scales", "activation scale";
+    ModelRotLabel: "rotation of every linear's input", "모든 linear 입력의 회전";
+    ModelSmoothOn: "SmoothQuant", "SmoothQuant";
+    ModelAlphaLabel: "SmoothQuant α", "SmoothQuant α";
+    ModelDropLabel: "set the top-k outlier channels to 0", "상위 k개 outlier 채널을 0으로";
+    ModelDropOff: "off", "끔";
+    ModelStaticNote: "Static: one range per linear, calibrated beforehand (min-max) on 16 fixed everyday sentences — not yours — as a deployment would; values outside it are clipped.",
+                     "Static: linear마다 범위 하나를 미리 보정 (min-max) 합니다. 배포에서처럼 고정된 일상 문장 16개로 보정하며 나의 문장은 쓰지 않습니다. 범위 밖의 값은 잘립니다.";
+    ModelDynamicNote: "Dynamic: the scales come from each input as it arrives (one per token, or one per sentence for per-tensor). Weights: one scale per output channel.",
+                      "Dynamic: scale은 입력이 들어올 때마다 그 입력에서 구합니다 (토큰마다 하나, per-tensor면 문장마다 하나). Weight: 출력 채널마다 scale 하나.";
+    ModelSmoothNote: "SmoothQuant smooths the Q|K|V and fc1 inputs, the LayerNorm outputs (scales from the 16 calibration sentences, the authors' smooth.py). The attention output projection and fc2 read softmax·V and GELU(fc1), which have no LayerNorm to fold 1/s into; they stay unsmoothed, as in the authors' code.",
+                     "SmoothQuant는 LayerNorm 출력인 Q|K|V 입력과 fc1 입력을 smoothing 합니다 (scale은 보정 문장 16개로, 저자들의 smooth.py). Attention 출력 projection과 fc2는 softmax·V와 GELU(fc1)을 읽는데, 여기에는 1/s를 접어 넣을 LayerNorm이 없어서 저자들의 코드처럼 smoothing 하지 않습니다.";
+    ModelHadamardNote: "Hadamard: QuaRot's rotation on each linear's input, fused into W offline; online it costs one fast Walsh–Hadamard transform of each input (n log n adds per token).",
+                       "Hadamard: 각 linear 입력에 QuaRot의 회전을 적용하고 W에는 미리 합칩니다. 추론 시에는 입력마다 fast Walsh–Hadamard 변환 한 번 (토큰당 n log n 덧셈) 이 듭니다.";
+    ModelDropNote: "Ablation: in every linear's input, the k channels with the largest |x| of that input are set to 0 before quantizing. Are the outliers important? Watch the cosine.",
+                   "Ablation: 모든 linear의 입력에서 |x|가 가장 큰 k개 채널을 양자화 전에 0으로 만듭니다. Outlier 값이 중요한 건 아닐까? cosine을 보세요.";
+    ModelMeanCos: "mean cosine", "평균 cosine";
+    ModelMinCos: "min cosine", "최소 cosine";
+    ModelRankChanges: "rank changes", "순위 변화";
+    ModelSentence: "sentence", "문장";
+    ModelCosHead: "cos(full, quantized)", "cos(full, 양자화)";
+    ModelSpeed: "Measured now on this device: full precision {} ms per forward; {} {} ms per forward; {} tokens per sentence on average; kernels: {}.",
+                "지금 이 기기에서 측정: full precision 한 번에 {} ms, {} 한 번에 {} ms, 문장당 평균 {} 토큰, 커널: {}.";
+    ModelCosTitle: "Does each sentence keep its meaning?", "문장마다 의미가 유지될까?";
+    ModelCosIntro: "Cosine between each sentence's full-precision and quantized embedding: 1 means the same direction. Nearest changes: for how many sentences, as a query, the most similar other sentence is no longer the same one.",
+                   "각 문장의 full precision embedding과 양자화 embedding 사이의 cosine: 1이면 같은 방향입니다. 최근접 변화: 각 문장을 질의로 했을 때 가장 비슷한 다른 문장이 더 이상 같은 문장이 아닌 경우의 수.";
+    ModelSimTitle: "Similarity between the sentences", "문장 사이의 유사도";
+    ModelSimFull: "full precision", "full precision";
+    ModelSimQuant: "quantized", "양자화";
+    ModelSimDiff: "quantized − full precision", "양자화 − full precision";
+    ModelSimPicked: "{} ↔ {}: full precision {}, quantized {}, difference {}", "{} ↔ {}: full precision {}, 양자화 {}, 차이 {}";
+    ModelSimHint: "Tap or hover a cell for its values.", "셀을 누르거나 마우스를 올리면 값이 보입니다.";
+    ModelFullPrecision: "full precision", "full precision";
+    ModelQuantized: "quantized", "양자화";
+    ModelRankSummary: "{} of {} places change.", "{}개 / {}개 순위가 바뀝니다.";
+    ModelSearchTitle: "Search: the nearest sentences", "검색: 가장 가까운 문장";
+    ModelQueryLabel: "query", "질의 문장";
+    ModelWaiting: "waiting for the model…", "모델을 기다리는 중…";
+    ModelDriftX: "after layer", "layer 뒤";
+    ModelDriftY: "relative error of the hidden state (%)", "hidden state 상대 오차 (%)";
+    ModelDriftSummary: "After layer 1 the hidden state is off by {} on average; after layer 6, by {}.",
+                       "layer 1 뒤 hidden state는 평균 {} 어긋나고, layer 6 뒤에는 {} 어긋납니다.";
+    ModelDriftTitle: "Where the error enters", "오차는 어디서 들어올까?";
+    ModelDriftIntro: "‖h_q − h‖ / ‖h‖ after each of the 6 layers: thin lines per sentence, thick line their mean.",
+                     "6개 layer 각각의 뒤에서 ‖h_q − h‖ / ‖h‖: 가는 선은 문장별, 굵은 선은 평균.";
+    ModelDriftCaption: "Relative error of the hidden state after each layer", "layer별 hidden state의 상대 오차";
+    ModelMethodsTitle: "Every method on your sentences", "나의 문장에 적용한 모든 방법";
+    ModelMethodsIntro: "Each row quantizes all 36 linears and runs every sentence again, on the int8 kernels, now. SmoothQuant's α is the best of a sweep from 0.2 to 0.8 on these sentences; its scales come from the 16 calibration sentences. Rank changes count, over every sentence as the query, the places of the ranking that hold a different sentence.",
+                       "각 행은 36개 linear를 모두 양자화하고 모든 문장을 지금 int8 커널로 다시 실행합니다. SmoothQuant의 α는 이 문장들에서 0.2부터 0.8까지 훑어 찾은 최적값이고, scale은 보정 문장 16개에서 구합니다. 순위 변화는 모든 문장을 질의로 했을 때 다른 문장이 들어간 순위 자리의 수입니다.";
+    ModelMethod: "method", "방법";
+    ModelTop1Changes: "nearest changes", "최근접 변화";
+    ModelMethodsRunning: "{} of {} settings done…", "{1}개 설정 중 {0}개 완료…";
+    MethodSmoothBest: "W8A8 per-tensor + SmoothQuant, best α = {}", "W8A8 per-tensor + SmoothQuant, 최적 α = {}";
+    ModelMsPerForward: "ms per forward", "forward당 ms";
     SumTakeaways: "Takeaways", "정리";
     Take1: "f_q maps a real x to an integer with a scale s and a zero-point z; dequantization s(q − z) brings back an approximation.", "f_q는 scale s와 zero-point z로 실수를 정수로 맵핑하고, 역양자화 s(q − z)가 근삿값을 되돌려 줍니다.";
     Take2: "To reduce the error, s must shrink, but the range must still fit the data: rounding vs clipping.", "Error를 줄이려면 s를 줄여야 하지만 범위는 데이터에 맞아야 합니다: rounding 대 clipping.";

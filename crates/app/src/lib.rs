@@ -7,12 +7,14 @@
 //! * [`tour`]: the guided tour (its steps are plain-text files under `src/tour/`).
 //! * [`datasets`]: the tensors a reader can pick (shipped MiniLM layers, synthetic, uploads).
 //! * [`models`]: model sizes for "Why quantize?", counted from the architectures.
+//! * [`sentences`]: the whole-model chapter's sentences, settings, methods and measures.
 
 pub mod chapters;
 pub mod controls;
 pub mod datasets;
 pub mod i18n;
 pub mod models;
+pub mod sentences;
 pub mod tour;
 pub mod urlstate;
 

@@ -6,14 +6,15 @@
 //! are part of this file and change only deliberately.
 
 use crate::chapters::Chapter;
-use crate::controls::Controls;
+use crate::controls::{Controls, Kind};
 use crate::i18n::{Lang, Msg};
 
 pub use crate::controls::format_float;
 
-/// Longest query string we read. Real links are a few hundred bytes; this bounds the work a
-/// pasted junk URL can cause.
-pub const MAX_QUERY_LEN: usize = 4096;
+/// Longest query string we read. Most links are a few hundred bytes; the model chapter's
+/// sentences (up to 12,000 characters) make the longest, ~13 kB of English. This bounds the
+/// work a pasted junk URL can cause.
+pub const MAX_QUERY_LEN: usize = 32 * 1024;
 
 /// Most notices one link produces (the first ones in link order are kept). A hostile 4 kB link
 /// of 1,000 unknown keys must not flood the page with 1,000 lines (found by fuzzing).
@@ -78,6 +79,12 @@ pub enum Notice {
         len: usize,
     },
     BadEncoding,
+    /// A text control longer than it may be; its first `limit` characters were kept.
+    TextCut {
+        key: String,
+        chars: usize,
+        limit: usize,
+    },
 }
 
 impl Notice {
@@ -97,6 +104,10 @@ impl Notice {
                 Msg::NoticeTooLong.fill(lang, &[&len.to_string(), &MAX_QUERY_LEN.to_string()])
             }
             Notice::BadEncoding => Msg::NoticeBadEncoding.text(lang).to_string(),
+            Notice::TextCut { key, chars, limit } => Msg::NoticeTextCut.fill(
+                lang,
+                &[&clip(key, 40), &chars.to_string(), &limit.to_string()],
+            ),
         }
     }
 }
@@ -207,10 +218,23 @@ impl ViewState {
                 },
                 key => {
                     let set = state.controls.of_mut(state.chapter);
+                    let text_limit = set.fields().iter().find_map(|f| match f.kind {
+                        Kind::Text(limit) if f.key == key => Some(limit),
+                        _ => None,
+                    });
                     match set.default_text(key) {
                         Some(default) => {
                             if !set.set_text(key, v) {
                                 notices.push(bad(&default));
+                            } else if let Some(limit) = text_limit {
+                                let chars = v.chars().count();
+                                if chars > limit {
+                                    notices.push(Notice::TextCut {
+                                        key: key.to_string(),
+                                        chars,
+                                        limit,
+                                    });
+                                }
                             }
                         }
                         None => notices.push(Notice::UnknownParam {
@@ -231,7 +255,9 @@ impl ViewState {
             Notice::TooLong { .. } => (0, usize::MAX),
             Notice::BadEncoding => (1, usize::MAX),
             Notice::UnknownChapter { .. } => (2, usize::MAX),
-            Notice::UnknownParam { key } | Notice::BadValue { key, .. } => {
+            Notice::UnknownParam { key }
+            | Notice::BadValue { key, .. }
+            | Notice::TextCut { key, .. } => {
                 (3, first_at.get(key.as_str()).copied().unwrap_or(usize::MAX))
             }
         });
@@ -298,8 +324,12 @@ const URL_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMER
     .remove(b',')
     .remove(b':');
 
+/// Spaces become `+` (as in forms and `URLSearchParams`), which keeps a link of sentences
+/// short and readable.
 pub fn percent_encode(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, URL_VALUE).to_string()
+    percent_encoding::utf8_percent_encode(s, URL_VALUE)
+        .to_string()
+        .replace("%20", "+")
 }
 
 #[cfg(test)]
@@ -360,7 +390,7 @@ mod tests {
 
     #[test]
     fn long_queries_are_cut_on_a_char_boundary() {
-        let q = format!("ch=why&x={}", "가".repeat(5000));
+        let q = format!("ch=why&x={}", "가".repeat(12_000));
         let (_, n) = ViewState::parse_query(&q);
         assert!(matches!(n.first(), Some(Notice::TooLong { .. })));
     }
@@ -415,5 +445,43 @@ mod tests {
             f.to_query(),
             "?ch=function&data=seminar&bits=4&alpha=-1.577&beta=192.344"
         );
+    }
+
+    #[test]
+    fn the_model_chapters_sentences_and_settings_travel_in_the_link() {
+        use crate::controls::ModelBitsChoice;
+        use crate::sentences::MAX_TEXT_CHARS;
+        let mut s = ViewState {
+            chapter: Chapter::Model,
+            ..ViewState::default()
+        };
+        s.controls.model.text = "Hello world.\n양자화 100% & <b>more</b>".into();
+        s.controls.model.alpha = Some(0.5);
+        s.controls.model.bits = ModelBitsChoice::Ort;
+        s.controls.model.drop = 4;
+        let q = s.to_query();
+        assert!(
+            q.contains("bits=ort") && q.contains("alpha=0.5") && q.contains("drop=4"),
+            "{q}"
+        );
+        assert!(q.contains("text=Hello+world.%0A"), "{q}");
+        let (back, n) = ViewState::parse_query(&q);
+        assert!(n.is_empty(), "{n:?}");
+        assert_eq!(back.controls.model, s.controls.model);
+        // SmoothQuant is off when the link has no alpha; the default text is not written.
+        let (d, n) = ViewState::parse_query("ch=model");
+        assert!(n.is_empty());
+        assert_eq!(d.controls.model.alpha, None);
+        assert_eq!(d.to_query(), "?ch=model");
+        // Too long: the first MAX_TEXT_CHARS characters, and a notice that says so.
+        let long = "a".repeat(MAX_TEXT_CHARS + 5);
+        let (cut, n) = ViewState::parse_query(&format!("ch=model&text={long}"));
+        assert_eq!(cut.controls.model.text.chars().count(), MAX_TEXT_CHARS);
+        assert!(
+            matches!(n.as_slice(), [Notice::TextCut { limit, chars, .. }]
+                if *limit == MAX_TEXT_CHARS && *chars == MAX_TEXT_CHARS + 5),
+            "{n:?}"
+        );
+        assert!(n[0].message(Lang::Ko).contains(&MAX_TEXT_CHARS.to_string()));
     }
 }

@@ -70,6 +70,9 @@ fn value() -> impl Strategy<Value = String> {
                     known.extend([r.min, r.max].map(|v| v.to_string()))
                 }
                 Kind::Flag => {}
+                Kind::Text(max) => {
+                    known.extend(["a".repeat(max), "b".repeat(max + 1), "x\ny".into()])
+                }
             }
         }
     }

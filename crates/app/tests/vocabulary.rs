@@ -14,6 +14,14 @@ const PATH: &str = concat!(
     "/../../tests/e2e/vocabulary.json"
 );
 
+/// Texts the monkey types into a link's text control: short, several lines, Korean, symbols.
+const TEXT_SAMPLES: [&str; 4] = [
+    "hello world",
+    "The cat sat on the mat.\nA dog lay on the rug.",
+    "양자화는 괜찮은 걸까?",
+    "<b>not html</b> & 100% ✓",
+];
+
 fn vocabulary() -> Value {
     let chapters: Vec<Value> = Chapter::ALL
         .into_iter()
@@ -31,6 +39,9 @@ fn vocabulary() -> Value {
                     }),
                     Kind::Flag => json!({ "key": f.key, "kind": "flag", "options": ["0", "1"] }),
                     Kind::Choice(slugs) => json!({ "key": f.key, "kind": "choice", "options": slugs }),
+                    Kind::Text(max) => json!({
+                        "key": f.key, "kind": "text", "max_chars": max, "options": TEXT_SAMPLES,
+                    }),
                 })
                 .collect();
             json!({ "slug": c.slug(), "controls": controls })
@@ -66,6 +77,10 @@ fn every_listed_option_opens_without_a_notice() {
                 Kind::Float(r) | Kind::OptFloat(r) => vec![r.min.to_string(), r.max.to_string()],
                 Kind::Flag => vec!["0".into(), "1".into()],
                 Kind::Choice(slugs) => slugs.iter().map(|s| s.to_string()).collect(),
+                Kind::Text(_) => TEXT_SAMPLES
+                    .iter()
+                    .map(|s| quantlab_app::urlstate::percent_encode(s))
+                    .collect(),
             };
             for v in values {
                 // The upload cannot come from a link; its notice is the point.

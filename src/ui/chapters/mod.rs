@@ -4,6 +4,8 @@
 mod calibration;
 mod error;
 mod function;
+mod model;
+mod model_run;
 mod outliers;
 mod playground;
 pub mod qat;
@@ -34,6 +36,7 @@ pub fn ChapterBody() -> impl IntoView {
             Chapter::Outliers => view! { <outliers::OutliersChapter/> }.into_any(),
             Chapter::SmoothQuant => view! { <smoothquant::SmoothQuantChapter/> }.into_any(),
             Chapter::Rotation => view! { <rotation::RotationChapter/> }.into_any(),
+            Chapter::Model => view! { <model::ModelChapter/> }.into_any(),
             Chapter::Summary => view! { <summary::SummaryChapter/> }.into_any(),
             Chapter::Playground => view! { <playground::PlaygroundChapter/> }.into_any(),
         };

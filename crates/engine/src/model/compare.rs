@@ -125,17 +125,20 @@ pub fn layer_errors(reference: &[Vec<f32>], other: &[Vec<f32>]) -> Vec<f64> {
     reference
         .iter()
         .zip(other)
-        .map(|(r, o)| {
-            let (mut d, mut n) = (0f64, 0f64);
-            for (&a, &b) in r.iter().zip(o) {
-                d += (f64::from(a) - f64::from(b)).powi(2);
-                n += f64::from(a).powi(2);
-            }
-            if n == 0.0 {
-                0.0
-            } else {
-                (d / n).sqrt()
-            }
-        })
+        .map(|(r, o)| relative_error(r, o))
         .collect()
+}
+
+/// ‖other − reference‖ / ‖reference‖ in f64 (0 for an all-zero reference).
+pub fn relative_error(reference: &[f32], other: &[f32]) -> f64 {
+    let (mut d, mut n) = (0f64, 0f64);
+    for (&a, &b) in reference.iter().zip(other) {
+        d += (f64::from(a) - f64::from(b)).powi(2);
+        n += f64::from(a).powi(2);
+    }
+    if n == 0.0 {
+        0.0
+    } else {
+        (d / n).sqrt()
+    }
 }

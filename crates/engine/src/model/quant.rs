@@ -139,7 +139,8 @@ impl ModelQuant {
         s
     }
 
-    fn needs_calibration(&self) -> bool {
+    /// Whether building this model needs calibration sentences (SmoothQuant, static scales).
+    pub fn needs_calibration(&self) -> bool {
         self.smooth_alpha.is_some() || matches!(self.act, ActMode::Static(_))
     }
 
@@ -215,13 +216,25 @@ impl Calibration {
     /// Runs the float model over `sentences` (token ids, [CLS] … [SEP]) and keeps what each
     /// linear reads.
     pub fn record(bert: &Bert, sentences: &[Vec<u32>]) -> Result<Self> {
-        let mut inputs: Vec<Vec<Vec<f32>>> = LinearId::all().map(|_| Vec::new()).collect();
-        let mut act_max: Vec<Vec<f32>> = LinearId::all()
-            .map(|id| vec![0f32; id.kind.in_features()])
-            .collect();
+        let mut c = Calibration::default();
+        for ids in sentences {
+            c.add(bert, ids)?;
+        }
+        Ok(c)
+    }
+
+    /// Adds one sentence (a page records the set one sentence per slice of work).
+    pub fn add(&mut self, bert: &Bert, ids: &[u32]) -> Result<()> {
+        if self.inputs.is_empty() {
+            self.inputs = LinearId::all().map(|_| Vec::new()).collect();
+            self.act_max = LinearId::all()
+                .map(|id| vec![0f32; id.kind.in_features()])
+                .collect();
+        }
+        let (inputs, act_max) = (&mut self.inputs, &mut self.act_max);
         record_inputs(
             bert,
-            sentences,
+            std::slice::from_ref(&ids.to_vec()),
             |_, x| Ok(x.to_vec()),
             |id, xs| {
                 if let Some(mx) = act_max.get_mut(id.index()) {
@@ -235,8 +248,7 @@ impl Calibration {
                     list.push(xs.to_vec());
                 }
             },
-        )?;
-        Ok(Calibration { inputs, act_max })
+        )
     }
 
     /// No sentences recorded.
