@@ -438,3 +438,40 @@ fn a_learned_rotation_never_ends_worse_than_its_start() {
     );
     assert!(step <= l.steps());
 }
+
+/// The rotation of packed weights (what the whole model re-quantizes from) is the row-major
+/// rotation bit for bit, with and without SmoothQuant's row scaling, for every plan (powers of
+/// two, 12·2^k, blocks) and a column count that leaves a padded panel.
+#[test]
+fn packed_weights_rotate_exactly_as_row_major_ones() {
+    use quantlab_engine::kernels::PackedF32;
+    for c in [16usize, 24, 48, 384] {
+        for n in [5usize, 8, 13, 300] {
+            let w = randn(c * n, c as u64 + n as u64, 1.0);
+            let s: Vec<f32> = randn(c, 3, 1.0).iter().map(|v| 0.1 + v.abs()).collect();
+            let h = Hadamard::full(c).unwrap();
+            for scale in [None, Some(s.as_slice())] {
+                let mut rm: Vec<f32> = match scale {
+                    None => w.clone(),
+                    Some(s) => w
+                        .chunks_exact(n)
+                        .zip(s)
+                        .flat_map(|(r, &si)| r.iter().map(move |v| v * si))
+                        .collect(),
+                };
+                h.rotate_weights(&mut rm, n).unwrap();
+                let packed = PackedF32::pack(&w, c, n).unwrap();
+                let got = h.rotate_packed_weights(&packed, scale).unwrap();
+                assert_eq!(
+                    got.to_row_major(),
+                    rm,
+                    "c={c} n={n} scaled={}",
+                    scale.is_some()
+                );
+            }
+        }
+    }
+    let h = Hadamard::full(16).unwrap();
+    let wrong = PackedF32::pack(&[0.0; 8 * 3], 8, 3).unwrap();
+    assert!(h.rotate_packed_weights(&wrong, None).is_err());
+}

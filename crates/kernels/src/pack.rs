@@ -153,4 +153,72 @@ impl PackedF32 {
     pub(crate) fn panel_len(&self) -> usize {
         self.k * NR
     }
+
+    /// A copy with `f` applied to blocks of up to `panels_per_block` panels at a time, each
+    /// handed over as a K × width row-major matrix (width = NR · panels in the block; padding
+    /// columns are zero) together with its width. Per-column transforms of the weights (a
+    /// rotation of their input side) run on the packing directly, on blocks wide enough for
+    /// long vector loops and small enough to stay in cache.
+    pub fn map_column_blocks<E>(
+        &self,
+        panels_per_block: usize,
+        mut f: impl FnMut(&mut [f32], usize) -> core::result::Result<(), E>,
+    ) -> core::result::Result<PackedF32, E> {
+        let mut out = self.clone();
+        let len = self.panel_len().max(1);
+        let per = panels_per_block.max(1);
+        let mut buf = Vec::new();
+        for block in out.data.chunks_mut(len * per) {
+            let panels = block.len() / len;
+            let width = panels * NR;
+            buf.clear();
+            buf.resize(self.k * width, 0f32);
+            for (p, panel) in block.chunks_exact(len).enumerate() {
+                for (i, row) in panel.chunks_exact(NR).enumerate() {
+                    if let Some(dst) = buf.get_mut(i * width + p * NR..i * width + (p + 1) * NR) {
+                        dst.copy_from_slice(row);
+                    }
+                }
+            }
+            f(&mut buf, width)?;
+            for (p, panel) in block.chunks_exact_mut(len).enumerate() {
+                for (i, row) in panel.chunks_exact_mut(NR).enumerate() {
+                    if let Some(src) = buf.get(i * width + p * NR..i * width + (p + 1) * NR) {
+                        row.copy_from_slice(src);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// max_i |B[i][j]| for every column j.
+    pub fn col_absmax(&self) -> Vec<f32> {
+        let mut out = vec![0f32; self.panels * NR];
+        for (panel, maxes) in self
+            .data
+            .chunks_exact(self.panel_len().max(1))
+            .zip(out.chunks_exact_mut(NR))
+        {
+            for row in panel.chunks_exact(NR) {
+                for (m, v) in maxes.iter_mut().zip(row) {
+                    *m = m.max(v.abs());
+                }
+            }
+        }
+        out.truncate(self.n);
+        out
+    }
+
+    /// max_j |B[i][j]| for every row i (SmoothQuant's weight maxima per input channel), read
+    /// from the packing (padding columns are zero and change nothing).
+    pub fn row_absmax(&self) -> Vec<f32> {
+        let mut out = vec![0f32; self.k];
+        for panel in self.data.chunks_exact(self.panel_len().max(1)) {
+            for (m, row) in out.iter_mut().zip(panel.chunks_exact(NR)) {
+                *m = row.iter().fold(*m, |a, v| a.max(v.abs()));
+            }
+        }
+        out
+    }
 }

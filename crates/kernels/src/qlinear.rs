@@ -15,7 +15,7 @@
 //! W in f64 (q·s is exact in f64), an f64 matmul, and the exact integer sums next to it.
 
 use super::pack::PackedI8;
-use super::{check_k, check_len, checked_len};
+use super::{check_k, check_len, checked_len, NR};
 use crate::error::{KernelError, Result};
 use crate::round::round_half_even;
 
@@ -247,6 +247,139 @@ impl QLinear {
             }
         }
         Self::from_codes(&codes, k, n, &w_scales, bias, w_bits)
+    }
+
+    /// The same layer as [`QLinear::new`] on W·diag… — that is, on W with row i multiplied by
+    /// `row_scale[i]` (SmoothQuant's folding; `None`: 1) — read straight from W's f32 packing
+    /// and written straight into the int8 one, in two passes over the panels. A model
+    /// re-quantizes its 36 linears on every slider move; going through row-major copies,
+    /// a separate code array and a scatter pack took most of that time. Bit-identical to
+    /// `QLinear::new` on the scaled row-major W (same f32 product, same rounding; tested).
+    pub fn from_packed_f32(
+        w: &super::PackedF32,
+        row_scale: Option<&[f32]>,
+        bias: Option<&[f32]>,
+        w_bits: u8,
+    ) -> Result<Self> {
+        Self::quantize_packed(w, row_scale, None, bias, w_bits)
+    }
+
+    /// As [`QLinear::from_packed_f32`] with the weight scales given (one per output column,
+    /// each finite and > 0) instead of each column's max |w|: per-tensor recipes such as
+    /// onnxruntime's. Codes are clamp(round_half_even(w / s), ±q_max), as everywhere.
+    pub fn from_packed_f32_with_scales(
+        w: &super::PackedF32,
+        col_scales: &[f32],
+        bias: Option<&[f32]>,
+        w_bits: u8,
+    ) -> Result<Self> {
+        check_len(
+            "weight scales (one per output column)",
+            w.n,
+            col_scales.len(),
+        )?;
+        if let Some(&s) = col_scales.iter().find(|s| !(s.is_finite() && **s > 0.0)) {
+            return Err(KernelError::InvalidScale { scale: s });
+        }
+        Self::quantize_packed(w, None, Some(col_scales), bias, w_bits)
+    }
+
+    fn quantize_packed(
+        w: &super::PackedF32,
+        row_scale: Option<&[f32]>,
+        col_scales: Option<&[f32]>,
+        bias: Option<&[f32]>,
+        w_bits: u8,
+    ) -> Result<Self> {
+        let qm = q_max(w_bits)?;
+        let (k, n) = (w.k, w.n);
+        if k == 0 || n == 0 {
+            return Err(KernelError::Empty {
+                what: "weight matrix W",
+            });
+        }
+        check_k(k)?;
+        if let Some(rs) = row_scale {
+            check_len("row scales (one per input row of W)", k, rs.len())?;
+        }
+        let scale_of = |i: usize| row_scale.and_then(|rs| rs.get(i)).copied().unwrap_or(1.0);
+        let panel_len = w.panel_len();
+        let mut colmax = vec![0f32; w.panels * NR];
+        let mut finite = true;
+        for (panel, maxes) in w
+            .data
+            .chunks_exact(panel_len)
+            .zip(colmax.chunks_exact_mut(NR))
+        {
+            for (i, row) in panel.chunks_exact(NR).enumerate() {
+                let rs = scale_of(i);
+                for (m, &v) in maxes.iter_mut().zip(row) {
+                    let x = v * rs;
+                    finite &= x.is_finite();
+                    *m = m.max(x.abs());
+                }
+            }
+        }
+        if !finite {
+            let mut rm = w.to_row_major();
+            for (i, row) in rm.chunks_exact_mut(n).enumerate() {
+                let rs = scale_of(i);
+                row.iter_mut().for_each(|v| *v *= rs);
+            }
+            return Err(super::non_finite_error(&rm, n));
+        }
+        let qmf = qm as f32;
+        let w_scales: Vec<f32> = match col_scales {
+            Some(given) => given.to_vec(),
+            None => colmax
+                .iter()
+                .take(n)
+                .map(|&a| a.max(SCALE_FLOOR) / qmf)
+                .collect(),
+        };
+        // Padding columns (N not a multiple of NR) keep code 0; their scale is never read.
+        let pad_scales: Vec<f32> = (0..w.panels * NR)
+            .map(|j| w_scales.get(j).copied().unwrap_or(1.0))
+            .collect();
+        let kp = k.div_ceil(2);
+        let mut data = vec![0i8; checked_len("packed B", w.panels * kp, 2 * NR)?];
+        for ((panel, out), scales) in w
+            .data
+            .chunks_exact(panel_len)
+            .zip(data.chunks_exact_mut(kp * 2 * NR))
+            .zip(pad_scales.chunks_exact(NR))
+        {
+            // Row i of the panel goes to k-pair i/2, lane parity i%2: byte 2c + i%2 of the pair.
+            for (i, row) in panel.chunks_exact(NR).enumerate() {
+                let rs = scale_of(i);
+                let Some(pair) = out.chunks_exact_mut(2 * NR).nth(i / 2) else {
+                    continue;
+                };
+                for ((dst, &v), &s) in pair.iter_mut().skip(i % 2).step_by(2).zip(row).zip(scales) {
+                    *dst = super::scalar::quantize_one(v * rs, s, qmf) as i8;
+                }
+            }
+        }
+        if let Some(b) = bias {
+            check_len("bias (one per output column)", n, b.len())?;
+            if b.iter().any(|v| !v.is_finite()) {
+                return Err(super::non_finite_error(b, n));
+            }
+        }
+        Ok(Self {
+            k,
+            n,
+            w_bits,
+            packed: PackedI8 {
+                k,
+                n,
+                kp,
+                panels: w.panels,
+                data,
+            },
+            w_scales,
+            bias: bias.map(<[f32]>::to_vec),
+        })
     }
 
     /// A layer from already-quantized weights: codes (K×N, row-major, within ±q_max of

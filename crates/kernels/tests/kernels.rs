@@ -939,3 +939,110 @@ fn uint8_dynamic_activations_follow_onnx_and_give_matmulinteger_sums() {
         Err(QuantError::NonFinite { .. })
     ));
 }
+
+/// The fused path a model re-quantizes with equals the plain one, code for code and scale for
+/// scale, with and without SmoothQuant's row scaling, on ragged shapes and extreme rows.
+#[test]
+fn qlinear_from_packed_f32_equals_qlinear_new() {
+    let mut rng = Rng(77);
+    for &k in KS.iter().filter(|&&k| k > 0) {
+        for &n in &NS {
+            for bits in [8u8, 4] {
+                let mut w = rng.f32s(k * n, 2.0);
+                if k > 2 {
+                    w[n] *= 300.0; // an outlier row entry
+                    w[..n].iter_mut().for_each(|v| *v = 0.0); // an all-zero row
+                }
+                let bias = rng.f32s(n, 1.0);
+                let rs: Vec<f32> = (0..k).map(|_| 0.05 + rng.f32().abs() * 4.0).collect();
+                let packed = PackedF32::pack(&w, k, n).unwrap();
+                for scale in [None, Some(rs.as_slice())] {
+                    let scaled: Vec<f32> = match scale {
+                        None => w.clone(),
+                        Some(s) => w
+                            .chunks_exact(n)
+                            .zip(s)
+                            .flat_map(|(row, &si)| row.iter().map(move |v| v * si))
+                            .collect(),
+                    };
+                    let want = QLinear::new(&scaled, k, n, Some(&bias), bits).unwrap();
+                    let got = QLinear::from_packed_f32(&packed, scale, Some(&bias), bits).unwrap();
+                    assert_eq!(
+                        got,
+                        want,
+                        "k={k} n={n} bits={bits} scaled={}",
+                        scale.is_some()
+                    );
+                }
+                let row_max: Vec<f32> = w
+                    .chunks_exact(n)
+                    .map(|r| r.iter().fold(0f32, |m, v| m.max(v.abs())))
+                    .collect();
+                assert_eq!(packed.row_absmax(), row_max, "k={k} n={n}");
+            }
+        }
+    }
+    let p = PackedF32::pack(&[1.0, f32::NAN, 2.0, 3.0], 2, 2).unwrap();
+    assert!(matches!(
+        QLinear::from_packed_f32(&p, None, None, 8),
+        Err(QuantError::NonFinite { .. })
+    ));
+    let p = PackedF32::pack(&[1.0, 2.0, 3.0, 4.0], 2, 2).unwrap();
+    assert!(matches!(
+        QLinear::from_packed_f32(&p, Some(&[1.0]), None, 8),
+        Err(QuantError::LengthMismatch { .. })
+    ));
+    assert!(matches!(
+        QLinear::from_packed_f32(&p, Some(&[1.0, f32::INFINITY]), None, 8),
+        Err(QuantError::NonFinite { .. })
+    ));
+    assert!(QLinear::from_packed_f32(&p, None, None, 9).is_err());
+    let empty = PackedF32::pack(&[], 0, 3).unwrap();
+    assert!(matches!(
+        QLinear::from_packed_f32(&empty, None, None, 8),
+        Err(QuantError::Empty { .. })
+    ));
+}
+
+/// Given per-column scales, the packed path quantizes exactly as `from_codes` on the codes
+/// computed by hand; column maxima and column blocks read the packing right.
+#[test]
+fn packed_helpers_and_given_scales() {
+    let mut rng = Rng(91);
+    for &(k, n) in &[(1usize, 1usize), (3, 9), (17, 31), (64, 130)] {
+        let w = rng.f32s(k * n, 3.0);
+        let p = PackedF32::pack(&w, k, n).unwrap();
+        let col_max: Vec<f32> = (0..n)
+            .map(|j| (0..k).fold(0f32, |m, i| m.max(w[i * n + j].abs())))
+            .collect();
+        assert_eq!(p.col_absmax(), col_max);
+        let scales: Vec<f32> = (0..n).map(|j| 0.01 + 0.003 * j as f32).collect();
+        let codes: Vec<i8> = w
+            .chunks_exact(n)
+            .flat_map(|r| {
+                r.iter().zip(&scales).map(|(&v, &s)| {
+                    quantlab_kernels::round_half_even(v / s).clamp(-127.0, 127.0) as i8
+                })
+            })
+            .collect();
+        let want = QLinear::from_codes(&codes, k, n, &scales, None, 8).unwrap();
+        assert_eq!(
+            QLinear::from_packed_f32_with_scales(&p, &scales, None, 8).unwrap(),
+            want
+        );
+        // Blocks of 2 panels: every column seen once, in row-major order, written back.
+        let doubled = p
+            .map_column_blocks(2, |block, width| {
+                assert_eq!(block.len() % width, 0);
+                block.iter_mut().for_each(|v| *v *= 2.0);
+                Ok::<(), ()>(())
+            })
+            .unwrap();
+        let twice: Vec<f32> = w.iter().map(|v| v * 2.0).collect();
+        assert_eq!(doubled.to_row_major(), twice);
+    }
+    let p = PackedF32::pack(&[1.0, 2.0], 1, 2).unwrap();
+    assert!(QLinear::from_packed_f32_with_scales(&p, &[1.0], None, 8).is_err());
+    assert!(QLinear::from_packed_f32_with_scales(&p, &[1.0, 0.0], None, 8).is_err());
+    assert!(p.map_column_blocks(1, |_, _| Err("stop")).is_err());
+}

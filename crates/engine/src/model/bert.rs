@@ -139,6 +139,11 @@ impl Dense {
         self.w.n()
     }
 
+    /// W as packed for the f32 GEMM (the quantized copies read it from here).
+    pub fn packed(&self) -> &PackedF32 {
+        &self.w
+    }
+
     /// W, K × N row-major (a copy: the model keeps only the packed form).
     pub fn weight(&self) -> Vec<f32> {
         self.w.to_row_major()
@@ -327,6 +332,20 @@ pub struct Bert {
     ln_emb: LayerNorm,
     layers: Vec<Layer>,
     storage: String,
+    uint8: Uint8Tables,
+}
+
+/// onnxruntime's uint8 word and position tables of this model, made on first use and kept:
+/// 11.7 M values take two passes to quantize, and every quantized copy with the ORT recipe
+/// needs the same tables.
+#[derive(Clone, Debug, Default)]
+struct Uint8Tables(std::sync::OnceLock<std::sync::Arc<(WordEmbeddings, Vec<f32>)>>);
+
+/// A cache, not part of what the model is.
+impl PartialEq for Uint8Tables {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 /// What the forward pass calls for each linear, so one forward serves the float model, the
@@ -519,7 +538,35 @@ impl Bert {
             ln_emb,
             layers,
             storage: storage.to_string(),
+            uint8: Uint8Tables::default(),
         })
+    }
+
+    /// The word and position tables as onnxruntime's `quantize_dynamic` stores them (uint8,
+    /// one scale and zero point per table; positions returned dequantized), made once.
+    pub fn uint8_embeddings(&self) -> Result<std::sync::Arc<(WordEmbeddings, Vec<f32>)>> {
+        if let Some(t) = self.uint8.0.get() {
+            return Ok(t.clone());
+        }
+        let word = &self.word;
+        let (codes, scale, zero_point) = quantize_table_uint8(|f| word.for_each_row(f))?;
+        let (pc, ps, pz) = quantize_table_uint8(|f| {
+            self.position.chunks_exact(HIDDEN).for_each(&mut *f);
+            Ok(())
+        })?;
+        let position = pc
+            .iter()
+            .map(|&q| (i32::from(q) - pz) as f32 * ps)
+            .collect();
+        let tables = std::sync::Arc::new((
+            WordEmbeddings::Uint8 {
+                codes,
+                scale,
+                zero_point,
+            },
+            position,
+        ));
+        Ok(self.uint8.0.get_or_init(|| tables).clone())
     }
 
     /// How the weights were stored, e.g. "fp32".

@@ -8,5 +8,5 @@ pub mod quant;
 pub mod tokenize;
 
 pub use bert::{Bert, Dense, Float, LinearId, LinearKind, Linears, Pass, Tensor, HIDDEN, LAYERS};
-pub use quant::{ActMode, Calibration, ModelQuant, QuantizedBert, WeightScales};
+pub use quant::{ActMode, Calibration, ModelQuant, QuantBuilder, QuantizedBert, WeightScales};
 pub use tokenize::{Encoding, WordPiece, MAX_SEQ_LEN};

@@ -22,9 +22,7 @@
 
 use quantlab_kernels::{ActGranularity, ActScales, QLinear, QuantizedActs, SCALE_FLOOR};
 
-use super::bert::{
-    quantize_table_uint8, Bert, Dense, Float, LinearId, Linears, WordEmbeddings, LAYERS,
-};
+use super::bert::{Bert, Dense, Float, LinearId, Linears, WordEmbeddings, LAYERS};
 use crate::calibrate::{calibrate, Calibrator};
 use crate::error::{QuantError, Result};
 use crate::rotate::hadamard::Hadamard;
@@ -267,8 +265,9 @@ impl Calibration {
 pub struct QuantizedBert {
     cfg: ModelQuant,
     slots: Vec<Slot>,
-    /// Quantized word and position tables, when `quantize_embeddings`.
-    embeddings: Option<(WordEmbeddings, Vec<f32>)>,
+    /// Quantized word and position tables, when `quantize_embeddings` (shared: they depend
+    /// on the float model only).
+    embeddings: Option<std::sync::Arc<(WordEmbeddings, Vec<f32>)>>,
 }
 
 impl QuantizedBert {
@@ -289,113 +288,63 @@ impl QuantizedBert {
     /// beforehand ([`Calibration::record`]), so a page that re-quantizes on every slider move
     /// does not run the float model over the calibration set each time.
     pub fn calibrated(bert: &Bert, cfg: ModelQuant, calibration: &Calibration) -> Result<Self> {
+        let mut b = QuantBuilder::new(cfg, calibration)?;
+        while !b.is_done() {
+            b.step(bert, calibration)?;
+        }
+        b.finish()
+    }
+
+    /// The same int8 weights with other activation settings (bits, dynamic/static scales, the
+    /// outlier ablation): `None` when `cfg` differs from this model in anything that changes
+    /// the weights (their bits, scales, SmoothQuant's α, the rotation, the embeddings). A page
+    /// switching per-token ↔ per-tensor or moving the ablation's k then re-uses the 36
+    /// quantized matrices instead of re-quantizing them.
+    pub fn with_activations(
+        &self,
+        cfg: &ModelQuant,
+        calibration: &Calibration,
+    ) -> Result<Option<QuantizedBert>> {
         cfg.validate()?;
+        let same_weights = ModelQuant {
+            a_bits: self.cfg.a_bits,
+            act: self.cfg.act,
+            drop_outliers: self.cfg.drop_outliers,
+            ..cfg.clone()
+        } == self.cfg;
+        if !same_weights {
+            return Ok(None);
+        }
         if cfg.needs_calibration() && calibration.is_empty() {
             return Err(QuantError::Empty {
                 what: "calibration sentences (SmoothQuant and static scales need some)",
             });
         }
-        let act_max = cfg.smooth_alpha.map(|_| &calibration.act_max);
-        let mut slots = Vec::with_capacity(4 * LAYERS);
-        for id in LinearId::all() {
-            let dense = bert.dense(id)?;
-            let (k, n) = (dense.k(), dense.n());
-            let mut w = dense.weight();
-            let smooth = match (cfg.smooth_alpha, act_max) {
-                (Some(alpha), Some(am)) if smoothable(id) => {
-                    let am = am.get(id.index()).map_or(&[][..], Vec::as_slice);
-                    let s = smooth_scales(am, &w, n, alpha)?;
-                    for (row, &sc) in w.chunks_exact_mut(n).zip(&s) {
-                        row.iter_mut().for_each(|v| *v *= sc);
-                    }
-                    Some(s)
-                }
-                _ => None,
-            };
-            let rotation = if cfg.hadamard {
-                let h = Hadamard::full(k)?;
-                h.rotate_weights(&mut w, n)?;
-                Some(h)
-            } else {
-                None
-            };
-            let parts = match cfg.weights {
-                WeightScales::PerChannel => {
-                    vec![QLinear::new(&w, k, n, Some(dense.bias()), cfg.w_bits)?]
-                }
-                WeightScales::PerTensor => {
-                    let (codes, scales) = per_tensor_codes(&w, n, id.kind.linears(), cfg.w_bits)?;
-                    vec![QLinear::from_codes(
-                        &codes,
-                        k,
-                        n,
-                        &scales,
-                        Some(dense.bias()),
-                        cfg.w_bits,
-                    )?]
-                }
-                WeightScales::Group(g) => w
-                    .chunks_exact(g * n)
-                    .enumerate()
-                    .map(|(i, wg)| {
-                        // The bias is added once, by the first group.
-                        let bias = (i == 0).then(|| dense.bias());
-                        QLinear::new(wg, g, n, bias, cfg.w_bits)
-                    })
-                    .collect::<std::result::Result<_, _>>()?,
-            };
-            slots.push(Slot {
-                parts,
-                smooth,
-                rotation,
-                static_scale: None,
-            });
-        }
-        let embeddings = if cfg.quantize_embeddings {
-            let word = bert.word_embeddings();
-            let (codes, scale, zero_point) = quantize_table_uint8(|f| word.for_each_row(f))?;
-            let pos = bert.position_embeddings();
-            let (pc, ps, pz) = quantize_table_uint8(|f| {
-                pos.chunks_exact(super::HIDDEN).for_each(&mut *f);
-                Ok(())
-            })?;
-            let position = pc
-                .iter()
-                .map(|&q| (i32::from(q) - pz) as f32 * ps)
-                .collect();
-            Some((
-                WordEmbeddings::Uint8 {
-                    codes,
-                    scale,
-                    zero_point,
-                },
-                position,
-            ))
-        } else {
-            None
-        };
         let mut model = QuantizedBert {
-            cfg,
-            slots,
-            embeddings,
+            cfg: cfg.clone(),
+            slots: self.slots.clone(),
+            embeddings: self.embeddings.clone(),
         };
-        if let ActMode::Static(calibrator) = model.cfg.act {
-            let scheme = Scheme::new(model.cfg.a_bits, true, true, true)?;
-            let mut scales = Vec::with_capacity(model.slots.len());
-            for (id, inputs) in LinearId::all().zip(&calibration.inputs) {
-                let k = id.kind.in_features();
-                let mut pooled = Vec::new();
-                for x in inputs {
-                    pooled.extend(model.transformed_input(id, x, x.len() / k)?);
-                }
-                let c = calibrate(&pooled, &scheme, &calibrator)?;
-                scales.push(c.params.scale.max(SCALE_FLOOR / 127.0));
-            }
-            for (slot, s) in model.slots.iter_mut().zip(scales) {
-                slot.static_scale = Some(s);
-            }
+        for slot in &mut model.slots {
+            slot.static_scale = None;
         }
-        Ok(model)
+        model.calibrate_static(calibration)?;
+        Ok(Some(model))
+    }
+
+    /// Static activation scales for every linear (see [`static_scale`]).
+    fn calibrate_static(&mut self, calibration: &Calibration) -> Result<()> {
+        let ActMode::Static(calibrator) = self.cfg.act else {
+            return Ok(());
+        };
+        let mut scales = Vec::with_capacity(self.slots.len());
+        for (id, slot) in LinearId::all().zip(&self.slots) {
+            scales.push(static_scale(&self.cfg, slot, id, calibration, &calibrator)?);
+        }
+        for (slot, s) in self.slots.iter_mut().zip(scales) {
+            slot.static_scale = Some(s);
+        }
+        Ok(())
     }
 
     pub fn config(&self) -> &ModelQuant {
@@ -425,21 +374,7 @@ impl QuantizedBert {
     /// What the int8 GEMM of `id` reads before quantization: its input after the transforms
     /// (outliers dropped, divided by the smoothing scales, rotated).
     pub fn transformed_input(&self, id: LinearId, x: &[f32], m: usize) -> Result<Vec<f32>> {
-        let slot = self.slot(id)?;
-        let k = id.kind.in_features();
-        let mut xs = x.to_vec();
-        if self.cfg.drop_outliers > 0 {
-            drop_top_channels(&mut xs, k, self.cfg.drop_outliers);
-        }
-        if let Some(s) = &slot.smooth {
-            for row in xs.chunks_exact_mut(k) {
-                row.iter_mut().zip(s).for_each(|(v, &sc)| *v /= sc);
-            }
-        }
-        if let Some(r) = &slot.rotation {
-            r.rotate_rows(&mut xs, m)?;
-        }
-        Ok(xs)
+        transform(&self.cfg, self.slot(id)?, id, x, m)
     }
 
     /// The activation scales of one call: one per row of `xs` (the transformed input).
@@ -512,6 +447,191 @@ impl QuantizedBert {
     }
 }
 
+/// [`QuantizedBert::calibrated`] one linear at a time: a page quantizes the 36 linears over
+/// several slices of work (about 2 ms each in the browser), so a newer slider position can stop
+/// a build halfway. Each step quantizes one of the 24 products (Q|K|V counts once) with its
+/// static scale; a last step adds the embeddings' tables when the recipe quantizes them.
+pub struct QuantBuilder {
+    cfg: ModelQuant,
+    slots: Vec<Slot>,
+    embeddings: Option<std::sync::Arc<(WordEmbeddings, Vec<f32>)>>,
+    embeddings_done: bool,
+}
+
+impl QuantBuilder {
+    pub fn new(cfg: ModelQuant, calibration: &Calibration) -> Result<Self> {
+        cfg.validate()?;
+        if cfg.needs_calibration() && calibration.is_empty() {
+            return Err(QuantError::Empty {
+                what: "calibration sentences (SmoothQuant and static scales need some)",
+            });
+        }
+        Ok(QuantBuilder {
+            embeddings_done: !cfg.quantize_embeddings,
+            cfg,
+            slots: Vec::with_capacity(4 * LAYERS),
+            embeddings: None,
+        })
+    }
+
+    /// Steps in all: one per product, one for the embeddings.
+    pub const STEPS: usize = 4 * LAYERS + 1;
+
+    pub fn is_done(&self) -> bool {
+        self.slots.len() >= 4 * LAYERS && self.embeddings_done
+    }
+
+    /// Quantizes the next linear (or, last, the embeddings); nothing once done.
+    pub fn step(&mut self, bert: &Bert, calibration: &Calibration) -> Result<()> {
+        let Some(id) = LinearId::all().nth(self.slots.len()) else {
+            if !self.embeddings_done {
+                self.embeddings = Some(bert.uint8_embeddings()?);
+                self.embeddings_done = true;
+            }
+            return Ok(());
+        };
+        let cfg = &self.cfg;
+        let act_max = cfg.smooth_alpha.map(|_| &calibration.act_max);
+        let dense = bert.dense(id)?;
+        let (k, n) = (dense.k(), dense.n());
+        let smooth = match (cfg.smooth_alpha, act_max) {
+            (Some(alpha), Some(am)) if smoothable(id) => {
+                let am = am.get(id.index()).map_or(&[][..], Vec::as_slice);
+                Some(smooth_scales(am, &dense.packed().row_absmax(), alpha)?)
+            }
+            _ => None,
+        };
+        let rotation = cfg.hadamard.then(|| Hadamard::full(k)).transpose()?;
+        let parts = match cfg.weights {
+            WeightScales::Group(g) => {
+                // Groups split W's rows: built from a row-major copy.
+                let mut w = dense.weight();
+                if let Some(s) = &smooth {
+                    for (row, &sc) in w.chunks_exact_mut(n).zip(s) {
+                        row.iter_mut().for_each(|v| *v *= sc);
+                    }
+                }
+                if let Some(h) = &rotation {
+                    h.rotate_weights(&mut w, n)?;
+                }
+                w.chunks_exact(g * n)
+                    .enumerate()
+                    .map(|(i, wg)| {
+                        // The bias is added once, by the first group.
+                        let bias = (i == 0).then(|| dense.bias());
+                        QLinear::new(wg, g, n, bias, cfg.w_bits)
+                    })
+                    .collect::<std::result::Result<_, _>>()?
+            }
+            WeightScales::PerChannel | WeightScales::PerTensor => {
+                // Read from the packed f32 weights without a row-major copy (a page
+                // re-quantizes on every slider move); rotated in blocks of columns.
+                let rotated = match &rotation {
+                    Some(h) => Some(h.rotate_packed_weights(dense.packed(), smooth.as_deref())?),
+                    None => None,
+                };
+                let (w, scale) = match &rotated {
+                    Some(r) => (r, None),
+                    None => (dense.packed(), smooth.as_deref()),
+                };
+                if cfg.weights == WeightScales::PerChannel {
+                    vec![QLinear::from_packed_f32(
+                        w,
+                        scale,
+                        Some(dense.bias()),
+                        cfg.w_bits,
+                    )?]
+                } else {
+                    let scaled;
+                    let w = match scale {
+                        Some(s) => {
+                            scaled = w.map_column_blocks(16, |block, width| {
+                                for (row, &si) in block.chunks_exact_mut(width.max(1)).zip(s) {
+                                    row.iter_mut().for_each(|v| *v *= si);
+                                }
+                                Ok::<(), QuantError>(())
+                            })?;
+                            &scaled
+                        }
+                        None => w,
+                    };
+                    let scales = per_tensor_scales(&w.col_absmax(), id.kind.linears(), cfg.w_bits)?;
+                    vec![QLinear::from_packed_f32_with_scales(
+                        w,
+                        &scales,
+                        Some(dense.bias()),
+                        cfg.w_bits,
+                    )?]
+                }
+            }
+        };
+        let mut slot = Slot {
+            parts,
+            smooth,
+            rotation,
+            static_scale: None,
+        };
+        if let ActMode::Static(calibrator) = cfg.act {
+            slot.static_scale = Some(static_scale(cfg, &slot, id, calibration, &calibrator)?);
+        }
+        self.slots.push(slot);
+        Ok(())
+    }
+
+    pub fn finish(self) -> Result<QuantizedBert> {
+        if !self.is_done() {
+            return Err(QuantError::InvalidParameter {
+                name: "quantized model",
+                value: format!("{} of {} linears", self.slots.len(), 4 * LAYERS),
+                allowed: "complete before use",
+            });
+        }
+        Ok(QuantizedBert {
+            cfg: self.cfg,
+            slots: self.slots,
+            embeddings: self.embeddings,
+        })
+    }
+}
+
+/// One linear's input after its transforms: the top channels dropped, divided by the smoothing
+/// scales, rotated.
+fn transform(cfg: &ModelQuant, slot: &Slot, id: LinearId, x: &[f32], m: usize) -> Result<Vec<f32>> {
+    let k = id.kind.in_features();
+    let mut xs = x.to_vec();
+    if cfg.drop_outliers > 0 {
+        drop_top_channels(&mut xs, k, cfg.drop_outliers);
+    }
+    if let Some(s) = &slot.smooth {
+        for row in xs.chunks_exact_mut(k) {
+            row.iter_mut().zip(s).for_each(|(v, &sc)| *v /= sc);
+        }
+    }
+    if let Some(r) = &slot.rotation {
+        r.rotate_rows(&mut xs, m)?;
+    }
+    Ok(xs)
+}
+
+/// A static activation scale: one range over every value linear `id` read (after its
+/// transforms) on the calibration sentences; symmetric narrow grid of the activation bits.
+fn static_scale(
+    cfg: &ModelQuant,
+    slot: &Slot,
+    id: LinearId,
+    calibration: &Calibration,
+    calibrator: &Calibrator,
+) -> Result<f32> {
+    let scheme = Scheme::new(cfg.a_bits, true, true, true)?;
+    let k = id.kind.in_features();
+    let mut pooled = Vec::new();
+    for x in calibration.inputs.get(id.index()).into_iter().flatten() {
+        pooled.extend(transform(cfg, slot, id, x, x.len() / k)?);
+    }
+    let c = calibrate(&pooled, &scheme, calibrator)?;
+    Ok(c.params.scale.max(SCALE_FLOOR / 127.0))
+}
+
 /// [`QuantizedBert`] as the forward pass's [`Linears`].
 pub struct Runner<'a>(&'a QuantizedBert);
 
@@ -528,26 +648,22 @@ impl Linears for Runner<'_> {
     }
 
     fn embeddings(&self) -> Option<(&WordEmbeddings, &[f32])> {
-        self.0.embeddings.as_ref().map(|(w, p)| (w, p.as_slice()))
+        self.0.embeddings.as_deref().map(|(w, p)| (w, p.as_slice()))
     }
 }
 
-/// Per-tensor symmetric codes of W (K × N) whose columns are `parts` torch linears side by
-/// side (Q | K | V): onnxruntime's `quantize_data(symmetric=True)` for int8, s = 2·absmax /
-/// (2·q_max) in f64 then f32 (1 for an all-zero part), q = clamp(round(w/s), ±q_max). Returns
-/// the codes and one scale per column.
-fn per_tensor_codes(w: &[f32], n: usize, parts: usize, bits: u8) -> Result<(Vec<i8>, Vec<f32>)> {
+/// Per-tensor symmetric scales of W whose N columns are `parts` torch linears side by side
+/// (Q | K | V), from each column's max |w|: onnxruntime's `quantize_data(symmetric=True)` for
+/// int8, s = 2·absmax / (2·q_max) in f64 then f32 (1 for an all-zero part), one per column.
+/// Codes are then q = clamp(round(w/s), ±q_max).
+fn per_tensor_scales(col_absmax: &[f32], parts: usize, bits: u8) -> Result<Vec<f32>> {
     let qm = quantlab_kernels::q_max(bits)?;
-    let width = n / parts.max(1);
-    let mut absmax = vec![0f32; parts];
-    for row in w.chunks_exact(n) {
-        for (a, part) in absmax.iter_mut().zip(row.chunks_exact(width.max(1))) {
-            *a = part.iter().fold(*a, |m, v| m.max(v.abs()));
-        }
-    }
-    let scale: Vec<f32> = absmax
-        .iter()
-        .map(|&a| {
+    let n = col_absmax.len();
+    let width = (n / parts.max(1)).max(1);
+    let scales: Vec<f32> = col_absmax
+        .chunks(width)
+        .map(|part| {
+            let a = part.iter().fold(0f32, |m, &v| m.max(v));
             let s = 2.0 * f64::from(a) / f64::from(2 * qm);
             if s > 0.0 {
                 s as f32
@@ -556,19 +672,9 @@ fn per_tensor_codes(w: &[f32], n: usize, parts: usize, bits: u8) -> Result<(Vec<
             }
         })
         .collect();
-    let col_scales: Vec<f32> = (0..n)
-        .map(|j| scale.get(j / width.max(1)).copied().unwrap_or(1.0))
-        .collect();
-    let qf = qm as f32;
-    let codes = w
-        .chunks_exact(n)
-        .flat_map(|row| {
-            row.iter()
-                .zip(&col_scales)
-                .map(move |(&v, &s)| quantlab_kernels::round_half_even(v / s).clamp(-qf, qf) as i8)
-        })
-        .collect();
-    Ok((codes, col_scales))
+    Ok((0..n)
+        .map(|j| scales.get(j / width).copied().unwrap_or(1.0))
+        .collect())
 }
 
 /// The linears SmoothQuant smooths (see the module doc).
@@ -576,21 +682,22 @@ fn smoothable(id: LinearId) -> bool {
     matches!(id.kind, super::LinearKind::Qkv | super::LinearKind::Fc1)
 }
 
-/// s_c = max(act_max_c^α / w_max_c^(1−α), 1e-5), w_max_c = max(max_j |W_cj|, 1e-5) (`smooth.py`).
-fn smooth_scales(act_max: &[f32], w: &[f32], n: usize, alpha: f32) -> Result<Vec<f32>> {
-    if act_max.len() * n != w.len() {
+/// s_c = max(act_max_c^α / w_max_c^(1−α), 1e-5), w_max_c = max(max_j |W_cj|, 1e-5) (`smooth.py`),
+/// from the weights' row maxima.
+fn smooth_scales(act_max: &[f32], w_row_max: &[f32], alpha: f32) -> Result<Vec<f32>> {
+    if act_max.len() != w_row_max.len() {
         return Err(QuantError::LengthMismatch {
             what: "calibration maxima (one per input channel)",
-            expected: w.len() / n.max(1),
+            expected: w_row_max.len(),
             got: act_max.len(),
         });
     }
     let alpha = f64::from(alpha);
     Ok(act_max
         .iter()
-        .zip(w.chunks_exact(n))
-        .map(|(&a, row)| {
-            let wm = row.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-5);
+        .zip(w_row_max)
+        .map(|(&a, &wm)| {
+            let wm = wm.max(1e-5);
             let s = f64::from(a).powf(alpha) / f64::from(wm).powf(1.0 - alpha);
             (s as f32).max(1e-5)
         })

@@ -234,6 +234,44 @@ impl Hadamard {
         Ok(())
     }
 
+    /// [`Hadamard::rotate_weights`] on weights packed for the f32 GEMM, each row first
+    /// multiplied by `row_scale` (SmoothQuant's s, in f32 as the row-major path does): the same
+    /// numbers, bit for bit, a panel of 8 columns at a time, without a row-major copy.
+    pub fn rotate_packed_weights(
+        &self,
+        w: &quantlab_kernels::PackedF32,
+        row_scale: Option<&[f32]>,
+    ) -> Result<quantlab_kernels::PackedF32> {
+        let c = self.c;
+        if w.k() != c {
+            return Err(QuantError::LengthMismatch {
+                what: "rows of W (the rotation's size)",
+                expected: c,
+                got: w.k(),
+            });
+        }
+        if let Some(s) = row_scale {
+            check_len("row scales", c, s.len())?;
+        }
+        let norm = self.norm();
+        let mut wd = Vec::new();
+        // 16 panels = 128 columns: rows long enough for the f64x2 butterflies, a block of
+        // 384 × 128 f64 (384 kB) small enough for the cache.
+        w.map_column_blocks(16, |block, width| {
+            wd.clear();
+            for (i, row) in block.chunks_exact(width.max(1)).enumerate() {
+                let s = row_scale.and_then(|s| s.get(i)).copied();
+                wd.extend(row.iter().map(|&v| f64::from(s.map_or(v, |s| v * s))));
+            }
+            self.transform_columns(&mut wd, width);
+            block
+                .iter_mut()
+                .zip(&wd)
+                .for_each(|(v, &d)| *v = (d / norm) as f32);
+            Ok(())
+        })
+    }
+
     /// M ← √C·Rᵀ·M (unnormalised) for M with C rows of `n` values: every column transformed.
     fn transform_columns(&self, wd: &mut [f64], n: usize) {
         let c = self.c;
