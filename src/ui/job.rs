@@ -8,8 +8,56 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
 
 use super::dom;
+
+type Queue = Rc<std::cell::RefCell<std::collections::VecDeque<Box<dyn FnOnce()>>>>;
+
+thread_local! {
+    /// Callbacks waiting for their macrotask, and the channel that wakes them.
+    static SOON: std::cell::RefCell<Option<(web_sys::MessagePort, Queue)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` on a later macrotask, as `setTimeout(f, 0)` would but without the browser's 4 ms
+/// clamp for nested timers: a job of 20 slices otherwise waits 80 ms between them. A message
+/// to a `MessageChannel` port is a plain task; input events still go first. Falls back to a
+/// timer where there is no channel.
+pub fn soon(f: impl FnOnce() + 'static) {
+    let f: Box<dyn FnOnce()> = Box::new(f);
+    let leftover = SOON.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            let Ok(channel) = web_sys::MessageChannel::new() else {
+                return Some(f);
+            };
+            let queue: Queue = Rc::default();
+            let q = queue.clone();
+            let wake = Closure::<dyn FnMut()>::new(move || {
+                let next = q.borrow_mut().pop_front();
+                if let Some(f) = next {
+                    f();
+                }
+            });
+            channel
+                .port1()
+                .set_onmessage(Some(wake.as_ref().unchecked_ref()));
+            wake.forget(); // lives as long as the page
+            *slot = Some((channel.port2(), queue));
+        }
+        let Some((port, queue)) = slot.as_ref() else {
+            return Some(f);
+        };
+        queue.borrow_mut().push_back(f);
+        // A failed post leaves the callback queued for the next message.
+        let _ = port.post_message(&JsValue::NULL);
+        None
+    });
+    if let Some(f) = leftover {
+        set_timeout(f, Duration::from_millis(0));
+    }
+}
 
 /// Work per slice: leaves most of a 16 ms frame for input handling and drawing.
 pub const SLICE_MS: f64 = 8.0;
@@ -19,6 +67,8 @@ pub struct Job {
     generation: StoredValue<u64>,
     /// `Some((done, total))` while running.
     pub progress: RwSignal<Option<(usize, usize)>>,
+    /// A job whose slices go first: while it runs, this one waits.
+    yield_to: StoredValue<Option<Job>>,
 }
 
 impl Job {
@@ -26,7 +76,17 @@ impl Job {
         Job {
             generation: StoredValue::new(0),
             progress: RwSignal::new(None),
+            yield_to: StoredValue::new(None),
         }
+    }
+
+    /// A background job that pauses while `first` runs (the model chapter's table of every
+    /// method waits for the reader's current setting, so a control change is never queued
+    /// behind the table's work).
+    pub fn yielding_to(first: Job) -> Self {
+        let job = Job::new();
+        job.yield_to.set_value(Some(first));
+        job
     }
 
     pub fn running(&self) -> bool {
@@ -74,6 +134,15 @@ impl Job {
             if job.generation.try_get_value() != Some(my_gen) {
                 return;
             }
+            if job.yield_to.try_get_value().flatten().is_some_and(|first| {
+                first.progress.try_with_untracked(|p| p.is_some()) == Some(true)
+            }) {
+                set_timeout(
+                    move || tick(job, my_gen, total, next, step, finish),
+                    Duration::from_millis(20),
+                );
+                return;
+            }
             let t0 = dom::now_ms();
             while next.get() < total {
                 let i = next.get();
@@ -90,18 +159,12 @@ impl Job {
                 }
             } else {
                 job.progress.try_set(Some((next.get(), total)));
-                set_timeout(
-                    move || tick(job, my_gen, total, next, step, finish),
-                    Duration::from_millis(0),
-                );
+                soon(move || tick(job, my_gen, total, next, step, finish));
             }
         }
         let step: Rc<std::cell::RefCell<dyn FnMut(usize)>> = Rc::new(std::cell::RefCell::new(step));
         if defer {
-            set_timeout(
-                move || tick(job, my_gen, total, next, step, finish),
-                Duration::from_millis(0),
-            );
+            soon(move || tick(job, my_gen, total, next, step, finish));
         } else {
             // The first slice runs right away: short jobs then finish within the same update.
             tick(job, my_gen, total, next, step, finish);

@@ -78,7 +78,7 @@ pub struct FpSentence {
 }
 
 /// How many quantized copies of the model are kept (each ~11 MB of int8 weights).
-const QUANT_CACHE: usize = 2;
+const QUANT_CACHE: usize = 3;
 
 #[derive(Clone, Copy)]
 pub struct ModelStore {
@@ -176,6 +176,28 @@ impl ModelStore {
     pub fn quantized(&self, cfg: &ModelQuant) -> Option<Arc<QuantizedBert>> {
         self.quant
             .with_value(|v| v.iter().find(|(c, _)| c == cfg).map(|(_, q)| q.clone()))
+    }
+
+    /// A copy for `cfg` made from a kept one with the same int8 weights (only the activation
+    /// settings differ), or `None`.
+    pub fn reuse_weights(
+        &self,
+        cfg: &ModelQuant,
+        calibration: &Calibration,
+    ) -> Result<Option<Arc<QuantizedBert>>, String> {
+        let kept: Vec<Arc<QuantizedBert>> = self
+            .quant
+            .with_value(|v| v.iter().map(|(_, q)| q.clone()).collect());
+        for q in kept {
+            let derived = crate::ui::perf::time("model: re-use int8 weights", || {
+                q.with_activations(cfg, calibration)
+            })
+            .map_err(|e| e.to_string())?;
+            if let Some(d) = derived {
+                return Ok(Some(Arc::new(d)));
+            }
+        }
+        Ok(None)
     }
 
     pub fn keep_quantized(&self, q: Arc<QuantizedBert>) {

@@ -624,3 +624,56 @@ fn layer_by_layer_and_recorded_calibration_give_the_same_numbers() {
     )
     .is_err());
 }
+
+/// Re-using one model's int8 weights for other activation settings gives exactly the model
+/// built from scratch; a setting that changes the weights is refused (`None`).
+#[test]
+fn other_activation_settings_reuse_the_weights_exactly() {
+    use quantlab_engine::model::Calibration;
+    let bert = &model().bert;
+    let cases = cases();
+    let calib: Vec<Vec<u32>> = cases[..4].iter().map(|c| c.ids.clone()).collect();
+    let stats = Calibration::record(bert, &calib).unwrap();
+    let base = QuantizedBert::calibrated(bert, ModelQuant::new(4, 8), &stats).unwrap();
+    for cfg in [
+        ModelQuant::new(4, 4),
+        ModelQuant {
+            act: ActMode::Dynamic(ActGranularity::PerTensor),
+            drop_outliers: 3,
+            ..ModelQuant::new(4, 8)
+        },
+        ModelQuant {
+            act: ActMode::Static(quantlab_engine::calibrate::Calibrator::MinMax),
+            ..ModelQuant::new(4, 6)
+        },
+    ] {
+        let fresh = QuantizedBert::calibrated(bert, cfg.clone(), &stats).unwrap();
+        let reused = base.with_activations(&cfg, &stats).unwrap().unwrap();
+        assert_eq!(reused.config(), &cfg);
+        for c in &cases[4..7] {
+            assert_eq!(
+                reused.embed(bert, &c.ids).unwrap(),
+                fresh.embed(bert, &c.ids).unwrap(),
+                "{}",
+                cfg.label()
+            );
+        }
+    }
+    for other in [
+        ModelQuant::new(8, 8),
+        ModelQuant {
+            hadamard: true,
+            ..ModelQuant::new(4, 8)
+        },
+        ModelQuant {
+            smooth_alpha: Some(0.5),
+            ..ModelQuant::new(4, 8)
+        },
+    ] {
+        assert!(
+            base.with_activations(&other, &stats).unwrap().is_none(),
+            "{}",
+            other.label()
+        );
+    }
+}

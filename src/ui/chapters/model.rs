@@ -37,6 +37,8 @@ pub struct Lab {
     /// The quantized run of the current setting.
     run: RwSignal<Outcome<Shared<QuantRun>>>,
     job: Job,
+    /// Completed runs (a counter the browser tests and `scripts/perf.mjs` wait on).
+    runs: RwSignal<u32>,
     /// The methods table, filled in as each setting finishes.
     methods: RwSignal<Vec<QuantRun>>,
     methods_error: RwSignal<Option<String>>,
@@ -56,6 +58,7 @@ impl Lab {
             ))
         });
         let cfg = Memo::new(move |_| app.ctl(|c| c.model.quant()));
+        let job = Job::new();
         let lab = Lab {
             store,
             model,
@@ -64,10 +67,11 @@ impl Lab {
             cfg,
             fp: RwSignal::new(None),
             run: RwSignal::new(None),
-            job: Job::new(),
+            job,
+            runs: RwSignal::new(0),
             methods: RwSignal::new(Vec::new()),
             methods_error: RwSignal::new(None),
-            methods_job: Job::new(),
+            methods_job: Job::yielding_to(job),
         };
         // The model loads when the chapter opens (and only here and in the chapters that run it).
         Effect::new(move |_| store.ensure());
@@ -90,8 +94,13 @@ impl Lab {
         }
         let fp = FpStage::new(m.clone(), self.store, texts.clone());
         let n = texts.len();
-        let total = fp.units() + quantlab_app::sentences::calibration_len() + 1 + n * LAYERS;
-        let (fp_out, run, store) = (self.fp, self.run, self.store);
+        let total = fp.units()
+            + quantlab_app::sentences::calibration_len()
+            + 1
+            + quantlab_engine::model::QuantBuilder::STEPS
+            + n * LAYERS;
+        let (fp_out, run, store, runs) = (self.fp, self.run, self.store, self.runs);
+        let t0 = crate::ui::dom::now_ms();
         enum Stage {
             Fp(FpStage, ModelQuant),
             Quant(QuantStage),
@@ -138,7 +147,9 @@ impl Lab {
                     Stage::Failed(e) => Err(e),
                     Stage::Fp(..) => Err("the full-precision run did not finish".to_string()),
                 };
+                crate::ui::perf::record_engine("model run", crate::ui::dom::now_ms() - t0);
                 run.set(Some(out));
+                runs.update(|n| *n += 1);
             },
         );
     }
@@ -438,7 +449,7 @@ fn CosineSection(lab: Lab) -> impl IntoView {
                     <div class="readouts">
                         <div class="readout">
                             <span class="k">{app.t(Msg::ModelMeanCos)}</span>
-                            <span class="v" data-testid="model-mean-cos">{format!("{:.4}", o.mean_cos)}</span>
+                            <span class="v" data-testid="model-mean-cos" data-run=move || lab.runs.get().to_string()>{format!("{:.4}", o.mean_cos)}</span>
                         </div>
                         <div class="readout">
                             <span class="k">{app.t(Msg::ModelMinCos)}</span>

@@ -7,7 +7,9 @@
 use std::sync::Arc;
 
 use quantlab_app::sentences::{calibration_ids, Outcome};
-use quantlab_engine::model::{Calibration, Encoding, ModelQuant, QuantizedBert, LAYERS};
+use quantlab_engine::model::{
+    Calibration, Encoding, ModelQuant, QuantBuilder, QuantizedBert, LAYERS,
+};
 
 use crate::ui::minilm::{FpSentence, Minilm, ModelStore, SentenceRun};
 use crate::ui::Shared;
@@ -150,6 +152,9 @@ pub struct QuantStage {
     /// Index into `configs` of the setting being built or run.
     cfg_i: usize,
     quant: Option<Arc<QuantizedBert>>,
+    /// The copy being quantized, one linear per unit.
+    building: Option<QuantBuilder>,
+    build_ms: f64,
     current: Option<(usize, SentenceRun)>,
     embeddings: Vec<Vec<f32>>,
     drift: Vec<Vec<f64>>,
@@ -182,6 +187,8 @@ impl QuantStage {
             calib: None,
             cfg_i: 0,
             quant: None,
+            building: None,
+            build_ms: 0.0,
             current: None,
             embeddings: Vec::new(),
             drift: Vec::new(),
@@ -191,10 +198,11 @@ impl QuantStage {
         }
     }
 
-    /// Units of work: the calibration sentences, then per setting one build and one unit per
-    /// layer of each sentence.
+    /// Units of work (at most): the calibration sentences, then per setting a look in the
+    /// store, one unit per linear quantized, and one per layer of each sentence.
     pub fn units(&self) -> usize {
-        self.calib_ids.len() + self.configs.len() * (1 + self.fp.runs.len() * LAYERS)
+        self.calib_ids.len()
+            + self.configs.len() * (1 + QuantBuilder::STEPS + self.fp.runs.len() * LAYERS)
     }
 
     pub fn is_done(&self) -> bool {
@@ -218,22 +226,41 @@ impl QuantStage {
         let Some(cfg) = self.configs.get(self.cfg_i).cloned() else {
             return Ok(());
         };
-        // Build: one unit.
+        // Build: a kept copy, one re-using kept weights, or one linear per unit.
         let Some(q) = self.quant.clone() else {
-            let q = match self.store.quantized(&cfg) {
-                Some(q) => q,
+            let calib = self.store.calibration().unwrap_or_default();
+            let builder = match self.building.as_mut() {
+                Some(b) => b,
                 None => {
-                    let calib = self.store.calibration().unwrap_or_default();
-                    let q =
-                        QuantizedBert::calibrated(bert, cfg, &calib).map_err(|e| e.to_string())?;
-                    let q = Arc::new(q);
+                    let found = match self.store.quantized(&cfg) {
+                        Some(q) => Some(q),
+                        None => self.store.reuse_weights(&cfg, &calib)?,
+                    };
+                    if let Some(q) = found {
+                        if self.keep {
+                            self.store.keep_quantized(q.clone());
+                        }
+                        self.quant = Some(q);
+                        return Ok(());
+                    }
+                    self.build_ms = 0.0;
+                    self.building
+                        .insert(QuantBuilder::new(cfg, &calib).map_err(|e| e.to_string())?)
+                }
+            };
+            let t0 = crate::ui::dom::now_ms();
+            builder.step(bert, &calib).map_err(|e| e.to_string())?;
+            self.build_ms += crate::ui::dom::now_ms() - t0;
+            if builder.is_done() {
+                if let Some(b) = self.building.take() {
+                    let q = Arc::new(b.finish().map_err(|e| e.to_string())?);
+                    crate::ui::perf::record_engine("model: quantize 36 linears", self.build_ms);
                     if self.keep {
                         self.store.keep_quantized(q.clone());
                     }
-                    q
+                    self.quant = Some(q);
                 }
-            };
-            self.quant = Some(q);
+            }
             return Ok(());
         };
         // Run: one layer of one sentence per unit.
