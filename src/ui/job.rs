@@ -12,7 +12,8 @@ use wasm_bindgen::prelude::*;
 
 use super::dom;
 
-type Queue = Rc<std::cell::RefCell<std::collections::VecDeque<Box<dyn FnOnce()>>>>;
+type Task = Box<dyn FnOnce()>;
+type Queue = Rc<std::cell::RefCell<std::collections::VecDeque<Task>>>;
 
 thread_local! {
     /// Callbacks waiting for their macrotask, and the channel that wakes them.
@@ -61,6 +62,53 @@ pub fn soon(f: impl FnOnce() + 'static) {
 
 /// Work per slice: leaves most of a 16 ms frame for input handling and drawing.
 pub const SLICE_MS: f64 = 8.0;
+
+/// The longest stretch of back-to-back slices before the browser gets a frame. Slices follow
+/// each other as plain tasks ([`soon`]), and Chrome lets a steady stream of tasks delay
+/// rendering by up to ~100 ms; a long run (8 sentences of 256 tokens, the methods table)
+/// would then update the screen a few times a second.
+const FRAME_GAP_MS: f64 = 40.0;
+
+thread_local! {
+    /// When slices began running without a frame in between (`None`: a frame came since).
+    static BUSY_SINCE: Cell<Option<f64>> = const { Cell::new(None) };
+}
+
+/// Schedules the next slice: right away (a task), or after the next frame when slices have
+/// kept the main thread for [`FRAME_GAP_MS`]. A hidden tab gets no frames; a timer then
+/// continues the work after 100 ms.
+fn next_slice(run: impl FnOnce() + 'static) {
+    let now = dom::now_ms();
+    let since = BUSY_SINCE.with(|b| match b.get() {
+        Some(t) => t,
+        None => {
+            b.set(Some(now));
+            // The next frame, whenever it comes, ends the busy stretch.
+            request_animation_frame(|| BUSY_SINCE.with(|b| b.set(None)));
+            now
+        }
+    });
+    if now - since < FRAME_GAP_MS {
+        soon(run);
+        return;
+    }
+    let once: Rc<Cell<Option<Task>>> = Rc::new(Cell::new(Some(Box::new(run))));
+    let after_frame = once.clone();
+    request_animation_frame(move || {
+        BUSY_SINCE.with(|b| b.set(None));
+        if let Some(f) = after_frame.take() {
+            soon(f);
+        }
+    });
+    set_timeout(
+        move || {
+            if let Some(f) = once.take() {
+                f();
+            }
+        },
+        Duration::from_millis(100),
+    );
+}
 
 #[derive(Clone, Copy)]
 pub struct Job {
@@ -159,7 +207,7 @@ impl Job {
                 }
             } else {
                 job.progress.try_set(Some((next.get(), total)));
-                soon(move || tick(job, my_gen, total, next, step, finish));
+                next_slice(move || tick(job, my_gen, total, next, step, finish));
             }
         }
         let step: Rc<std::cell::RefCell<dyn FnMut(usize)>> = Rc::new(std::cell::RefCell::new(step));

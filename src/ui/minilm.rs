@@ -137,6 +137,9 @@ impl ModelStore {
                 Err(Fetch::Cancelled) => ModelState::Cancelled,
                 Err(Fetch::Failed(e)) => ModelState::Failed(e),
             };
+            if !matches!(next, ModelState::Ready(_)) {
+                forget_offline(&model_path());
+            }
             store.abort.try_update_value(|a| *a = None);
             store.state.try_set(next);
         });
@@ -226,7 +229,7 @@ enum Fetch {
 
 /// The shipped file, streamed: progress after every piece, SHA-256 as it arrives.
 async fn download(store: ModelStore) -> Result<(Vec<u8>, String), Fetch> {
-    let path = format!("models/{SHIPPED_NAME}");
+    let path = model_path();
     let failed = |what: &str| Fetch::Failed(format!("{path}: {what}"));
     let window = dom::window().ok_or_else(|| failed("no window"))?;
     let controller = web_sys::AbortController::new().map_err(|_| failed("no AbortController"))?;
@@ -252,6 +255,7 @@ async fn download(store: ModelStore) -> Result<(Vec<u8>, String), Fetch> {
     if !resp.ok() {
         return Err(failed(&format!("HTTP {}", resp.status())));
     }
+    keep_for_offline(&path, &resp);
     let total = resp
         .headers()
         .get("content-length")
@@ -293,6 +297,46 @@ async fn download(store: ModelStore) -> Result<(Vec<u8>, String), Fetch> {
         }
     }
     Ok((bytes, sha.finish()))
+}
+
+/// Where the site serves the model (relative: any sub-path).
+fn model_path() -> String {
+    format!("models/{SHIPPED_NAME}")
+}
+
+/// The service worker's cache (`assets/sw.js`).
+const OFFLINE_CACHE: &str = "quantlab-v1";
+
+/// Puts a copy of the response into the offline cache as it streams in. The service worker
+/// keeps every response it fetches, but the very first visit's requests can run before it
+/// controls the page; this makes "kept for offline use" true from the first load. A failed
+/// or cancelled load removes the entry again ([`forget_offline`]).
+fn keep_for_offline(path: &str, resp: &web_sys::Response) {
+    let (Some(window), Ok(copy)) = (dom::window(), resp.clone()) else {
+        return;
+    };
+    let Ok(caches) = window.caches() else { return };
+    let path = path.to_string();
+    spawn_local(async move {
+        let Ok(cache) = JsFuture::from(caches.open(OFFLINE_CACHE)).await else {
+            return;
+        };
+        let cache: web_sys::Cache = cache.unchecked_into();
+        // A cancelled download rejects here; there is nothing to keep then.
+        let _ = JsFuture::from(cache.put_with_str(&path, &copy)).await;
+    });
+}
+
+fn forget_offline(path: &str) {
+    let Some(window) = dom::window() else { return };
+    let Ok(caches) = window.caches() else { return };
+    let path = path.to_string();
+    spawn_local(async move {
+        if let Ok(cache) = JsFuture::from(caches.open(OFFLINE_CACHE)).await {
+            let cache: web_sys::Cache = cache.unchecked_into();
+            let _ = JsFuture::from(cache.delete_with_str(&path)).await;
+        }
+    });
 }
 
 fn prepare(bytes: &[u8], sha: String) -> Result<Minilm, String> {

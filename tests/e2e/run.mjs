@@ -6,6 +6,7 @@ import "./shell.spec.mjs";
 import "./function.spec.mjs";
 import "./chapters1.spec.mjs";
 import "./chapters2.spec.mjs";
+import "./model.spec.mjs";
 import "./tour.spec.mjs";
 import "./monkey.spec.mjs";
 import "./hostile.spec.mjs";

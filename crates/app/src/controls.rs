@@ -173,7 +173,8 @@ pub enum Kind {
     OptFloat(FloatRange),
     Flag,
     Choice(&'static [&'static str]),
-    /// Free text of at most this many characters (the model chapter's sentences).
+    /// Free text of at most this many bytes once percent-encoded in a link (the model
+    /// chapter's sentences).
     Text(usize),
 }
 
@@ -281,9 +282,10 @@ pub mod codec {
         if *v { "1" } else { "0" }.to_string()
     }
 
-    /// Text as written, cut to `max` characters (the link codec reports a cut).
+    /// Text as written, cut to what fits in `max` bytes of a link (the link codec reports a
+    /// cut).
     pub fn text(raw: &str, max: usize) -> Option<String> {
-        Some(raw.chars().take(max).collect())
+        Some(fit_text(raw, max))
     }
 
     pub fn text_text(v: &str) -> String {
@@ -291,9 +293,20 @@ pub mod codec {
     }
 
     pub fn clamp_text(v: &mut String, max: usize) {
-        if v.chars().count() > max {
-            *v = v.chars().take(max).collect();
+        if crate::urlstate::encoded_len(v) > max {
+            *v = fit_text(v, max);
         }
+    }
+
+    /// The longest prefix of `s` whose percent-encoding takes at most `max` bytes.
+    pub fn fit_text(s: &str, max: usize) -> String {
+        let mut used = 0;
+        s.chars()
+            .take_while(|&c| {
+                used += crate::urlstate::encoded_char_len(c);
+                used <= max
+            })
+            .collect()
     }
 
     pub fn choice<T: Choice>(raw: &str) -> Option<T> {
@@ -869,7 +882,7 @@ controls! {
         query: u8 = 0; int(QUERY),
         /// The sentences, one per line.
         text: String = crate::sentences::DEFAULT_TEXT.trim_end().to_string();
-            text(crate::sentences::MAX_TEXT_CHARS),
+            text(crate::sentences::MAX_TEXT_BYTES),
     }
 }
 

@@ -192,8 +192,8 @@ messages! {
                    "링크가 너무 깁니다 ({}자). 앞의 {}자만 읽었습니다.";
     NoticeBadEncoding: "Part of the link could not be decoded and was ignored.",
                        "링크의 일부를 해석할 수 없어 무시했습니다.";
-    NoticeTextCut: "The link's “{}” has {} characters; only the first {} are used.",
-                   "링크의 “{}” 는 {}자입니다. 앞의 {}자만 사용합니다.";
+    NoticeTextCut: "The link's “{}” takes {} bytes, more than a link may carry; the part that fits in {} bytes is used.",
+                   "링크의 “{}” 는 {}바이트로 링크에 담을 수 있는 양보다 깁니다. {}바이트에 들어가는 앞부분만 사용합니다.";
 
     // ---- chapters: titles ----
     TitleWhy: "Why quantize?", "왜 양자화인가?";
@@ -659,7 +659,8 @@ messages! {
     ModelLoad: "Load the model (34 MB)", "모델 불러오기 (34 MB)";
     ModelSentencesTitle: "Your sentences", "나의 문장";
     ModelSentencesLabel: "One sentence per line (up to {}; English)", "한 줄에 한 문장 (최대 {}개, 영어)";
-    ModelSentencesCount: "{} of {} characters.", "{} / {}자.";
+    ModelSentencesCount: "{} characters; {} of the {} bytes a link carries (an English letter takes 1, a Hangul syllable 9).",
+                         "{}자, 링크에 담을 수 있는 {2}바이트 중 {1}바이트 (영문 글자는 1바이트, 한글 음절은 9바이트).";
     ModelLeftOut: "{} more lines are left out: only the first {} are compared.", "{}줄은 제외됩니다: 앞의 {}줄만 비교합니다.";
     ModelNoSentences: "Type at least one sentence.", "문장을 하나 이상 입력하세요.";
     ModelHangulNote: "This model's vocabulary is English. Its tokenizer (BERT uncased) splits Hangul syllables into jamo and strips them like accents, so Korean becomes loose pieces or [UNK]: the model reads sounds, not words, and its numbers for such a sentence say little about meaning.",
@@ -709,7 +710,7 @@ messages! {
     ModelQueryLabel: "query", "질의 문장";
     ModelWaiting: "waiting for the model…", "모델을 기다리는 중…";
     ModelDriftX: "after layer", "layer 뒤";
-    ModelDriftY: "relative error of the hidden state (%)", "hidden state 상대 오차 (%)";
+    ModelDriftY: "relative error (%)", "상대 오차 (%)";
     ModelDriftSummary: "After layer 1 the hidden state is off by {} on average; after layer 6, by {}.",
                        "layer 1 뒤 hidden state는 평균 {} 어긋나고, layer 6 뒤에는 {} 어긋납니다.";
     ModelDriftTitle: "Where the error enters", "오차는 어디서 들어올까?";

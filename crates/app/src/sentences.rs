@@ -16,9 +16,11 @@ use crate::i18n::Msg;
 
 /// At most this many sentences (lines) are compared; later lines are left out with a notice.
 pub const MAX_SENTENCES: usize = 8;
-/// The longest text the box and a link hold (8 lines of ~1,500 characters: a 256-token
-/// paragraph each).
-pub const MAX_TEXT_CHARS: usize = 12_000;
+/// The most text a link carries, in bytes once percent-encoded (an English letter is one
+/// byte, a space `+`, a Hangul syllable nine). Common web servers refuse request lines over
+/// 8 kB (nginx's and Apache's defaults), so a link of the chapter stays below that; the box
+/// holds no more than a link can carry, so every view is a link.
+pub const MAX_TEXT_BYTES: usize = 7_000;
 
 /// The sentences the chapter opens with: two paraphrase pairs, two unrelated sentences (one with
 /// a number) and a long one.

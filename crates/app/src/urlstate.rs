@@ -12,9 +12,9 @@ use crate::i18n::{Lang, Msg};
 pub use crate::controls::format_float;
 
 /// Longest query string we read. Most links are a few hundred bytes; the model chapter's
-/// sentences (up to 12,000 characters) make the longest, ~13 kB of English. This bounds the
-/// work a pasted junk URL can cause.
-pub const MAX_QUERY_LEN: usize = 32 * 1024;
+/// sentences make the longest (at most [`crate::sentences::MAX_TEXT_BYTES`] of text, under the
+/// 8 kB request lines web servers accept). This bounds the work a pasted junk URL can cause.
+pub const MAX_QUERY_LEN: usize = 8192;
 
 /// Most notices one link produces (the first ones in link order are kept). A hostile 4 kB link
 /// of 1,000 unknown keys must not flood the page with 1,000 lines (found by fuzzing).
@@ -79,10 +79,10 @@ pub enum Notice {
         len: usize,
     },
     BadEncoding,
-    /// A text control longer than it may be; its first `limit` characters were kept.
+    /// A text control longer than a link may carry; what fits in `limit` bytes was kept.
     TextCut {
         key: String,
-        chars: usize,
+        bytes: usize,
         limit: usize,
     },
 }
@@ -104,9 +104,9 @@ impl Notice {
                 Msg::NoticeTooLong.fill(lang, &[&len.to_string(), &MAX_QUERY_LEN.to_string()])
             }
             Notice::BadEncoding => Msg::NoticeBadEncoding.text(lang).to_string(),
-            Notice::TextCut { key, chars, limit } => Msg::NoticeTextCut.fill(
+            Notice::TextCut { key, bytes, limit } => Msg::NoticeTextCut.fill(
                 lang,
-                &[&clip(key, 40), &chars.to_string(), &limit.to_string()],
+                &[&clip(key, 40), &bytes.to_string(), &limit.to_string()],
             ),
         }
     }
@@ -227,11 +227,11 @@ impl ViewState {
                             if !set.set_text(key, v) {
                                 notices.push(bad(&default));
                             } else if let Some(limit) = text_limit {
-                                let chars = v.chars().count();
-                                if chars > limit {
+                                let bytes = encoded_len(v);
+                                if bytes > limit {
                                     notices.push(Notice::TextCut {
                                         key: key.to_string(),
-                                        chars,
+                                        bytes,
                                         limit,
                                     });
                                 }
@@ -324,6 +324,21 @@ const URL_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMER
     .remove(b',')
     .remove(b':');
 
+/// Bytes of `c` in a link: 1 for what stays as written (and a space, written `+`), 3 per
+/// UTF-8 byte otherwise.
+pub fn encoded_char_len(c: char) -> usize {
+    if c == ' ' || c.is_ascii_alphanumeric() || "-_.~,:".contains(c) {
+        1
+    } else {
+        3 * c.len_utf8()
+    }
+}
+
+/// Bytes of `s` in a link, as [`percent_encode`] writes it.
+pub fn encoded_len(s: &str) -> usize {
+    s.chars().map(encoded_char_len).sum()
+}
+
 /// Spaces become `+` (as in forms and `URLSearchParams`), which keeps a link of sentences
 /// short and readable.
 pub fn percent_encode(s: &str) -> String {
@@ -390,7 +405,7 @@ mod tests {
 
     #[test]
     fn long_queries_are_cut_on_a_char_boundary() {
-        let q = format!("ch=why&x={}", "가".repeat(12_000));
+        let q = format!("ch=why&x={}", "가".repeat(5000));
         let (_, n) = ViewState::parse_query(&q);
         assert!(matches!(n.first(), Some(Notice::TooLong { .. })));
     }
@@ -450,7 +465,7 @@ mod tests {
     #[test]
     fn the_model_chapters_sentences_and_settings_travel_in_the_link() {
         use crate::controls::ModelBitsChoice;
-        use crate::sentences::MAX_TEXT_CHARS;
+        use crate::sentences::MAX_TEXT_BYTES;
         let mut s = ViewState {
             chapter: Chapter::Model,
             ..ViewState::default()
@@ -473,15 +488,22 @@ mod tests {
         assert!(n.is_empty());
         assert_eq!(d.controls.model.alpha, None);
         assert_eq!(d.to_query(), "?ch=model");
-        // Too long: the first MAX_TEXT_CHARS characters, and a notice that says so.
-        let long = "a".repeat(MAX_TEXT_CHARS + 5);
+        // Too long for a link: what fits in MAX_TEXT_BYTES, and a notice that says so.
+        let long = "a".repeat(MAX_TEXT_BYTES + 5);
         let (cut, n) = ViewState::parse_query(&format!("ch=model&text={long}"));
-        assert_eq!(cut.controls.model.text.chars().count(), MAX_TEXT_CHARS);
+        assert_eq!(cut.controls.model.text.len(), MAX_TEXT_BYTES);
         assert!(
-            matches!(n.as_slice(), [Notice::TextCut { limit, chars, .. }]
-                if *limit == MAX_TEXT_CHARS && *chars == MAX_TEXT_CHARS + 5),
+            matches!(n.as_slice(), [Notice::TextCut { limit, bytes, .. }]
+                if *limit == MAX_TEXT_BYTES && *bytes == MAX_TEXT_BYTES + 5),
             "{n:?}"
         );
-        assert!(n[0].message(Lang::Ko).contains(&MAX_TEXT_CHARS.to_string()));
+        // Hangul takes 9 bytes a syllable: a cut never splits one, and the link stays in bounds.
+        let hangul = "가".repeat(MAX_TEXT_BYTES / 9 + 20);
+        let (cut, _) =
+            ViewState::parse_query(&format!("ch=model&text={}", percent_encode(&hangul)));
+        assert!(encoded_len(&cut.controls.model.text) <= MAX_TEXT_BYTES);
+        assert!(cut.to_query().len() <= MAX_QUERY_LEN);
+        assert_eq!(percent_encode("a b+가").len(), encoded_len("a b+가"));
+        assert!(n[0].message(Lang::Ko).contains(&MAX_TEXT_BYTES.to_string()));
     }
 }

@@ -40,7 +40,7 @@ fn vocabulary() -> Value {
                     Kind::Flag => json!({ "key": f.key, "kind": "flag", "options": ["0", "1"] }),
                     Kind::Choice(slugs) => json!({ "key": f.key, "kind": "choice", "options": slugs }),
                     Kind::Text(max) => json!({
-                        "key": f.key, "kind": "text", "max_chars": max, "options": TEXT_SAMPLES,
+                        "key": f.key, "kind": "text", "max_bytes": max, "options": TEXT_SAMPLES,
                     }),
                 })
                 .collect();

@@ -9,7 +9,7 @@ use plotters::prelude::{Circle, Color};
 
 use quantlab_app::controls::{ModelActChoice, ModelBitsChoice, ModelRotChoice, ALPHA, DROP_K};
 use quantlab_app::i18n::Msg;
-use quantlab_app::sentences::{Method, Sentences, MAX_SENTENCES, MAX_TEXT_CHARS, SMOOTH_SWEEP};
+use quantlab_app::sentences::{Method, Sentences, MAX_SENTENCES, MAX_TEXT_BYTES, SMOOTH_SWEEP};
 use quantlab_engine::model::{Encoding, ModelQuant, LAYERS};
 
 use super::model_run::{FpSet, FpStage, QuantRun, QuantStage};
@@ -305,7 +305,6 @@ fn SentencesSection(lab: Lab) -> impl IntoView {
             <label class="sentences">
                 <span class="control-label">{move || Msg::ModelSentencesLabel.fill(app.lang(), &[&MAX_SENTENCES.to_string()])}</span>
                 <textarea data-testid="model-sentences" rows="8" spellcheck="false"
-                    maxlength=MAX_TEXT_CHARS.to_string()
                     prop:value=move || text.get()
                     on:input=move |e| {
                         let v = event_target_value(&e);
@@ -313,7 +312,8 @@ fn SentencesSection(lab: Lab) -> impl IntoView {
                     }></textarea>
             </label>
             <p class="muted small">
-                {move || Msg::ModelSentencesCount.fill(app.lang(), &[&count().to_string(), &MAX_TEXT_CHARS.to_string()])}
+                {move || Msg::ModelSentencesCount.fill(app.lang(), &[&count().to_string(),
+                    &text.with(|t| quantlab_app::urlstate::encoded_len(t)).to_string(), &MAX_TEXT_BYTES.to_string()])}
                 {move || {
                     let left = lab.sentences.with(|s| s.left_out);
                     (left > 0).then(|| format!(" {}", Msg::ModelLeftOut.fill(app.lang(), &[&left.to_string(), &MAX_SENTENCES.to_string()])))
