@@ -11,11 +11,16 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::ui::state::{use_app, Lens};
 use quantlab_app::controls::{
-    codec, Choice, Controls, DataChoice, DataControls, LayerChoice, SEED,
+    codec, Choice, Controls, DataChoice, DataControls, LayerChoice, OwnControls, OwnLinear,
+    OWN_LAYER, SEED,
 };
 use quantlab_app::datasets::{self, RealLayer, Source, Tensor, REAL, UPLOAD_LIMITS};
 use quantlab_app::i18n::Msg;
 use quantlab_engine::linear::LayerCase;
+use quantlab_engine::model::compare::capture_input;
+use quantlab_engine::model::{LinearId, LinearKind};
+
+use crate::ui::minilm::{use_model, Minilm, ModelState};
 use quantlab_engine::smooth::SmoothCase;
 use quantlab_engine::NpyLimits;
 
@@ -57,14 +62,15 @@ const SHIPPED_LIMITS: NpyLimits = NpyLimits {
 /// A real MiniLM layer with what the second-half chapters derive from it once: the float
 /// reference product Y = X·W and SmoothQuant's per-channel maxima (in [`SmoothCase`]).
 pub struct LayerData {
-    pub layer: RealLayer,
+    /// What it is: a shipped layer's slug, or the reader's sentence's layer and linear.
+    pub label: String,
     pub tokens: Vec<String>,
     pub case: SmoothCase,
 }
 
 impl std::fmt::Debug for LayerData {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "LayerData({})", self.layer.choice)
+        write!(f, "LayerData({})", self.label)
     }
 }
 
@@ -109,8 +115,37 @@ async fn load_layer(layer: RealLayer) -> Result<LayerData, String> {
         .and_then(SmoothCase::new)
         .map_err(|e| e.to_string())?;
     Ok(LayerData {
-        layer,
+        label: layer.choice.slug().to_string(),
         tokens,
+        case,
+    })
+}
+
+/// The input of one linear of the model for the reader's sentence (the float model's, as
+/// `compare::capture_input` records it) with that linear's real weights: what the layer
+/// chapters show for "your sentence".
+fn own_layer(m: &Minilm, own: &OwnControls) -> Result<LayerData, String> {
+    let enc = m.tokenizer.encode(&own.text);
+    let kind = match own.olin {
+        OwnLinear::Qkv => LinearKind::Qkv,
+        OwnLinear::Fc1 => LinearKind::Fc1,
+        OwnLinear::Fc2 => LinearKind::Fc2,
+    };
+    let id = LinearId {
+        layer: usize::from(own.olayer),
+        kind,
+    };
+    let text = |e: quantlab_engine::QuantError| e.to_string();
+    let x = capture_input(&m.bert, &enc.ids, id).map_err(text)?;
+    let dense = m.bert.dense(id).map_err(text)?;
+    let (k, n) = (dense.k(), dense.n());
+    let t = x.len() / k.max(1);
+    let case = LayerCase::from_vecs(x, t, k, dense.weight(), n)
+        .and_then(SmoothCase::new)
+        .map_err(text)?;
+    Ok(LayerData {
+        label: id.label(),
+        tokens: enc.tokens,
         case,
     })
 }
@@ -119,6 +154,8 @@ async fn load_layer(layer: RealLayer) -> Result<LayerData, String> {
 pub struct DataStore {
     cache: RwSignal<HashMap<String, Loaded>>,
     layers: RwSignal<HashMap<LayerChoice, LayerLoaded>>,
+    /// The reader's sentences' layers, by (text, layer, linear); the last few.
+    own: StoredValue<Vec<(OwnControls, Arc<LayerData>)>>,
     upload: RwSignal<Option<Arc<Tensor>>>,
     /// The last upload problem (the previous data stays selected).
     pub upload_error: RwSignal<Option<String>>,
@@ -129,6 +166,7 @@ impl DataStore {
         DataStore {
             cache: RwSignal::new(HashMap::new()),
             layers: RwSignal::new(HashMap::new()),
+            own: StoredValue::new(Vec::new()),
             upload: RwSignal::new(None),
             upload_error: RwSignal::new(None),
         }
@@ -193,9 +231,41 @@ impl DataStore {
         }
     }
 
+    /// The layer of the reader's sentence, computed by the model (tracked: waits for the model,
+    /// and starts loading it).
+    pub fn own_layer(&self, own: &OwnControls) -> LayerLoaded {
+        let model = use_model();
+        let Some(m) = model.state.with(|s| s.model()) else {
+            model.ensure();
+            return match model.state.get() {
+                ModelState::Failed(e) => LayerLoaded::Failed(e),
+                _ => LayerLoaded::Loading,
+            };
+        };
+        if let Some(d) = self
+            .own
+            .with_value(|v| v.iter().find(|(k, _)| k == own).map(|(_, d)| d.clone()))
+        {
+            return LayerLoaded::Ready(d);
+        }
+        match own_layer(&m, own) {
+            Ok(d) => {
+                let d = Arc::new(d);
+                self.own.update_value(|v| {
+                    v.insert(0, (own.clone(), d.clone()));
+                    v.truncate(4);
+                });
+                LayerLoaded::Ready(d)
+            }
+            Err(e) => LayerLoaded::Failed(e),
+        }
+    }
+
     /// The state of a real layer (tracked); starts loading it on first request.
     pub fn layer(&self, choice: LayerChoice) -> LayerLoaded {
-        let layer = datasets::layer(choice);
+        let Some(layer) = datasets::layer(choice) else {
+            return LayerLoaded::Failed("not a shipped layer".to_string());
+        };
         if let Some(l) = self.layers.with(|m| m.get(&choice).cloned()) {
             return l;
         }
@@ -471,14 +541,30 @@ fn DataInfo(source: Memo<Source>, state: Memo<Loaded>) -> impl IntoView {
     }
 }
 
-/// The layer selector shared by the second-half chapters (with its download size and a loading
-/// indicator while the layer's X and W arrive).
-#[component]
-pub fn LayerPicker(layer: Lens<LayerChoice>) -> impl IntoView {
+/// The layer a second-half chapter shows (tracked): a shipped one, or the input of a linear of
+/// the model for the reader's sentence. Call once at the top of the chapter.
+pub fn chapter_layer(layer: Lens<LayerChoice>, own: Lens<OwnControls>) -> Memo<LayerLoaded> {
     let app = use_app();
     let store = use_data();
+    let choice = Memo::new(move |_| layer.read(app, |l| *l));
+    let own = Memo::new(move |_| own.read(app, |o| o.clone()));
+    Memo::new(move |_| match choice.get() {
+        LayerChoice::Own => store.own_layer(&own.get()),
+        c => store.layer(c),
+    })
+}
+
+/// The layer selector shared by the second-half chapters (with its download size and a loading
+/// indicator while the layer's X and W arrive), and the reader's sentence when that is chosen.
+#[component]
+pub fn LayerPicker(
+    layer: Lens<LayerChoice>,
+    own: Lens<OwnControls>,
+    state: Memo<LayerLoaded>,
+) -> impl IntoView {
+    let app = use_app();
     let id = move || layer.read(app, |l| *l);
-    let state = move || store.layer(id());
+    let is_own = move || id() == LayerChoice::Own;
     view! {
         <div class="data-row">
             <label class="control">
@@ -490,23 +576,103 @@ pub fn LayerPicker(layer: Lens<LayerChoice>) -> impl IntoView {
                         }
                     }>
                     {LayerChoice::ALL.iter().map(|&l| view! {
-                        <option value=l.slug() selected=move || id() == l>{move || l.label().text(app.lang())}</option>
+                        <option value=l.slug() selected=move || id() == l
+                            data-testid=(l == LayerChoice::Own).then_some("data-own-sentence")>
+                            {move || l.label().text(app.lang())}
+                        </option>
                     }).collect_view()}
                 </select>
             </label>
         </div>
+        <Show when=is_own>
+            <OwnSentence own/>
+        </Show>
         <p class="data-info">
-            {move || match state() {
-                LayerLoaded::Loading => view! {
-                    <span class="loading" data-testid="layer-loading"><span class="spinner" aria-hidden="true"></span>
-                        {app.t(Msg::DataLoading)}" "{human_bytes(datasets::layer(id()).bytes)}</span>
-                }.into_any(),
+            {move || match state.get() {
+                LayerLoaded::Loading => {
+                    let size = datasets::layer(id()).map(|l| human_bytes(l.bytes)).unwrap_or_default();
+                    view! {
+                        <span class="loading" data-testid="layer-loading"><span class="spinner" aria-hidden="true"></span>
+                            {app.t(Msg::DataLoading)}" "{size}</span>
+                        {is_own().then(|| view! { <ModelLoadLine/> })}
+                    }.into_any()
+                }
                 LayerLoaded::Ready(d) => {
                     let c = d.case.case();
-                    view! { <span data-testid="layer-info">{Msg::LayerInfo.fill(app.lang(), &[&c.tokens().to_string(), &c.in_channels().to_string(), &c.in_channels().to_string(), &c.out_channels().to_string()])}</span> }.into_any()
+                    let info = if is_own() {
+                        let o = own.read(app, |o| o.clone());
+                        Msg::OwnInfo.fill(app.lang(), &[&o.olayer.to_string(), o.olin.label().text(app.lang()),
+                            &c.tokens().to_string(), &c.in_channels().to_string(), &c.in_channels().to_string(), &c.out_channels().to_string()])
+                    } else {
+                        Msg::LayerInfo.fill(app.lang(), &[&c.tokens().to_string(), &c.in_channels().to_string(), &c.in_channels().to_string(), &c.out_channels().to_string()])
+                    };
+                    view! { <span data-testid="layer-info">{info}</span> }.into_any()
                 }
                 LayerLoaded::Failed(e) => view! { <span class="control-error" role="alert" data-testid="layer-failed">{e}</span> }.into_any(),
             }}
         </p>
+    }
+}
+
+/// The reader's sentence and which linear's input of which layer to show.
+#[component]
+fn OwnSentence(own: Lens<OwnControls>) -> impl IntoView {
+    let app = use_app();
+    let text = move || own.read(app, |o| o.text.clone());
+    view! {
+        <div class="data-row own-sentence">
+            <label class="control own-text">
+                <span class="control-label">{move || app.t(Msg::OwnText)}</span>
+                // Applied on change (Enter, or leaving the box): each new text runs the model.
+                <input type="text" data-testid="own-text" prop:value=text
+                    on:change=move |e| {
+                        let v = event_target_value(&e);
+                        own.write(app, |o| o.text = v);
+                    }/>
+            </label>
+            <label class="control compact">
+                <span class="control-label">{move || app.t(Msg::OwnLayer)}</span>
+                <select data-testid="own-layer" prop:value=move || own.read(app, |o| o.olayer.to_string())
+                    on:change=move |e| {
+                        if let Some(l) = codec::int::<u8>(&event_target_value(&e), OWN_LAYER) {
+                            own.write(app, |o| o.olayer = l);
+                        }
+                    }>
+                    {(OWN_LAYER.min..=OWN_LAYER.max).map(|l| view! {
+                        <option value=l.to_string() selected=move || own.read(app, |o| i64::from(o.olayer) == l)>{l}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label class="control compact">
+                <span class="control-label">{move || app.t(Msg::OwnLinearLabel)}</span>
+                <select data-testid="own-linear" prop:value=move || own.read(app, |o| o.olin.slug())
+                    on:change=move |e| {
+                        if let Some(l) = OwnLinear::from_slug(&event_target_value(&e)) {
+                            own.write(app, |o| o.olin = l);
+                        }
+                    }>
+                    {OwnLinear::ALL.iter().map(|&l| view! {
+                        <option value=l.slug() selected=move || own.read(app, |o| o.olin == l)>{move || l.label().text(app.lang())}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+        </div>
+    }
+}
+
+/// The model's download progress, where a chapter waits for it.
+#[component]
+fn ModelLoadLine() -> impl IntoView {
+    let app = use_app();
+    let model = use_model();
+    move || match model.state.get() {
+        ModelState::Downloading { received, total } => Some(format!(
+            " — {} {:.1} / {:.1} MB",
+            app.t(Msg::OwnNeedsModel),
+            received as f64 / 1e6,
+            total as f64 / 1e6
+        )),
+        ModelState::Preparing => Some(format!(" — {}", app.t(Msg::ModelPreparing))),
+        _ => None,
     }
 }

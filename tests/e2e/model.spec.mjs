@@ -232,3 +232,37 @@ test("model: desktop and 375 px in both languages", async ({ page, open, shot })
     await shot(`model-phone-${lang}`);
   }
 });
+
+test("your sentence in the outliers, SmoothQuant and rotation chapters: the model's own activations", async ({ page, open, shot }) => {
+  for (const [slug, ready] of [["outliers", "[data-testid=outlier-stats]"], ["smoothquant", "[data-testid=smooth-error-readout][data-value]"], ["rotation", "[data-testid=rotation-error-readout][data-value]"]]) {
+    await open(`?ch=${slug}`);
+    await page.waitForSelector("[data-testid=layer-info]", { timeout: 60000 });
+    assert(await page.$("[data-testid=layer-select] [data-testid=data-own-sentence]"), `${slug}: the option is there`);
+    await page.selectOption("[data-testid=layer-select]", "own");
+    await page.waitForFunction(() => /your sentence/.test(document.querySelector("[data-testid=layer-info]")?.textContent || ""), null, { timeout: 90000 });
+    for (const text of ["The weather is nice today, so we walk to the park.", "Stocks fell sharply after the bank raised interest rates again."]) {
+      await page.fill("[data-testid=own-text]", text);
+      await page.press("[data-testid=own-text]", "Enter");
+      const words = text.split(" ").length;
+      await page.waitForFunction((w) => {
+        const m = /X (\d+) tokens/.exec(document.querySelector("[data-testid=layer-info]")?.textContent || "");
+        return m && Number(m[1]) >= w + 2; // [CLS], the pieces, [SEP]
+      }, words, { timeout: 30000 });
+      await page.waitForSelector(ready, { timeout: 60000 });
+      if (slug === "outliers") {
+        // Layer 5's fc1 input: the [CLS] token's huge value and the systematic channel 223,
+        // whatever the sentence says.
+        const stats = await page.textContent("[data-testid=outlier-stats]");
+        assert(/\[CLS\]/.test(stats) && /#223/.test(stats), `${text}: ${stats}`);
+      }
+    }
+    await page.selectOption("[data-testid=own-layer]", "0");
+    await page.selectOption("[data-testid=own-linear]", "fc2");
+    await page.waitForFunction(() => /Layer 0, fc2 input.*1536 channels/.test(document.querySelector("[data-testid=layer-info]")?.textContent || ""), null, { timeout: 30000 });
+    await page.waitForSelector(ready, { timeout: 60000 });
+    await page.waitForTimeout(500);
+    const params = q(page);
+    assert(params.get("layer") === "own" && params.get("olayer") === "0" && params.get("olin") === "fc2" && /interest rates/.test(params.get("text")), `${slug}: the link holds the sentence and the linear: ${page.url()}`);
+    await shot(`own-sentence-${slug}`);
+  }
+});

@@ -531,11 +531,36 @@ choice! {
 }
 
 choice! {
-    /// The real MiniLM linear layer the second-half chapters work on.
+    /// The MiniLM linear layer the second-half chapters work on: one of the shipped layers of a
+    /// fixed text, or any linear's input for the reader's own sentence ([`OwnControls`]).
     pub enum LayerChoice {
         L5Fc1 = "l5fc1" => Msg::LayerL5Fc1,
         L1Fc1 = "l1fc1" => Msg::LayerL1Fc1,
         L0Fc2 = "l0fc2" => Msg::LayerL0Fc2,
+        Own = "own" => Msg::LayerOwn,
+    }
+}
+
+choice! {
+    /// Which linear's input of the reader's sentence a layer chapter shows.
+    pub enum OwnLinear {
+        Qkv = "qkv" => Msg::OwnQkv,
+        Fc1 = "fc1" => Msg::OwnFc1,
+        Fc2 = "fc2" => Msg::OwnFc2,
+    }
+}
+
+/// The encoder layers of all-MiniLM-L6-v2.
+pub const OWN_LAYER: IntRange = IntRange { min: 0, max: 5 };
+/// Link bytes of the reader's sentence in a layer chapter (one sentence, not a page of them).
+pub const OWN_TEXT_BYTES: usize = 1000;
+
+controls! {
+    /// "Activations of your sentence": the text, and which layer and linear's input to show.
+    pub struct OwnControls {
+        text: String = crate::sentences::OWN_DEFAULT.to_string(); text(OWN_TEXT_BYTES),
+        olayer: u8 = 5; int(OWN_LAYER),
+        olin: OwnLinear = OwnLinear::Fc1; choice,
     }
 }
 
@@ -801,6 +826,8 @@ controls! {
     /// Chapter 6, "Activation outliers".
     pub struct OutlierControls {
         layer: LayerChoice = LayerChoice::L5Fc1; choice,
+        /// The reader's sentence, when `layer` is `own`.
+        own: OwnControls = OwnControls::default(); group,
         k: u8 = 4; int(OUTLIER_K),
         ablate: AblationChoice = AblationChoice::Zero; choice,
         /// Channels sorted by their maximum instead of in index order.
@@ -812,6 +839,8 @@ controls! {
     /// Chapter 7, "SmoothQuant".
     pub struct SmoothControls {
         layer: LayerChoice = LayerChoice::L5Fc1; choice,
+        /// The reader's sentence, when `layer` is `own`.
+        own: OwnControls = OwnControls::default(); group,
         alpha: f64 = 0.5; float(ALPHA),
         bits: LayerBits = LayerBits::W8A8; choice,
         act: ActScale = ActScale::Token; choice,
@@ -823,6 +852,8 @@ controls! {
     pub struct RotationControls {
         theta: f64 = 0.0; float(THETA),
         layer: LayerChoice = LayerChoice::L5Fc1; choice,
+        /// The reader's sentence, when `layer` is `own`.
+        own: OwnControls = OwnControls::default(); group,
         rot: RotationChoice = RotationChoice::Hadamard; choice,
         bits: LayerBits = LayerBits::W4A4; choice,
         act: ActScale = ActScale::Token; choice,
@@ -890,6 +921,8 @@ controls! {
     /// Chapter 10, "Summary".
     pub struct SummaryControls {
         layer: LayerChoice = LayerChoice::L5Fc1; choice,
+        /// The reader's sentence, when `layer` is `own`.
+        own: OwnControls = OwnControls::default(); group,
         bits: LayerBits = LayerBits::W8A8; choice,
     }
 }
@@ -1089,6 +1122,7 @@ mod tests {
         check::<GranChoice>();
         check::<CalibChoice>();
         check::<LayerChoice>();
+        check::<OwnLinear>();
         check::<AblationChoice>();
         check::<StreamSpeed>();
         check::<LayerBits>();

@@ -267,6 +267,17 @@ messages! {
     LayerL0Fc2: "Layer 0 FFN down-projection (X 126 × 1536, W 1536 × 384): one [CLS] outlier",
                 "0번 레이어 FFN down-projection (X 126 × 1536, W 1536 × 384): [CLS] 토큰의 outlier 하나";
 
+    LayerOwn: "Your sentence: the input of any linear, computed by the whole model now",
+              "나의 문장: 모델 전체로 지금 계산한 임의의 linear 입력";
+    OwnQkv: "Q|K|V input (LayerNorm output)", "Q|K|V 입력 (LayerNorm 출력)";
+    OwnFc1: "fc1 input (FFN up-projection)", "fc1 입력 (FFN up-projection)";
+    OwnFc2: "fc2 input (GELU output)", "fc2 입력 (GELU 출력)";
+    OwnText: "Your sentence (English)", "나의 문장 (영어)";
+    OwnLayer: "Encoder layer", "인코더 레이어";
+    OwnLinearLabel: "Linear", "Linear";
+    OwnNeedsModel: "Your sentence runs through the whole model, which loads once (34 MB):", "나의 문장은 모델 전체를 거치며, 모델은 한 번만 불러옵니다 (34 MB):";
+    OwnInfo: "Layer {}, {}: X {} tokens × {} channels from your sentence, W {} × {} (the model's own weights). Y = X·W.",
+             "레이어 {}, {}: 나의 문장에서 얻은 X 토큰 {} × 채널 {}, W {} × {} (모델의 실제 weight). Y = X·W.";
     LayerLabel: "Layer (all-MiniLM-L6-v2, real activations and weights)", "레이어 (all-MiniLM-L6-v2, 실제 activation과 weight)";
     LayerInfo: "X: {} tokens × {} channels · W: {} × {} · Y = X·W", "X: 토큰 {} × 채널 {} · W: {} × {} · Y = X·W";
 
@@ -508,8 +519,8 @@ messages! {
     GemmWhy: "Relative Frobenius errors ‖X̂ − X‖/‖X‖ and ‖Q(X)Q(W) − XW‖/‖XW‖. Per-channel activation scales would handle the outliers best, but an integer matrix multiply cannot use them: a per-token scale s_t and a per-output-channel weight scale s_j factor out of the sum over channels, so the integer kernel just accumulates q·q and rescales once; a per-input-channel scale s_c sits inside the sum and would need a float multiply for every term.",
               "상대 Frobenius 오차 ‖X̂ − X‖/‖X‖ 와 ‖Q(X)Q(W) − XW‖/‖XW‖. per-channel activation scale이 outlier를 가장 잘 다루지만 정수 행렬곱에서는 쓸 수 없습니다: 토큰별 scale s_t와 출력 채널별 weight scale s_j는 채널 합 밖으로 나오므로 정수 커널은 q·q만 누적하고 마지막에 한 번 곱하면 되지만, 입력 채널별 scale s_c는 합 안에 남아 항마다 실수 곱셈이 필요합니다.";
     AblationTitle: "Are the outliers important?", "Outlier는 중요한가?";
-    AblationIntro: "Remove the k largest outlier channels of X — set them to 0, or clip them to the median channel maximum — and measure how much the layer's output Y = X·W changes. A handful of channels out of hundreds, yet the output changes by tens of percent: the outliers carry signal and cannot simply be dropped or clipped.",
-                   "X에서 가장 큰 outlier 채널 k개를 없애 보세요 — 0으로 만들거나 채널 최댓값의 중앙값으로 자르기 — 그리고 레이어 출력 Y = X·W가 얼마나 바뀌는지 봅니다. 수백 개 중 몇 개의 채널일 뿐인데 출력은 수십 % 바뀝니다: outlier는 정보를 담고 있어 그냥 버리거나 자를 수 없습니다.";
+    AblationIntro: "Remove the k largest outlier channels of X — set them to 0, or clip them to the median channel maximum — and measure how much the layer's output Y = X·W changes. A handful of channels out of hundreds: if the output moves far more than their share, the outliers carry signal and cannot simply be dropped or clipped. The whole-model chapter asks the same of what the model outputs.",
+                   "X에서 가장 큰 outlier 채널 k개를 없애 보세요 — 0으로 만들거나 채널 최댓값의 중앙값으로 자르기 — 그리고 레이어 출력 Y = X·W가 얼마나 바뀌는지 봅니다. 수백 개 중 몇 개의 채널일 뿐인데 출력이 그 비중보다 훨씬 크게 바뀐다면, outlier는 정보를 담고 있어 그냥 버리거나 자를 수 없습니다. 모델 전체 챕터는 같은 질문을 모델의 출력에 던집니다.";
     AblationK: "Outlier channels removed", "제거할 outlier 채널 수";
     AblationHow: "How", "방법";
     AblateZero: "set to 0", "0으로";
@@ -543,8 +554,8 @@ messages! {
     SweepCaption: "‖Q(X′)Q(W′) − XW‖/‖XW‖ for α = 0, 0.05, …, 1 (blue), without smoothing (grey), and the current α (red)",
                   "α = 0, 0.05, …, 1 에서의 ‖Q(X′)Q(W′) − XW‖/‖XW‖ (파란색), smoothing 없음 (회색), 현재 α (빨간색)";
     OutputError: "relative output error", "상대 출력 오차";
-    SqWhyHalf: "α = 0.5 is the paper's default: it splits the difficulty evenly, s_j = √(max|X_j| / max|W_j|), so both sides end up with the same channel maximum. The best α depends on the layer and on how the activations are quantized — on layer 5 the per-token optimum sits near 0.5 and the per-tensor one near 0.7, because one scale for the whole tensor suffers more from the remaining outliers. α = 0 is not “no smoothing”: it still divides X by 1/max|W_j|.",
-               "α = 0.5는 논문의 기본값입니다: 난이도를 반씩 나누어 s_j = √(max|X_j| / max|W_j|)가 되므로 양쪽의 채널 최댓값이 같아집니다. 최적 α는 레이어와 activation 양자화 방식에 따라 다릅니다 — 5번 레이어에서 per-token의 최적점은 0.5 근처, per-tensor는 0.7 근처인데, 텐서 전체에 scale 하나를 쓰면 남은 outlier의 영향을 더 받기 때문입니다. α = 0은 “smoothing 없음”이 아닙니다: 여전히 X를 1/max|W_j|로 나눕니다.";
+    SqWhyHalf: "α = 0.5 is the paper's default: it splits the difficulty evenly, s_j = √(max|X_j| / max|W_j|), so both sides end up with the same channel maximum. The best α depends on the layer and on how the activations are quantized — the sweep finds it for the data shown; per-tensor scales usually want a larger α than per-token ones (on the shipped layer 5: about 0.7 against 0.5), because one scale for the whole tensor suffers more from the remaining outliers. α = 0 is not “no smoothing”: it still divides X by 1/max|W_j|.",
+               "α = 0.5는 논문의 기본값입니다: 난이도를 반씩 나누어 s_j = √(max|X_j| / max|W_j|)가 되므로 양쪽의 채널 최댓값이 같아집니다. 최적 α는 레이어와 activation 양자화 방식에 따라 다릅니다 — 보이는 데이터에서의 최적값은 sweep이 찾아 줍니다. per-tensor scale은 보통 per-token보다 큰 α를 원하는데 (제공된 5번 레이어에서 약 0.7 대 0.5), 텐서 전체에 scale 하나를 쓰면 남은 outlier의 영향을 더 받기 때문입니다. α = 0은 “smoothing 없음”이 아닙니다: 여전히 X를 1/max|W_j|로 나눕니다.";
 
     // ---- chapter: rotation ----
     SpinAssumption: "Assumption: activation outliers sit in particular channels.", "가정: Activation의 outlier는 특정 채널에 분포";

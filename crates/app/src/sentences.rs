@@ -26,6 +26,10 @@ pub const MAX_TEXT_BYTES: usize = 7_000;
 /// a number) and a long one.
 pub const DEFAULT_TEXT: &str = include_str!("sentences/default.txt");
 
+/// The sentence the layer chapters' "activations of your sentence" start from.
+pub const OWN_DEFAULT: &str =
+    "Quantization makes a neural network smaller and faster, but are the outliers important?";
+
 /// The calibration set of SmoothQuant's scales and of static activation ranges: everyday
 /// sentences fixed in advance, never the reader's (a real deployment calibrates once, on data it
 /// will not see again). `quantlab embed --calib-file` reads the same file.

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use plotters::prelude::{Color, IntoFont, Rectangle, Text};
 
 use crate::lens;
-use crate::ui::data::{use_data, LayerPicker};
+use crate::ui::data::LayerPicker;
 use crate::ui::state::use_app;
 use crate::ui::widgets::chart::{de, Area, ChartTheme, XMap};
 use crate::ui::widgets::plot::{cartesian, heatmap, line, tick, vline};
@@ -86,8 +86,7 @@ struct OutlierLayer {
 #[component]
 pub fn OutliersChapter() -> impl IntoView {
     let app = use_app();
-    let store = use_data();
-    let layer = Memo::new(move |_| store.layer(app.ctl(|c| c.outliers.layer)));
+    let layer = crate::ui::data::chapter_layer(lens!(outliers.layer), lens!(outliers.own));
     let data = Memo::new(move |_| layer.get().data().map(Shared));
     let stats = Memo::new(move |_| {
         let d = data.get()?;
@@ -116,7 +115,7 @@ pub fn OutliersChapter() -> impl IntoView {
         <section class="card intro">
             <p class="big-question">"Outlier 값이 중요한 건 아닐까?"</p>
             <p>{move || app.t(Msg::OutliersIntro)}</p>
-            <LayerPicker layer=lens!(outliers.layer)/>
+            <LayerPicker layer=lens!(outliers.layer) own=lens!(outliers.own) state=layer/>
         </section>
         <HeatSection l/>
         <ProfileSection l/>

@@ -15,7 +15,7 @@ use quantlab_engine::rotate::{
 };
 
 use crate::lens;
-use crate::ui::data::{use_data, LayerData, LayerPicker};
+use crate::ui::data::{LayerData, LayerPicker};
 use crate::ui::job::{repeat, Job};
 use crate::ui::state::{use_app, AppState};
 use crate::ui::widgets::chart::{de, Area, ChartTheme, DrawResult};
@@ -69,6 +69,7 @@ struct RotationRun {
 /// The selected layer, its rotation, and the error setting every section shares.
 #[derive(Clone, Copy)]
 struct RealLayer {
+    loaded: Memo<crate::ui::data::LayerLoaded>,
     data: Memo<Option<Shared<LayerData>>>,
     rot: Memo<RotationChoice>,
     bits: Memo<LayerBits>,
@@ -79,11 +80,11 @@ struct RealLayer {
 #[component]
 pub fn RotationChapter() -> impl IntoView {
     let app = use_app();
-    let store = use_data();
-    let layer = Memo::new(move |_| store.layer(app.ctl(|c| c.rotation.layer)));
+    let layer = crate::ui::data::chapter_layer(lens!(rotation.layer), lens!(rotation.own));
     let bits = Memo::new(move |_| app.ctl(|c| c.rotation.bits));
     let act = Memo::new(move |_| app.ctl(|c| c.rotation.act));
     let real = RealLayer {
+        loaded: layer,
         data: Memo::new(move |_| layer.get().data().map(Shared)),
         rot: Memo::new(move |_| app.ctl(|c| c.rotation.rot)),
         bits,
@@ -186,6 +187,7 @@ fn FixedRotationSection(real: RealLayer) -> impl IntoView {
         bits,
         act,
         cfg,
+        ..
     } = real;
     let result = RwSignal::new(None::<Shared<RotationResult>>);
     let result_error = RwSignal::new(None::<String>);
@@ -285,7 +287,7 @@ fn FixedRotationSection(real: RealLayer) -> impl IntoView {
     view! {
         <section class="card">
             <h2>{move || app.t(Msg::RealRotTitle)}</h2>
-            <LayerPicker layer=lens!(rotation.layer)/>
+            <LayerPicker layer=lens!(rotation.layer) own=lens!(rotation.own) state=real.loaded/>
             <div class="controls">
                 <label class="control compact">
                     <span class="control-label">{move || app.t(Msg::RotationLabel)}</span>

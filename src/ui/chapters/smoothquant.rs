@@ -13,7 +13,7 @@ use quantlab_engine::smooth::{SmoothPoint, Sweep};
 use quantlab_engine::QuantError;
 
 use crate::lens;
-use crate::ui::data::{use_data, LayerData, LayerPicker};
+use crate::ui::data::{LayerData, LayerPicker};
 use crate::ui::job::Job;
 use crate::ui::perf;
 use crate::ui::state::{use_app, AppState};
@@ -81,6 +81,7 @@ type Computed<T> = Memo<Option<Result<T, String>>>;
 /// Everything the chapter derives from the layer, α and the bits, shared by its sections.
 #[derive(Clone, Copy)]
 struct SmoothState {
+    loaded: Memo<crate::ui::data::LayerLoaded>,
     data: Memo<Option<Shared<LayerData>>>,
     alpha: Memo<f64>,
     bits: Memo<LayerBits>,
@@ -100,8 +101,7 @@ struct SmoothState {
 
 impl SmoothState {
     fn new(app: AppState) -> Self {
-        let store = use_data();
-        let layer = Memo::new(move |_| store.layer(app.ctl(|c| c.smooth.layer)));
+        let layer = crate::ui::data::chapter_layer(lens!(smooth.layer), lens!(smooth.own));
         let data = Memo::new(move |_| layer.get().data().map(Shared));
         let alpha = Memo::new(move |_| app.ctl(|c| c.smooth.alpha));
         let bits = Memo::new(move |_| app.ctl(|c| c.smooth.bits));
@@ -170,6 +170,7 @@ impl SmoothState {
                 .then_some((s.best_alpha, s.best_rel_err))
         });
         SmoothState {
+            loaded: layer,
             data,
             alpha,
             bits,
@@ -202,7 +203,7 @@ pub fn SmoothQuantChapter() -> impl IntoView {
                 <Formula mathml=Signal::derive(|| crate::formulas::SMOOTH_SCALE.to_string())/>
                 <Formula mathml=Signal::derive(|| crate::formulas::SMOOTH_IDENTITY.to_string())/>
             </div>
-            <LayerPicker layer=lens!(smooth.layer)/>
+            <LayerPicker layer=lens!(smooth.layer) own=lens!(smooth.own) state=st.loaded/>
         </section>
         <SmoothControls st/>
         <SmoothBars st/>

@@ -17,7 +17,7 @@ use quantlab_engine::smooth::{SmoothPoint, Sweep};
 use super::qat::use_qat_results;
 use super::smoothquant::SWEEP_POINTS;
 use crate::lens;
-use crate::ui::data::{use_data, LayerData, LayerPicker};
+use crate::ui::data::{LayerData, LayerPicker};
 use crate::ui::job::Job;
 use crate::ui::state::{use_app, AppState};
 use crate::ui::widgets::chart::{de, Area, ChartTheme, DrawResult};
@@ -190,8 +190,7 @@ impl SummaryRun {
 #[component]
 pub fn SummaryChapter() -> impl IntoView {
     let app = use_app();
-    let store = use_data();
-    let layer = Memo::new(move |_| store.layer(app.ctl(|c| c.summary.layer)));
+    let layer = crate::ui::data::chapter_layer(lens!(summary.layer), lens!(summary.own));
     let data = Memo::new(move |_| layer.get().data().map(crate::ui::Shared));
     let bits = Memo::new(move |_| app.ctl(|c| c.summary.bits));
     let rows = RwSignal::new(Vec::<Row>::new());
@@ -274,7 +273,7 @@ pub fn SummaryChapter() -> impl IntoView {
     view! {
         <section class="card intro">
             <p>{move || app.t(Msg::SumIntro)}</p>
-            <LayerPicker layer=lens!(summary.layer)/>
+            <LayerPicker layer=lens!(summary.layer) own=lens!(summary.own) state=layer/>
             <Segmented label=Signal::derive(move || app.t(Msg::Bits).to_string())
                 value=Signal::derive(move || bits.get())
                 on_change=Callback::new(move |v: LayerBits| app.set_ctl(|c| c.summary.bits = v))
