@@ -45,6 +45,11 @@ impl AppState {
         self.lang.get()
     }
 
+    /// The language without tracking it (inside sliced work that must not re-run on a switch).
+    pub fn lang_untracked(&self) -> Lang {
+        self.lang.get_untracked()
+    }
+
     /// The translation of `m` in the current language (tracks the language).
     pub fn t(&self, m: Msg) -> &'static str {
         m.text(self.lang())

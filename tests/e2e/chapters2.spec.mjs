@@ -89,5 +89,11 @@ test("summary: one table compares every method on the same layer", async ({ page
   const errs = await page.$$eval("[data-testid=summary-table] tbody tr", (trs) => trs.map((tr) => parseFloat(tr.children[1].textContent)));
   assertEq(errs.length, 7, "seven methods");
   assert(errs[3] < errs[1] / 2 && errs[4] < errs[1] / 2, `SmoothQuant and Hadamard more than halve per-token W4A4 error: ${errs}`);
+  // The whole model's column: the same methods on all 36 linears, once the model is loaded.
+  await page.click("[data-testid=summary-model-load]");
+  await page.waitForFunction(() => [0, 1, 2, 3, 4].every((i) => /^\d\.\d{4} \(/.test(document.querySelector(`[data-testid=summary-model-${i}]`)?.textContent.trim() || "")), null, { timeout: 180000 });
+  const cos = await page.$$eval("[data-testid^=summary-model-]:not([data-testid$=note]):not([data-testid$=load])", (tds) => tds.map((td) => parseFloat(td.textContent)));
+  assert(cos[0] < cos[1] && cos[4] > cos[1] + 0.05 && cos[2] > cos[1], `whole model at W4A4: per-tensor < per-token < Hadamard, weights only above per-token: ${cos}`);
+  assert(Number.isNaN(cos[5]) && Number.isNaN(cos[6]), "no whole-model number for the random and learned rotations");
   await shot("summary-w4a4");
 });

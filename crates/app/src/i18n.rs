@@ -632,10 +632,23 @@ messages! {
     SumTraining: "training", "학습";
     SumRuntime: "run-time work", "추론 시 추가 작업";
     SumChapter: "chapter", "챕터";
-    SumMethodAxis: "method (table order)", "방법 (표 순서)";
+    SumShortTensor: "per-tensor", "per-tensor";
+    SumShortToken: "per-token", "per-token";
+    SumShortWeights: "weights only", "weight만";
+    SumShortSmooth: "SmoothQuant (best α)", "SmoothQuant (최적 α)";
+    SumShortHadamard: "Hadamard", "Hadamard";
+    SumShortRandom: "random rotation", "랜덤 회전";
+    SumShortLearned: "learned rotation", "학습된 회전";
+    SumModelColumn: "whole model: mean cos (min)", "모델 전체: 평균 cos (최소)";
+    SumModelNote: "Whole model: the same method on all 36 linears of all-MiniLM-L6-v2 at these bits, mean (and min) cosine of the sentence embeddings to full precision, on the {} sentences of the whole-model chapter. The random and learned rotations are not run there: a dense random rotation of every linear takes seconds here, and the learned R is trained for one layer.",
+                  "모델 전체: 같은 방법을 all-MiniLM-L6-v2의 36개 linear 모두에 이 비트로 적용했을 때, 모델 전체 챕터의 문장 {}개에서 full precision과의 문장 embedding 평균 (최소) cosine. 랜덤 회전과 학습된 회전은 모델 전체에서 실행하지 않습니다: linear마다 밀집 랜덤 회전은 여기서 몇 초가 걸리고, 학습된 R은 레이어 하나에 맞춰 학습됩니다.";
+    SumModelMissing: "The whole-model column needs the model (34 MB), which loads in the whole-model chapter or here.",
+                     "모델 전체 열에는 모델(34 MB)이 필요합니다. 모델 전체 챕터나 여기에서 불러옵니다.";
+    SumModelNoRandom: "not on the whole model (a dense random rotation per linear takes seconds here)", "모델 전체에는 없음 (linear마다 밀집 랜덤 회전은 여기서 몇 초 걸림)";
+    SumModelNoLearned: "not on the whole model (it learns one layer's R)", "모델 전체에는 없음 (레이어 하나의 R을 학습)";
     SumTableNote: "W-only keeps activations in 16-bit float and only rounds the weights; the others quantize both. Rotations and SmoothQuant use per-token activations here; their per-tensor numbers are in their chapters.",
                   "weight만 양자화는 activation을 16비트 실수로 두고 weight만 반올림하며, 나머지는 둘 다 양자화합니다. 회전과 SmoothQuant는 여기서 per-token activation을 쓰며, per-tensor 결과는 각 챕터에 있습니다.";
-    SumChartCaption: "Relative output error of each method (bars in table order)", "방법별 상대 출력 오차 (표 순서대로)";
+    SumChartCaption: "Relative output error of each method on this layer", "이 레이어에서 방법별 상대 출력 오차";
     SumQatTitle: "QAT (the digits network of chapter 5)", "QAT (5장의 손글씨 숫자 신경망)";
     SumQatMissing: "QAT trains a network, so it is measured on the digits classifier of chapter 5 (accuracy, not layer error). Run its comparison there and it appears here.",
                    "QAT는 신경망을 학습하므로 5장의 손글씨 분류기에서 (레이어 오차가 아니라 정확도로) 측정합니다. 5장에서 비교를 실행하면 여기에 나타납니다.";

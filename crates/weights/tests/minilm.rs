@@ -677,3 +677,48 @@ fn other_activation_settings_reuse_the_weights_exactly() {
         );
     }
 }
+
+/// Weights only: the int8 codes dequantized into an f32 layer, float activations. Close to full
+/// precision at 8 bits, further at 4, and the same whether built or derived from a kept copy.
+#[test]
+fn weights_only_keeps_activations_in_float() {
+    use quantlab_engine::model::Calibration;
+    let bert = &model().bert;
+    let cases = cases();
+    let cfg = |w| ModelQuant {
+        act: ActMode::Float,
+        ..ModelQuant::new(w, 8)
+    };
+    let w8 = QuantizedBert::new(bert, cfg(8), &[]).unwrap();
+    let w4 = QuantizedBert::new(bert, cfg(4), &[]).unwrap();
+    assert_eq!(w8.config().label(), "W8 weights only (float activations)");
+    let derived = QuantizedBert::new(bert, ModelQuant::new(4, 8), &[])
+        .unwrap()
+        .with_activations(&cfg(4), &Calibration::default())
+        .unwrap()
+        .unwrap();
+    let (mut c8, mut c4) = (0.0, 0.0);
+    for c in &cases[..7] {
+        let fp = bert.embed(&c.ids, &mut Float).unwrap();
+        c8 += cosine(&w8.embed(bert, &c.ids).unwrap(), &fp);
+        let e4 = w4.embed(bert, &c.ids).unwrap();
+        c4 += cosine(&e4, &fp);
+        assert_eq!(derived.embed(bert, &c.ids).unwrap(), e4, "{}", c.text);
+    }
+    let w8a8 = QuantizedBert::new(bert, ModelQuant::new(8, 8), &[]).unwrap();
+    let c8a8: f64 = cases[..7]
+        .iter()
+        .map(|c| {
+            cosine(
+                &w8a8.embed(bert, &c.ids).unwrap(),
+                &bert.embed(&c.ids, &mut Float).unwrap(),
+            )
+        })
+        .sum();
+    assert!(c8 / 7.0 > 0.999, "W8 weights only {}", c8 / 7.0);
+    assert!(
+        c8 > c8a8,
+        "quantizing the activations too loses more: {c8} vs {c8a8}"
+    );
+    assert!(c4 < c8, "W4 {c4} below W8 {c8}");
+}

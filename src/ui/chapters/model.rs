@@ -12,7 +12,7 @@ use quantlab_app::i18n::Msg;
 use quantlab_app::sentences::{Method, Sentences, MAX_SENTENCES, MAX_TEXT_BYTES, SMOOTH_SWEEP};
 use quantlab_engine::model::{Encoding, ModelQuant, LAYERS};
 
-use super::model_run::{FpSet, FpStage, QuantRun, QuantStage};
+use super::model_run::{FpSet, ModelRun, QuantRun};
 use crate::ui::job::Job;
 use crate::ui::minilm::{use_model, Minilm, ModelState, ModelStore};
 use crate::ui::state::{use_app, AppState};
@@ -92,63 +92,26 @@ impl Lab {
             self.run.set(None);
             return;
         }
-        let fp = FpStage::new(m.clone(), self.store, texts.clone());
-        let n = texts.len();
-        let total = fp.units()
-            + quantlab_app::sentences::calibration_len()
-            + 1
-            + quantlab_engine::model::QuantBuilder::STEPS
-            + n * LAYERS;
-        let (fp_out, run, store, runs) = (self.fp, self.run, self.store, self.runs);
+        let run = ModelRun::new(m, self.store, texts, vec![cfg], true);
+        let total = run.units();
+        let (fp_out, out, runs) = (self.fp, self.run, self.runs);
         let t0 = crate::ui::dom::now_ms();
-        enum Stage {
-            Fp(FpStage, ModelQuant),
-            Quant(QuantStage),
-            Failed(String),
-        }
         self.job.fold_deferred(
-            Stage::Fp(fp, cfg),
+            run,
             total,
-            move |st, _| {
-                let next = match st {
-                    Stage::Fp(fp, cfg) => match fp.advance() {
-                        Err(e) => Some(Stage::Failed(e)),
-                        Ok(()) if fp.is_done() => {
-                            let done =
-                                std::mem::replace(fp, FpStage::new(m.clone(), store, Vec::new()));
-                            done.finish().map(|set| {
-                                if fp_out.with_untracked(|f| f.as_ref() != Some(&set)) {
-                                    fp_out.set(Some(set.clone()));
-                                }
-                                Stage::Quant(QuantStage::new(
-                                    m.clone(),
-                                    store,
-                                    set,
-                                    vec![cfg.clone()],
-                                    true,
-                                ))
-                            })
-                        }
-                        Ok(()) => None,
-                    },
-                    Stage::Quant(q) if !q.is_done() => q.advance().err().map(Stage::Failed),
-                    _ => None,
-                };
-                if let Some(n) = next {
-                    *st = n;
+            move |r, _| {
+                if let Some(set) = r.advance() {
+                    if fp_out.with_untracked(|f| f.as_ref() != Some(&set)) {
+                        fp_out.set(Some(set));
+                    }
                 }
             },
-            move |st| {
-                let out = match st {
-                    Stage::Quant(mut q) => match q.done.pop() {
-                        Some(r) => Ok(Shared::new(r)),
-                        None => Err("the quantized run did not finish".to_string()),
-                    },
-                    Stage::Failed(e) => Err(e),
-                    Stage::Fp(..) => Err("the full-precision run did not finish".to_string()),
-                };
+            move |r| {
                 crate::ui::perf::record_engine("model run", crate::ui::dom::now_ms() - t0);
-                run.set(Some(out));
+                let result = r
+                    .finish()
+                    .and_then(|mut d| d.pop().ok_or_else(|| "no result".to_string()));
+                out.set(Some(result.map(Shared::new)));
                 runs.update(|n| *n += 1);
             },
         );
@@ -160,41 +123,41 @@ impl Lab {
             self.methods_job.cancel();
             return;
         };
-        let configs: Vec<ModelQuant> = Method::ALL
-            .iter()
-            .flat_map(|&method| match method {
-                Method::W8A8Smooth => SMOOTH_SWEEP
-                    .iter()
-                    .filter_map(|&a| method.config(a))
-                    .collect::<Vec<_>>(),
-                _ => method.config(0.0).into_iter().collect(),
-            })
-            .collect();
-        let stage = QuantStage::new(m, self.store, fp, configs, false);
-        let total = stage.units();
+        let run = ModelRun::new(m, self.store, fp.texts, method_configs(), false);
+        let total = run.units();
         let (methods, error) = (self.methods, self.methods_error);
         methods.set(Vec::new());
         error.set(None);
         self.methods_job.fold_deferred(
-            stage,
+            run,
             total,
-            move |q, _| {
-                if q.is_done() {
-                    return;
-                }
-                let before = q.done.len();
-                if let Err(e) = q.advance() {
-                    error.set(Some(e));
-                    // Nothing after a failed setting is run.
-                    while !q.is_done() && q.advance().is_err() {}
-                }
-                if q.done.len() != before {
-                    methods.set(q.done.clone());
+            move |r, _| {
+                let before = r.done().len();
+                r.advance();
+                if r.done().len() != before {
+                    methods.set(r.done().to_vec());
                 }
             },
-            move |q| methods.set(q.done),
+            move |r| match r.finish() {
+                Ok(done) => methods.set(done),
+                Err(e) => error.set(Some(e)),
+            },
         );
     }
+}
+
+/// Every setting of the methods table (the SmoothQuant row as its sweep).
+fn method_configs() -> Vec<ModelQuant> {
+    Method::ALL
+        .iter()
+        .flat_map(|&method| match method {
+            Method::W8A8Smooth => SMOOTH_SWEEP
+                .iter()
+                .filter_map(|&a| method.config(a))
+                .collect::<Vec<_>>(),
+            _ => method.config(0.0).into_iter().collect(),
+        })
+        .collect()
 }
 
 #[component]

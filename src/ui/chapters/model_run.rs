@@ -303,3 +303,111 @@ impl QuantStage {
         Ok(())
     }
 }
+
+/// The full-precision runs of the sentences (from the store where it has them), then every
+/// setting of `configs` over them: the model chapter's own setting, its methods table and the
+/// summary's whole-model columns all run as one of these, a unit per step of a job.
+pub enum ModelRun {
+    Fp {
+        fp: FpStage,
+        configs: Vec<ModelQuant>,
+        keep: bool,
+    },
+    Quant(QuantStage),
+    Failed(String),
+    /// Only while a stage is being replaced.
+    Moving,
+}
+
+impl ModelRun {
+    pub fn new(
+        m: Shared<Minilm>,
+        store: ModelStore,
+        texts: Vec<String>,
+        configs: Vec<ModelQuant>,
+        keep: bool,
+    ) -> Self {
+        ModelRun::Fp {
+            fp: FpStage::new(m, store, texts),
+            configs,
+            keep,
+        }
+    }
+
+    /// Units of work at most (what the job's progress counts).
+    pub fn units(&self) -> usize {
+        match self {
+            ModelRun::Fp { fp, configs, .. } => {
+                let n = fp.texts.len();
+                let calib = if configs.iter().any(ModelQuant::needs_calibration)
+                    && fp.store.calibration().is_none()
+                {
+                    quantlab_app::sentences::calibration_len()
+                } else {
+                    0
+                };
+                fp.units() + calib + configs.len() * (1 + QuantBuilder::STEPS + n * LAYERS)
+            }
+            ModelRun::Quant(q) => q.units(),
+            _ => 0,
+        }
+    }
+
+    /// Settings finished so far.
+    pub fn done(&self) -> &[QuantRun] {
+        match self {
+            ModelRun::Quant(q) => &q.done,
+            _ => &[],
+        }
+    }
+
+    /// One unit of work; returns the full-precision runs on the step that completes them.
+    pub fn advance(&mut self) -> Option<FpSet> {
+        match std::mem::replace(self, ModelRun::Moving) {
+            ModelRun::Fp {
+                mut fp,
+                configs,
+                keep,
+            } => match fp.advance() {
+                Err(e) => *self = ModelRun::Failed(e),
+                Ok(()) if fp.is_done() => {
+                    let (m, store) = (fp.m.clone(), fp.store);
+                    match fp.finish() {
+                        Some(set) => {
+                            *self = ModelRun::Quant(QuantStage::new(
+                                m,
+                                store,
+                                set.clone(),
+                                configs,
+                                keep,
+                            ));
+                            return Some(set);
+                        }
+                        None => *self = ModelRun::Failed("a sentence did not run".to_string()),
+                    }
+                }
+                Ok(()) => *self = ModelRun::Fp { fp, configs, keep },
+            },
+            ModelRun::Quant(mut q) => {
+                if !q.is_done() {
+                    if let Err(e) = q.advance() {
+                        *self = ModelRun::Failed(e);
+                        return None;
+                    }
+                }
+                *self = ModelRun::Quant(q);
+            }
+            other => *self = other,
+        }
+        None
+    }
+
+    /// The finished settings, or why the run stopped.
+    pub fn finish(self) -> Result<Vec<QuantRun>, String> {
+        match self {
+            ModelRun::Quant(q) if q.is_done() => Ok(q.done),
+            ModelRun::Failed(e) => Err(e),
+            _ => Err("the run did not finish".to_string()),
+        }
+    }
+}

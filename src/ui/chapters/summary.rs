@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use plotters::prelude::{Color, IntoFont, Rectangle, Text};
+use plotters::prelude::{ChartBuilder, Color, Rectangle, Text, TRANSPARENT};
 
 use quantlab_app::chapters::Chapter;
 use quantlab_app::controls::LayerBits;
@@ -14,15 +14,18 @@ use quantlab_engine::linear::{ActGranularity, LayerQuant, WeightGranularity};
 use quantlab_engine::rotate::{LearnConfig, Learner, Rotated, Rotation};
 use quantlab_engine::smooth::{SmoothPoint, Sweep};
 
+use super::model_run::{ModelRun, QuantRun};
 use super::qat::use_qat_results;
 use super::smoothquant::SWEEP_POINTS;
 use crate::lens;
 use crate::ui::data::{LayerData, LayerPicker};
 use crate::ui::job::Job;
+use crate::ui::minilm::{use_model, ModelState};
 use crate::ui::state::{use_app, AppState};
 use crate::ui::widgets::chart::{de, Area, ChartTheme, DrawResult};
-use crate::ui::widgets::plot::cartesian;
 use crate::ui::widgets::{Chart, Segmented};
+use quantlab_app::sentences::{Sentences, DEFAULT_TEXT, SMOOTH_SWEEP};
+use quantlab_engine::model::{ActMode, ModelQuant};
 
 const LEARN_STEPS: usize = 30;
 
@@ -77,6 +80,151 @@ impl Method {
             Method::SmoothQuant => Chapter::SmoothQuant,
             _ => Chapter::Rotation,
         }
+    }
+}
+
+impl Method {
+    /// The same method on the whole model (all 36 linears, `bits`), or why it is not run there.
+    /// SmoothQuant's row is its α sweep; its best α is taken.
+    fn model_configs(self, (w, a): (u8, u8)) -> Result<Vec<ModelQuant>, Msg> {
+        use quantlab_engine::kernels::ActGranularity;
+        let act = |g| ModelQuant {
+            act: ActMode::Dynamic(g),
+            ..ModelQuant::new(w, a)
+        };
+        let token = act(ActGranularity::PerToken);
+        Ok(match self {
+            Method::PerTensor => vec![act(ActGranularity::PerTensor)],
+            Method::PerToken => vec![token],
+            Method::WeightsOnly => vec![ModelQuant {
+                act: ActMode::Float,
+                ..token
+            }],
+            Method::SmoothQuant => SMOOTH_SWEEP
+                .iter()
+                .map(|&alpha| ModelQuant {
+                    smooth_alpha: Some(alpha),
+                    ..token.clone()
+                })
+                .collect(),
+            Method::Hadamard => vec![ModelQuant {
+                hadamard: true,
+                ..token
+            }],
+            Method::Random => return Err(Msg::SumModelNoRandom),
+            Method::Learned => return Err(Msg::SumModelNoLearned),
+        })
+    }
+
+    /// A short name for the chart.
+    fn short(self) -> Msg {
+        match self {
+            Method::PerTensor => Msg::SumShortTensor,
+            Method::PerToken => Msg::SumShortToken,
+            Method::WeightsOnly => Msg::SumShortWeights,
+            Method::SmoothQuant => Msg::SumShortSmooth,
+            Method::Hadamard => Msg::SumShortHadamard,
+            Method::Random => Msg::SumShortRandom,
+            Method::Learned => Msg::SumShortLearned,
+        }
+    }
+}
+
+/// (mean, min) cosine to full precision of a method on the whole model, or why it has none.
+type ModelCell = Result<(f64, f64), String>;
+
+/// The whole model's columns of the table: every method on the whole-model chapter's
+/// sentences, once the model is loaded.
+#[derive(Clone, Copy)]
+struct ModelColumns {
+    cells: RwSignal<Vec<(Method, ModelCell)>>,
+    job: Job,
+    n: Memo<usize>,
+}
+
+impl ModelColumns {
+    fn new(app: AppState, bits: Memo<LayerBits>) -> Self {
+        let store = use_model();
+        let model = Memo::new(move |_| store.state.with(ModelState::model));
+        let texts = Memo::new(move |_| {
+            let s = app.ctl(|c| Sentences::of(&c.model.text));
+            if s.lines.is_empty() {
+                Sentences::of(DEFAULT_TEXT).lines
+            } else {
+                s.lines
+            }
+        });
+        let cols = ModelColumns {
+            cells: RwSignal::new(Vec::new()),
+            job: Job::new(),
+            n: Memo::new(move |_| texts.with(Vec::len)),
+        };
+        Effect::new(move |_| {
+            let (Some(m), texts, wa) = (model.get(), texts.get(), bits.get().bits()) else {
+                cols.job.cancel();
+                return;
+            };
+            let plan: Vec<(Method, Result<Vec<ModelQuant>, Msg>)> = Method::ALL
+                .iter()
+                .map(|&me| (me, me.model_configs(wa)))
+                .collect();
+            let configs: Vec<ModelQuant> = plan
+                .iter()
+                .flat_map(|(_, c)| c.clone().unwrap_or_default())
+                .collect();
+            let run = ModelRun::new(m, store, texts, configs, false);
+            let total = run.units();
+            let cells = cols.cells;
+            cells.set(Vec::new());
+            let fill = std::rc::Rc::new(move |done: &[QuantRun]| {
+                let lang = app.lang_untracked();
+                cells.set(
+                    plan.iter()
+                        .filter_map(|(me, cfgs)| match cfgs {
+                            Err(why) => Some((*me, Err(why.text(lang).to_string()))),
+                            Ok(cfgs) => {
+                                let runs: Vec<&QuantRun> =
+                                    done.iter().filter(|r| cfgs.contains(&r.cfg)).collect();
+                                (runs.len() == cfgs.len()).then(|| {
+                                    let best = runs.iter().max_by(|a, b| {
+                                        a.outcome.mean_cos.total_cmp(&b.outcome.mean_cos)
+                                    });
+                                    (
+                                        *me,
+                                        best.map(|r| (r.outcome.mean_cos, r.outcome.min_cos))
+                                            .ok_or_else(|| "—".to_string()),
+                                    )
+                                })
+                            }
+                        })
+                        .collect(),
+                );
+            });
+            let fill_end = fill.clone();
+            cols.job.fold_deferred(
+                run,
+                total,
+                move |r, _| {
+                    let before = r.done().len();
+                    r.advance();
+                    if r.done().len() != before {
+                        fill(r.done());
+                    }
+                },
+                move |r| match r.finish() {
+                    Ok(done) => fill_end(&done),
+                    Err(e) => {
+                        cells.set(Method::ALL.iter().map(|&me| (me, Err(e.clone()))).collect())
+                    }
+                },
+            );
+        });
+        cols
+    }
+
+    fn cell(&self, m: Method) -> Option<ModelCell> {
+        self.cells
+            .with(|c| c.iter().find(|(x, _)| *x == m).map(|(_, v)| v.clone()))
     }
 }
 
@@ -195,6 +343,8 @@ pub fn SummaryChapter() -> impl IntoView {
     let bits = Memo::new(move |_| app.ctl(|c| c.summary.bits));
     let rows = RwSignal::new(Vec::<Row>::new());
     let job = Job::new();
+    let cols = ModelColumns::new(app, bits);
+    let model_store = use_model();
 
     Effect::new(move |_| {
         let (Some(d), (w, a)) = (data.get(), bits.get().bits()) else {
@@ -258,6 +408,14 @@ pub fn SummaryChapter() -> impl IntoView {
                     <tr>
                         <td><span class="swatch" style=move || { let c = crate::ui::widgets::ChartTheme::new(app.dark(), 1.0).color(i % 6); format!("background: rgb({},{},{})", c.0, c.1, c.2) }></span>{move || app.t(r.method.name())}</td>
                         <td><strong>{err}</strong></td>
+                        <td data-testid=format!("summary-model-{i}")
+                            title=move || cols.cell(r.method).and_then(|c| c.err()).unwrap_or_default()>
+                            {move || match cols.cell(r.method) {
+                                Some(Ok((mean, min))) => format!("{mean:.4} ({min:.4})"),
+                                Some(Err(_)) => "—".to_string(),
+                                None => if model_store.state.with(|s| s.model().is_some()) { "…".to_string() } else { "—".to_string() },
+                            }}
+                        </td>
                         <td>{move || app.t(calib)}</td>
                         <td>{move || app.t(train)}</td>
                         <td class="left">{move || app.t(cost)}</td>
@@ -283,7 +441,8 @@ pub fn SummaryChapter() -> impl IntoView {
             <div class="table-scroll">
                 <table class="data summary" data-testid="summary-table">
                     <thead><tr>
-                        <th>{move || app.t(Msg::Method)}</th><th>{move || app.t(Msg::OutputError)}</th><th>{move || app.t(Msg::SumCalibData)}</th>
+                        <th>{move || app.t(Msg::Method)}</th><th>{move || app.t(Msg::OutputError)}</th>
+                        <th>{move || app.t(Msg::SumModelColumn)}</th><th>{move || app.t(Msg::SumCalibData)}</th>
                         <th>{move || app.t(Msg::SumTraining)}</th><th class="left">{move || app.t(Msg::SumRuntime)}</th><th>{move || app.t(Msg::SumChapter)}</th>
                     </tr></thead>
                     <tbody>{table}</tbody>
@@ -293,6 +452,22 @@ pub fn SummaryChapter() -> impl IntoView {
                 <progress max=move || job.progress.get().map(|p| p.1).unwrap_or(1) value=move || job.progress.get().map(|p| p.0).unwrap_or(0)></progress>
             </Show>
             <p class="muted small">{move || app.t(Msg::SumTableNote)}</p>
+            <p class="muted small" data-testid="summary-model-note">
+                {move || if model_store.state.with(|s| s.model().is_some()) {
+                    Msg::SumModelNote.fill(app.lang(), &[&cols.n.get().to_string()])
+                } else {
+                    app.t(Msg::SumModelMissing).to_string()
+                }}
+                " "
+                <Show when=move || model_store.state.with(|s| matches!(s, ModelState::Idle | ModelState::Failed(_) | ModelState::Cancelled))>
+                    <button type="button" class="tool small" data-testid="summary-model-load" on:click=move |_| model_store.load()>
+                        {move || app.t(Msg::ModelLoad)}
+                    </button>
+                </Show>
+                <Show when=move || cols.job.running() || model_store.state.with(ModelState::busy)>
+                    <span class="loading"><span class="spinner" aria-hidden="true"></span>{move || app.t(Msg::Computing)}</span>
+                </Show>
+            </p>
             <Chart id="summary-chart" caption=Signal::derive(move || app.t(Msg::SumChartCaption).to_string()) aspect=0.42 draw=move |a: &Area, th: &ChartTheme| rows.with(|r| draw_methods(a, th, r, app))/>
         </section>
         <section class="card">
@@ -324,7 +499,7 @@ pub fn SummaryChapter() -> impl IntoView {
     }
 }
 
-/// The output error of every method that has one, as bars in table order.
+/// The output error of every method that has one: one horizontal bar per method, named.
 fn draw_methods(area: &Area, th: &ChartTheme, r: &[Row], app: AppState) -> DrawResult {
     let vals: Vec<(usize, f64)> = r
         .iter()
@@ -334,36 +509,55 @@ fn draw_methods(area: &Area, th: &ChartTheme, r: &[Row], app: AppState) -> DrawR
     if vals.is_empty() {
         return Err(app.t(Msg::Computing).to_string());
     }
-    let top = vals.iter().map(|v| v.1).fold(1e-9, f64::max) * 1.2;
+    let top = vals.iter().map(|v| v.1).fold(1e-9, f64::max) * 1.25;
     let n = r.len() as f64;
-    let fmt = |y: &f64| format!("{:.1} %", y * 100.0);
-    let mut chart = cartesian(
-        area,
-        th,
-        app.t(Msg::SumMethodAxis),
-        app.t(Msg::OutputError),
-        -0.6..(n - 0.4),
-        0.0..top,
-        &fmt,
-    )?;
-    for (i, v) in vals {
-        let c = th.color(i % 6);
-        chart
-            .draw_series(std::iter::once(Rectangle::new(
-                [(i as f64 - 0.35, 0.0), (i as f64 + 0.35, v)],
-                c.filled(),
-            )))
-            .map_err(de)?;
-        let font = ("system-ui, sans-serif", 11.0 * th.dpr)
-            .into_font()
-            .color(&th.fg);
+    let mut chart = ChartBuilder::on(area)
+        .margin(th.px(8.0))
+        .x_label_area_size(th.px(34.0))
+        .y_label_area_size(0)
+        .build_cartesian_2d(0.0..top, -0.5..(n - 0.5))
+        .map_err(de)?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .x_desc(app.t(Msg::OutputError))
+        .x_labels(5)
+        .x_label_formatter(&|v| format!("{:.0} %", v * 100.0))
+        .label_style(th.muted_text(11.0))
+        .axis_desc_style(th.text(12.0))
+        .axis_style(th.muted.stroke_width(th.px(1.0)))
+        .bold_line_style(th.grid.stroke_width(th.px(1.0)))
+        .light_line_style(TRANSPARENT)
+        .draw()
+        .map_err(de)?;
+    let name_font = th.text(12.0);
+    let value_font = th.muted_text(11.0);
+    for (i, x) in r.iter().enumerate() {
+        // The first row at the top: row i is drawn at y = n − 1 − i.
+        let y = n - 1.0 - i as f64;
         chart
             .draw_series(std::iter::once(Text::new(
-                format!("{:.2}%", v * 100.0),
-                (i as f64 - 0.3, v + top * 0.02),
-                font,
+                app.t(x.method.short()).to_string(),
+                (0.0, y + 0.42),
+                name_font.clone(),
             )))
             .map_err(de)?;
+        if let Some(v) = x.rel_err {
+            let c = th.color(i % 6);
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(0.0, y - 0.35), (v, y + 0.02)],
+                    c.filled(),
+                )))
+                .map_err(de)?;
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    format!("{:.2} %", v * 100.0),
+                    (v + top * 0.01, y + 0.05),
+                    value_font.clone(),
+                )))
+                .map_err(de)?;
+        }
     }
     Ok(())
 }

@@ -40,6 +40,9 @@ pub enum ActMode {
     /// ONNX `DynamicQuantizeLinear`: uint8 with a scale and zero point per tensor, from each
     /// input (what onnxruntime's `quantize_dynamic` inserts before every MatMulInteger).
     DynamicUint8,
+    /// Weights only: the activations stay in float and meet the dequantized weights in an f32
+    /// GEMM (what a weight-only format such as W4A16 computes).
+    Float,
 }
 
 impl ActMode {
@@ -49,6 +52,7 @@ impl ActMode {
             Self::Dynamic(ActGranularity::PerTensor) => "per-tensor",
             Self::Static(_) => "static per-tensor",
             Self::DynamicUint8 => "per-tensor asymmetric uint8",
+            Self::Float => "float activations",
         }
     }
 }
@@ -116,7 +120,11 @@ impl ModelQuant {
         if self.is_onnx_quantize_dynamic() {
             return "onnxruntime quantize_dynamic int8 (transformers.js)".to_string();
         }
-        let mut s = format!("W{}A{} {}", self.w_bits, self.a_bits, self.act.name());
+        let mut s = if self.act == ActMode::Float {
+            format!("W{} weights only (float activations)", self.w_bits)
+        } else {
+            format!("W{}A{} {}", self.w_bits, self.a_bits, self.act.name())
+        };
         match self.weights {
             WeightScales::Group(g) => s += &format!(", weight groups of {g}"),
             WeightScales::PerTensor => s += ", per-tensor weights",
@@ -197,6 +205,28 @@ struct Slot {
     smooth: Option<Vec<f32>>,
     rotation: Option<Hadamard>,
     static_scale: Option<f32>,
+    /// The dequantized weights as an f32 layer, for [`ActMode::Float`].
+    float: Option<Dense>,
+}
+
+/// The parts' int8 weights dequantized (code · scale) into one f32 layer, rows in order.
+fn dequantized(parts: &[QLinear]) -> Result<Dense> {
+    let (k, n) = (
+        parts.iter().map(QLinear::k).sum::<usize>(),
+        parts.first().map_or(0, QLinear::n),
+    );
+    let mut w = Vec::with_capacity(k * n);
+    for p in parts {
+        let scales = p.weight_scales();
+        for row in p.weight_codes().chunks_exact(n.max(1)) {
+            w.extend(row.iter().zip(scales).map(|(&q, &s)| f32::from(q) * s));
+        }
+    }
+    let bias = parts
+        .first()
+        .and_then(QLinear::bias)
+        .map_or_else(|| vec![0f32; n], <[f32]>::to_vec);
+    Dense::new(&w, k, n, bias)
 }
 
 /// What the float model's linears read on the calibration sentences: every input (one T × K
@@ -327,6 +357,11 @@ impl QuantizedBert {
         };
         for slot in &mut model.slots {
             slot.static_scale = None;
+            slot.float = match (cfg.act, slot.float.take()) {
+                (ActMode::Float, Some(f)) => Some(f),
+                (ActMode::Float, None) => Some(dequantized(&slot.parts)?),
+                _ => None,
+            };
         }
         model.calibrate_static(calibration)?;
         Ok(Some(model))
@@ -392,6 +427,7 @@ impl QuantizedBert {
                     what: "static activation scales (the model was not calibrated)",
                 })
             }
+            (ActMode::Float, _) => return Ok(Vec::new()),
         };
         Ok(quantlab_kernels::activation_scales(
             xs,
@@ -406,6 +442,9 @@ impl QuantizedBert {
     pub fn run_linear(&self, id: LinearId, x: &[f32], m: usize, out: &mut [f32]) -> Result<()> {
         let slot = self.slot(id)?;
         let xs = self.transformed_input(id, x, m)?;
+        if let Some(f) = &slot.float {
+            return f.forward(&xs, m, out);
+        }
         if self.cfg.act == ActMode::DynamicUint8 {
             let (qa, _) = QuantizedActs::quantize_uint8_dynamic(&xs, m, id.kind.in_features())?;
             for part in &slot.parts {
@@ -565,11 +604,17 @@ impl QuantBuilder {
                 }
             }
         };
+        let float = if cfg.act == ActMode::Float {
+            Some(dequantized(&parts)?)
+        } else {
+            None
+        };
         let mut slot = Slot {
             parts,
             smooth,
             rotation,
             static_scale: None,
+            float,
         };
         if let ActMode::Static(calibrator) = cfg.act {
             slot.static_scale = Some(static_scale(cfg, &slot, id, calibration, &calibrator)?);
