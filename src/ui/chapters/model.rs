@@ -355,16 +355,15 @@ fn SettingsSection(lab: Lab) -> impl IntoView {
                         }/>
                     <span>{move || app.t(Msg::ModelSmoothOn)}</span>
                 </label>
-                <Show when=move || alpha.get().is_some()>
-                    <Slider label=Signal::derive(move || app.t(Msg::ModelAlphaLabel).to_string())
-                        value=Signal::derive(move || alpha.get().unwrap_or(0.5))
-                        min=ALPHA.min max=ALPHA.max step=ALPHA.step testid="model-alpha"
-                        format=Callback::new(|v: f64| format!("{v:.2}"))
-                        on_change=Callback::new(move |v: f64| {
-                            app.set_ctl(|c| c.model.alpha = Some(ALPHA.snap(v)));
-                            true
-                        })/>
-                </Show>
+                // Always there: moving it turns SmoothQuant on at that α; the box turns it off.
+                <Slider label=Signal::derive(move || app.t(Msg::ModelAlphaLabel).to_string())
+                    value=Signal::derive(move || alpha.get().unwrap_or(0.5))
+                    min=ALPHA.min max=ALPHA.max step=ALPHA.step testid="model-alpha"
+                    format=Callback::new(move |v: f64| if alpha.get().is_some() { format!("{v:.2}") } else { app.t(Msg::ModelDropOff).to_string() })
+                    on_change=Callback::new(move |v: f64| {
+                        app.set_ctl(|c| c.model.alpha = Some(ALPHA.snap(v)));
+                        true
+                    })/>
                 <Slider label=Signal::derive(move || app.t(Msg::ModelDropLabel).to_string())
                     value=Signal::derive(move || f64::from(app.ctl(|c| c.model.drop)))
                     min=DROP_K.min as f64 max=DROP_K.max as f64 step=1.0 testid="model-drop-k"
