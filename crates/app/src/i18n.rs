@@ -639,6 +639,7 @@ messages! {
     SumShortHadamard: "Hadamard", "Hadamard";
     SumShortRandom: "random rotation", "랜덤 회전";
     SumShortLearned: "learned rotation", "학습된 회전";
+    SumModelDetail: "rank changes {} · {} ms/forward", "순위 변화 {} · forward당 {} ms";
     SumModelColumn: "whole model: mean cos (min)", "모델 전체: 평균 cos (최소)";
     SumModelNote: "Whole model: the same method on all 36 linears of all-MiniLM-L6-v2 at these bits, mean (and min) cosine of the sentence embeddings to full precision, on the {} sentences of the whole-model chapter. The random and learned rotations are not run there: a dense random rotation of every linear takes seconds here, and the learned R is trained for one layer.",
                   "모델 전체: 같은 방법을 all-MiniLM-L6-v2의 36개 linear 모두에 이 비트로 적용했을 때, 모델 전체 챕터의 문장 {}개에서 full precision과의 문장 embedding 평균 (최소) cosine. 랜덤 회전과 학습된 회전은 모델 전체에서 실행하지 않습니다: linear마다 밀집 랜덤 회전은 여기서 몇 초가 걸리고, 학습된 R은 레이어 하나에 맞춰 학습됩니다.";

@@ -638,7 +638,7 @@ fn SearchSection(lab: Lab) -> impl IntoView {
         let item = |rank: usize, i: usize, s: f64, moved: Option<i64>| {
             view! {
                 <li>
-                    <span class="rank-sim">{format!("{s:.3}")}</span>" "
+                    <span class="rank-sim">{unsigned_zero(s, 3)}</span>" "
                     <span>{format!("{}. {}", i + 1, clip(t.get(i).map(String::as_str).unwrap_or(""), 48))}</span>
                     {moved.filter(|&d| d != 0).map(|d| view! {
                         <span class={if d > 0 { "moved up" } else { "moved down" }} title=format!("{}", rank + 1)>

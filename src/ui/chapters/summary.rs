@@ -130,8 +130,9 @@ impl Method {
     }
 }
 
-/// (mean, min) cosine to full precision of a method on the whole model, or why it has none.
-type ModelCell = Result<(f64, f64), String>;
+/// A method on the whole model: mean and min cosine to full precision, rank changes (of the
+/// places), ms per forward; or why it has none.
+type ModelCell = Result<(f64, f64, usize, usize, f64), String>;
 
 /// The whole model's columns of the table: every method on the whole-model chapter's
 /// sentences, once the model is loaded.
@@ -191,8 +192,17 @@ impl ModelColumns {
                                     });
                                     (
                                         *me,
-                                        best.map(|r| (r.outcome.mean_cos, r.outcome.min_cos))
-                                            .ok_or_else(|| "—".to_string()),
+                                        best.map(|r| {
+                                            let o = &r.outcome;
+                                            (
+                                                o.mean_cos,
+                                                o.min_cos,
+                                                o.rank_changes,
+                                                o.rank_places,
+                                                r.ms,
+                                            )
+                                        })
+                                        .ok_or_else(|| "—".to_string()),
                                     )
                                 })
                             }
@@ -411,9 +421,13 @@ pub fn SummaryChapter() -> impl IntoView {
                         <td data-testid=format!("summary-model-{i}")
                             title=move || cols.cell(r.method).and_then(|c| c.err()).unwrap_or_default()>
                             {move || match cols.cell(r.method) {
-                                Some(Ok((mean, min))) => format!("{mean:.4} ({min:.4})"),
-                                Some(Err(_)) => "—".to_string(),
-                                None => if model_store.state.with(|s| s.model().is_some()) { "…".to_string() } else { "—".to_string() },
+                                Some(Ok((mean, min, rc, rp, ms))) => view! {
+                                    {format!("{mean:.4} ({min:.4})")}
+                                    <br/>
+                                    <span class="muted small">{Msg::SumModelDetail.fill(app.lang(), &[&format!("{rc}/{rp}"), &format!("{ms:.1}")])}</span>
+                                }.into_any(),
+                                Some(Err(_)) => "—".into_any(),
+                                None => if model_store.state.with(|s| s.model().is_some()) { "…".into_any() } else { "—".into_any() },
                             }}
                         </td>
                         <td>{move || app.t(calib)}</td>
