@@ -43,6 +43,17 @@ pub enum ActScales<'a> {
     Static(&'a [f32]),
 }
 
+/// A bias has one finite value per output column.
+fn check_bias(bias: Option<&[f32]>, n: usize) -> Result<()> {
+    if let Some(b) = bias {
+        check_len("bias (one per output column)", n, b.len())?;
+        if b.iter().any(|v| !v.is_finite()) {
+            return Err(super::non_finite_error(b, n));
+        }
+    }
+    Ok(())
+}
+
 /// q_max = 2^(bits−1) − 1 for bits 2..=8.
 pub fn q_max(bits: u8) -> Result<i32> {
     if (2..=8).contains(&bits) {
@@ -360,12 +371,7 @@ impl QLinear {
                 }
             }
         }
-        if let Some(b) = bias {
-            check_len("bias (one per output column)", n, b.len())?;
-            if b.iter().any(|v| !v.is_finite()) {
-                return Err(super::non_finite_error(b, n));
-            }
-        }
+        check_bias(bias, n)?;
         Ok(Self {
             k,
             n,
@@ -420,12 +426,7 @@ impl QLinear {
         if let Some(&s) = w_scales.iter().find(|s| !(s.is_finite() && **s > 0.0)) {
             return Err(KernelError::InvalidScale { scale: s });
         }
-        if let Some(b) = bias {
-            check_len("bias (one per output column)", n, b.len())?;
-            if b.iter().any(|v| !v.is_finite()) {
-                return Err(super::non_finite_error(b, n));
-            }
-        }
+        check_bias(bias, n)?;
         Ok(Self {
             k,
             n,

@@ -123,22 +123,13 @@ impl Lab {
             self.methods_job.cancel();
             return;
         };
-        let run = ModelRun::new(m, self.store, fp.texts, method_configs(), false);
-        let total = run.units();
         let (methods, error) = (self.methods, self.methods_error);
         methods.set(Vec::new());
         error.set(None);
-        self.methods_job.fold_deferred(
-            run,
-            total,
-            move |r, _| {
-                let before = r.done().len();
-                r.advance();
-                if r.done().len() != before {
-                    methods.set(r.done().to_vec());
-                }
-            },
-            move |r| match r.finish() {
+        ModelRun::new(m, self.store, fp.texts, method_configs(), false).start(
+            self.methods_job,
+            move |done| methods.set(done.to_vec()),
+            move |r| match r {
                 Ok(done) => methods.set(done),
                 Err(e) => error.set(Some(e)),
             },

@@ -411,3 +411,28 @@ impl ModelRun {
         }
     }
 }
+
+impl ModelRun {
+    /// Runs this on `job`: `progress` with the settings finished so far whenever one more
+    /// finishes, `finish` with all of them (or why the run stopped) at the end.
+    pub fn start(
+        self,
+        job: crate::ui::job::Job,
+        progress: impl Fn(&[QuantRun]) + 'static,
+        finish: impl FnOnce(Result<Vec<QuantRun>, String>) + 'static,
+    ) {
+        let total = self.units();
+        job.fold_deferred(
+            self,
+            total,
+            move |r, _| {
+                let before = r.done().len();
+                r.advance();
+                if r.done().len() != before {
+                    progress(r.done());
+                }
+            },
+            move |r| finish(r.finish()),
+        );
+    }
+}

@@ -173,8 +173,6 @@ impl ModelColumns {
                 .iter()
                 .flat_map(|(_, c)| c.clone().unwrap_or_default())
                 .collect();
-            let run = ModelRun::new(m, store, texts, configs, false);
-            let total = run.units();
             let cells = cols.cells;
             cells.set(Vec::new());
             let fill = std::rc::Rc::new(move |done: &[QuantRun]| {
@@ -211,17 +209,10 @@ impl ModelColumns {
                 );
             });
             let fill_end = fill.clone();
-            cols.job.fold_deferred(
-                run,
-                total,
-                move |r, _| {
-                    let before = r.done().len();
-                    r.advance();
-                    if r.done().len() != before {
-                        fill(r.done());
-                    }
-                },
-                move |r| match r.finish() {
+            ModelRun::new(m, store, texts, configs, false).start(
+                cols.job,
+                move |done| fill(done),
+                move |r| match r {
                     Ok(done) => fill_end(&done),
                     Err(e) => {
                         cells.set(Method::ALL.iter().map(|&me| (me, Err(e.clone()))).collect())
