@@ -23,6 +23,12 @@
 
 pub mod error;
 pub mod qlinear;
+#[cfg(all(
+    target_arch = "wasm32",
+    target_feature = "simd128",
+    feature = "relaxed"
+))]
+pub mod relaxed;
 pub mod round;
 pub mod scalar;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -44,17 +50,59 @@ use scalar as active;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 use simd128 as active;
 
+#[cfg(not(all(
+    target_arch = "wasm32",
+    target_feature = "simd128",
+    feature = "relaxed"
+)))]
+use active as int8;
+/// The int8 GEMMs: relaxed SIMD's 8-bit dot product where the build has it, else `active`.
+#[cfg(all(
+    target_arch = "wasm32",
+    target_feature = "simd128",
+    feature = "relaxed"
+))]
+use relaxed as int8;
+
 /// Columns per packed weight panel (two `v128` of i32 or f32 accumulators per row).
 pub const NR: usize = 8;
+
+/// k values per group of a packed int8 panel ([`PackedI8`]): 4 in the relaxed-SIMD build (its
+/// dot product sums four byte products per lane), 2 otherwise (`i32x4.dot_i16x8_s` sums pairs).
+#[cfg(all(
+    target_arch = "wasm32",
+    target_feature = "simd128",
+    feature = "relaxed"
+))]
+pub const KG: usize = 4;
+/// k values per group of a packed int8 panel ([`PackedI8`]): 4 in the relaxed-SIMD build (its
+/// dot product sums four byte products per lane), 2 otherwise (`i32x4.dot_i16x8_s` sums pairs).
+#[cfg(not(all(
+    target_arch = "wasm32",
+    target_feature = "simd128",
+    feature = "relaxed"
+)))]
+pub const KG: usize = 2;
 
 /// Largest inner dimension K for which int8 · int8 sums cannot overflow an i32:
 /// |Σ| ≤ K · 2^14 < 2^31.
 pub const MAX_K: usize = 131_071;
 
-/// Which kernels this build runs: `"wasm-simd128"` or `"scalar"`.
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+/// Which kernels this build runs: `"wasm-relaxed-simd"`, `"wasm-simd128"` or `"scalar"`.
+#[cfg(all(
+    target_arch = "wasm32",
+    target_feature = "simd128",
+    feature = "relaxed"
+))]
+pub const KERNEL_NAME: &str = "wasm-relaxed-simd";
+/// Which kernels this build runs: `"wasm-relaxed-simd"`, `"wasm-simd128"` or `"scalar"`.
+#[cfg(all(
+    target_arch = "wasm32",
+    target_feature = "simd128",
+    not(feature = "relaxed")
+))]
 pub const KERNEL_NAME: &str = "wasm-simd128";
-/// Which kernels this build runs: `"wasm-simd128"` or `"scalar"`.
+/// Which kernels this build runs: `"wasm-relaxed-simd"`, `"wasm-simd128"` or `"scalar"`.
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 pub const KERNEL_NAME: &str = "scalar";
 
@@ -67,7 +115,7 @@ pub const fn simd_available() -> bool {
 /// C = A·B for int8 A (M×K, row-major) and packed int8 B (K×N); C is M×N i32, overwritten.
 /// Exact (no saturation, no wrapping).
 pub fn gemm_i8(a: &[i8], m: usize, k: usize, b: &PackedI8, c: &mut [i32]) -> Result<()> {
-    active::gemm_i8(a, m, k, b, c)
+    int8::gemm_i8(a, m, k, b, c)
 }
 
 /// C = A·B for f32 A (M×K, row-major) and packed f32 B (K×N); C is M×N, overwritten.
@@ -247,11 +295,11 @@ pub(crate) fn check_qgemm(
     b: &PackedI8,
     c_len: usize,
 ) -> Result<usize> {
-    if lda != 2 * b.kp {
+    if lda != KG * b.kp {
         return Err(KernelError::InvalidParameter {
             name: "lda (row stride of the codes)",
             value: lda.to_string(),
-            allowed: "2·ceil(K/2), the padded K of the packed weights",
+            allowed: "KG·ceil(K/KG), the padded K of the packed weights",
         });
     }
     check_len(
@@ -319,8 +367,8 @@ pub(crate) fn non_finite_error(x: &[f32], k: usize) -> KernelError {
     }
 }
 
-/// Widens int8 rows (M×K) to i16 rows of stride `lda` = K rounded up to even (the odd column is
-/// zero), the operand layout of the int8 kernels. O(M·K), negligible next to the GEMM.
+/// Widens int8 rows (M×K) to i16 rows of stride `lda` = K rounded up to a multiple of [`KG`]
+/// (the padding columns are zero), the operand layout of the int8 kernels. O(M·K), negligible next to the GEMM.
 pub(crate) fn widen_rows(a: &[i8], m: usize, k: usize, lda: usize) -> Vec<i16> {
     let mut out = vec![0i16; m * lda];
     if k > 0 && lda > 0 {

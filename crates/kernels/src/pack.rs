@@ -1,25 +1,31 @@
 //! Weight packing: B (K×N, row-major) is rearranged once into panels of [`NR`] columns so the
 //! kernels read it strictly sequentially, one panel at a time.
 
-use super::{check_k, check_len, checked_len, NR};
+use super::{check_k, check_len, checked_len, KG, NR};
 use crate::error::Result;
 
 /// Int8 weights packed for [`gemm_i8`](super::gemm_i8).
 ///
-/// Layout: `ceil(N/8)` panels; a panel holds `ceil(K/2)` k-pairs of 16 bytes, and k-pair `q` of
-/// panel `p` is `[B[2q][8p], B[2q+1][8p], B[2q][8p+1], B[2q+1][8p+1], …, B[2q+1][8p+7]]`.
-/// Why pairs: `i32x4.dot_i16x8_s` multiplies lane pairs and adds them, so with A's two values
-/// `(A[r][2q], A[r][2q+1])` splatted to all lanes, one dot gives 4 columns' partial sums over two
-/// k. Missing columns (N not a multiple of 8) and the missing k of an odd K are zero.
+/// Layout: `ceil(N/8)` panels; a panel holds `ceil(K/KG)` k-groups of `KG·8` bytes, and group
+/// `q` of panel `p` is column 8p's KG values `B[KG·q..KG·q+KG][8p]`, then column 8p+1's, …,
+/// column 8p+7's. [`KG`] is 2 in the SIMD128 build: `i32x4.dot_i16x8_s` multiplies lane pairs and
+/// adds them, so with A's two values `(A[r][2q], A[r][2q+1])` splatted to all lanes, one dot
+/// gives 4 columns' partial sums over two k. It is 4 in the relaxed-SIMD build:
+/// `i32x4.relaxed_dot_i8x16_i7x16_add_s` sums four byte products per lane, so 16 bytes are 4
+/// columns × 4 k. Missing columns (N not a multiple of 8) and the missing k of the last group
+/// are zero.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PackedI8 {
     pub(crate) k: usize,
     pub(crate) n: usize,
-    /// ceil(K/2)
+    /// ceil(K/KG), the k-groups of a panel.
     pub(crate) kp: usize,
     /// ceil(N/NR)
     pub(crate) panels: usize,
     pub(crate) data: Vec<i8>,
+    /// Some weight is −128, whose negation does not fit in int8 (the relaxed kernels take the
+    /// scalar path then; symmetric quantization never produces it).
+    pub(crate) has_min: bool,
 }
 
 impl PackedI8 {
@@ -27,15 +33,13 @@ impl PackedI8 {
     pub fn pack(b: &[i8], k: usize, n: usize) -> Result<Self> {
         check_len("B (K×N, row-major)", checked_len("B (K×N)", k, n)?, b.len())?;
         check_k(k)?;
-        let kp = k.div_ceil(2);
+        let kp = k.div_ceil(KG);
         let panels = n.div_ceil(NR);
-        let mut data = vec![0i8; checked_len("packed B", panels * kp, 2 * NR)?];
+        let mut data = vec![0i8; checked_len("packed B", panels * kp, KG * NR)?];
         if n > 0 {
             for (i, row) in b.chunks_exact(n).enumerate() {
-                let base = (i / 2) * 2 * NR + i % 2;
                 for (j, &v) in row.iter().enumerate() {
-                    let idx = (j / NR) * kp * 2 * NR + base + 2 * (j % NR);
-                    if let Some(d) = data.get_mut(idx) {
+                    if let Some(d) = data.get_mut(packed_index(kp, i, j)) {
                         *d = v;
                     }
                 }
@@ -47,6 +51,7 @@ impl PackedI8 {
             kp,
             panels,
             data,
+            has_min: b.contains(&i8::MIN),
         })
     }
 
@@ -70,8 +75,7 @@ impl PackedI8 {
         if i >= self.k || j >= self.n {
             return None;
         }
-        let idx = (j / NR) * self.kp * 2 * NR + (i / 2) * 2 * NR + i % 2 + 2 * (j % NR);
-        self.data.get(idx).copied()
+        self.data.get(packed_index(self.kp, i, j)).copied()
     }
 
     /// B back in its original K×N row-major form.
@@ -85,10 +89,16 @@ impl PackedI8 {
         out
     }
 
-    /// Bytes of one panel (ceil(K/2) k-pairs × 16).
+    /// Bytes of one panel (ceil(K/KG) k-groups × KG·8).
     pub(crate) fn panel_len(&self) -> usize {
-        self.kp * 2 * NR
+        self.kp * KG * NR
     }
+}
+
+/// Where B[i][j] sits in a packing with `kp` k-groups per panel.
+#[inline]
+pub(crate) fn packed_index(kp: usize, i: usize, j: usize) -> usize {
+    (j / NR) * kp * KG * NR + (i / KG) * KG * NR + (j % NR) * KG + i % KG
 }
 
 /// F32 weights packed for [`gemm_f32`](super::gemm_f32): `ceil(N/8)` panels, each K rows of 8

@@ -8,7 +8,7 @@
 
 use super::pack::{PackedF32, PackedI8};
 use super::{
-    check_gemm, check_len, check_quantize_rows, checked_len, non_finite_error, widen_rows, NR,
+    check_gemm, check_len, check_quantize_rows, checked_len, non_finite_error, widen_rows, KG, NR,
 };
 use crate::error::Result;
 use crate::round::round_half_even;
@@ -16,14 +16,14 @@ use crate::round::round_half_even;
 /// C = A·B, int8 × int8 → i32 (see [`super::gemm_i8`]).
 pub fn gemm_i8(a: &[i8], m: usize, k: usize, b: &PackedI8, c: &mut [i32]) -> Result<()> {
     let n = check_gemm(a.len(), m, k, b.k, b.n, c.len())?;
-    let lda = 2 * b.kp;
+    let lda = KG * b.kp;
     let a16 = widen_rows(a, m, k, lda);
     core_i16(&a16, m, lda, b, |r, p, acc| store_row(c, n, r, p, acc));
     Ok(())
 }
 
 /// Accumulators C = A·B for activation codes already widened to i16 (M rows of stride
-/// `lda` = 2·ceil(K/2), codes in [−128, 127]), as produced by [`quantize_rows_i16`].
+/// `lda` = KG·ceil(K/KG), codes in [−128, 127]), as produced by [`quantize_rows_i16`].
 pub fn qgemm_i32(a16: &[i16], m: usize, lda: usize, b: &PackedI8, c: &mut [i32]) -> Result<()> {
     let n = super::check_qgemm(a16, m, lda, b, c.len())?;
     core_i16(a16, m, lda, b, |r, p, acc| store_row(c, n, r, p, acc));
@@ -137,8 +137,9 @@ pub fn row_absmax(x: &[f32], m: usize, k: usize, out: &mut [f32]) -> Result<()> 
     }
 }
 
-/// The shared loop: for each row and panel, 8 accumulators summed over k-pairs, handed to
-/// `sink(row, panel, acc)`.
+/// The shared loop: for each row and panel, 8 accumulators summed over the k-groups of the
+/// packing (pairs or quads), handed to `sink(row, panel, acc)`. Integer sums are exact, so the
+/// order does not matter; wrapping adds mirror `i32x4.add`.
 fn core_i16(
     a16: &[i16],
     m: usize,
@@ -159,15 +160,12 @@ fn core_i16(
     for (r, arow) in a16.chunks_exact(lda).take(m).enumerate() {
         for (p, panel) in b.data.chunks_exact(plen).enumerate() {
             let mut acc = [0i32; NR];
-            for (ap, bq) in arow.chunks_exact(2).zip(panel.chunks_exact(2 * NR)) {
-                let &[a0, a1] = ap else { continue };
-                let (a0, a1) = (i32::from(a0), i32::from(a1));
-                for (s, bc) in acc.iter_mut().zip(bq.chunks_exact(2)) {
-                    let &[b0, b1] = bc else { continue };
-                    let pair = a0
-                        .wrapping_mul(b0.into())
-                        .wrapping_add(a1.wrapping_mul(b1.into()));
-                    *s = s.wrapping_add(pair);
+            for (ag, bg) in arow.chunks_exact(KG).zip(panel.chunks_exact(KG * NR)) {
+                for (s, bc) in acc.iter_mut().zip(bg.chunks_exact(KG)) {
+                    let group = ag.iter().zip(bc).fold(0i32, |g, (&a, &b)| {
+                        g.wrapping_add(i32::from(a).wrapping_mul(b.into()))
+                    });
+                    *s = s.wrapping_add(group);
                 }
             }
             sink(r, p, &acc);

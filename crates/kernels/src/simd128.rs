@@ -20,10 +20,9 @@
 //!   block of A, which stays in L1 across the panels of a block.
 //! * M = 1 (matrix-vector) is bound by streaming the weights once: four panels per pass (four
 //!   sequential streams, one A splat feeding eight dots).
-//! * Relaxed SIMD's `i32x4.relaxed_dot_i8x16_i7x16_add_s` is not used: it is exact only when one
-//!   operand fits in 7 bits (so not for int8 × int8), a module containing it does not load on
-//!   Node 20 without a flag, and its bare-loop peak in V8 here (~67–73 GOPS) is the same as
-//!   `dot_i16x8_s`'s. A Winograd-style variant (half the dots, more adds) was slower.
+//! * Relaxed SIMD's `i32x4.relaxed_dot_i8x16_i7x16_add_s` is the relaxed build's (`relaxed.rs`):
+//!   a module containing it does not load where the engine lacks it, so this build stays the
+//!   default and the fallback. A Winograd-style variant (half the dots, more adds) was slower.
 //! * This crate builds at opt-level 3 (`[profile.release.package.quantlab-kernels]`) while the
 //!   rest of the app stays at "z": the tiles are plain loops over their rows with accumulator
 //!   arrays, which LLVM unrolls and keeps in registers at 3 (measured equal to the hand-written
@@ -31,21 +30,24 @@
 
 use core::arch::wasm32::*;
 
-use super::pack::{PackedF32, PackedI8};
+use super::pack::PackedF32;
+#[cfg(not(feature = "relaxed"))]
+use super::pack::PackedI8;
 use super::scalar::quantize_one;
-use super::{
-    check_dequant, check_gemm, check_len, check_qgemm, check_quantize_rows, checked_len,
-    non_finite_error, widen_rows, NR,
-};
+use super::{check_gemm, check_len, check_quantize_rows, checked_len, non_finite_error, NR};
+// The int8 kernels below are the SIMD128 build's; the relaxed build has its own (relaxed.rs).
+#[cfg(not(feature = "relaxed"))]
+use super::{check_dequant, check_qgemm, widen_rows};
 use crate::error::Result;
 
 /// Weight bytes per block of panels: a block is reused by every row block of A, so it should
 /// stay in the 512 KiB L2 next to A's rows and C.
-const L2_BLOCK_BYTES: usize = 192 * 1024;
+pub(crate) const L2_BLOCK_BYTES: usize = 192 * 1024;
 
 // ------------------------------------------------------------------------------------------
 // Public twins
 
+#[cfg(not(feature = "relaxed"))]
 /// C = A·B, int8 × int8 → i32 (see [`super::gemm_i8`]).
 pub fn gemm_i8(a: &[i8], m: usize, k: usize, b: &PackedI8, c: &mut [i32]) -> Result<()> {
     let n = check_gemm(a.len(), m, k, b.k, b.n, c.len())?;
@@ -65,6 +67,7 @@ pub fn gemm_i8(a: &[i8], m: usize, k: usize, b: &PackedI8, c: &mut [i32]) -> Res
     Ok(())
 }
 
+#[cfg(not(feature = "relaxed"))]
 /// Accumulators for i16 activation codes (see [`super::scalar::qgemm_i32`]).
 pub fn qgemm_i32(a16: &[i16], m: usize, lda: usize, b: &PackedI8, c: &mut [i32]) -> Result<()> {
     let n = check_qgemm(a16, m, lda, b, c.len())?;
@@ -77,6 +80,7 @@ pub fn qgemm_i32(a16: &[i16], m: usize, lda: usize, b: &PackedI8, c: &mut [i32])
     Ok(())
 }
 
+#[cfg(not(feature = "relaxed"))]
 /// GEMM + dequantization (see [`super::scalar::qgemm_f32`]); the scaling is fused into the
 /// tile's store so the i32 accumulators never go to memory.
 #[allow(clippy::too_many_arguments)]
@@ -215,14 +219,14 @@ pub fn row_absmax(x: &[f32], m: usize, k: usize, out: &mut [f32]) -> Result<()> 
 // Tile stores
 
 /// Where a finished 1×8 strip of a tile goes: row `r`, columns `8p..8p+8` (`lo`, `hi`).
-trait Sink {
+pub(crate) trait Sink {
     unsafe fn put(&mut self, r: usize, p: usize, lo: v128, hi: v128);
 }
 
 /// Plain store of i32 or f32 lanes into a row-major M×N matrix.
-struct StoreSink<T> {
-    c: *mut T,
-    n: usize,
+pub(crate) struct StoreSink<T> {
+    pub(crate) c: *mut T,
+    pub(crate) n: usize,
 }
 
 impl<T: Copy> Sink for StoreSink<T> {
@@ -247,12 +251,12 @@ unsafe fn store_strip<T: Copy>(c: *mut T, n: usize, r: usize, p: usize, lo: v128
 }
 
 /// Dequantizing store: y = f32(acc) · (s_row · s_col) (+ bias), the scalar twin's order.
-struct DequantSink {
-    out: *mut f32,
-    n: usize,
-    row_scales: *const f32,
-    col_scales: *const f32,
-    bias: Option<*const f32>,
+pub(crate) struct DequantSink {
+    pub(crate) out: *mut f32,
+    pub(crate) n: usize,
+    pub(crate) row_scales: *const f32,
+    pub(crate) col_scales: *const f32,
+    pub(crate) bias: Option<*const f32>,
 }
 
 impl Sink for DequantSink {
@@ -278,13 +282,14 @@ impl Sink for DequantSink {
 // Int8 (as i16 × i8) kernels
 
 /// Rows per register tile.
-const MR: usize = 4;
+pub(crate) const MR: usize = 4;
 
 /// A's rows, interleaved by blocks of 4: for row block `t` and k-pair `q`, the 8 i16 at
 /// `(t·kp + q)·8` are the pairs `(A[4t+r][2q], A[4t+r][2q+1])` of rows r = 0..4 (rows past M are
 /// zero). Why: the tile then reads its four A splats at constant offsets 0/4/8/12 from a single
 /// pointer; with one pointer per row, V8 spends an address computation (`lea`) per load, and
 /// the loop is bound by instruction issue, not by the multipliers.
+#[cfg(not(feature = "relaxed"))]
 fn pack_a_rows(a16: &[i16], m: usize, lda: usize, kp: usize) -> Vec<i16> {
     let mut out = vec![0i16; m.div_ceil(MR) * kp * 2 * MR];
     if kp == 0 {
@@ -303,6 +308,7 @@ fn pack_a_rows(a16: &[i16], m: usize, lda: usize, kp: usize) -> Vec<i16> {
     out
 }
 
+#[cfg(not(feature = "relaxed"))]
 /// Widening variant of [`pack_a_rows`] straight from int8 rows of length `k`.
 fn pack_a_rows_i8(a: &[i8], m: usize, k: usize, kp: usize) -> Vec<i16> {
     let mut out = vec![0i16; m.div_ceil(MR) * kp * 2 * MR];
@@ -326,6 +332,7 @@ fn pack_a_rows_i8(a: &[i8], m: usize, k: usize, kp: usize) -> Vec<i16> {
 /// Per k-pair: 2 widening loads of B, 4 splat loads of A, 8 dots, 8 adds; two pointers move.
 /// A plain loop over the rows: at the kernels' opt-level 3 LLVM unrolls it and keeps the
 /// accumulators in registers (measured equal to the hand-written version).
+#[cfg(not(feature = "relaxed"))]
 #[inline(always)]
 unsafe fn tile(a: *const i16, b: *const i8, kp: usize) -> [[v128; 2]; MR] {
     let mut acc = [[i32x4_splat(0); 2]; MR];
@@ -347,6 +354,7 @@ unsafe fn tile(a: *const i16, b: *const i8, kp: usize) -> [[v128; 2]; MR] {
     acc
 }
 
+#[cfg(not(feature = "relaxed"))]
 /// Caller guarantees: `a16` holds m×lda i16 with lda = 2·b.kp, and the sink can take m×n.
 unsafe fn drive_i16<S: Sink>(a16: &[i16], m: usize, lda: usize, b: &PackedI8, sink: &mut S) {
     if m == 1 {
@@ -357,6 +365,7 @@ unsafe fn drive_i16<S: Sink>(a16: &[i16], m: usize, lda: usize, b: &PackedI8, si
     drive_packed(&ap, m, b, sink);
 }
 
+#[cfg(not(feature = "relaxed"))]
 /// The blocked GEMM over packed A (see [`pack_a_rows`]) and packed B.
 unsafe fn drive_packed<S: Sink>(ap: &[i16], m: usize, b: &PackedI8, sink: &mut S) {
     let kp = b.kp;
@@ -384,6 +393,7 @@ unsafe fn drive_packed<S: Sink>(ap: &[i16], m: usize, b: &PackedI8, sink: &mut S
 /// memory system busy: four panels per pass are four sequential streams, which a wasm read loop
 /// here pulls at ~20 GB/s against ~14 GB/s for one stream (cold caches, `benches/README.md`).
 /// One A splat feeds eight dots.
+#[cfg(not(feature = "relaxed"))]
 #[inline(always)]
 unsafe fn gemv_i16<S: Sink>(a: *const i16, b: &PackedI8, sink: &mut S) {
     let plen = b.panel_len();
