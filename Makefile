@@ -33,12 +33,16 @@ WASM_FEATURES := --enable-simd --enable-bulk-memory --enable-sign-ext --enable-m
 BENCH_HARNESS ?= $(CURDIR)/../shared/bench/peers
 .PHONY: bench bench-peer bench-model bench-model-peer
 
-## The kernels as a plain Node-loadable wasm (no wasm-bindgen) for the harness: target/bench-peer/kernels_wasm.wasm
+## The kernels as plain Node-loadable wasm (no wasm-bindgen) for the harness:
+## target/bench-peer/kernels_wasm.wasm (SIMD128) and kernels_wasm_relaxed.wasm (relaxed SIMD)
 bench-peer:
 	cargo build --release --target wasm32-unknown-unknown -p quantlab-kernels --example kernels_wasm
 	mkdir -p target/bench-peer
 	wasm-opt -O3 $(WASM_FEATURES) target/wasm32-unknown-unknown/release/examples/kernels_wasm.wasm \
 	  -o target/bench-peer/kernels_wasm.wasm
+	cargo build --release --target wasm32-unknown-unknown -p quantlab-kernels --example kernels_wasm --features relaxed
+	wasm-opt -O3 $(WASM_FEATURES) --enable-relaxed-simd target/wasm32-unknown-unknown/release/examples/kernels_wasm.wasm \
+	  -o target/bench-peer/kernels_wasm_relaxed.wasm
 
 ## Our kernels side by side with onnxruntime-web, LiteRT.js, tfjs-wasm (copies $(BENCH_HARNESS) to
 ## target/bench-peers, npm ci there once); writes benches/results/<date>.{jsonl,md}. ARGS= adds run.mjs options.

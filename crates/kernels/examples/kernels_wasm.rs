@@ -117,6 +117,30 @@ pub extern "C" fn ql_kernel_name_len() -> usize {
     KERNEL_NAME.len()
 }
 
+// ---- layouts ----
+
+/// Packs 8-bit weights for relaxed SIMD from now on (`on` ≠ 0) or for SIMD128 (see
+/// `quantlab_kernels::prefer_relaxed_w8`); no effect in the SIMD128 build.
+#[no_mangle]
+pub extern "C" fn ql_set_prefer_relaxed_w8(on: i32) {
+    quantlab_kernels::set_prefer_relaxed_w8(on != 0);
+}
+
+/// The layout of a packing: 0 pairs (SIMD128), 1 quads (relaxed, sign), 2 offset (relaxed,
+/// weights of up to 7 bits); −1 for a null handle.
+///
+/// # Safety
+/// `h` from `ql_i8_new`, not dropped, or null.
+#[no_mangle]
+pub unsafe extern "C" fn ql_i8_layout(h: *const PackedI8) -> i32 {
+    match h.as_ref().map(PackedI8::layout) {
+        Some(quantlab_kernels::Layout::Pairs) => 0,
+        Some(quantlab_kernels::Layout::Quads) => 1,
+        Some(quantlab_kernels::Layout::Offset64) => 2,
+        None => -1,
+    }
+}
+
 // ---- int8 × int8 → int32 ----
 
 /// # Safety

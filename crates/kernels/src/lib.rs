@@ -36,7 +36,7 @@ pub mod simd128;
 
 mod pack;
 
-pub use pack::{PackedF32, PackedI8};
+pub use pack::{prefer_relaxed_w8, set_prefer_relaxed_w8, Layout, PackedF32, PackedI8};
 pub use qlinear::{
     activation_scales, q_max, simulate_linear, ActGranularity, ActScales, QLinear, QuantizedActs,
     SimulatedLinear, MAX_K_UINT8, SCALE_FLOOR,
@@ -50,39 +50,40 @@ use scalar as active;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 use simd128 as active;
 
-#[cfg(not(all(
-    target_arch = "wasm32",
-    target_feature = "simd128",
-    feature = "relaxed"
-)))]
-use active as int8;
-/// The int8 GEMMs: relaxed SIMD's 8-bit dot product where the build has it, else `active`.
+/// Kernels for the quad layouts ([`Layout::Quads`], [`Layout::Offset64`]): relaxed SIMD where
+/// the build has it, else the scalar twin (a quad packing made explicitly with
+/// [`PackedI8::pack_with`]).
 #[cfg(all(
     target_arch = "wasm32",
     target_feature = "simd128",
     feature = "relaxed"
 ))]
-use relaxed as int8;
+use relaxed as quads;
+#[cfg(not(all(
+    target_arch = "wasm32",
+    target_feature = "simd128",
+    feature = "relaxed"
+)))]
+use scalar as quads;
 
 /// Columns per packed weight panel (two `v128` of i32 or f32 accumulators per row).
 pub const NR: usize = 8;
 
-/// k values per group of a packed int8 panel ([`PackedI8`]): 4 in the relaxed-SIMD build (its
-/// dot product sums four byte products per lane), 2 otherwise (`i32x4.dot_i16x8_s` sums pairs).
-#[cfg(all(
-    target_arch = "wasm32",
-    target_feature = "simd128",
-    feature = "relaxed"
-))]
-pub const KG: usize = 4;
-/// k values per group of a packed int8 panel ([`PackedI8`]): 4 in the relaxed-SIMD build (its
-/// dot product sums four byte products per lane), 2 otherwise (`i32x4.dot_i16x8_s` sums pairs).
-#[cfg(not(all(
-    target_arch = "wasm32",
-    target_feature = "simd128",
-    feature = "relaxed"
-)))]
-pub const KG: usize = 2;
+/// Row stride of activation codes for a GEMM over K inputs: K rounded up to a multiple of 4,
+/// the padding zero (every layout's k-group, 2 or 4, divides it).
+pub const fn act_stride(k: usize) -> usize {
+    k.div_ceil(4) * 4
+}
+
+/// Whether this build has the relaxed-SIMD kernels (the page loads it only where the engine
+/// validates and computes relaxed SIMD's dot product).
+pub const fn relaxed_available() -> bool {
+    cfg!(all(
+        target_arch = "wasm32",
+        target_feature = "simd128",
+        feature = "relaxed"
+    ))
+}
 
 /// Largest inner dimension K for which int8 · int8 sums cannot overflow an i32:
 /// |Σ| ≤ K · 2^14 < 2^31.
@@ -115,7 +116,46 @@ pub const fn simd_available() -> bool {
 /// C = A·B for int8 A (M×K, row-major) and packed int8 B (K×N); C is M×N i32, overwritten.
 /// Exact (no saturation, no wrapping).
 pub fn gemm_i8(a: &[i8], m: usize, k: usize, b: &PackedI8, c: &mut [i32]) -> Result<()> {
-    int8::gemm_i8(a, m, k, b, c)
+    match b.layout {
+        Layout::Pairs => active::gemm_i8(a, m, k, b, c),
+        Layout::Quads | Layout::Offset64 => quads::gemm_i8(a, m, k, b, c),
+    }
+}
+
+/// The accumulators of a quantized GEMM over activation codes (see [`scalar::qgemm_i32`]), by
+/// the packing's kernel.
+pub(crate) fn qgemm_i32(
+    a16: &[i16],
+    m: usize,
+    lda: usize,
+    b: &PackedI8,
+    c: &mut [i32],
+) -> Result<()> {
+    match b.layout {
+        Layout::Pairs => active::qgemm_i32(a16, m, lda, b, c),
+        Layout::Quads | Layout::Offset64 => quads::qgemm_i32(a16, m, lda, b, c),
+    }
+}
+
+/// The quantized GEMM with its dequantization (see [`scalar::qgemm_f32`]), by the packing's
+/// kernel.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn qgemm_f32(
+    a16: &[i16],
+    m: usize,
+    lda: usize,
+    b: &PackedI8,
+    row_scales: &[f32],
+    col_scales: &[f32],
+    bias: Option<&[f32]>,
+    out: &mut [f32],
+) -> Result<()> {
+    match b.layout {
+        Layout::Pairs => active::qgemm_f32(a16, m, lda, b, row_scales, col_scales, bias, out),
+        Layout::Quads | Layout::Offset64 => {
+            quads::qgemm_f32(a16, m, lda, b, row_scales, col_scales, bias, out)
+        }
+    }
 }
 
 /// C = A·B for f32 A (M×K, row-major) and packed f32 B (K×N); C is M×N, overwritten.
@@ -295,11 +335,11 @@ pub(crate) fn check_qgemm(
     b: &PackedI8,
     c_len: usize,
 ) -> Result<usize> {
-    if lda != KG * b.kp {
+    if lda != act_stride(b.k) {
         return Err(KernelError::InvalidParameter {
             name: "lda (row stride of the codes)",
             value: lda.to_string(),
-            allowed: "KG·ceil(K/KG), the padded K of the packed weights",
+            allowed: "4·ceil(K/4), the padded K of the packed weights",
         });
     }
     check_len(
@@ -367,8 +407,8 @@ pub(crate) fn non_finite_error(x: &[f32], k: usize) -> KernelError {
     }
 }
 
-/// Widens int8 rows (M×K) to i16 rows of stride `lda` = K rounded up to a multiple of [`KG`]
-/// (the padding columns are zero), the operand layout of the int8 kernels. O(M·K), negligible next to the GEMM.
+/// Widens int8 rows (M×K) to i16 rows of stride `lda` ≥ K (the padding columns are zero), the
+/// operand layout of the int8 kernels. O(M·K), negligible next to the GEMM.
 pub(crate) fn widen_rows(a: &[i8], m: usize, k: usize, lda: usize) -> Vec<i16> {
     let mut out = vec![0i16; m * lda];
     if k > 0 && lda > 0 {

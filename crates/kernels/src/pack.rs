@@ -1,57 +1,150 @@
 //! Weight packing: B (K×N, row-major) is rearranged once into panels of [`NR`] columns so the
 //! kernels read it strictly sequentially, one panel at a time.
 
-use super::{check_k, check_len, checked_len, KG, NR};
+use super::{check_k, check_len, checked_len, NR};
 use crate::error::Result;
+
+/// How an int8 packing groups k, and which kernel reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Layout {
+    /// k in pairs: SIMD128's `i32x4.dot_i16x8_s` (weights widened to i16 by the load), or the
+    /// scalar twin. Every build has it.
+    Pairs,
+    /// k in quads for relaxed SIMD's 8-bit dot product, weights as stored: the activation's
+    /// sign moves onto them (`relaxed.rs`). Any int8 weight but −128.
+    Quads,
+    /// k in quads, each weight stored plus 64 so that it is the dot product's 7-bit operand and
+    /// the activation the signed one: no sign to move, 64·Σa subtracted per row at the end.
+    /// Weights within ±63 (up to 7 bits: W4, W2…).
+    Offset64,
+}
+
+impl Layout {
+    /// k values per group.
+    pub const fn kg(self) -> usize {
+        match self {
+            Layout::Pairs => 2,
+            Layout::Quads | Layout::Offset64 => 4,
+        }
+    }
+
+    /// What is added to a weight when it is stored.
+    pub(crate) const fn offset(self) -> i8 {
+        match self {
+            Layout::Offset64 => 64,
+            _ => 0,
+        }
+    }
+
+    /// Whether weights with this largest |w| (and −128 or not) can be stored this way.
+    pub fn fits(self, max_abs: u8, has_min: bool) -> bool {
+        match self {
+            Layout::Pairs => true,
+            Layout::Quads => !has_min,
+            Layout::Offset64 => max_abs <= 63,
+        }
+    }
+
+    /// The layout this build packs weights in: in the relaxed-SIMD build [`Layout::Offset64`]
+    /// for weights of up to 7 bits, [`Layout::Quads`] for 8-bit ones where the relaxed dot
+    /// product was measured faster than SIMD128's ([`prefer_relaxed_w8`]), else
+    /// [`Layout::Pairs`].
+    pub fn preferred(max_abs: u8, has_min: bool) -> Layout {
+        if !super::relaxed_available() {
+            Layout::Pairs
+        } else if Layout::Offset64.fits(max_abs, has_min) {
+            Layout::Offset64
+        } else if prefer_relaxed_w8() && Layout::Quads.fits(max_abs, has_min) {
+            Layout::Quads
+        } else {
+            Layout::Pairs
+        }
+    }
+}
+
+static RELAXED_W8: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Whether 8-bit weights are packed for relaxed SIMD ([`Layout::Quads`]). Off until the page
+/// has timed both dot products on the reader's machine: on x86 without AVX-VNNI V8 lowers the
+/// relaxed dot to three instructions, and with the sign select the tile runs slower than
+/// SIMD128's, so the choice is measured, not assumed.
+pub fn prefer_relaxed_w8() -> bool {
+    RELAXED_W8.load(core::sync::atomic::Ordering::Relaxed)
+}
+
+/// Sets [`prefer_relaxed_w8`] (for packings made from then on).
+pub fn set_prefer_relaxed_w8(on: bool) {
+    RELAXED_W8.store(on, core::sync::atomic::Ordering::Relaxed);
+}
 
 /// Int8 weights packed for [`gemm_i8`](super::gemm_i8).
 ///
-/// Layout: `ceil(N/8)` panels; a panel holds `ceil(K/KG)` k-groups of `KG·8` bytes, and group
-/// `q` of panel `p` is column 8p's KG values `B[KG·q..KG·q+KG][8p]`, then column 8p+1's, …,
-/// column 8p+7's. [`KG`] is 2 in the SIMD128 build: `i32x4.dot_i16x8_s` multiplies lane pairs and
-/// adds them, so with A's two values `(A[r][2q], A[r][2q+1])` splatted to all lanes, one dot
-/// gives 4 columns' partial sums over two k. It is 4 in the relaxed-SIMD build:
-/// `i32x4.relaxed_dot_i8x16_i7x16_add_s` sums four byte products per lane, so 16 bytes are 4
-/// columns × 4 k. Missing columns (N not a multiple of 8) and the missing k of the last group
-/// are zero.
+/// Layout: `ceil(N/8)` panels; a panel holds `ceil(K/kg)` k-groups of `kg·8` bytes, and group
+/// `q` of panel `p` is column 8p's kg values `B[kg·q..kg·q+kg][8p]`, then column 8p+1's, …,
+/// column 8p+7's, each plus the layout's offset. kg is 2 for [`Layout::Pairs`]:
+/// `i32x4.dot_i16x8_s` multiplies lane pairs and adds them, so with A's two values
+/// `(A[r][2q], A[r][2q+1])` splatted to all lanes, one dot gives 4 columns' partial sums over
+/// two k. It is 4 for the relaxed layouts: `i32x4.relaxed_dot_i8x16_i7x16_add_s` sums four
+/// byte products per lane, so 16 bytes are 4 columns × 4 k. Missing columns (N not a multiple
+/// of 8) and the missing k of the last group hold the offset (a zero weight).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PackedI8 {
     pub(crate) k: usize,
     pub(crate) n: usize,
-    /// ceil(K/KG), the k-groups of a panel.
+    /// ceil(K/kg), the k-groups of a panel.
     pub(crate) kp: usize,
     /// ceil(N/NR)
     pub(crate) panels: usize,
     pub(crate) data: Vec<i8>,
-    /// Some weight is −128, whose negation does not fit in int8 (the relaxed kernels take the
-    /// scalar path then; symmetric quantization never produces it).
-    pub(crate) has_min: bool,
+    pub(crate) layout: Layout,
 }
 
 impl PackedI8 {
-    /// Packs B (K×N, row-major int8). Fails if `b.len() != k·n` or K > [`MAX_K`](super::MAX_K).
+    /// Packs B (K×N, row-major int8) in this build's [`Layout::preferred`] layout. Fails if
+    /// `b.len() != k·n` or K > [`MAX_K`](super::MAX_K).
     pub fn pack(b: &[i8], k: usize, n: usize) -> Result<Self> {
+        let (max_abs, has_min) = magnitude(b);
+        Self::pack_with(b, k, n, Layout::preferred(max_abs, has_min))
+    }
+
+    /// Packs B in the given layout (an error if its weights do not fit it).
+    pub fn pack_with(b: &[i8], k: usize, n: usize, layout: Layout) -> Result<Self> {
         check_len("B (K×N, row-major)", checked_len("B (K×N)", k, n)?, b.len())?;
         check_k(k)?;
-        let kp = k.div_ceil(KG);
-        let panels = n.div_ceil(NR);
-        let mut data = vec![0i8; checked_len("packed B", panels * kp, KG * NR)?];
+        let (max_abs, has_min) = magnitude(b);
+        if !layout.fits(max_abs, has_min) {
+            return Err(crate::KernelError::InvalidParameter {
+                name: "weight layout",
+                value: format!("{layout:?} for weights up to {max_abs} in magnitude"),
+                allowed: "Pairs for any int8, Quads without −128, Offset64 within ±63",
+            });
+        }
+        let mut p = Self::zeroed(k, n, layout)?;
         if n > 0 {
+            let off = layout.offset();
             for (i, row) in b.chunks_exact(n).enumerate() {
                 for (j, &v) in row.iter().enumerate() {
-                    if let Some(d) = data.get_mut(packed_index(kp, i, j)) {
-                        *d = v;
+                    if let Some(d) = p.data.get_mut(packed_index(layout, p.kp, i, j)) {
+                        *d = v.wrapping_add(off);
                     }
                 }
             }
         }
+        Ok(p)
+    }
+
+    /// A packing of K×N zero weights (the padding, too, holds the layout's offset).
+    pub(crate) fn zeroed(k: usize, n: usize, layout: Layout) -> Result<Self> {
+        let kg = layout.kg();
+        let kp = k.div_ceil(kg);
+        let panels = n.div_ceil(NR);
         Ok(Self {
             k,
             n,
             kp,
             panels,
-            data,
-            has_min: b.contains(&i8::MIN),
+            data: vec![layout.offset(); checked_len("packed B", panels * kp, kg * NR)?],
+            layout,
         })
     }
 
@@ -65,6 +158,11 @@ impl PackedI8 {
         self.n
     }
 
+    /// How the weights are laid out (and so which kernel runs them).
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
     /// Bytes held by the packed copy (padding included).
     pub fn packed_bytes(&self) -> usize {
         self.data.len()
@@ -75,7 +173,9 @@ impl PackedI8 {
         if i >= self.k || j >= self.n {
             return None;
         }
-        self.data.get(packed_index(self.kp, i, j)).copied()
+        self.data
+            .get(packed_index(self.layout, self.kp, i, j))
+            .map(|v| v.wrapping_sub(self.layout.offset()))
     }
 
     /// B back in its original K×N row-major form.
@@ -89,16 +189,17 @@ impl PackedI8 {
         out
     }
 
-    /// Bytes of one panel (ceil(K/KG) k-groups × KG·8).
+    /// Bytes of one panel (ceil(K/kg) k-groups × kg·8).
     pub(crate) fn panel_len(&self) -> usize {
-        self.kp * KG * NR
+        self.kp * self.layout.kg() * NR
     }
 }
 
-/// Where B[i][j] sits in a packing with `kp` k-groups per panel.
+/// Where B[i][j] sits in a packing of `layout` with `kp` k-groups per panel.
 #[inline]
-pub(crate) fn packed_index(kp: usize, i: usize, j: usize) -> usize {
-    (j / NR) * kp * KG * NR + (i / KG) * KG * NR + (j % NR) * KG + i % KG
+pub(crate) fn packed_index(layout: Layout, kp: usize, i: usize, j: usize) -> usize {
+    let kg = layout.kg();
+    (j / NR) * kp * kg * NR + (i / kg) * kg * NR + (j % NR) * kg + i % kg
 }
 
 /// F32 weights packed for [`gemm_f32`](super::gemm_f32): `ceil(N/8)` panels, each K rows of 8
@@ -231,4 +332,10 @@ impl PackedF32 {
         }
         out
     }
+}
+
+/// The largest |w| and whether −128 occurs: what decides which layouts can hold the weights.
+fn magnitude(b: &[i8]) -> (u8, bool) {
+    let max_abs = b.iter().fold(0u8, |m, v| m.max(v.unsigned_abs()));
+    (max_abs, max_abs == 128)
 }

@@ -14,8 +14,9 @@
 //! about 2·10⁻⁷ relative of the exact value. [`simulate_linear`] is the oracle: fake-quantized X and
 //! W in f64 (q·s is exact in f64), an f64 matmul, and the exact integer sums next to it.
 
+use super::pack::Layout;
 use super::pack::PackedI8;
-use super::{check_k, check_len, checked_len, KG, NR};
+use super::{act_stride, check_k, check_len, checked_len, NR};
 use crate::error::{KernelError, Result};
 use crate::round::round_half_even;
 
@@ -112,7 +113,7 @@ impl QuantizedActs {
         check_len("X (M×K, row-major)", checked_len("X (M×K)", m, k)?, x.len())?;
         let qm = q_max(bits)?;
         let scales = activation_scales(x, m, k, act, bits)?;
-        let lda = KG * k.div_ceil(KG);
+        let lda = act_stride(k);
         let mut codes16 = vec![0i16; checked_len("codes (M×K)", m, lda)?];
         super::quantize_rows_i16(x, m, k, &scales, qm, &mut codes16, lda)?;
         Ok(Self {
@@ -151,7 +152,7 @@ impl QuantizedActs {
         let s = (hi - lo) / 255.0;
         let s = if s > 0.0 { s } else { 1.0 };
         let zp = round_half_even(-lo / s).clamp(0.0, 255.0) as i32;
-        let lda = KG * k.div_ceil(KG);
+        let lda = act_stride(k);
         let mut codes16 = vec![0i16; checked_len("codes (M×K)", m, lda)?];
         if k > 0 {
             let zf = zp as f32;
@@ -352,28 +353,31 @@ impl QLinear {
         let pad_scales: Vec<f32> = (0..w.panels * NR)
             .map(|j| w_scales.get(j).copied().unwrap_or(1.0))
             .collect();
-        let kp = k.div_ceil(KG);
-        let mut data = vec![0i8; checked_len("packed B", w.panels * kp, KG * NR)?];
+        // Codes are clamped to ±q_max, so never −128; up to 7 bits they fit the offset layout.
+        let layout = Layout::preferred(qm.clamp(0, 127) as u8, false);
+        let mut packed = PackedI8::zeroed(k, n, layout)?;
+        let (kg, off) = (layout.kg(), layout.offset());
         for ((panel, out), scales) in w
             .data
             .chunks_exact(panel_len)
-            .zip(data.chunks_exact_mut(kp * KG * NR))
+            .zip(packed.data.chunks_exact_mut(packed.kp * kg * NR))
             .zip(pad_scales.chunks_exact(NR))
         {
-            // Row i of the panel goes to k-group i/KG: byte KG·c + i%KG of the group.
+            // Row i of the panel goes to k-group i/kg: byte kg·c + i%kg of the group.
             for (i, row) in panel.chunks_exact(NR).enumerate() {
                 let rs = scale_of(i);
-                let Some(group) = out.chunks_exact_mut(KG * NR).nth(i / KG) else {
+                let Some(group) = out.chunks_exact_mut(kg * NR).nth(i / kg) else {
                     continue;
                 };
                 for ((dst, &v), &s) in group
                     .iter_mut()
-                    .skip(i % KG)
-                    .step_by(KG)
+                    .skip(i % kg)
+                    .step_by(kg)
                     .zip(row)
                     .zip(scales)
                 {
-                    *dst = super::scalar::quantize_one(v * rs, s, qmf) as i8;
+                    let code = super::scalar::quantize_one(v * rs, s, qmf) as i8;
+                    *dst = code.wrapping_add(off);
                 }
             }
         }
@@ -382,15 +386,7 @@ impl QLinear {
             k,
             n,
             w_bits,
-            packed: PackedI8 {
-                k,
-                n,
-                kp,
-                panels: w.panels,
-                data,
-                // Codes are clamped to ±q_max ≤ 127.
-                has_min: false,
-            },
+            packed,
             w_scales,
             bias: bias.map(<[f32]>::to_vec),
         })
@@ -527,13 +523,13 @@ impl QLinear {
     /// Step 2 alone: the exact i32 accumulators Σ_i q_ti q_ij (M×N).
     pub fn accumulate(&self, qa: &QuantizedActs, acc: &mut [i32]) -> Result<()> {
         self.check_acts(qa)?;
-        super::int8::qgemm_i32(&qa.codes16, qa.m, qa.lda, &self.packed, acc)
+        super::qgemm_i32(&qa.codes16, qa.m, qa.lda, &self.packed, acc)
     }
 
     /// Steps 2 and 3: GEMM and dequantization (s_t · s_j, + b) into `out` (M×N).
     pub fn forward_quantized(&self, qa: &QuantizedActs, out: &mut [f32]) -> Result<()> {
         self.check_acts(qa)?;
-        super::int8::qgemm_f32(
+        super::qgemm_f32(
             &qa.codes16,
             qa.m,
             qa.lda,

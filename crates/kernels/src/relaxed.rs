@@ -1,5 +1,6 @@
 //! Relaxed-SIMD int8 kernels: the 8-bit dot product SIMD128 lacks. Same signatures and the same
-//! results, bit for bit, as [`super::scalar`] (walking the same packing with [`KG`] = 4).
+//! results, bit for bit, as [`super::scalar`] walking the same packings ([`Layout::Quads`],
+//! [`Layout::Offset64`]).
 //!
 //! `i32x4.relaxed_dot_i8x16_i7x16_add_s(a, b, c)` adds to each i32 lane of `c` the sum of four
 //! byte products `a[t]·b[t]`, `a` signed, `b` in 7 bits. It is *relaxed*: engines lower it
@@ -9,8 +10,12 @@
 //! (`pmaddubsw` saturates). With `b` in [0, 127] and `a` in [−127, 127] every lowering gives the
 //! exact sum: |a·b| ≤ 16 129, a pair ≤ 32 258 < 2^15.
 //!
-//! So neither operand may be a plain int8 code. Which one gives, and how:
-//! * The activation goes in as **magnitude and sign**: |a| ∈ [0, 127] is the 7-bit operand
+//! So one operand must fit in 7 bits. Which one, and how:
+//! * **Weights of up to 7 bits** ([`Layout::Offset64`]: W4, W2, any |w| ≤ 63) are stored plus 64,
+//!   in [1, 127]: they are the 7-bit operand, the activation code the signed one, and
+//!   Σ a·w = Σ a·(w + 64) − 64·Σ a, with Σ a once per row. One dot per 16 multiply-adds, nothing
+//!   else: on this machine's AVX2 the fastest int8 path of the app.
+//! * **8-bit weights** ([`Layout::Quads`]): the activation goes in as **magnitude and sign**: |a| ∈ [0, 127] is the 7-bit operand
 //!   (splat over the lanes, one row's four k), and its sign moves onto the weights:
 //!   Σ a·w = Σ |a|·(±w), with ±w = `i8x16.relaxed_laneselect(−w, w, sign mask)`. The mask is
 //!   all-ones or all-zeros per byte, where every lowering of the relaxed select agrees. One
@@ -27,50 +32,44 @@
 //!   sums: an int8 code offset by 127 needs 8 bits, and 7-bit activations would not be the
 //!   W8A8 the other paths compute.
 //!
-//! The tile is the SIMD128 kernel's 4×8 (see `simd128.rs`): per k-quad 2 weight loads, 2
-//! negations, 4 magnitude and 4 sign splats (one pointer, constant offsets), 8 selects and 8
-//! dots for 128 multiply-adds. On AVX2 that is about as many instructions as SIMD128's widening
-//! path, so the two run at about the same rate here; on AVX-VNNI and ARM the dot is one
-//! instruction for 16 multiply-adds instead of two for 8 (what V8's lowering implies; not
-//! measured on this machine).
+//! The tiles are the SIMD128 kernel's 4×8 (see `simd128.rs`). The dot is written as
+//! `i16x8.relaxed_dot_i8x16_i7x16_s` (x86: one `pmaddubsw`) followed by `i32x4.dot_i16x8_s` with a
+//! vector of ones kept in a register (`pmaddwd`) and `i32x4.add`: V8 12 lowers the fused
+//! `…_add_s` on AVX2 to the same three instructions plus two that rebuild the ones constant at
+//! every use. Per k-quad (128 multiply-adds) the offset tile issues 2 weight loads, 4 splats and
+//! 8 dots; the sign tile adds 2 negations and 8 selects, which on AVX2 makes it no faster than
+//! SIMD128's widening path: 8-bit weights use it only where the page measured the relaxed dot
+//! product faster ([`super::prefer_relaxed_w8`]). On AVX-VNNI (`vpdpbusd`) and ARM (`sdot`) the
+//! dot is one instruction for 16 multiply-adds instead of SIMD128's two for 8 (what V8's
+//! lowering implies; not measured on this machine).
 
 use core::arch::wasm32::*;
 
-use super::pack::PackedI8;
+use super::pack::{Layout, PackedI8};
 use super::simd128::{DequantSink, Sink, StoreSink, L2_BLOCK_BYTES, MR};
-use super::{check_dequant, check_gemm, check_qgemm, widen_rows, KG, NR};
+use super::{act_stride, check_dequant, check_gemm, check_qgemm, widen_rows, NR};
 use crate::error::Result;
 
 /// C = A·B, int8 × int8 → i32 (see [`super::gemm_i8`]).
 pub fn gemm_i8(a: &[i8], m: usize, k: usize, b: &PackedI8, c: &mut [i32]) -> Result<()> {
-    if b.has_min {
-        return super::scalar::gemm_i8(a, m, k, b, c);
-    }
     let n = check_gemm(a.len(), m, k, b.k, b.n, c.len())?;
-    let lda = KG * b.kp;
+    let lda = act_stride(k);
     let a16 = widen_rows(a, m, k, lda);
     let mut sink = StoreSink {
         c: c.as_mut_ptr(),
         n,
     };
-    // SAFETY: a16 is m×lda with lda = KG·b.kp, c is m×n (checked above).
-    unsafe { drive(&a16, m, lda, b, &mut sink) };
-    Ok(())
+    dispatch(&a16, m, lda, b, &mut sink)
 }
 
 /// Accumulators for i16 activation codes (see [`super::scalar::qgemm_i32`]).
 pub fn qgemm_i32(a16: &[i16], m: usize, lda: usize, b: &PackedI8, c: &mut [i32]) -> Result<()> {
-    if b.has_min {
-        return super::scalar::qgemm_i32(a16, m, lda, b, c);
-    }
     let n = check_qgemm(a16, m, lda, b, c.len())?;
     let mut sink = StoreSink {
         c: c.as_mut_ptr(),
         n,
     };
-    // SAFETY: lengths checked by check_qgemm.
-    unsafe { drive(a16, m, lda, b, &mut sink) };
-    Ok(())
+    dispatch(a16, m, lda, b, &mut sink)
 }
 
 /// GEMM + dequantization (see [`super::scalar::qgemm_f32`]), fused into the tile's store.
@@ -85,9 +84,6 @@ pub fn qgemm_f32(
     bias: Option<&[f32]>,
     out: &mut [f32],
 ) -> Result<()> {
-    if b.has_min {
-        return super::scalar::qgemm_f32(a16, m, lda, b, row_scales, col_scales, bias, out);
-    }
     let n = check_qgemm(a16, m, lda, b, out.len())?;
     check_dequant(m, n, row_scales, col_scales, bias)?;
     let padded = |v: &[f32]| {
@@ -104,10 +100,182 @@ pub fn qgemm_f32(
         col_scales: cs.as_ptr(),
         bias: bias.as_ref().map(|v| v.as_ptr()),
     };
-    // SAFETY: lengths checked; cs/bias hold panels·NR values.
-    unsafe { drive(a16, m, lda, b, &mut sink) };
+    dispatch(a16, m, lda, b, &mut sink)
+}
+
+/// The kernel for the packing and the codes. Codes are checked to lie in [−255, 255]; the
+/// offset kernel takes them as signed bytes, so wider ones (ONNX uint8 minus its zero point)
+/// with offset weights take the sign kernel's two planes on a re-packed copy… which cannot
+/// happen in the app (its offset weights meet symmetric int8 codes), so the scalar twin
+/// computes that case instead.
+fn dispatch<S: Sink>(a16: &[i16], m: usize, lda: usize, b: &PackedI8, sink: &mut S) -> Result<()> {
+    let fits_i8 = a16.iter().all(|&v| (-128..=127).contains(&v));
+    match b.layout {
+        // SAFETY (both): a16 is m×lda with lda = act_stride(K) ≥ 4·kp, the sink takes m×n.
+        Layout::Offset64 if fits_i8 => unsafe { drive_offset(a16, m, lda, b, sink) },
+        Layout::Quads => unsafe { drive_sign(a16, m, lda, b, sink) },
+        _ => {
+            let mut c = vec![0i32; m * b.n];
+            super::scalar::qgemm_i32(a16, m, lda, b, &mut c)?;
+            for r in 0..m {
+                for p in 0..b.panels {
+                    let mut lanes = [0i32; NR];
+                    for (j, l) in lanes.iter_mut().enumerate() {
+                        let col = p * NR + j;
+                        if col < b.n {
+                            *l = c.get(r * b.n + col).copied().unwrap_or(0);
+                        }
+                    }
+                    let [l0, l1, l2, l3, l4, l5, l6, l7] = lanes;
+                    // SAFETY: row r and panel p are inside the sink's m×n.
+                    unsafe {
+                        sink.put(r, p, i32x4(l0, l1, l2, l3), i32x4(l4, l5, l6, l7));
+                    }
+                }
+            }
+        }
+    }
     Ok(())
 }
+
+/// Σ over the quad of a·b for signed `a` and 7-bit `b`, added to `acc`: one `pmaddubsw`, one
+/// `pmaddwd` against `ones` (kept in a register by the caller) and one add on x86.
+#[inline]
+#[target_feature(enable = "relaxed-simd")]
+unsafe fn dot_add(a: v128, b: v128, ones: v128, acc: v128) -> v128 {
+    i32x4_add(
+        acc,
+        i32x4_dot_i16x8(i16x8_relaxed_dot_i8x16_i7x16(a, b), ones),
+    )
+}
+
+// ------------------------------------------------------------------------------------------
+// Offset weights: activation signed, weight + 64 the 7-bit operand.
+
+/// A's rows for the offset tile: for row block `t` and k-quad `q`, at `(t·kp + q)·4·rows` the
+/// quad's four codes of each of the block's rows (rows past M zero); and Σ a of every row.
+fn pack_codes(a16: &[i16], m: usize, lda: usize, kp: usize, rows: usize) -> (Vec<i8>, Vec<i32>) {
+    let stride = rows * 4;
+    let mut out = vec![0i8; m.div_ceil(rows) * kp * stride];
+    let mut sums = vec![0i32; m.div_ceil(rows) * rows];
+    if lda == 0 {
+        return (out, sums);
+    }
+    for (row, src) in a16.chunks_exact(lda).take(m).enumerate() {
+        let (t, r) = (row / rows, row % rows);
+        if let Some(s) = sums.get_mut(row) {
+            *s = src.iter().map(|&v| i32::from(v)).sum();
+        }
+        let Some(block) = out.get_mut(t * kp * stride..(t + 1) * kp * stride) else {
+            continue;
+        };
+        for (quad, q) in block.chunks_exact_mut(stride).zip(src.chunks_exact(4)) {
+            if let Some(d) = quad.get_mut(r * 4..r * 4 + 4) {
+                d.iter_mut().zip(q).for_each(|(d, &v)| *d = v as i8);
+            }
+        }
+    }
+    (out, sums)
+}
+
+/// One 4×8 tile of the offset kernel over all k-quads of a panel.
+#[inline]
+#[target_feature(enable = "relaxed-simd")]
+unsafe fn tile_offset(a: *const i8, b: *const i8, kp: usize) -> [[v128; 2]; MR] {
+    let ones = i16x8_splat(1);
+    let mut acc = [[i32x4_splat(0); 2]; MR];
+    let (mut aq, mut bq) = (a, b);
+    let end = b.add(kp * 4 * NR);
+    while bq < end {
+        let (w0, w1) = (v128_load(bq.cast()), v128_load(bq.add(16).cast()));
+        for (i, [lo, hi]) in acc.iter_mut().enumerate() {
+            let av = v128_load32_splat(aq.add(4 * i).cast());
+            *lo = dot_add(av, w0, ones, *lo);
+            *hi = dot_add(av, w1, ones, *hi);
+        }
+        bq = bq.add(4 * NR);
+        aq = aq.add(4 * MR);
+    }
+    acc
+}
+
+/// The offset kernel: blocked like SIMD128's, −64·Σa per row before the store.
+#[target_feature(enable = "relaxed-simd")]
+unsafe fn drive_offset<S: Sink>(a16: &[i16], m: usize, lda: usize, b: &PackedI8, sink: &mut S) {
+    let kp = b.kp;
+    let (bdata, plen) = (b.data.as_ptr(), b.panel_len());
+    if m == 1 {
+        let (ap, sums) = pack_codes(a16, 1, lda, kp, 1);
+        let fix = i32x4_splat(-64 * sums.first().copied().unwrap_or(0));
+        let mut p = 0;
+        while p < b.panels {
+            let count = (b.panels - p).min(4);
+            let acc = if count == 4 {
+                gemv_offset::<4>(ap.as_ptr(), bdata.add(p * plen), plen, kp)
+            } else {
+                let mut one = [[i32x4_splat(0); 2]; 4];
+                for (j, slot) in one.iter_mut().take(count).enumerate() {
+                    let [x] = gemv_offset::<1>(ap.as_ptr(), bdata.add((p + j) * plen), plen, kp);
+                    *slot = x;
+                }
+                one
+            };
+            for (j, [lo, hi]) in acc.into_iter().take(count).enumerate() {
+                sink.put(0, p + j, i32x4_add(lo, fix), i32x4_add(hi, fix));
+            }
+            p += count;
+        }
+        return;
+    }
+    let (ap, sums) = pack_codes(a16, m, lda, kp, MR);
+    let block = (L2_BLOCK_BYTES / plen.max(1)).max(1);
+    let blocks = m.div_ceil(MR);
+    let mut p0 = 0;
+    while p0 < b.panels {
+        let p1 = (p0 + block).min(b.panels);
+        for t in 0..blocks {
+            let a = ap.as_ptr().add(t * kp * 4 * MR);
+            let rows = MR.min(m - t * MR);
+            for p in p0..p1 {
+                let acc = tile_offset(a, bdata.add(p * plen), kp);
+                for (i, [lo, hi]) in acc.into_iter().take(rows).enumerate() {
+                    let fix = i32x4_splat(-64 * sums.get(t * MR + i).copied().unwrap_or(0));
+                    sink.put(t * MR + i, p, i32x4_add(lo, fix), i32x4_add(hi, fix));
+                }
+            }
+        }
+        p0 = p1;
+    }
+}
+
+/// `P` panels of the offset GEMV (M = 1): one activation splat per k-quad feeds 2·P dots.
+#[inline]
+#[target_feature(enable = "relaxed-simd")]
+unsafe fn gemv_offset<const P: usize>(
+    a: *const i8,
+    first: *const i8,
+    plen: usize,
+    kp: usize,
+) -> [[v128; 2]; P] {
+    let ones = i16x8_splat(1);
+    let mut acc = [[i32x4_splat(0); 2]; P];
+    let (mut aq, mut x) = (a, first);
+    let end = first.add(kp * 4 * NR);
+    while x < end {
+        let av = v128_load32_splat(aq.cast());
+        for (j, [lo, hi]) in acc.iter_mut().enumerate() {
+            let w = x.add(j * plen);
+            *lo = dot_add(av, v128_load(w.cast()), ones, *lo);
+            *hi = dot_add(av, v128_load(w.add(16).cast()), ones, *hi);
+        }
+        x = x.add(4 * NR);
+        aq = aq.add(4);
+    }
+    acc
+}
+
+// ------------------------------------------------------------------------------------------
+// 8-bit weights: the activation's 7-bit magnitude, its sign moved onto the weights.
 
 /// A's rows as 7-bit planes for a tile of `rows` rows: for row block `t` and k-quad `q`, at
 /// `(t·kp + q)·rows·4·(1 + planes)` come the low planes |a| mod 128 of the block's rows (4
@@ -132,7 +300,7 @@ fn pack_planes(
         let Some(block) = out.get_mut(t * kp * stride..(t + 1) * kp * stride) else {
             continue;
         };
-        for (quad, q) in block.chunks_exact_mut(stride).zip(src.chunks_exact(KG)) {
+        for (quad, q) in block.chunks_exact_mut(stride).zip(src.chunks_exact(4)) {
             for (i, &v) in q.iter().enumerate() {
                 let mag = v.unsigned_abs();
                 let at = |plane: usize| plane * rows * 4 + r * 4 + i;
@@ -153,7 +321,7 @@ fn pack_planes(
     out
 }
 
-/// Two planes when some code's magnitude needs 8 bits (see the module doc).
+/// Two planes when some code's magnitude needs 8 bits.
 fn planes_needed(a16: &[i16]) -> usize {
     if a16.iter().any(|v| v.unsigned_abs() > 127) {
         2
@@ -162,51 +330,59 @@ fn planes_needed(a16: &[i16]) -> usize {
     }
 }
 
-/// One 4×8 tile over all k-quads of a panel, for the plane at byte `plane_off` of each packed
-/// quad (`stride` bytes apart); the signs are at `MR·4`.
+/// One 4×8 tile of the sign kernel over all k-quads of a panel, for the plane at byte
+/// `plane_off` of each packed quad (`stride` bytes apart); the signs are at `MR·4`.
 #[inline]
 #[target_feature(enable = "relaxed-simd")]
-unsafe fn tile(
+unsafe fn tile_sign(
     a: *const u8,
     b: *const i8,
     kp: usize,
     stride: usize,
     plane_off: usize,
 ) -> [[v128; 2]; MR] {
+    let ones = i16x8_splat(1);
     let mut acc = [[i32x4_splat(0); 2]; MR];
     let (mut aq, mut bq) = (a, b);
-    let end = b.add(kp * KG * NR);
+    let end = b.add(kp * 4 * NR);
     while bq < end {
         let (w0, w1) = (v128_load(bq.cast()), v128_load(bq.add(16).cast()));
         let (n0, n1) = (i8x16_neg(w0), i8x16_neg(w1));
         for (i, [lo, hi]) in acc.iter_mut().enumerate() {
             let mag = v128_load32_splat(aq.add(plane_off + 4 * i).cast());
             let sign = v128_load32_splat(aq.add(MR * 4 + 4 * i).cast());
-            *lo =
-                i32x4_relaxed_dot_i8x16_i7x16_add(i8x16_relaxed_laneselect(n0, w0, sign), mag, *lo);
-            *hi =
-                i32x4_relaxed_dot_i8x16_i7x16_add(i8x16_relaxed_laneselect(n1, w1, sign), mag, *hi);
+            *lo = dot_add(i8x16_relaxed_laneselect(n0, w0, sign), mag, ones, *lo);
+            *hi = dot_add(i8x16_relaxed_laneselect(n1, w1, sign), mag, ones, *hi);
         }
-        bq = bq.add(KG * NR);
+        bq = bq.add(4 * NR);
         aq = aq.add(stride);
     }
     acc
 }
 
-/// Caller guarantees: `a16` holds m×lda i16 codes with |code| ≤ 255 and lda = KG·b.kp, and the
-/// sink can take m×n.
+/// The sign kernel: `a16` codes with |code| ≤ 255, one or two planes.
 #[target_feature(enable = "relaxed-simd")]
-unsafe fn drive<S: Sink>(a16: &[i16], m: usize, lda: usize, b: &PackedI8, sink: &mut S) {
+unsafe fn drive_sign<S: Sink>(a16: &[i16], m: usize, lda: usize, b: &PackedI8, sink: &mut S) {
     let planes = planes_needed(a16);
+    let rows = if m == 1 { 1 } else { MR };
+    let ap = pack_planes(a16, m, lda, b.kp, rows, planes);
+    let kp = b.kp;
+    let stride = rows * 4 * (1 + planes);
+    let (bdata, plen) = (b.data.as_ptr(), b.panel_len());
     if m == 1 {
-        let ap = pack_planes(a16, 1, lda, b.kp, 1, planes);
-        gemv(&ap, b, planes, sink);
+        for p in 0..b.panels {
+            let mut acc = gemv_sign(ap.as_ptr(), bdata.add(p * plen), kp, stride, 0);
+            if planes == 2 {
+                let [h0, h1] = gemv_sign(ap.as_ptr(), bdata.add(p * plen), kp, stride, 8);
+                acc = [
+                    i32x4_add(acc[0], i32x4_shl(h0, 7)),
+                    i32x4_add(acc[1], i32x4_shl(h1, 7)),
+                ];
+            }
+            sink.put(0, p, acc[0], acc[1]);
+        }
         return;
     }
-    let ap = pack_planes(a16, m, lda, b.kp, MR, planes);
-    let kp = b.kp;
-    let stride = MR * 4 * (1 + planes);
-    let (bdata, plen) = (b.data.as_ptr(), b.panel_len());
     let block = (L2_BLOCK_BYTES / plen.max(1)).max(1);
     let blocks = m.div_ceil(MR);
     let mut p0 = 0;
@@ -217,9 +393,9 @@ unsafe fn drive<S: Sink>(a16: &[i16], m: usize, lda: usize, b: &PackedI8, sink: 
             let rows = MR.min(m - t * MR);
             for p in p0..p1 {
                 let bp = bdata.add(p * plen);
-                let mut acc = tile(a, bp, kp, stride, 0);
+                let mut acc = tile_sign(a, bp, kp, stride, 0);
                 if planes == 2 {
-                    let high = tile(a, bp, kp, stride, 2 * MR * 4);
+                    let high = tile_sign(a, bp, kp, stride, 2 * MR * 4);
                     for (l, h) in acc.iter_mut().zip(high) {
                         l[0] = i32x4_add(l[0], i32x4_shl(h[0], 7));
                         l[1] = i32x4_add(l[1], i32x4_shl(h[1], 7));
@@ -234,62 +410,38 @@ unsafe fn drive<S: Sink>(a16: &[i16], m: usize, lda: usize, b: &PackedI8, sink: 
     }
 }
 
-/// M = 1, memory-bound: four panels per pass (four sequential streams, as in SIMD128's GEMV),
-/// one magnitude and one sign splat per k-quad feeding eight selects and dots; the last
-/// panels one at a time.
-#[target_feature(enable = "relaxed-simd")]
-unsafe fn gemv<S: Sink>(ap: &[u8], b: &PackedI8, planes: usize, sink: &mut S) {
-    let mut p = 0;
-    while p + 4 <= b.panels {
-        gemv_panels::<4, S>(ap, b, planes, p, sink);
-        p += 4;
-    }
-    while p < b.panels {
-        gemv_panels::<1, S>(ap, b, planes, p, sink);
-        p += 1;
-    }
-}
-
-/// `P` panels from panel `p0` of the GEMV, every plane, into the sink.
+/// One panel of the sign GEMV (M = 1), one plane.
 #[inline]
 #[target_feature(enable = "relaxed-simd")]
-unsafe fn gemv_panels<const P: usize, S: Sink>(
-    ap: &[u8],
-    b: &PackedI8,
-    planes: usize,
-    p0: usize,
-    sink: &mut S,
-) {
-    let stride = 4 * (1 + planes);
-    let plen = b.panel_len();
-    let first = b.data.as_ptr().add(p0 * plen);
-    let mut acc = [[i32x4_splat(0); 2]; P];
-    for plane in 0..planes {
-        let (off, shift) = if plane == 0 { (0, 0) } else { (8, 7) };
-        let mut part = [[i32x4_splat(0); 2]; P];
-        let mut aq = ap.as_ptr();
-        let mut x = first;
-        let end = x.add(plen);
-        while x < end {
-            let mag = v128_load32_splat(aq.add(off).cast());
-            let sign = v128_load32_splat(aq.add(4).cast());
-            for (j, [lo, hi]) in part.iter_mut().enumerate() {
-                let w = x.add(j * plen);
-                let (w0, w1) = (v128_load(w.cast()), v128_load(w.add(16).cast()));
-                let s0 = i8x16_relaxed_laneselect(i8x16_neg(w0), w0, sign);
-                let s1 = i8x16_relaxed_laneselect(i8x16_neg(w1), w1, sign);
-                *lo = i32x4_relaxed_dot_i8x16_i7x16_add(s0, mag, *lo);
-                *hi = i32x4_relaxed_dot_i8x16_i7x16_add(s1, mag, *hi);
-            }
-            x = x.add(KG * NR);
-            aq = aq.add(stride);
-        }
-        for (a, q) in acc.iter_mut().zip(part) {
-            a[0] = i32x4_add(a[0], i32x4_shl(q[0], shift));
-            a[1] = i32x4_add(a[1], i32x4_shl(q[1], shift));
-        }
+unsafe fn gemv_sign(
+    a: *const u8,
+    panel: *const i8,
+    kp: usize,
+    stride: usize,
+    plane_off: usize,
+) -> [v128; 2] {
+    let ones = i16x8_splat(1);
+    let (mut lo, mut hi) = (i32x4_splat(0), i32x4_splat(0));
+    let (mut aq, mut x) = (a, panel);
+    let end = panel.add(kp * 4 * NR);
+    while x < end {
+        let mag = v128_load32_splat(aq.add(plane_off).cast());
+        let sign = v128_load32_splat(aq.add(4).cast());
+        let (w0, w1) = (v128_load(x.cast()), v128_load(x.add(16).cast()));
+        lo = dot_add(
+            i8x16_relaxed_laneselect(i8x16_neg(w0), w0, sign),
+            mag,
+            ones,
+            lo,
+        );
+        hi = dot_add(
+            i8x16_relaxed_laneselect(i8x16_neg(w1), w1, sign),
+            mag,
+            ones,
+            hi,
+        );
+        x = x.add(4 * NR);
+        aq = aq.add(stride);
     }
-    for (j, [lo, hi]) in acc.into_iter().enumerate() {
-        sink.put(0, p0 + j, lo, hi);
-    }
+    [lo, hi]
 }

@@ -8,7 +8,8 @@
 
 use super::pack::{PackedF32, PackedI8};
 use super::{
-    check_gemm, check_len, check_quantize_rows, checked_len, non_finite_error, widen_rows, KG, NR,
+    act_stride, check_gemm, check_len, check_quantize_rows, checked_len, non_finite_error,
+    widen_rows, NR,
 };
 use crate::error::Result;
 use crate::round::round_half_even;
@@ -16,14 +17,15 @@ use crate::round::round_half_even;
 /// C = A·B, int8 × int8 → i32 (see [`super::gemm_i8`]).
 pub fn gemm_i8(a: &[i8], m: usize, k: usize, b: &PackedI8, c: &mut [i32]) -> Result<()> {
     let n = check_gemm(a.len(), m, k, b.k, b.n, c.len())?;
-    let lda = KG * b.kp;
+    let lda = act_stride(k);
     let a16 = widen_rows(a, m, k, lda);
     core_i16(&a16, m, lda, b, |r, p, acc| store_row(c, n, r, p, acc));
     Ok(())
 }
 
 /// Accumulators C = A·B for activation codes already widened to i16 (M rows of stride
-/// `lda` = KG·ceil(K/KG), codes in [−128, 127]), as produced by [`quantize_rows_i16`].
+/// `lda` = [`act_stride`](super::act_stride)(K), codes in [−128, 127]), as produced by
+/// [`quantize_rows_i16`].
 pub fn qgemm_i32(a16: &[i16], m: usize, lda: usize, b: &PackedI8, c: &mut [i32]) -> Result<()> {
     let n = super::check_qgemm(a16, m, lda, b, c.len())?;
     core_i16(a16, m, lda, b, |r, p, acc| store_row(c, n, r, p, acc));
@@ -148,6 +150,7 @@ fn core_i16(
     mut sink: impl FnMut(usize, usize, &[i32; NR]),
 ) {
     let plen = b.panel_len();
+    let (kg, off) = (b.layout.kg(), b.layout.offset());
     if plen == 0 || lda == 0 {
         // K = 0: every sum is empty.
         for r in 0..m {
@@ -160,10 +163,11 @@ fn core_i16(
     for (r, arow) in a16.chunks_exact(lda).take(m).enumerate() {
         for (p, panel) in b.data.chunks_exact(plen).enumerate() {
             let mut acc = [0i32; NR];
-            for (ag, bg) in arow.chunks_exact(KG).zip(panel.chunks_exact(KG * NR)) {
-                for (s, bc) in acc.iter_mut().zip(bg.chunks_exact(KG)) {
+            for (ag, bg) in arow.chunks_exact(kg).zip(panel.chunks_exact(kg * NR)) {
+                for (s, bc) in acc.iter_mut().zip(bg.chunks_exact(kg)) {
                     let group = ag.iter().zip(bc).fold(0i32, |g, (&a, &b)| {
-                        g.wrapping_add(i32::from(a).wrapping_mul(b.into()))
+                        let w = i32::from(b.wrapping_sub(off));
+                        g.wrapping_add(i32::from(a).wrapping_mul(w))
                     });
                     *s = s.wrapping_add(group);
                 }

@@ -30,14 +30,12 @@
 
 use core::arch::wasm32::*;
 
-use super::pack::PackedF32;
-#[cfg(not(feature = "relaxed"))]
-use super::pack::PackedI8;
+use super::pack::{PackedF32, PackedI8};
 use super::scalar::quantize_one;
-use super::{check_gemm, check_len, check_quantize_rows, checked_len, non_finite_error, NR};
-// The int8 kernels below are the SIMD128 build's; the relaxed build has its own (relaxed.rs).
-#[cfg(not(feature = "relaxed"))]
-use super::{check_dequant, check_qgemm, widen_rows};
+use super::{
+    check_dequant, check_gemm, check_len, check_qgemm, check_quantize_rows, checked_len,
+    non_finite_error, widen_rows, NR,
+};
 use crate::error::Result;
 
 /// Weight bytes per block of panels: a block is reused by every row block of A, so it should
@@ -47,7 +45,6 @@ pub(crate) const L2_BLOCK_BYTES: usize = 192 * 1024;
 // ------------------------------------------------------------------------------------------
 // Public twins
 
-#[cfg(not(feature = "relaxed"))]
 /// C = A·B, int8 × int8 → i32 (see [`super::gemm_i8`]).
 pub fn gemm_i8(a: &[i8], m: usize, k: usize, b: &PackedI8, c: &mut [i32]) -> Result<()> {
     let n = check_gemm(a.len(), m, k, b.k, b.n, c.len())?;
@@ -67,7 +64,6 @@ pub fn gemm_i8(a: &[i8], m: usize, k: usize, b: &PackedI8, c: &mut [i32]) -> Res
     Ok(())
 }
 
-#[cfg(not(feature = "relaxed"))]
 /// Accumulators for i16 activation codes (see [`super::scalar::qgemm_i32`]).
 pub fn qgemm_i32(a16: &[i16], m: usize, lda: usize, b: &PackedI8, c: &mut [i32]) -> Result<()> {
     let n = check_qgemm(a16, m, lda, b, c.len())?;
@@ -80,7 +76,6 @@ pub fn qgemm_i32(a16: &[i16], m: usize, lda: usize, b: &PackedI8, c: &mut [i32])
     Ok(())
 }
 
-#[cfg(not(feature = "relaxed"))]
 /// GEMM + dequantization (see [`super::scalar::qgemm_f32`]); the scaling is fused into the
 /// tile's store so the i32 accumulators never go to memory.
 #[allow(clippy::too_many_arguments)]
@@ -289,7 +284,6 @@ pub(crate) const MR: usize = 4;
 /// zero). Why: the tile then reads its four A splats at constant offsets 0/4/8/12 from a single
 /// pointer; with one pointer per row, V8 spends an address computation (`lea`) per load, and
 /// the loop is bound by instruction issue, not by the multipliers.
-#[cfg(not(feature = "relaxed"))]
 fn pack_a_rows(a16: &[i16], m: usize, lda: usize, kp: usize) -> Vec<i16> {
     let mut out = vec![0i16; m.div_ceil(MR) * kp * 2 * MR];
     if kp == 0 {
@@ -308,7 +302,6 @@ fn pack_a_rows(a16: &[i16], m: usize, lda: usize, kp: usize) -> Vec<i16> {
     out
 }
 
-#[cfg(not(feature = "relaxed"))]
 /// Widening variant of [`pack_a_rows`] straight from int8 rows of length `k`.
 fn pack_a_rows_i8(a: &[i8], m: usize, k: usize, kp: usize) -> Vec<i16> {
     let mut out = vec![0i16; m.div_ceil(MR) * kp * 2 * MR];
@@ -332,7 +325,6 @@ fn pack_a_rows_i8(a: &[i8], m: usize, k: usize, kp: usize) -> Vec<i16> {
 /// Per k-pair: 2 widening loads of B, 4 splat loads of A, 8 dots, 8 adds; two pointers move.
 /// A plain loop over the rows: at the kernels' opt-level 3 LLVM unrolls it and keeps the
 /// accumulators in registers (measured equal to the hand-written version).
-#[cfg(not(feature = "relaxed"))]
 #[inline(always)]
 unsafe fn tile(a: *const i16, b: *const i8, kp: usize) -> [[v128; 2]; MR] {
     let mut acc = [[i32x4_splat(0); 2]; MR];
@@ -354,7 +346,6 @@ unsafe fn tile(a: *const i16, b: *const i8, kp: usize) -> [[v128; 2]; MR] {
     acc
 }
 
-#[cfg(not(feature = "relaxed"))]
 /// Caller guarantees: `a16` holds m×lda i16 with lda = 2·b.kp, and the sink can take m×n.
 unsafe fn drive_i16<S: Sink>(a16: &[i16], m: usize, lda: usize, b: &PackedI8, sink: &mut S) {
     if m == 1 {
@@ -365,7 +356,6 @@ unsafe fn drive_i16<S: Sink>(a16: &[i16], m: usize, lda: usize, b: &PackedI8, si
     drive_packed(&ap, m, b, sink);
 }
 
-#[cfg(not(feature = "relaxed"))]
 /// The blocked GEMM over packed A (see [`pack_a_rows`]) and packed B.
 unsafe fn drive_packed<S: Sink>(ap: &[i16], m: usize, b: &PackedI8, sink: &mut S) {
     let kp = b.kp;
@@ -393,7 +383,6 @@ unsafe fn drive_packed<S: Sink>(ap: &[i16], m: usize, b: &PackedI8, sink: &mut S
 /// memory system busy: four panels per pass are four sequential streams, which a wasm read loop
 /// here pulls at ~20 GB/s against ~14 GB/s for one stream (cold caches, `benches/README.md`).
 /// One A splat feeds eight dots.
-#[cfg(not(feature = "relaxed"))]
 #[inline(always)]
 unsafe fn gemv_i16<S: Sink>(a: *const i16, b: &PackedI8, sink: &mut S) {
     let plen = b.panel_len();
