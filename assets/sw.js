@@ -3,6 +3,8 @@
 // network goes away (a seminar room's Wi-Fi). Network first, cache as the fallback: a reachable
 // server always wins, so a new deployment is picked up on the next load.
 const CACHE = "quantlab-v1";
+// quantlabKernels(): which of the app's two builds (SIMD128, relaxed SIMD) this browser runs.
+importScripts("./assets/kernels.js");
 
 async function precache() {
   const cache = await caches.open(CACHE);
@@ -10,7 +12,11 @@ async function precache() {
   const html = await page.clone().text();
   await cache.put("./", page);
   // The hashed JS/wasm/CSS names change with every build; read them from the page itself.
-  const built = [...html.matchAll(/["'](\.\/[^"']+\.(?:js|wasm|css))["']/g)].map((m) => m[1]);
+  // Of the two builds, only the one this browser runs (the other is ~0.9 MB gzip, never used).
+  const relaxed = quantlabKernels("").build === "relaxed";
+  const built = [...html.matchAll(/["'](\.\/[^"']+\.(?:js|wasm|css))["']/g)]
+    .map((m) => m[1])
+    .filter((f) => !/^\.\/quantlab-web-/.test(f) || f.startsWith("./quantlab-web-relaxed-") === relaxed);
   const list = await (await fetch("./assets/offline.json", { cache: "no-cache" })).json();
   await cache.addAll([...new Set([...built, ...list.files])]);
 }

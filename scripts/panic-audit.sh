@@ -19,10 +19,12 @@ LINTS=(
 )
 
 status=0
-for target in native wasm32-unknown-unknown; do
+# wasm32 twice: the SIMD128 build and the relaxed-SIMD one (its kernels are compiled only there).
+for target in native wasm32-unknown-unknown wasm32-relaxed; do
   # The CLI is native only; everything else is checked for both targets.
   args=(--workspace --lib --bins --quiet --message-format=short)
-  [ "$target" = native ] || args+=(--target "$target" --exclude quantlab-cli)
+  [ "$target" = native ] || args+=(--target wasm32-unknown-unknown --exclude quantlab-cli)
+  [ "$target" = wasm32-relaxed ] && args+=(--features quantlab-kernels/relaxed)
   echo "panic audit ($target): cargo clippy ${args[*]}"
   if ! out=$(cargo clippy "${args[@]}" -- "${LINTS[@]}" 2>&1); then
     printf '%s\n' "$out" | grep -E '^(src|crates|build\.rs)/.*(error|warning)|^error' || printf '%s\n' "$out"

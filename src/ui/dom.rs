@@ -74,6 +74,15 @@ pub fn device_pixel_ratio() -> f64 {
     }
 }
 
+/// Whether the page is cross-origin isolated (then browsers give `performance.now()` its fine
+/// resolution). Read by name: web-sys has no binding for it.
+pub fn cross_origin_isolated() -> bool {
+    window()
+        .and_then(|w| js_sys::Reflect::get(&w, &JsValue::from_str("crossOriginIsolated")).ok())
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
+}
+
 pub fn now_ms() -> f64 {
     window()
         .and_then(|w| w.performance())

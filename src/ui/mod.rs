@@ -8,6 +8,7 @@ pub mod chapters;
 pub mod data;
 pub mod dom;
 pub mod job;
+pub mod kernels;
 pub mod minilm;
 pub mod perf;
 pub mod shell;
@@ -54,6 +55,12 @@ pub fn start() {
     install_panic_banner();
     dom::remove_boot_message();
     leptos::mount::mount_to_body(shell::App);
+    // Once the first view is painted: which int8 kernel takes 8-bit weights on this machine
+    // (relaxed build only, ~50 ms).
+    leptos::prelude::set_timeout(
+        kernels::choose_w8_kernel,
+        std::time::Duration::from_millis(400),
+    );
 }
 
 /// A panic should never happen, but if one does the page must say so instead of silently dying:

@@ -470,7 +470,7 @@ test("long work is cancellable: leaving 'why' stops the benchmark; a double clic
   }
   for (let i = 1; i < progress.length; i++) assert(progress[i] >= progress[i - 1], `progress never goes back (one run): ${progress.join(",")}`);
   const rows = await page.$$eval("[data-testid=bench-table] tbody tr", (trs) => trs.length);
-  if (progress.length) assert(rows === 9, `one complete run: 3 shapes × 3 kernels = 9 rows (got ${rows})`);
+  if (progress.length) assert(rows === 12, `one complete run: 3 shapes × 4 operations = 12 rows (got ${rows})`);
   console.log(`    double click: ${progress.length ? `one run, ${rows} rows in ${((Date.now() - t0) / 1000).toFixed(1)} s` : "start + stop"}`);
   assert(await alive(page), "page alive");
 });

@@ -423,17 +423,37 @@ messages! {
     Granularity: "granularity", "granularity";
     OverheadBits: "scale overhead (bits per weight)", "scale 오버헤드 (weight당 비트)";
     FasterTitle: "Faster", "더 빠르게";
-    FasterIntro: "A real int8 matrix multiplication against f32, with quantlab's WebAssembly SIMD128 kernels, on shapes of real layers. Nothing here is a stored number: it runs on your machine when you press the button.",
-                 "quantlab의 WebAssembly SIMD128 커널로 실제 레이어 크기의 int8 행렬곱과 f32 행렬곱을 비교합니다. 저장된 숫자가 아니라 버튼을 누르면 지금 이 기기에서 실행됩니다.";
-    SimdStatus: "Kernels in this build: {}. Your browser runs WebAssembly SIMD (without it this page could not have started).", "이 빌드의 커널: {}. 브라우저가 WebAssembly SIMD를 지원합니다 (지원하지 않으면 이 페이지가 시작되지 못합니다).";
+    FasterIntro: "A real int8 matrix multiplication against f32, with quantlab's WebAssembly kernels, on shapes of real layers. Nothing here is a stored number: it runs on your machine when you press the button.",
+                 "quantlab의 WebAssembly 커널로 실제 레이어 크기의 int8 행렬곱과 f32 행렬곱을 비교합니다. 저장된 숫자가 아니라 버튼을 누르면 지금 이 기기에서 실행됩니다.";
+    KernelPathRelaxed: "Kernel path: relaxed SIMD: 8-bit dot product (i32x4.relaxed_dot_i8x16_i7x16_add_s).", "커널 경로: relaxed SIMD: 8비트 내적 (i32x4.relaxed_dot_i8x16_i7x16_add_s).";
+    KernelPathSimd128: "Kernel path: SIMD128: widened to 16 bits (i32x4.dot_i16x8_s).", "커널 경로: SIMD128: 16비트로 넓혀서 (i32x4.dot_i16x8_s).";
+    KernelW8Choice: "At start-up this page timed a 64×384×384 int8 GEMM with 8-bit weights on this machine: {} ms on the 8-bit dot product, {} ms widened to 16 bits; so {}. Weights of up to 7 bits (W4) always take the 8-bit dot product.",
+                    "시작할 때 이 기기에서 8비트 weight의 64×384×384 int8 GEMM을 재 보았습니다: 8비트 내적 {} ms, 16비트로 넓혀서 {} ms. 그래서 {}. 7비트 이하 weight(W4)는 항상 8비트 내적을 씁니다.";
+    KernelW8Relaxed: "8-bit weights use the 8-bit dot product too", "8비트 weight도 8비트 내적을 씁니다";
+    KernelW8Simd128: "8-bit weights stay on the 16-bit kernel", "8비트 weight는 16비트 커널에 남습니다";
+    KernelW8Pending: "Timing the two kernels for 8-bit weights…", "8비트 weight용 두 커널을 재는 중…";
+    KernelWhyNoRelaxed: "This browser's WebAssembly engine has no relaxed SIMD (or its 8-bit dot product did not compute the exact sum), so the SIMD128 build runs.",
+                        "이 브라우저의 WebAssembly 엔진에는 relaxed SIMD가 없어서 (또는 8비트 내적이 정확한 합을 내지 않아서) SIMD128 빌드가 실행됩니다.";
+    KernelWhyForced: "Relaxed SIMD works here, but this link asks for SIMD128 (kernels=simd128).", "여기서는 relaxed SIMD가 동작하지만, 이 링크가 SIMD128을 요청합니다 (kernels=simd128).";
+    KernelWhyFailed: "The relaxed-SIMD build did not start here, so the SIMD128 build runs.", "relaxed SIMD 빌드가 여기서 시작되지 않아 SIMD128 빌드가 실행됩니다.";
+    KernelReloadSimd128: "Compare: reopen with SIMD128 only", "비교: SIMD128만으로 다시 열기";
+    KernelReloadAuto: "Reopen with relaxed SIMD", "relaxed SIMD로 다시 열기";
     BenchRun: "▶ Run benchmark", "▶ 벤치마크 실행";
     BenchStop: "■ Stop", "■ 중지";
     CopyTable: "Copy as table", "표로 복사";
     Shape: "shape", "크기";
     Kernel: "kernel", "커널";
     VsF32: "vs f32", "f32 대비";
-    BenchHonest: "What limits int8 here: WebAssembly SIMD128 has no 8-bit dot product, so every int8 value is widened to int16 before i32x4.dot_i16x8_s (half the width of a native VNNI path); matrix–vector products are limited by memory bandwidth, where int8's 4× smaller weights help most; and the quantized linear layer also pays for quantizing the activations and dequantizing the result, which is why int8 is sometimes not faster for small layers.",
-                  "여기서 int8의 한계: WebAssembly SIMD128에는 8비트 내적이 없어 모든 int8 값을 int16으로 넓힌 뒤 i32x4.dot_i16x8_s를 씁니다 (네이티브 VNNI의 절반 폭). 행렬-벡터 곱은 메모리 대역폭이 한계라서 weight가 4배 작은 int8의 이득이 가장 큽니다. 양자화 linear layer는 activation 양자화와 결과 역양자화 비용도 치르므로, 작은 레이어에서는 int8이 더 빠르지 않을 때도 있습니다.";
+    Operation: "operation", "연산";
+    ColSimd128: "SIMD128 (16-bit) GOPS", "SIMD128 (16비트) GOPS";
+    ColRelaxed: "relaxed SIMD (8-bit dot) GOPS", "relaxed SIMD (8비트 내적) GOPS";
+    ColRelaxedRatio: "relaxed ÷ SIMD128", "relaxed ÷ SIMD128";
+    BenchTimerNote: "Timer resolution here: {} ms ({}). Each of the {} samples times a batch of back-to-back runs lasting at least {} ms; the table shows the median GOPS ± half the range of the samples, and the median time per run. Bold: the kernel this page uses for that operation.",
+                    "이 기기의 타이머 해상도: {} ms ({}). 샘플 {}개는 각각 최소 {} ms 동안 연달아 실행한 묶음을 잽니다. 표는 GOPS 중앙값 ± 샘플 범위의 절반과 실행 1회의 중앙값 시간을 보여 줍니다. 굵게 표시된 것이 이 페이지가 그 연산에 쓰는 커널입니다.";
+    BenchTimerIsolated: "cross-origin isolated: a fine clock", "cross-origin isolated: 정밀한 시계";
+    BenchTimerCoarse: "browsers coarsen the clock on pages without cross-origin isolation", "cross-origin isolation이 없는 페이지에서 브라우저가 시계를 거칠게 만듭니다";
+    BenchHonest: "What limits int8 here. SIMD128 has no 8-bit dot product: every int8 value is widened to int16 before i32x4.dot_i16x8_s, 8 multiply-adds per instruction. Relaxed SIMD adds i32x4.relaxed_dot_i8x16_i7x16_add_s, 16 per instruction, exact on every engine only when one operand fits in 7 bits; quantlab keeps the weights there (4-bit weights stored + 64, 8-bit weights with the activation's sign moved onto them), so both paths give the same integers. How much it gains depends on the CPU: V8 turns it into one vpdpbusd on x86 with AVX-VNNI and into dot-product instructions on Apple and other ARM chips, but into vpmaddubsw + vpmaddwd on x86 without VNNI, where it does the same work per instruction as SIMD128. Matrix–vector products are limited by memory bandwidth, where int8's 4× smaller weights help most; and the quantized linear layer also pays for quantizing the activations and dequantizing the result, which is why int8 is sometimes not faster for small layers.",
+                  "여기서 int8의 한계. SIMD128에는 8비트 내적이 없어 모든 int8 값을 int16으로 넓힌 뒤 i32x4.dot_i16x8_s를 씁니다 (명령 하나에 곱셈-덧셈 8개). Relaxed SIMD에는 i32x4.relaxed_dot_i8x16_i7x16_add_s가 있어 명령 하나에 16개를 하지만, 한쪽 피연산자가 7비트 안에 있을 때만 모든 엔진에서 정확합니다. quantlab은 weight를 그 범위에 둡니다 (4비트 weight는 +64로 저장, 8비트 weight는 activation의 부호를 weight로 옮김). 그래서 두 경로의 정수 결과는 같습니다. 이득은 CPU에 따라 다릅니다: V8은 AVX-VNNI가 있는 x86에서는 vpdpbusd 하나로, Apple 등 ARM 칩에서는 내적 명령으로 바꾸지만, VNNI가 없는 x86에서는 vpmaddubsw + vpmaddwd가 되어 명령당 일이 SIMD128과 같습니다. 행렬-벡터 곱은 메모리 대역폭이 한계라서 weight가 4배 작은 int8의 이득이 가장 큽니다. 양자화 linear layer는 activation 양자화와 결과 역양자화 비용도 치르므로, 작은 레이어에서는 int8이 더 빠르지 않을 때도 있습니다.";
 
     // ---- chapter: QAT ----
     QatIntro: "PTQ picks [α, β] after training and hopes the network tolerates the error. Quantization-aware training (Jacob et al., 2018) puts fake quantization — quantize then immediately dequantize — into the network before deployment and fine-tunes it:",

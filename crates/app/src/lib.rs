@@ -8,7 +8,9 @@
 //! * [`datasets`]: the tensors a reader can pick (shipped MiniLM layers, synthetic, uploads).
 //! * [`models`]: model sizes for "Why quantize?", counted from the architectures.
 //! * [`sentences`]: the whole-model chapter's sentences, settings, methods and measures.
+//! * [`bench`]: how the in-browser benchmark times runs (batches, median, spread).
 
+pub mod bench;
 pub mod chapters;
 pub mod controls;
 pub mod datasets;

@@ -21,7 +21,7 @@ pub const MAX_QUERY_LEN: usize = 8192;
 pub const MAX_NOTICES: usize = 10;
 
 /// Keys the shell owns; a chapter's own keys must not reuse them.
-pub const GLOBAL_KEYS: [&str; 6] = ["ch", "lang", "theme", "present", "tour", "notes"];
+pub const GLOBAL_KEYS: [&str; 7] = ["ch", "lang", "theme", "present", "tour", "notes", "kernels"];
 
 /// The largest `tour=N` read from a link; whether the tour has that many steps is checked by
 /// [`crate::open_link`], which knows the tour.
@@ -58,6 +58,32 @@ impl Theme {
             Theme::Light => Theme::Dark,
             Theme::Dark => Theme::Auto,
         }
+    }
+}
+
+/// Which build of the engine the page loads. `kernels=simd128` keeps the SIMD128 build where
+/// the relaxed-SIMD one would run, to compare the two paths in one browser. The choice is made
+/// before the app starts (assets/kernels.js reads the same key); the app keeps it in its links.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum KernelChoice {
+    /// Relaxed SIMD where the browser's engine computes its 8-bit dot product, else SIMD128.
+    #[default]
+    Auto,
+    Simd128,
+}
+
+impl KernelChoice {
+    pub fn code(self) -> &'static str {
+        match self {
+            KernelChoice::Auto => "auto",
+            KernelChoice::Simd128 => "simd128",
+        }
+    }
+
+    pub fn from_code(s: &str) -> Option<KernelChoice> {
+        [KernelChoice::Auto, KernelChoice::Simd128]
+            .into_iter()
+            .find(|k| k.code() == s)
     }
 }
 
@@ -134,6 +160,7 @@ pub struct ViewState {
     pub tour: Option<usize>,
     /// This window shows the presenter notes of the tour (`notes=1`), following the main window.
     pub notes: bool,
+    pub kernels: KernelChoice,
     /// Every chapter's controls; a link carries only the current chapter's non-default ones.
     pub controls: Controls,
 }
@@ -212,6 +239,10 @@ impl ViewState {
                     "0" | "false" => state.notes = false,
                     _ => notices.push(bad("0")),
                 },
+                "kernels" => match KernelChoice::from_code(v.trim()) {
+                    Some(k) => state.kernels = k,
+                    None => notices.push(bad(KernelChoice::default().code())),
+                },
                 "tour" => match v.trim().parse::<usize>() {
                     Ok(k) if (1..=MAX_TOUR_STEP).contains(&k) => state.tour = Some(k - 1),
                     _ => notices.push(bad(&format!("1…{MAX_TOUR_STEP}"))),
@@ -285,6 +316,10 @@ impl ViewState {
         }
         if self.notes {
             out.push_str("&notes=1");
+        }
+        if self.kernels != KernelChoice::default() {
+            out.push_str("&kernels=");
+            out.push_str(self.kernels.code());
         }
         // In declaration order, so the same view always gives the same link.
         let set = self.controls.of(self.chapter);
@@ -382,6 +417,19 @@ mod tests {
             assert_eq!((s.tour, s.notes), (None, false), "{bad}");
             assert_eq!(n.len(), 1, "{bad}: {n:?}");
         }
+    }
+
+    #[test]
+    fn kernel_choice_round_trips() {
+        let (s, n) = ViewState::parse_query("?ch=model&kernels=simd128");
+        assert!(n.is_empty(), "{n:?}");
+        assert_eq!(s.kernels, KernelChoice::Simd128);
+        assert_eq!(s.to_query(), "?ch=model&kernels=simd128");
+        let (s, n) = ViewState::parse_query("?kernels=auto");
+        assert!(n.is_empty(), "{n:?}");
+        assert_eq!(s.to_query(), "?ch=why");
+        let (s, n) = ViewState::parse_query("?kernels=avx512");
+        assert_eq!((s.kernels, n.len()), (KernelChoice::Auto, 1));
     }
 
     #[test]

@@ -474,6 +474,20 @@ impl QLinear {
         &self.packed
     }
 
+    /// The same layer with its weights packed in `layout`, read by that layout's kernel (an
+    /// error if the codes do not fit it). The "Why quantize" benchmark times one layer on both
+    /// kernels this way.
+    pub fn repacked(&self, layout: Layout) -> Result<Self> {
+        Ok(Self {
+            k: self.k,
+            n: self.n,
+            w_bits: self.w_bits,
+            packed: PackedI8::pack_with(&self.packed.to_row_major(), self.k, self.n, layout)?,
+            w_scales: self.w_scales.clone(),
+            bias: self.bias.clone(),
+        })
+    }
+
     /// Y = dequant(quant(X) · W_q) + b with dynamic activation scales; `out` is M×N.
     pub fn forward(
         &self,

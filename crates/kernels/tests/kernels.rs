@@ -1258,3 +1258,39 @@ fn every_layout_gives_the_naive_sums() {
         assert_eq!((w4, w8), (Layout::Pairs, Layout::Pairs));
     }
 }
+
+/// A layer repacked in another layout computes the same outputs bit for bit (its codes, scales
+/// and bias are unchanged; only the kernel that reads them differs).
+#[test]
+fn a_repacked_layer_gives_the_same_outputs() {
+    use quantlab_kernels::Layout;
+    let mut rng = Rng(77);
+    for w_bits in [4u8, 8] {
+        let (m, k, n) = (5, 37, 19);
+        let w: Vec<f32> = (0..k * n).map(|_| rng.f32() - 0.5).collect();
+        let bias: Vec<f32> = (0..n).map(|_| rng.f32()).collect();
+        let x: Vec<f32> = (0..m * k).map(|_| 4.0 * rng.f32() - 2.0).collect();
+        let layer = QLinear::new(&w, k, n, Some(&bias), w_bits).unwrap();
+        let mut want = vec![0f32; m * n];
+        layer
+            .forward(&x, m, ActGranularity::PerToken, 8, &mut want)
+            .unwrap();
+        let layouts: &[Layout] = if w_bits == 4 {
+            &[Layout::Pairs, Layout::Quads, Layout::Offset64]
+        } else {
+            &[Layout::Pairs, Layout::Quads]
+        };
+        for &layout in layouts {
+            let other = layer.repacked(layout).unwrap();
+            assert_eq!(other.packed().layout(), layout);
+            assert_eq!(other.weight_codes(), layer.weight_codes());
+            let mut got = vec![0f32; m * n];
+            other
+                .forward(&x, m, ActGranularity::PerToken, 8, &mut got)
+                .unwrap();
+            assert_eq!(got, want, "W{w_bits} {layout:?}");
+        }
+    }
+    let w8 = QLinear::new(&[1.0, -1.0], 2, 1, None, 8).unwrap();
+    assert!(w8.repacked(Layout::Offset64).is_err());
+}

@@ -8,14 +8,19 @@ use wasm_bindgen::{JsCast, JsValue};
 use super::quant_common::fmt_bytes;
 use crate::ui::dom;
 use crate::ui::job::Job;
+use crate::ui::kernels::{build_info, w8_choice};
 use crate::ui::state::use_app;
 use crate::ui::widgets::chart::{Area, ChartTheme};
 use crate::ui::widgets::plot::bar_chart;
 use crate::ui::widgets::{Chart, Segmented};
+use quantlab_app::bench::{
+    runs_per_sample, timer_resolution, Spread, MIN_SAMPLE_MS, SAMPLES, WARM_UP_MS,
+};
 use quantlab_app::i18n::Msg;
 use quantlab_app::models::{model_bytes, overhead_bits_per_weight, Model, ScaleGranularity};
+use quantlab_app::urlstate::KernelChoice;
 use quantlab_engine::kernels::{
-    self, gemm_f32, gemm_i8, ActGranularity, PackedF32, PackedI8, QLinear,
+    self, gemm_f32, gemm_i8, ActGranularity, Layout, PackedF32, PackedI8, QLinear,
 };
 use quantlab_engine::synth::Pcg32;
 
@@ -25,43 +30,125 @@ pub const SHAPES: [(usize, usize, usize, &str); 3] = [
     (256, 768, 768, "768²"),
     (1, 2048, 2048, "GEMV"),
 ];
-const RUNS: usize = 7;
 
+/// What is timed on each shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Case {
+enum Op {
     F32,
+    /// int8 × int8 → int32, 8-bit weights.
     I8,
-    QLinear,
+    /// The quantized linear layer (quantize, GEMM, dequantize), 8-bit weights.
+    W8A8,
+    /// The same with 4-bit weights (codes within ±7).
+    W4A8,
 }
 
-impl Case {
-    const ALL: [Case; 3] = [Case::F32, Case::I8, Case::QLinear];
+impl Op {
+    const ALL: [Op; 4] = [Op::F32, Op::I8, Op::W8A8, Op::W4A8];
     fn name(self) -> &'static str {
         match self {
-            Case::F32 => "f32 GEMM",
-            Case::I8 => "int8 GEMM (i8·i8→i32)",
-            Case::QLinear => "int8 linear (quantize + GEMM + dequantize)",
+            Op::F32 => "f32 GEMM",
+            Op::I8 => "int8 GEMM (i8·i8→i32)",
+            Op::W8A8 => "int8 linear W8A8 (quantize + GEMM + dequantize)",
+            Op::W4A8 => "int8 linear W4A8",
         }
     }
+}
+
+/// Which kernel reads the int8 weights.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Path {
+    /// SIMD128: weights widened to 16 bits, `i32x4.dot_i16x8_s` (f32: `f32x4.mul` + `add`).
+    Simd128,
+    /// Relaxed SIMD's 8-bit dot product (relaxed build only).
+    Relaxed,
+}
+
+impl Path {
+    fn name(self) -> &'static str {
+        match self {
+            Path::Simd128 => "SIMD128",
+            Path::Relaxed => "relaxed SIMD",
+        }
+    }
+
+    /// The packing its kernel reads, for weights of `op`.
+    fn layout(self, op: Op) -> Layout {
+        match (self, op) {
+            (Path::Simd128, _) | (Path::Relaxed, Op::F32) => Layout::Pairs,
+            (Path::Relaxed, Op::W4A8) => Layout::Offset64,
+            (Path::Relaxed, _) => Layout::Quads,
+        }
+    }
+
+    /// The path this build uses for `op` (what the rest of the app runs).
+    fn used_for(op: Op) -> Path {
+        let w8_relaxed = kernels::prefer_relaxed_w8();
+        match op {
+            _ if !kernels::relaxed_available() => Path::Simd128,
+            Op::F32 => Path::Simd128,
+            Op::W4A8 => Path::Relaxed,
+            Op::I8 | Op::W8A8 if w8_relaxed => Path::Relaxed,
+            Op::I8 | Op::W8A8 => Path::Simd128,
+        }
+    }
+}
+
+/// The (op, path) cases of one shape: both paths where this build has both.
+fn cases() -> Vec<(Op, Path)> {
+    let relaxed = kernels::relaxed_available();
+    Op::ALL
+        .into_iter()
+        .flat_map(|op| {
+            let both = relaxed && op != Op::F32;
+            [(op, Path::Simd128)]
+                .into_iter()
+                .chain(both.then_some((op, Path::Relaxed)))
+        })
+        .collect()
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct BenchRow {
     shape: usize,
-    case: Case,
-    median_ms: f64,
-    gops: f64,
+    op: Op,
+    path: Path,
+    spread: Spread,
+    /// Runs per timed batch.
+    batch: usize,
 }
 
-/// The prepared operands of one shape (freed when the shape is done).
+impl BenchRow {
+    fn ops_per_run(&self) -> f64 {
+        SHAPES
+            .get(self.shape)
+            .map(|&(m, k, n, _)| 2.0 * (m * k * n) as f64)
+            .unwrap_or(f64::NAN)
+    }
+
+    /// GOPS at the median, the slowest and the fastest sample.
+    fn gops(&self) -> (f64, f64, f64) {
+        self.spread.gops(self.ops_per_run())
+    }
+}
+
+/// One shape's int8 weights packed for one kernel.
+struct Int8Weights {
+    path: Path,
+    b8: PackedI8,
+    w8: QLinear,
+    w4: QLinear,
+}
+
+/// The prepared operands of one shape (freed when the shape is done), the int8 weights packed
+/// for each kernel this build has.
 struct Operands {
     m: usize,
     k: usize,
     a: Vec<f32>,
     a8: Vec<i8>,
     bf: PackedF32,
-    b8: PackedI8,
-    lin: QLinear,
+    int8: Vec<Int8Weights>,
     cf: Vec<f32>,
     c32: Vec<i32>,
 }
@@ -70,19 +157,39 @@ fn prepare(m: usize, k: usize, n: usize, seed: u64) -> Result<Operands, String> 
     let mut r = Pcg32::new(seed);
     let a: Vec<f32> = (0..m * k).map(|_| r.normal() as f32).collect();
     let w: Vec<f32> = (0..k * n).map(|_| (r.normal() * 0.05) as f32).collect();
-    let a8: Vec<i8> = (0..m * k)
-        .map(|_| (r.next_u32() % 255) as i32 as i8)
-        .collect();
-    let w8: Vec<i8> = (0..k * n)
-        .map(|_| (r.next_u32() % 255) as i32 as i8)
-        .collect();
+    // Full 8-bit codes without −128 (symmetric int8, as the quantizer makes them).
+    let mut i8s = |len: usize| -> Vec<i8> {
+        (0..len)
+            .map(|_| ((r.next_u32() % 255) as i32 - 127) as i8)
+            .collect()
+    };
+    let (a8, b8) = (i8s(m * k), i8s(k * n));
     let e = |e: quantlab_engine::kernels::KernelError| e.to_string();
+    let (w8, w4) = (
+        QLinear::new(&w, k, n, None, 8).map_err(e)?,
+        QLinear::new(&w, k, n, None, 4).map_err(e)?,
+    );
+    let paths: &[Path] = if kernels::relaxed_available() {
+        &[Path::Simd128, Path::Relaxed]
+    } else {
+        &[Path::Simd128]
+    };
+    let int8 = paths
+        .iter()
+        .map(|&path| {
+            Ok(Int8Weights {
+                path,
+                b8: PackedI8::pack_with(&b8, k, n, path.layout(Op::I8)).map_err(e)?,
+                w8: w8.repacked(path.layout(Op::W8A8)).map_err(e)?,
+                w4: w4.repacked(path.layout(Op::W4A8)).map_err(e)?,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
     Ok(Operands {
         m,
         k,
         bf: PackedF32::pack(&w, k, n).map_err(e)?,
-        b8: PackedI8::pack(&w8, k, n).map_err(e)?,
-        lin: QLinear::new(&w, k, n, None, 8).map_err(e)?,
+        int8,
         a,
         a8,
         cf: vec![0.0; m * n],
@@ -90,48 +197,95 @@ fn prepare(m: usize, k: usize, n: usize, seed: u64) -> Result<Operands, String> 
     })
 }
 
-fn run_case(op: &mut Operands, case: Case) -> Result<(), String> {
+fn run_case(op: &mut Operands, (what, path): (Op, Path)) -> Result<(), String> {
     let e = |e: quantlab_engine::kernels::KernelError| e.to_string();
-    match case {
-        Case::F32 => gemm_f32(&op.a, op.m, op.k, &op.bf, &mut op.cf).map_err(e),
-        Case::I8 => gemm_i8(&op.a8, op.m, op.k, &op.b8, &mut op.c32).map_err(e),
-        Case::QLinear => op
-            .lin
-            .forward(&op.a, op.m, ActGranularity::PerToken, 8, &mut op.cf)
-            .map_err(e),
+    if what == Op::F32 {
+        return gemm_f32(&op.a, op.m, op.k, &op.bf, &mut op.cf).map_err(e);
+    }
+    let Some(w) = op.int8.iter().find(|w| w.path == path) else {
+        return Err(format!("this build has no {} kernel", path.name()));
+    };
+    match what {
+        Op::I8 => gemm_i8(&op.a8, op.m, op.k, &w.b8, &mut op.c32).map_err(e),
+        _ => {
+            let lin = if what == Op::W8A8 { &w.w8 } else { &w.w4 };
+            lin.forward(&op.a, op.m, ActGranularity::PerToken, 8, &mut op.cf)
+                .map_err(e)
+        }
     }
 }
 
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+/// One step of a benchmark run.
+#[derive(Clone, Copy, Debug)]
+enum Step {
+    /// Make a shape's operands (and free the previous shape's).
+    Prepare(usize),
+    /// Warm a case up on the current shape and size its batches.
+    WarmUp((Op, Path)),
+    /// Time one batch.
+    Sample(usize, (Op, Path)),
 }
 
-fn markdown(rows: &[BenchRow]) -> String {
+fn plan() -> Vec<Step> {
+    let cases = cases();
+    let mut steps = Vec::new();
+    for shape in 0..SHAPES.len() {
+        steps.push(Step::Prepare(shape));
+        for &case in &cases {
+            steps.push(Step::WarmUp(case));
+            steps.extend(std::iter::repeat_n(Step::Sample(shape, case), SAMPLES));
+        }
+    }
+    steps
+}
+
+/// The clock's resolution here: the smallest step between readings, within ~2 ms of trying.
+fn measure_timer_resolution() -> Option<f64> {
+    let t0 = dom::now_ms();
+    let mut readings = vec![t0];
+    while readings.len() < 20_000 && dom::now_ms() - t0 < 2.0 {
+        readings.push(dom::now_ms());
+    }
+    timer_resolution(&readings)
+}
+
+fn fmt_gops(v: f64) -> String {
+    format!("{v:.1}")
+}
+
+fn markdown(rows: &[BenchRow], resolution: Option<f64>) -> String {
     let mut s = String::from(
-        "| shape (M×K×N) | kernel | median ms | GOPS | vs f32 |\n|---|---|---|---|---|\n",
+        "| shape (M×K×N) | operation | kernel | median ms | GOPS (median, slowest–fastest sample) | runs per sample | used |\n|---|---|---|---|---|---|---|\n",
     );
     for r in rows {
         let Some(&(m, k, n, label)) = SHAPES.get(r.shape) else {
             continue;
         };
-        let f32_ms = rows
-            .iter()
-            .find(|x| x.shape == r.shape && x.case == Case::F32)
-            .map(|x| x.median_ms);
-        let speed = f32_ms
-            .map(|f| format!("{:.2}×", f / r.median_ms))
-            .unwrap_or_default();
+        let (g, lo, hi) = r.gops();
         s.push_str(&format!(
-            "| {m}×{k}×{n} ({label}) | {} | {:.3} | {:.1} | {speed} |\n",
-            r.case.name(),
-            r.median_ms,
-            r.gops
+            "| {m}×{k}×{n} ({label}) | {} | {} | {:.3} | {} ({}–{}) | {} | {} |\n",
+            r.op.name(),
+            r.path.name(),
+            r.spread.median,
+            fmt_gops(g),
+            fmt_gops(lo),
+            fmt_gops(hi),
+            r.batch,
+            if Path::used_for(r.op) == r.path {
+                "yes"
+            } else {
+                ""
+            },
         ));
     }
     s.push_str(&format!(
-        "\nkernels: {}; measured in {}\n",
+        "\nkernels: {}; timer resolution {}; {} samples of ≥ {} ms each; measured in {}\n",
         kernels::KERNEL_NAME,
+        resolution
+            .map(|r| format!("{r:.3} ms"))
+            .unwrap_or_else(|| "unknown".into()),
+        SAMPLES,
+        MIN_SAMPLE_MS,
         dom::window()
             .and_then(|w| w.navigator().user_agent().ok())
             .unwrap_or_default()
@@ -170,10 +324,60 @@ fn copy_to_clipboard(text: &str) -> bool {
 struct BenchState {
     /// The current shape's matrices, freed before the next shape.
     operands: Option<Operands>,
-    /// Timings of the current case (ms), warm-up excluded.
+    /// Runs per batch of the current case, from its warm-up.
+    batch: usize,
+    /// Per-run times of the current case's samples (ms).
     times: Vec<f64>,
     /// The first error: the run stops there.
     failed: Option<String>,
+}
+
+impl BenchState {
+    /// One step of the plan; `Some(row)` when a case is complete.
+    fn step(&mut self, step: Step, resolution: f64) -> Result<Option<BenchRow>, String> {
+        match step {
+            Step::Prepare(shape) => {
+                self.operands = None; // the previous shape's matrices go first
+                let &(m, k, n, _) = SHAPES.get(shape).ok_or("no such shape")?;
+                self.operands = Some(prepare(m, k, n, shape as u64 + 1)?);
+                Ok(None)
+            }
+            Step::WarmUp(case) => {
+                let op = self.operands.as_mut().ok_or("no operands")?;
+                let (t0, mut fastest, mut runs) = (dom::now_ms(), f64::INFINITY, 0);
+                while runs < 2 || dom::now_ms() - t0 < WARM_UP_MS {
+                    let t = dom::now_ms();
+                    run_case(op, case)?;
+                    fastest = fastest.min(dom::now_ms() - t);
+                    runs += 1;
+                }
+                self.batch = runs_per_sample(fastest, resolution);
+                self.times.clear();
+                Ok(None)
+            }
+            Step::Sample(shape, (op_kind, path)) => {
+                let op = self.operands.as_mut().ok_or("no operands")?;
+                let t0 = dom::now_ms();
+                for _ in 0..self.batch {
+                    run_case(op, (op_kind, path))?;
+                }
+                self.times
+                    .push((dom::now_ms() - t0) / self.batch.max(1) as f64);
+                if self.times.len() < SAMPLES {
+                    return Ok(None);
+                }
+                let spread = Spread::of(&self.times).ok_or("no valid timing")?;
+                self.times.clear();
+                Ok(Some(BenchRow {
+                    shape,
+                    op: op_kind,
+                    path,
+                    spread,
+                    batch: self.batch,
+                }))
+            }
+        }
+    }
 }
 
 #[component]
@@ -267,14 +471,82 @@ fn SmallerSection() -> impl IntoView {
     }
 }
 
-/// int8 against f32 matrix products on this machine, in slices, with the table to copy.
+/// Which kernel path runs, why, and a link to the other one.
+#[component]
+fn KernelPath() -> impl IntoView {
+    let app = use_app();
+    let info = build_info();
+    let reason = move || {
+        let lang = app.lang();
+        if info.relaxed_running {
+            match w8_choice() {
+                Some(c) => Msg::KernelW8Choice.fill(
+                    lang,
+                    &[
+                        &format!("{:.3}", c.relaxed_ms),
+                        &format!("{:.3}", c.simd128_ms),
+                        if c.relaxed {
+                            Msg::KernelW8Relaxed.text(lang)
+                        } else {
+                            Msg::KernelW8Simd128.text(lang)
+                        },
+                    ],
+                ),
+                None => Msg::KernelW8Pending.text(lang).to_string(),
+            }
+        } else if info.relaxed_failed {
+            Msg::KernelWhyFailed.text(lang).to_string()
+        } else if info.forced_simd128 && info.relaxed_supported {
+            Msg::KernelWhyForced.text(lang).to_string()
+        } else {
+            Msg::KernelWhyNoRelaxed.text(lang).to_string()
+        }
+    };
+    // A link to the same view on the other path (a new page load: the build is chosen before
+    // the app starts).
+    let other = move || {
+        let mut view = app.view.get();
+        let (kernels, label) = if info.relaxed_running {
+            (KernelChoice::Simd128, Msg::KernelReloadSimd128)
+        } else if info.forced_simd128 && info.relaxed_supported {
+            (KernelChoice::Auto, Msg::KernelReloadAuto)
+        } else {
+            return None;
+        };
+        view.kernels = kernels;
+        Some(view! {
+            <a href=view.to_query() data-testid="kernel-switch">{app.t(label)}</a>
+        })
+    };
+    let path = if info.relaxed_running {
+        "relaxed"
+    } else {
+        "simd128"
+    };
+    view! {
+        <p class="kernel-path">
+            <strong data-testid="why-kernel-path" data-path=path>
+                {move || app.t(if info.relaxed_running { Msg::KernelPathRelaxed } else { Msg::KernelPathSimd128 })}
+            </strong>
+            " "
+            <span class="muted small" data-testid="kernel-reason">{reason}</span>
+            " "
+            {other}
+        </p>
+    }
+}
+
+/// int8 against f32 matrix products on this machine, on both kernel paths where both run, in
+/// slices, with the table to copy.
 #[component]
 fn FasterSection() -> impl IntoView {
     let app = use_app();
     let rows = RwSignal::new(Vec::<BenchRow>::new());
+    let resolution = RwSignal::new(None::<f64>);
     let job = Job::new();
     let copied = RwSignal::new(None::<bool>);
     let bench_error = RwSignal::new(None::<String>);
+    let both = kernels::relaxed_available();
     let run = move |_| {
         if job.running() {
             job.cancel();
@@ -283,62 +555,25 @@ fn FasterSection() -> impl IntoView {
         rows.set(Vec::new());
         copied.set(None);
         bench_error.set(None);
-        // Steps: per shape, one preparation step then RUNS + 1 (warm-up) runs of each case.
-        let per_shape = 1 + Case::ALL.len() * (RUNS + 1);
+        let res = measure_timer_resolution();
+        resolution.set(res);
+        let tick = res.unwrap_or(0.1);
+        let steps = plan();
         job.fold(
             BenchState::default(),
-            SHAPES.len() * per_shape,
+            steps.len(),
             move |st, i| {
-                let (shape, j) = (i / per_shape, i % per_shape);
-                let Some(&(m, k, n, _)) = SHAPES.get(shape) else {
-                    return;
-                };
+                let Some(&step) = steps.get(i) else { return };
                 if st.failed.is_some() {
                     return;
                 }
-                if j == 0 {
-                    match prepare(m, k, n, shape as u64 + 1) {
-                        Ok(op) => st.operands = Some(op),
-                        Err(e) => {
-                            bench_error.set(Some(e.clone()));
-                            st.failed = Some(e);
-                        }
-                    }
-                    return;
-                }
-                let (case_i, run_i) = ((j - 1) / (RUNS + 1), (j - 1) % (RUNS + 1));
-                let Some(&case) = Case::ALL.get(case_i) else {
-                    return;
-                };
-                let Some(op) = st.operands.as_mut() else {
-                    return;
-                };
-                let t0 = dom::now_ms();
-                if let Err(e) = run_case(op, case) {
-                    bench_error.set(Some(e.clone()));
-                    st.failed = Some(e);
-                    return;
-                }
-                let dt = dom::now_ms() - t0;
-                if run_i == 0 {
-                    st.times.clear(); // warm-up run (JIT tier-up, first touch of memory) not counted
-                    return;
-                }
-                st.times.push(dt.max(1e-3));
-                if run_i == RUNS {
-                    let med = median(&mut st.times);
-                    let gops = 2.0 * (m * k * n) as f64 / (med * 1e6);
-                    rows.update(|r| {
-                        r.push(BenchRow {
-                            shape,
-                            case,
-                            median_ms: med,
-                            gops,
-                        })
-                    });
-                    st.times.clear();
-                    if case_i + 1 == Case::ALL.len() {
-                        st.operands = None; // free this shape's operands before the next one
+                match st.step(step, tick) {
+                    Ok(Some(row)) => rows.update(|r| r.push(row)),
+                    Ok(None) => {}
+                    Err(e) => {
+                        bench_error.set(Some(e.clone()));
+                        st.failed = Some(e);
+                        st.operands = None;
                     }
                 }
             },
@@ -346,27 +581,60 @@ fn FasterSection() -> impl IntoView {
         );
     };
 
+    // One table row per (shape, op), a column per path.
     let table = move || {
         let all = rows.get();
-        all.iter()
-            .map(|r| {
-                let Some(&(m, k, n, label)) = SHAPES.get(r.shape) else {
-                    return None; // rows only ever hold indices into SHAPES
+        let mut keys: Vec<(usize, Op)> = Vec::new();
+        for r in &all {
+            if !keys.contains(&(r.shape, r.op)) {
+                keys.push((r.shape, r.op));
+            }
+        }
+        let find = |shape: usize, op: Op, path: Path| {
+            all.iter()
+                .find(|r| r.shape == shape && r.op == op && r.path == path)
+                .cloned()
+        };
+        keys.into_iter()
+            .filter_map(|(shape, op)| {
+                let &(m, k, n, label) = SHAPES.get(shape)?;
+                let used = Path::used_for(op);
+                let f32_ms = find(shape, Op::F32, Path::Simd128).map(|r| r.spread.median);
+                let cell = |path: Path| {
+                    let r = find(shape, op, path);
+                    let class = if r.is_some() && used == path { "gops used" } else { "gops" };
+                    let text = r.as_ref().map(|r| {
+                        let (g, _, _) = r.gops();
+                        format!("{} ±{:.0} %", fmt_gops(g), 100.0 * r.spread.relative_half_range())
+                    });
+                    let ms = r.map(|r| format!("{:.3} ms", r.spread.median));
+                    // No relaxed f32 kernel (relaxed SIMD's fused multiply-add is not deterministic).
+                    let pending = if op == Op::F32 && path == Path::Relaxed { "—" } else { "…" };
+                    view! {
+                        <td class=class data-path=path.name()>
+                            {text.unwrap_or_else(|| pending.into())}
+                            <span class="cell-sub">{ms}</span>
+                        </td>
+                    }
                 };
-                let f32_ms = all
-                    .iter()
-                    .find(|x| x.shape == r.shape && x.case == Case::F32)
-                    .map(|x| x.median_ms);
-                let speed = f32_ms
-                    .map(|f| format!("{:.2}×", f / r.median_ms))
-                    .unwrap_or_default();
+                let simd = find(shape, op, Path::Simd128);
+                let relaxed = find(shape, op, Path::Relaxed);
+                let ratio = match (&simd, &relaxed) {
+                    (Some(s), Some(r)) => format!("{:.2}×", s.spread.median / r.spread.median),
+                    _ => String::new(),
+                };
+                let used_ms = find(shape, op, used).map(|r| r.spread.median);
+                let speed = match (f32_ms, used_ms) {
+                    (Some(f), Some(u)) if op != Op::F32 => format!("{:.2}×", f / u),
+                    _ => String::new(),
+                };
                 Some(view! {
                     <tr>
                         <td>{format!("{m}×{k}×{n} ({label})")}</td>
-                        <td>{r.case.name()}</td>
-                        <td>{format!("{:.3}", r.median_ms)}</td>
-                        <td class="gops">{format!("{:.1}", r.gops)}</td>
-                        <td>{speed}</td>
+                        <td>{op.name()}</td>
+                        {cell(Path::Simd128)}
+                        {both.then(|| view! { {cell(Path::Relaxed)} <td class="ratio">{ratio}</td> })}
+                        <td class="speed">{speed}</td>
                     </tr>
                 })
             })
@@ -377,7 +645,7 @@ fn FasterSection() -> impl IntoView {
         <section class="card">
             <h2>{move || app.t(Msg::FasterTitle)}</h2>
             <p>{move || app.t(Msg::FasterIntro)}</p>
-            <p class="muted small" data-testid="simd-status">{move || Msg::SimdStatus.fill(app.lang(), &[kernels::KERNEL_NAME])}</p>
+            <KernelPath/>
             <div class="controls">
                 <button type="button" class="tool accent" data-testid="bench-run" on:click=run>
                     {move || if job.running() { app.t(Msg::BenchStop) } else { app.t(Msg::BenchRun) }}
@@ -386,21 +654,42 @@ fn FasterSection() -> impl IntoView {
                     <progress data-testid="bench-progress" max=move || job.progress.get().map(|p| p.1).unwrap_or(1) value=move || job.progress.get().map(|p| p.0).unwrap_or(0)></progress>
                 </Show>
                 <Show when=move || !rows.with(|r| r.is_empty())>
-                    <button type="button" class="tool" data-testid="bench-copy" on:click=move |_| copied.set(Some(copy_to_clipboard(&markdown(&rows.get_untracked())))) >
+                    <button type="button" class="tool" data-testid="bench-copy" on:click=move |_| copied.set(Some(copy_to_clipboard(&markdown(&rows.get_untracked(), resolution.get_untracked())))) >
                         {move || app.t(Msg::CopyTable)}
                     </button>
                 </Show>
             </div>
             <Show when=move || !rows.with(|r| r.is_empty())>
                 <div class="table-scroll">
-                    <table class="data" data-testid="bench-table">
-                        <thead><tr><th>{move || app.t(Msg::Shape)}</th><th>{move || app.t(Msg::Kernel)}</th><th>"ms"</th><th>"GOPS"</th><th>{move || app.t(Msg::VsF32)}</th></tr></thead>
+                    <table class="data bench" data-testid="bench-table">
+                        <thead><tr>
+                            <th>{move || app.t(Msg::Shape)}</th>
+                            <th>{move || app.t(Msg::Operation)}</th>
+                            <th>{move || app.t(Msg::ColSimd128)}</th>
+                            {both.then(|| view! {
+                                <th>{move || app.t(Msg::ColRelaxed)}</th>
+                                <th>{move || app.t(Msg::ColRelaxedRatio)}</th>
+                            })}
+                            <th>{move || app.t(Msg::VsF32)}</th>
+                        </tr></thead>
                         <tbody>{table}</tbody>
                     </table>
                 </div>
+                <p class="muted small" data-testid="bench-timer">{move || {
+                    let lang = app.lang();
+                    // Browsers keep a fine clock only for cross-origin-isolated pages.
+                    let isolated = dom::cross_origin_isolated();
+                    let why = if isolated { Msg::BenchTimerIsolated } else { Msg::BenchTimerCoarse };
+                    Msg::BenchTimerNote.fill(lang, &[
+                        &resolution.get().map(|r| format!("{r:.3}")).unwrap_or_else(|| "?".into()),
+                        why.text(lang),
+                        &SAMPLES.to_string(),
+                        &MIN_SAMPLE_MS.to_string(),
+                    ])
+                }}</p>
             </Show>
             <Show when=move || copied.get() == Some(false)>
-                <textarea class="copy-fallback" readonly rows="8">{move || markdown(&rows.get())}</textarea>
+                <textarea class="copy-fallback" readonly rows="8">{move || markdown(&rows.get(), resolution.get())}</textarea>
             </Show>
             <Show when=move || bench_error.with(|e| e.is_some())>
                 <p class="control-error" role="alert">{move || bench_error.get().unwrap_or_default()}</p>
