@@ -13,7 +13,7 @@ cpu="$(sed -n 's/^model name\s*:\s*//p' /proc/cpuinfo | head -1) (family $(lscpu
   echo "- CPU: $cpu, $(nproc) cores, L2 $(lscpu | sed -n 's/^L2 cache:\s*//p'), shared machine."
   echo "- $(grep -m1 '^# node' "$out.log" | sed 's/^# //') (load average at the start)."
   echo "- Load average at the end: $(grep -m1 '^# total' "$out.log" >/dev/null && grep '^# shape' "$out.log" | tail -1 | sed 's/.*loadavg //;s/)//')."
-  echo "- $(grep -m1 '^# runs=' "$out.log" | sed 's/^# //'); Node run with --experimental-wasm-relaxed-simd (LiteRT.js uses its relaxed-SIMD build)."
+  echo "- $(grep -m1 '^# runs=' "$out.log" | sed 's/^# //'); Node 22 from npm, relaxed SIMD on by default (LiteRT.js uses its relaxed-SIMD build; quantlab-relaxed is our relaxed-SIMD build)."
   echo "- Harness: $src, copied to $dst; command: benches/run-bench.sh ${3:-}"
   echo
   echo "Correctness checks of the harness (5x64x24 against its JS reference):"
@@ -24,5 +24,5 @@ cpu="$(sed -n 's/^model name\s*:\s*//p' /proc/cpuinfo | head -1) (family $(lscpu
   echo
   echo "Goals (benches/goals.mjs):"
   echo
-  node benches/goals.mjs "$out.jsonl"
+  node benches/goals.mjs "$out.jsonl" "$out.peak.jsonl"
 } > "$out.md"
