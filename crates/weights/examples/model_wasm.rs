@@ -1,13 +1,14 @@
 //! The whole model as a plain wasm module for Node (`benches/quantlab-model-peer.mjs`,
 //! `make bench-model-peer`): the engine, the model-file reader and the kernels, built with the
-//! app's release profile and `+simd128` (the kernels the site runs), exported as `extern "C"`
+//! app's release profile and `+simd128` (the kernels the site runs; with `--features relaxed`
+//! those of its relaxed-SIMD build), exported as `extern "C"`
 //! functions over raw pointers, so `WebAssembly.instantiate(bytes, {})` loads it without
 //! wasm-bindgen's glue.
 //!
 //! Protocol: `qm_alloc` a buffer, copy the model file into it, `qm_load` → a handle (0 on
 //! error); `qm_forward(handle, ids, n, mode, out)` with `n` i32 token ids ([CLS] … [SEP]) and
 //! `mode` 0 = fp32, 1 = W8A8 (per-token dynamic activations), 2 = onnxruntime's quantize_dynamic
-//! recipe on our kernels, writes 384 f32 to `out` and returns
+//! recipe on our kernels, 3 = W4A8 (per-token), writes 384 f32 to `out` and returns
 //! 0, or 1 with the message at `qm_error_ptr()` / `qm_error_len()`.
 
 use std::alloc::{alloc, dealloc, Layout};
@@ -24,12 +25,13 @@ fn fail(e: impl std::fmt::Display) -> i32 {
     1
 }
 
-/// A loaded model: the float weights, the W8A8 one, and onnxruntime's recipe built on first
-/// use (so the bench contract's fp32/w8a8 runs do not pay its 12 MB uint8 table).
+/// A loaded model: the float weights, the W8A8 one, and onnxruntime's recipe and W4A8 built on
+/// first use (so the bench contract's fp32/w8a8 runs do not pay for them).
 pub struct Model {
     bert: Bert,
     w8a8: QuantizedBert,
     ort_int8: Option<QuantizedBert>,
+    w4a8: Option<QuantizedBert>,
 }
 
 #[no_mangle]
@@ -67,6 +69,7 @@ pub unsafe extern "C" fn qm_load(bytes: *const u8, len: usize) -> *mut Model {
             bert: l.bert,
             w8a8,
             ort_int8: None,
+            w4a8: None,
         })
     });
     match made {
@@ -98,19 +101,28 @@ pub unsafe extern "C" fn qm_forward(
     let e = match mode {
         0 => m.bert.embed(&ids, &mut Float),
         1 => m.w8a8.embed(&m.bert, &ids),
-        2 => {
-            if m.ort_int8.is_none() {
-                match QuantizedBert::new(&m.bert, ModelQuant::onnx_quantize_dynamic(), &[]) {
-                    Ok(q) => m.ort_int8 = Some(q),
+        2 | 3 => {
+            let (slot, recipe) = if mode == 2 {
+                (&mut m.ort_int8, ModelQuant::onnx_quantize_dynamic())
+            } else {
+                (&mut m.w4a8, ModelQuant::new(4, 8))
+            };
+            if slot.is_none() {
+                match QuantizedBert::new(&m.bert, recipe, &[]) {
+                    Ok(q) => *slot = Some(q),
                     Err(e) => return fail(e),
                 }
             }
-            match &m.ort_int8 {
+            match slot {
                 Some(q) => q.embed(&m.bert, &ids),
-                None => return fail("the ort-int8 model is not built"),
+                None => return fail("the quantized model is not built"),
             }
         }
-        _ => return fail(format!("mode {mode}: 0 is fp32, 1 is w8a8, 2 is ort-int8")),
+        _ => {
+            return fail(format!(
+                "mode {mode}: 0 is fp32, 1 is w8a8, 2 is ort-int8, 3 is w4a8"
+            ))
+        }
     };
     match e {
         Ok(e) => {
@@ -148,4 +160,11 @@ pub extern "C" fn qm_kernel_name_ptr() -> *const u8 {
 #[no_mangle]
 pub extern "C" fn qm_kernel_name_len() -> usize {
     quantlab_engine::kernels::KERNEL_NAME.len()
+}
+
+/// Packs 8-bit weights of models loaded from then on for the relaxed dot product (`on` ≠ 0) or
+/// for SIMD128's (the default, what the app's start-up timing picks on AVX2 machines).
+#[no_mangle]
+pub extern "C" fn qm_set_prefer_relaxed_w8(on: i32) {
+    quantlab_engine::kernels::set_prefer_relaxed_w8(on != 0);
 }
