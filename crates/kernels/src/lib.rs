@@ -394,6 +394,15 @@ pub(crate) fn check_dequant(
     Ok(())
 }
 
+/// Column scales (or biases) padded with zeros to whole panels of [`NR`], so a SIMD store can
+/// load 8 of them with two v128 loads without a bounds check.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub(crate) fn pad_to_panels(v: &[f32], panels: usize) -> Vec<f32> {
+    let mut p = vec![0f32; panels * NR];
+    p.iter_mut().zip(v).for_each(|(d, &s)| *d = s);
+    p
+}
+
 /// The NonFinite error for the first NaN/Inf of an M×K matrix (only called once one is known
 /// to exist, so the scan's cost does not matter).
 pub(crate) fn non_finite_error(x: &[f32], k: usize) -> KernelError {

@@ -89,13 +89,8 @@ pub fn qgemm_f32(
 ) -> Result<()> {
     let n = check_qgemm(a16, m, lda, b, out.len())?;
     check_dequant(m, n, row_scales, col_scales, bias)?;
-    let padded = |v: &[f32]| {
-        let mut p = vec![0f32; b.panels * NR];
-        p.iter_mut().zip(v).for_each(|(d, &s)| *d = s);
-        p
-    };
-    let cs = padded(col_scales);
-    let bias = bias.map(padded);
+    let cs = super::pad_to_panels(col_scales, b.panels);
+    let bias = bias.map(|v| super::pad_to_panels(v, b.panels));
     let mut sink = DequantSink {
         out: out.as_mut_ptr(),
         n,
