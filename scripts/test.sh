@@ -17,7 +17,7 @@ step "panic audit (clippy: no unwrap/expect/panic/indexing in src, native + wasm
 # Only the crates and test files that have wasm tests (the rest would build empty binaries).
 step "wasm32 tests under Node (wasm-bindgen-test-runner)" \
   cargo test --target wasm32-unknown-unknown -p quantlab-kernels -p quantlab-engine \
-  --test kernels --test engine_basics --test qat --test rotate --test smooth
+  --test kernels --test engine_basics --test qat --test rotate --test smooth --test formats
 # The relaxed-SIMD kernels against their scalar twins, in both engines the issue names: Node 22
 # from npm (Debian's Node 20 computes the relaxed dot product wrong) and Chromium (ChromeDriver).
 step "wasm32 relaxed-SIMD kernel tests under Node 22" \

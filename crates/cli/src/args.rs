@@ -9,6 +9,7 @@
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 use quantlab_engine::calibrate::{Calibrator, DEFAULT_MOMENTUM};
+use quantlab_engine::format::Format;
 use quantlab_engine::granularity::Granularity;
 use quantlab_engine::linear::ActGranularity;
 use quantlab_engine::rotate::learn::LearnConfig;
@@ -160,7 +161,13 @@ const QUANTIZE_OUTPUT: &str = "\
 OUTPUT (JSON): scale, zero_point, alpha, beta (arrays with one entry per tensor/channel/token/
 group, in row-major order of param_shape), mse, rmse, sqnr_db (null if the error is 0),
 max_abs_err, rel_err, clipped_fraction, rounding_mse, clipping_mse (rounding_mse +
-clipping_mse = mse), plus the scheme and the shape.";
+clipping_mse = mse), plus the scheme and the shape; format \"int\" and bits_per_value (the code
+bits plus 32 per (scale, zero-point) pair).
+With a float --format: format, bits_per_value (elements plus scales: 32 bits per f32 scale, 8
+per MX or NVFP4 block scale), element and element_max, granularity (e4m3/e5m2/e2m1) or
+block_size (MX, NVFP4), param_shape, scale (per group or block; NVFP4: the E4M3 block scales),
+tensor_scale (NVFP4), n, skipped, mse, rmse, sqnr_db, max_abs_err, rel_err and
+saturated_fraction (values beyond the grid's largest, saturated).";
 
 /// Symmetric or asymmetric (affine) integer grid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -182,36 +189,44 @@ pub enum RangeArg {
     Full,
 }
 
-/// `quantlab quantize` options.
+/// `quantlab quantize` options. The integer-grid options are `Option`s so that giving one to a
+/// float format is an error (see [`QuantizeArgs::check_format`]); their defaults come from the
+/// accessors.
 #[derive(Debug, Clone, PartialEq, Args)]
 pub struct QuantizeArgs {
     /// The .npy tensor (1-D, or 2-D as tokens x channels)
     #[arg(long, value_name = "PATH")]
     pub input: String,
-    /// Bit width, 2..8
-    #[arg(long, value_name = "B", default_value_t = 8, value_parser = bits)]
-    pub bits: u8,
-    #[arg(long, value_enum, default_value_t = SchemeArg::Asym)]
-    pub scheme: SchemeArg,
-    #[arg(long, value_enum, default_value_t = RangeArg::Narrow)]
-    pub range: RangeArg,
+    /// Number format: int (integer grid) | fp16 | bf16 | e4m3 | e5m2 | e2m1 | mxfp8 | mxfp4 | nvfp4
+    #[arg(long, value_name = "F", default_value = "int", value_parser = parse_format,
+        long_help = FORMAT_HELP)]
+    pub format: Format,
+    /// Bit width of the integer grid, 2..8 [default: 8]
+    #[arg(long, value_name = "B", value_parser = bits)]
+    pub bits: Option<u8>,
+    /// Integer grid: sym or asym [default: asym]
+    #[arg(long, value_enum)]
+    pub scheme: Option<SchemeArg>,
+    /// Integer grid: narrow or full [default: narrow]
+    #[arg(long, value_enum)]
+    pub range: Option<RangeArg>,
     /// Unsigned codes (uint8 = [0, 255], narrow [0, 254]) instead of signed
     #[arg(long, conflicts_with = "signed")]
     pub unsigned: bool,
     /// Signed codes (the default)
     #[arg(long)]
     pub signed: bool,
-    /// tensor | channel:AXIS | token | group:SIZE[,AXIS]
-    #[arg(long, value_name = "G", default_value = "tensor", value_parser = parse_granularity,
+    /// tensor | channel:AXIS | token | group:SIZE[,AXIS] [default: tensor]
+    #[arg(long, value_name = "G", value_parser = parse_granularity,
         long_help = GRANULARITY_HELP)]
-    pub granularity: Granularity,
-    /// How the range [alpha, beta] is found
-    #[arg(long, value_name = "C", default_value = "minmax", value_parser = parse_calib,
-        long_help = CALIB_HELP)]
-    pub calib: CalibSpec,
-    /// Ties of round(x/s): half to even (like torch.round) or away from 0
-    #[arg(long, value_name = "even|away", default_value = "even", value_parser = parse_rounding)]
-    pub rounding: Rounding,
+    pub granularity: Option<Granularity>,
+    /// How the range [alpha, beta] of an integer grid is found [default: minmax]
+    #[arg(long, value_name = "C", value_parser = parse_calib, long_help = CALIB_HELP)]
+    pub calib: Option<CalibSpec>,
+    /// Ties of round(x/s) on an integer grid: half to even (like torch.round) or away from 0
+    /// [default: even]
+    #[arg(long, value_name = "even|away", value_parser = parse_rounding)]
+    pub rounding: Option<Rounding>,
     /// Ignore NaN/Inf values instead of stopping with an error
     #[arg(long)]
     pub skip_nonfinite: bool,
@@ -221,16 +236,79 @@ pub struct QuantizeArgs {
 }
 
 impl QuantizeArgs {
+    pub fn bits(&self) -> u8 {
+        self.bits.unwrap_or(8)
+    }
     pub fn symmetric(&self) -> bool {
-        self.scheme == SchemeArg::Sym
+        self.scheme == Some(SchemeArg::Sym)
     }
     pub fn narrow(&self) -> bool {
-        self.range == RangeArg::Narrow
+        self.range != Some(RangeArg::Full)
     }
     pub fn signed(&self) -> bool {
         !self.unsigned
     }
+    pub fn granularity(&self) -> Granularity {
+        self.granularity.unwrap_or(Granularity::PerTensor)
+    }
+    pub fn calib(&self) -> CalibSpec {
+        self.calib.unwrap_or(CalibSpec::MinMax)
+    }
+    pub fn rounding(&self) -> Rounding {
+        self.rounding.unwrap_or(Rounding::HalfEven)
+    }
+
+    /// Options given that the format does not use, as a one-line error: a float format has no
+    /// integer grid (bits, scheme, range, signedness, calibrator, rounding mode), and only the
+    /// scaled FP8/FP4 formats take a granularity (MX and NVFP4 have fixed blocks, FP16/BF16 no
+    /// scale).
+    pub fn check_format(&self) -> Result<(), String> {
+        if self.format == Format::Int {
+            return Ok(());
+        }
+        let given = [
+            ("--bits", self.bits.is_some()),
+            ("--scheme", self.scheme.is_some()),
+            ("--range", self.range.is_some()),
+            ("--unsigned", self.unsigned),
+            ("--signed", self.signed),
+            ("--calib", self.calib.is_some()),
+            ("--rounding", self.rounding.is_some()),
+            (
+                "--granularity",
+                self.granularity.is_some() && !self.format.takes_granularity(),
+            ),
+        ];
+        let wrong: Vec<&str> = given.iter().filter(|(_, g)| *g).map(|(n, _)| *n).collect();
+        if wrong.is_empty() {
+            return Ok(());
+        }
+        let why = match self.format {
+            Format::Cast(_) => "a plain cast has no scale and no integer grid",
+            Format::Scaled(_) => {
+                "its grid is fixed; the scale is absmax / max per --granularity group"
+            }
+            Format::Block(_) => "its grid and its blocks along the last axis are fixed",
+            Format::Int => "",
+        };
+        Err(format!(
+            "{} do{} not apply to --format {} ({why})",
+            wrong.join(", "),
+            if wrong.len() == 1 { "es" } else { "" },
+            self.format.slug()
+        ))
+    }
 }
+
+const FORMAT_HELP: &str = "\
+int    the integer grid of --bits/--scheme/--range (the default)
+fp16   IEEE half, a plain cast          bf16   bfloat16, a plain cast
+e4m3   FP8 E4M3 (max 448), e5m2 FP8 E5M2 (max 57344), e2m1 FP4 (max 6):
+       scaled by absmax/max per --granularity group, saturating
+mxfp8  OCP MX: E4M3 elements, one power-of-two scale per 32 values
+mxfp4  OCP MX: E2M1 elements, one power-of-two scale per 32 values
+nvfp4  E2M1 elements, an E4M3 scale per 16 values and an f32 tensor scale
+Float formats are simulated in f32 (fake quantization); no int8 kernel runs them.";
 
 const GRANULARITY_HELP: &str = "\
 tensor | channel:AXIS | token | group:SIZE[,AXIS]
@@ -317,6 +395,16 @@ pub fn parse_rounding(v: &str) -> Result<Rounding, String> {
         "away" | "half-away" => Ok(Rounding::HalfAway),
         _ => Err(format!("expected even or away, got '{}'", clip(v))),
     }
+}
+
+/// `int | fp16 | bf16 | e4m3 | e5m2 | e2m1 | mxfp8 | mxfp4 | nvfp4`.
+pub fn parse_format(v: &str) -> Result<Format, String> {
+    Format::from_slug(v).ok_or_else(|| {
+        format!(
+            "unknown format '{}': choose int, fp16, bf16, e4m3, e5m2, e2m1, mxfp8, mxfp4 or nvfp4",
+            clip(v)
+        )
+    })
 }
 
 /// `tensor | channel:AXIS | token | group:SIZE[,AXIS]`.
@@ -725,33 +813,67 @@ mod tests {
     fn quantize_defaults_and_options() {
         let q = quantize("quantize --input x.npy");
         assert_eq!(
-            (q.bits, q.symmetric(), q.narrow(), q.signed()),
+            (q.bits(), q.symmetric(), q.narrow(), q.signed()),
             (8, false, true, true)
         );
-        assert_eq!(q.granularity, Granularity::PerTensor);
-        assert_eq!(q.calib, CalibSpec::MinMax);
-        assert_eq!(q.rounding, Rounding::HalfEven);
+        assert_eq!(q.format, Format::Int);
+        assert_eq!(q.granularity(), Granularity::PerTensor);
+        assert_eq!(q.calib(), CalibSpec::MinMax);
+        assert_eq!(q.rounding(), Rounding::HalfEven);
         let q = quantize(
             "quantize --input=x.npy --bits 4 --scheme sym --range full --granularity group:64,0 \
              --calib manual:-1.5,2 --rounding away --out y.npy --unsigned",
         );
         assert_eq!(
-            (q.bits, q.symmetric(), q.narrow(), q.signed()),
+            (q.bits(), q.symmetric(), q.narrow(), q.signed()),
             (4, true, false, false)
         );
-        assert_eq!(q.granularity, Granularity::PerGroup { axis: 0, size: 64 });
+        assert_eq!(q.granularity(), Granularity::PerGroup { axis: 0, size: 64 });
         assert_eq!(
-            q.calib,
+            q.calib(),
             CalibSpec::Manual {
                 alpha: -1.5,
                 beta: 2.0
             }
         );
-        assert_eq!(q.rounding, Rounding::HalfAway);
+        assert_eq!(q.rounding(), Rounding::HalfAway);
         assert_eq!(q.out.as_deref(), Some("y.npy"));
         assert_eq!(
             quantize("quantize --input x --scheme affine").scheme,
-            SchemeArg::Asym
+            Some(SchemeArg::Asym)
+        );
+    }
+
+    #[test]
+    fn float_formats_refuse_integer_options() {
+        let q = quantize("quantize --input x --format mxfp4");
+        assert_eq!(q.check_format(), Ok(()));
+        let e = quantize("quantize --input x --format mxfp4 --bits 4 --scheme sym")
+            .check_format()
+            .unwrap_err();
+        assert!(
+            e.starts_with("--bits, --scheme do not apply to --format mxfp4"),
+            "{e}"
+        );
+        assert!(!e.contains('\n'));
+        assert!(
+            quantize("quantize --input x --format e4m3 --granularity token")
+                .check_format()
+                .is_ok()
+        );
+        assert!(
+            quantize("quantize --input x --format fp16 --granularity token")
+                .check_format()
+                .is_err()
+        );
+        assert!(quantize("quantize --input x --format int --bits 4")
+            .check_format()
+            .is_ok());
+        let err = parse_args(&args("quantize --input x --format fp32")).unwrap_err();
+        assert!(
+            err.message.contains("unknown format 'fp32'"),
+            "{}",
+            err.message
         );
     }
 

@@ -26,10 +26,12 @@ mod native {
         QuantArg, QuantizeArgs, RotateArgs, RotationArg, ShipModelArgs, SmoothArgs, StatsArgs,
         SweepArgs,
     };
+    use quantlab_engine::format::int_bits_per_value;
     use quantlab_engine::linear::{LayerCase, LayerQuant, WeightGranularity};
     use quantlab_engine::{
-        channel_stats, histogram, quantize_granular, read_npy, summarize, top_k, write_npy_f32,
-        Granularity, NonFinitePolicy, NpyArray, NpyLimits, QuantError, Scheme,
+        channel_stats, histogram, quantize_format, quantize_granular, read_npy, summarize, top_k,
+        write_npy_f32, Element, Format, Granularity, NonFinitePolicy, NpyArray, NpyLimits,
+        QuantError, Scheme,
     };
 
     /// A message for stderr; engine errors keep their own wording.
@@ -123,6 +125,8 @@ mod native {
         input: &'a str,
         shape: &'a [usize],
         dtype: &'static str,
+        format: &'static str,
+        bits_per_value: f64,
         scheme: SchemeJson,
         granularity: String,
         calibrator: &'static str,
@@ -145,25 +149,112 @@ mod native {
         out: Option<&'a str>,
     }
 
-    fn quantize(a: &QuantizeArgs) -> Out {
-        let arr = load(&a.input)?;
-        let scheme =
-            Scheme::new(a.bits, a.signed(), a.symmetric(), a.narrow())?.with_rounding(a.rounding);
+    /// The granularity for this tensor: per channel/token needs 2-D data; a 1-D tensor is one
+    /// row, so its groups run along axis 1 of the (1, n) view.
+    fn granularity_for(a: &QuantizeArgs, arr: &NpyArray) -> Result<Granularity, Failure> {
         let one_d = arr.shape.len() == 1;
-        let granularity = match a.granularity {
-            Granularity::PerChannel { .. } | Granularity::PerToken if one_d => {
+        Ok(match a.granularity() {
+            g @ (Granularity::PerChannel { .. } | Granularity::PerToken) if one_d => {
                 return Err(Failure(format!(
                     "--granularity {} needs a 2-D tensor (tokens x channels), but '{}' is 1-D",
-                    a.granularity.describe(),
+                    g.describe(),
                     a.input
                 )));
             }
-            // A 1-D tensor is one row: its groups run along axis 1 of the (1, n) view.
             Granularity::PerGroup { size, .. } if one_d => Granularity::PerGroup { axis: 1, size },
             g => g,
+        })
+    }
+
+    fn write_out<'a>(path: &str, shape: &[usize], y: impl Iterator<Item = &'a f32>) -> Out {
+        let data: Vec<f32> = y.copied().collect();
+        let bytes = write_npy_f32(shape, &data)?;
+        std::fs::write(path, bytes).map_err(|e| format!("cannot write '{path}': {e}"))?;
+        Ok(())
+    }
+
+    #[derive(Serialize)]
+    struct FormatJson<'a> {
+        input: &'a str,
+        shape: &'a [usize],
+        dtype: &'static str,
+        format: &'static str,
+        bits_per_value: f64,
+        /// The grid's element format, e.g. "e2m1" for mxfp4.
+        element: &'static str,
+        element_max: f32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        granularity: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        block_size: Option<usize>,
+        param_shape: Vec<usize>,
+        scale: Vec<f32>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tensor_scale: Option<f32>,
+        n: usize,
+        skipped: usize,
+        mse: f64,
+        rmse: f64,
+        sqnr_db: f64,
+        max_abs_err: f64,
+        rel_err: f64,
+        /// Values beyond the grid's ±max (saturated; ±Inf for fp16/bf16).
+        saturated_fraction: f64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        out: Option<&'a str>,
+    }
+
+    fn quantize_float(a: &QuantizeArgs, arr: &NpyArray, format: Format) -> Out {
+        let granularity = if format.takes_granularity() {
+            granularity_for(a, arr)?
+        } else {
+            Granularity::PerTensor
         };
+        let r = quantize_format(arr.view2()?, format, granularity, policy(a.skip_nonfinite))?;
+        if let Some(out) = &a.out {
+            write_out(out, &arr.shape, r.dequantized.iter())?;
+        }
+        let element = format.element().unwrap_or(Element::Fp16);
+        let m = &r.overall;
+        print_json(&FormatJson {
+            input: &a.input,
+            shape: &arr.shape,
+            dtype: arr.dtype.name(),
+            format: format.slug(),
+            bits_per_value: r.bits_per_value,
+            element: element.slug(),
+            element_max: element.max(),
+            granularity: format.takes_granularity().then(|| granularity.describe()),
+            block_size: match format {
+                Format::Block(b) => Some(b.block_size()),
+                _ => None,
+            },
+            param_shape: r.param_shape.clone(),
+            scale: r.scales.clone(),
+            tensor_scale: r.tensor_scale,
+            n: m.n,
+            skipped: m.skipped,
+            mse: m.mse,
+            rmse: m.rmse,
+            sqnr_db: m.sqnr_db,
+            max_abs_err: m.max_abs_err,
+            rel_err: m.rel_err,
+            saturated_fraction: m.clipped_fraction,
+            out: a.out.as_deref(),
+        })
+    }
+
+    fn quantize(a: &QuantizeArgs) -> Out {
+        a.check_format()?;
+        let arr = load(&a.input)?;
+        if a.format != Format::Int {
+            return quantize_float(a, &arr, a.format);
+        }
+        let scheme = Scheme::new(a.bits(), a.signed(), a.symmetric(), a.narrow())?
+            .with_rounding(a.rounding());
+        let granularity = granularity_for(a, &arr)?;
         let view = arr.view2()?;
-        let calibrator = a.calib.to_calibrator(view.ncols());
+        let calibrator = a.calib().to_calibrator(view.ncols());
         let r = quantize_granular(
             view,
             &scheme,
@@ -172,15 +263,15 @@ mod native {
             policy(a.skip_nonfinite),
         )?;
         if let Some(out) = &a.out {
-            let data: Vec<f32> = r.dequantized.iter().copied().collect();
-            let bytes = write_npy_f32(&arr.shape, &data)?;
-            std::fs::write(out, bytes).map_err(|e| format!("cannot write '{out}': {e}"))?;
+            write_out(out, &arr.shape, r.dequantized.iter())?;
         }
         let m = &r.overall;
         print_json(&QuantizeJson {
             input: &a.input,
             shape: &arr.shape,
             dtype: arr.dtype.name(),
+            format: "int",
+            bits_per_value: int_bits_per_value(scheme.bits, r.groups.len(), m.n + m.skipped),
             scheme: SchemeJson {
                 bits: scheme.bits,
                 signed: scheme.signed,

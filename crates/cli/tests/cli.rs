@@ -216,6 +216,9 @@ fn help_documents_everything() {
     let h = String::from_utf8_lossy(&o.stdout);
     for opt in [
         "--input",
+        "--format",
+        "mxfp4",
+        "bits_per_value",
         "--bits",
         "--scheme",
         "--range",

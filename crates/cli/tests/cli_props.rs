@@ -118,6 +118,12 @@ fn word() -> impl Strategy<Value = String> {
         "--bits=",
         "--unsigned=1",
         "8,4",
+        "--format",
+        "mxfp4",
+        "nvfp4",
+        "e4m3",
+        "fp16",
+        "int",
         "8,,4",
         "1,2,3,4,5,6,7,8,9",
     ];
@@ -132,8 +138,9 @@ proptest! {
         match parse_args(&args) {
             Ok(Parsed::Help(text)) => prop_assert!(text.contains("quantlab")),
             Ok(Parsed::Run(Command::Quantize(q))) => {
-                prop_assert!((2..=8).contains(&q.bits));
-                match q.granularity {
+                prop_assert!((2..=8).contains(&q.bits()));
+                let _ = q.check_format();
+                match q.granularity() {
                     Granularity::PerChannel { axis } => prop_assert!(axis <= 1),
                     Granularity::PerGroup { axis, size } => prop_assert!(axis <= 1 && size >= 1),
                     _ => {}

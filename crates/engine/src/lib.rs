@@ -12,6 +12,7 @@
 //! * [`quantize`]: quantize / dequantize / fake-quantize, the per-value [`Journey`].
 //! * [`metrics`]: MSE, SQNR, clipping vs rounding error.
 //! * [`granularity`]: per-tensor / channel / token / group.
+//! * [`format`]: float grids: FP16/BF16, scaled FP8/FP4, MXFP8/MXFP4, NVFP4.
 //! * [`stats`]: histograms, moments, kurtosis, per-channel ranges.
 //! * [`calibrate`]: min-max, moving average, percentile, MSE search, entropy (KL).
 //! * [`npy`]: .npy reading and writing; [`synth`]: seeded synthetic data.
@@ -21,6 +22,7 @@
 
 pub mod calibrate;
 pub mod error;
+pub mod format;
 pub mod granularity;
 /// The matrix kernels (their own crate, built for speed; see `quantlab-kernels`).
 pub use quantlab_kernels as kernels;
@@ -41,6 +43,7 @@ pub mod synth;
 
 pub use calibrate::{calibrate, calibrate_with, Calibration, Calibrator, SearchPoint};
 pub use error::{QuantError, Result};
+pub use format::{quantize_format, BlockFormat, Element, Format, FormatResult};
 pub use granularity::{quantize_granular, GranularResult, Granularity, GroupResult};
 pub use metrics::{ErrorAccumulator, RoundTripMetrics};
 pub use npy::{read_npy, write_npy_f32, NpyArray, NpyDtype, NpyLimits};

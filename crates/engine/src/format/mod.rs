@@ -1,0 +1,198 @@
+//! Number formats beyond integer grids: FP16/BF16 casts, scaled FP8/FP4, OCP Microscaling
+//! (MXFP8, MXFP4) and NVFP4, as fake quantization (quantize → dequantize in f32).
+//!
+//! * [`element`]: the float grids themselves (rounding, saturation, bit patterns).
+//! * [`scaled`]: FP8/FP4 with one f32 scale per tensor, row, column or group,
+//!   s = absmax / max_elem.
+//! * [`block`]: the block-scaled formats, one shared scale per block of 32 (MX, a power of
+//!   two) or 16 (NVFP4, an E4M3 number times a per-tensor f32 scale) along the last axis.
+//!
+//! Nothing here runs on an int8 kernel: a float format is simulated by rounding every value to
+//! its grid and computing in f32, which is what the page says.
+//!
+//! Bits per value count everything stored: the elements, plus 32 bits per f32 scale (scaled
+//! FP8/FP4, NVFP4's tensor scale), 8 per E8M0 (MX) or E4M3 (NVFP4) block scale, and for
+//! integer grids 32 bits per (scale, zero-point) pair, as the "Why quantize?" chapter counts.
+
+pub mod block;
+pub mod compare;
+pub mod element;
+pub mod scaled;
+
+use ndarray::{Array2, ArrayView2};
+
+pub use block::{block_quantize, BlockFormat};
+pub use element::Element;
+pub use scaled::scaled_quantize;
+
+use crate::error::{QuantError, Result};
+use crate::granularity::Granularity;
+use crate::metrics::{ErrorAccumulator, RoundTripMetrics};
+use crate::quantize::NonFinitePolicy;
+use crate::stats::check_finite_2d;
+
+/// A number format a tensor can be stored in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// Today's integer grids (`Scheme`, `quantize_granular`).
+    Int,
+    /// A plain cast: FP16 or BF16, no scale.
+    Cast(Element),
+    /// FP8/FP4 elements with one f32 scale per granularity group.
+    Scaled(Element),
+    /// MXFP8, MXFP4 or NVFP4.
+    Block(BlockFormat),
+}
+
+impl Format {
+    /// Every format, in the order the command line lists them.
+    pub const ALL: [Format; 9] = [
+        Format::Int,
+        Format::Cast(Element::Fp16),
+        Format::Cast(Element::Bf16),
+        Format::Scaled(Element::E4m3),
+        Format::Scaled(Element::E5m2),
+        Format::Scaled(Element::E2m1),
+        Format::Block(BlockFormat::Mxfp8),
+        Format::Block(BlockFormat::Mxfp4),
+        Format::Block(BlockFormat::Nvfp4),
+    ];
+
+    /// `int|fp16|bf16|e4m3|e5m2|e2m1|mxfp8|mxfp4|nvfp4`: the CLI's `--format` values and the
+    /// JSON's `format` field.
+    pub const fn slug(self) -> &'static str {
+        match self {
+            Format::Int => "int",
+            Format::Cast(e) | Format::Scaled(e) => e.slug(),
+            Format::Block(b) => b.slug(),
+        }
+    }
+
+    pub fn from_slug(s: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.slug() == s)
+    }
+
+    /// The grid each value is rounded to (none for integers).
+    pub const fn element(self) -> Option<Element> {
+        match self {
+            Format::Int => None,
+            Format::Cast(e) | Format::Scaled(e) => Some(e),
+            Format::Block(b) => Some(b.element()),
+        }
+    }
+
+    /// Whether a granularity (tensor, token, channel, group) applies: integer grids and the
+    /// per-tensor-scaled FP8/FP4 formats; MX and NVFP4 have their fixed blocks, FP16/BF16 no scale.
+    pub const fn takes_granularity(self) -> bool {
+        matches!(self, Format::Int | Format::Scaled(_))
+    }
+}
+
+/// A tensor in a float format, dequantized back to f32.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FormatResult {
+    pub format: Format,
+    /// The scales, row-major over `param_shape` (empty for FP16/BF16): f32 scales for scaled
+    /// FP8/FP4, the block scales 2^e for MX, the E4M3 block scales for NVFP4.
+    pub scales: Vec<f32>,
+    pub param_shape: Vec<usize>,
+    /// NVFP4's per-tensor f32 scale.
+    pub tensor_scale: Option<f32>,
+    /// Bits per value, scales included (see the module docs).
+    pub bits_per_value: f64,
+    /// Error metrics; `clipped` counts values saturated at ±max (or cast to ±Inf).
+    pub overall: RoundTripMetrics,
+    pub dequantized: Array2<f32>,
+}
+
+/// Fake-quantizes a 2-D tensor (1-D data as one row) in a float format. `granularity` is used
+/// by scaled FP8/FP4 only; passing anything but per-tensor to other formats is an error.
+pub fn quantize_format(
+    x: ArrayView2<'_, f32>,
+    format: Format,
+    granularity: Granularity,
+    policy: NonFinitePolicy,
+) -> Result<FormatResult> {
+    if x.is_empty() {
+        return Err(QuantError::Empty { what: "tensor" });
+    }
+    if policy == NonFinitePolicy::Reject {
+        check_finite_2d(x)?;
+    }
+    if !format.takes_granularity() && granularity != Granularity::PerTensor {
+        return Err(QuantError::InvalidParameter {
+            name: "granularity",
+            value: granularity.describe(),
+            allowed: "per tensor only: FP16/BF16 have no scale, MX and NVFP4 their own blocks",
+        });
+    }
+    let r = match format {
+        Format::Int => {
+            return Err(QuantError::InvalidParameter {
+                name: "format",
+                value: "int".into(),
+                allowed: "a float format here (integer grids go through quantize_granular)",
+            })
+        }
+        Format::Cast(e) => cast_tensor(x, e),
+        Format::Scaled(e) => scaled_quantize(x, e, granularity)?,
+        Format::Block(b) => block_quantize(x, b)?,
+    };
+    if r.overall.n == 0 {
+        return Err(QuantError::AllNonFinite { count: x.len() });
+    }
+    Ok(r)
+}
+
+/// FP16/BF16: every value cast on its own.
+fn cast_tensor(x: ArrayView2<'_, f32>, e: Element) -> FormatResult {
+    let mut acc = ErrorAccumulator::default();
+    let dequantized = x.mapv(|v| {
+        let (q, over) = e.cast(v);
+        record(&mut acc, v, q, over);
+        q
+    });
+    FormatResult {
+        format: Format::Cast(e),
+        scales: Vec::new(),
+        param_shape: Vec::new(),
+        tensor_scale: None,
+        bits_per_value: f64::from(e.bits()),
+        overall: finish(&acc),
+        dequantized,
+    }
+}
+
+/// Adds one value to the metrics, or counts it as skipped (NaN/Inf passed through).
+#[inline]
+pub(crate) fn record(acc: &mut ErrorAccumulator, x: f32, q: f32, over: bool) {
+    if x.is_finite() {
+        acc.add(x, q, over);
+    } else {
+        acc.skipped += 1;
+    }
+}
+
+pub(crate) fn finish(acc: &ErrorAccumulator) -> RoundTripMetrics {
+    let mut m = acc.finish();
+    m.skipped = acc.skipped as usize;
+    m
+}
+
+/// Bits per value of an integer grid: `bits` per code plus 32 per (scale, zero-point) pair.
+pub fn int_bits_per_value(bits: u8, groups: usize, n: usize) -> f64 {
+    f64::from(bits) + 32.0 * groups as f64 / n.max(1) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_round_trip() {
+        for f in Format::ALL {
+            assert_eq!(Format::from_slug(f.slug()), Some(f));
+        }
+        assert_eq!(Format::from_slug("fp32"), None);
+    }
+}
