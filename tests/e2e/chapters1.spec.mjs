@@ -1,6 +1,8 @@
 // Chapters "Quantization error", "Range calibration (PTQ)" and the playground.
-import { test, assert, assertEq } from "./harness.mjs";
+import { test, assert, assertEq, repo } from "./harness.mjs";
 import fs from "node:fs";
+import path from "node:path";
+import { execFileSync } from "node:child_process";
 
 const readout = async (page, id) => Number(await page.getAttribute(`[data-testid=${id}]`, "data-value"));
 const q = (page) => new URL(page.url()).searchParams;
@@ -79,11 +81,43 @@ test("playground: granularities, group size, downloads of .npy and .csv", async 
   await page.waitForSelector("[data-testid=playground-error]");
 });
 
+test("playground: every number format on the tensor, the same numbers as the CLI", async ({ page, open, shot }) => {
+  await open("?ch=playground");
+  await page.waitForFunction(() => document.querySelectorAll("[data-testid=formats-table] tbody tr").length === 10, null, { timeout: 30000 });
+  const rows = await page.$$eval("[data-testid=formats-table] tbody tr", (trs) => trs.map((tr) => [tr.dataset.format, ...[...tr.children].map((td) => td.textContent)]));
+  assertEq(rows.map((r) => r[0]).join(","), "int8,int4-g32,e4m3,e5m2,mxfp8,e2m1,mxfp4,nvfp4,bf16,fp16", "every format, in order");
+  const row = Object.fromEntries(rows.map((r) => [r[0], { mse: Number(r[2]), sqnr: Number(r[3]), bpv: Number(r[5]) }]));
+  for (const [k, v] of Object.entries(row)) assert(v.mse >= 0 && v.bpv > 0, `${k}: numbers ${JSON.stringify(v)}`);
+  assertEq(row.mxfp4.bpv, 4.25, "MXFP4 costs 4.25 bits");
+  assertEq(row.mxfp8.bpv, 8.25, "MXFP8 costs 8.25 bits");
+  assert(row.fp16.sqnr > row.bf16.sqnr && row.bf16.sqnr > row.e4m3.sqnr, "more mantissa bits, less error");
+  // The page's wasm engine and the native CLI agree on the same file (4 significant digits shown).
+  const cli = path.join(repo, "target/debug/quantlab");
+  assert(fs.existsSync(cli), "target/debug/quantlab: make test builds it (cargo test) before the browser tests");
+  for (const f of ["e4m3", "mxfp4", "nvfp4", "bf16"]) {
+    const j = JSON.parse(execFileSync(cli, ["quantize", "--input", path.join(repo, "assets/data/minilm/L5_fc1_X.npy"), "--format", f]));
+    assert(Math.abs(j.mse - row[f].mse) <= 5e-4 * j.mse, `${f}: page MSE ${row[f].mse}, CLI ${j.mse}`);
+    assertEq(Number(j.bits_per_value.toFixed(3)), row[f].bpv, `${f}: bits per value`);
+  }
+  const verdict = await page.textContent("[data-testid=formats-verdict]");
+  assert(/at 8 bits .* beats .* dB/.test(verdict), "the verdict is measured: " + verdict);
+  // Data without outliers turns it: INT8 beats FP8 E4M3 on a Gaussian.
+  await open("?ch=playground&data=gauss");
+  await page.waitForFunction(() => /INT8 beats FP8 E4M3/.test(document.querySelector("[data-testid=formats-verdict]")?.textContent || ""), null, { timeout: 30000 });
+  await page.locator("[data-testid=formats-section]").scrollIntoViewIfNeeded();
+  await shot("playground-formats");
+});
+
 test("why: model sizes from the architecture, and a live int8 vs f32 benchmark", async ({ page, open, shot }) => {
   await open("?ch=why");
   assert(/22713216/.test(await page.textContent("figcaption")), "MiniLM's parameter count");
   await page.click("[data-testid=model-toggle] [data-value=llama7b]");
   await page.waitForFunction(() => /6738415616/.test(document.querySelector("figcaption").textContent));
+  const scales = await page.$$eval("[data-testid=overhead-table] tbody tr", (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+  const mx = scales.find((r) => /^MX/.test(r[0])), nv = scales.find((r) => /^NVFP4/.test(r[0]));
+  assertEq(mx[1], "0.2500", "MX: one byte per 32 weights");
+  assert(/^MXFP8 /.test(mx[2]) && /^MXFP4 /.test(mx[3]), "MXFP8 and MXFP4 sizes: " + mx.join(" | "));
+  assert(Number(nv[1]) >= 0.5 && Number(nv[1]) < 0.5001 && /^NVFP4 /.test(nv[3]) && nv[2] === "—", "NVFP4: " + nv.join(" | "));
   await page.click("[data-testid=bench-run]");
   await page.waitForSelector("[data-testid=bench-progress]");
   await page.waitForFunction(() => !document.querySelector("[data-testid=bench-progress]"), null, { timeout: 120000 });

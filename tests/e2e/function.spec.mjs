@@ -179,3 +179,92 @@ test("function: update time per handle step (engine + redraw), printed for the R
     console.log(`    update (${data}, ${n.match(/([\d,]+) values/)?.[1] ?? "?"} values): p50 ${pct(0.5)} ms, p95 ${pct(0.95)} ms, max ${pct(0.999)} ms`);
   }
 });
+
+/** The float32 values of a little-endian .npy (v1/v2) file. */
+function npyFloats(buf) {
+  const major = buf[6];
+  const hlen = major === 1 ? buf[8] | (buf[9] << 8) : buf.readUInt32LE(8);
+  const start = (major === 1 ? 10 : 12) + hlen;
+  const header = buf.subarray(0, start).toString();
+  assert(/'<f4'/.test(header), "a float32 file: " + header);
+  const shape = header.match(/\((\d+), (\d+)\)/).slice(1).map(Number);
+  return { shape, data: new Float32Array(buf.buffer.slice(buf.byteOffset + start, buf.byteOffset + buf.length)) };
+}
+
+/** Non-negative values of a float grid from its definition (e exponent bits, m mantissa bits). */
+function grid(e, m, dropTop) {
+  const bias = 2 ** (e - 1) - 1, out = [];
+  for (let ex = 0; ex < 2 ** e; ex++)
+    for (let mm = 0; mm < 2 ** m; mm++) {
+      if (dropTop && ex === 2 ** e - 1 && mm === 2 ** m - 1) continue;
+      out.push(ex === 0 ? (mm / 2 ** m) * 2 ** (1 - bias) : (1 + mm / 2 ** m) * 2 ** (ex - bias));
+    }
+  return out;
+}
+
+/** Round to the grid: nearest, ties to the even code, saturating at the largest value. */
+function castTo(g, v) {
+  const a = Math.abs(v);
+  let q;
+  if (a >= g[g.length - 1]) q = g[g.length - 1];
+  else {
+    let i = 0;
+    while (g[i + 1] <= a) i++;
+    const lo = a - g[i], hi = g[i + 1] - a;
+    q = lo < hi ? g[i] : hi < lo ? g[i + 1] : g[i % 2 === 0 ? i : i + 1];
+  }
+  return v < 0 ? -q : q;
+}
+
+test("function: fmt=e4m3 and fmt=mxfp4 show their grid, readouts equal an independent computation, the journey shows the bits", async ({ page, open, shot }) => {
+  const fs = await import("node:fs");
+  const path = await import("node:path");
+  const { repo } = await import("./harness.mjs");
+  const { shape, data } = npyFloats(fs.readFileSync(path.join(repo, "assets/data/minilm/L5_fc1_X.npy")));
+  const f = Math.fround;
+  const mse = (deq) => deq.reduce((acc, d, i) => acc + (d - data[i]) ** 2, 0) / data.length;
+  // FP8 E4M3, one scale for the tensor.
+  const e4m3 = grid(4, 3, true);
+  const absmax = data.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  const s = f(absmax / 448);
+  const wantE4m3 = mse(Array.from(data, (x) => f(castTo(e4m3, f(x / s)) * s)));
+  // MXFP4: E2M1, blocks of 32 along each row, X = 2^(floor(log2 amax) − 2).
+  const e2m1 = grid(2, 1, false);
+  const [rows, cols] = shape;
+  const mx = new Float32Array(data.length);
+  for (let r = 0; r < rows; r++)
+    for (let b = 0; b < cols; b += 32) {
+      const blk = data.subarray(r * cols + b, r * cols + Math.min(b + 32, cols));
+      const amax = blk.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      let k = Math.floor(Math.log2(amax));
+      if (2 ** k > amax) k--;
+      if (2 ** (k + 1) <= amax) k++;
+      const X = amax === 0 ? 1 : 2 ** Math.max(-127, Math.min(127, k - 2));
+      blk.forEach((x, j) => (mx[r * cols + b + j] = f(castTo(e2m1, f(x / X)) * X)));
+    }
+  const wantMx = mse(mx);
+  for (const [fmt, want, bpv, bits] of [["e4m3", wantE4m3, 8 + 32 / data.length, /[01] \| [01]{4} \| [01]{3}/], ["mxfp4", wantMx, 4.25, /[01] \| [01]{2} \| [01]/]]) {
+    await open(`?ch=function&fmt=${fmt}`);
+    await page.waitForSelector("[data-testid=float-formula]");
+    await page.waitForFunction(() => Number(document.querySelector("[data-testid=mse-readout]")?.dataset.value) > 0);
+    assertEq(await page.inputValue("[data-testid=format-select]"), fmt, "the select shows the link's format");
+    const got = await readout(page, "mse-readout");
+    assert(Math.abs(got - want) <= 1e-9 * want, `${fmt}: MSE ${got}, independent ${want}`);
+    assertEq(await readout(page, "bpv-readout"), bpv, `${fmt}: bits per value`);
+    assert(!(await page.$("[data-testid=bits-select]")), "no integer controls for a float format");
+    await page.click("[data-testid=pick-largest]");
+    await page.waitForSelector("[data-testid=journey]");
+    const j = await page.textContent("[data-testid=journey]");
+    assert(bits.test(j), `${fmt}: the journey shows the bit fields: ${j}`);
+    await shot(`function-${fmt}`);
+  }
+  // Back to the integer grid with the select; a junk format falls back with a notice.
+  await page.selectOption("[data-testid=format-select]", "int");
+  await page.waitForSelector("[data-testid=bits-select]");
+  await page.waitForTimeout(600);
+  assertEq(q(page).get("fmt"), null, "the default is not written to the link");
+  await open("?ch=function&fmt=fp64");
+  const notice = await page.textContent("[data-testid=url-notice]");
+  assert(notice.includes("“fmt”"), "the notice names fmt: " + notice);
+  assertEq(await page.inputValue("[data-testid=format-select]"), "int", "junk falls back to int");
+});

@@ -17,7 +17,7 @@ use std::fmt;
 use quantlab_engine::linear::{ActGranularity, LayerQuant};
 use quantlab_engine::outliers::Ablation;
 use quantlab_engine::rotate::Rotation;
-use quantlab_engine::{Calibrator, Granularity, QuantError, Rounding, Scheme};
+use quantlab_engine::{Calibrator, Format, Granularity, QuantError, Rounding, Scheme};
 
 use crate::chapters::Chapter;
 use crate::i18n::{Lang, Msg};
@@ -755,10 +755,34 @@ controls! {
     }
 }
 
+choice! {
+    /// The number format of the function chapter (`fmt=`): today's integer grid, or a float
+    /// grid (the slugs are the CLI's `--format` values).
+    pub enum NumberFormat {
+        Int = "int" => "INT",
+        Fp16 = "fp16" => "FP16",
+        Bf16 = "bf16" => "BF16",
+        E4m3 = "e4m3" => "FP8 E4M3",
+        E5m2 = "e5m2" => "FP8 E5M2",
+        E2m1 = "e2m1" => "FP4 E2M1",
+        Mxfp8 = "mxfp8" => "MXFP8",
+        Mxfp4 = "mxfp4" => "MXFP4",
+        Nvfp4 = "nvfp4" => "NVFP4",
+    }
+}
+
+impl NumberFormat {
+    /// The engine's format (the slugs are shared, so they cannot disagree).
+    pub fn format(self) -> Format {
+        Format::from_slug(Choice::slug(self)).unwrap_or(Format::Int)
+    }
+}
+
 controls! {
     /// Chapter 2, "The quantization function".
     pub struct FunctionControls {
         data: DataControls = DataControls::default(); group,
+        fmt: NumberFormat = NumberFormat::Int; choice,
         scheme: SchemeControls = SchemeControls::default(); group,
         range: RangeControls = RangeControls::default(); group,
         /// Histograms on a log scale.
@@ -1031,6 +1055,14 @@ pub fn fields(chapter: Chapter) -> Vec<FieldSpec> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn number_formats_are_the_engines() {
+        for &f in NumberFormat::ALL {
+            assert_eq!(f.format().slug(), f.slug());
+        }
+        assert_eq!(NumberFormat::ALL.len(), Format::ALL.len());
+    }
 
     #[test]
     fn every_chapter_round_trips_its_defaults_and_knows_its_keys() {

@@ -418,10 +418,50 @@ messages! {
     ModelLabel: "Model", "모델";
     ModelSize: "size", "크기";
     SizesCaption: "Storage of {} ({} parameters, counted from its configuration) in each format", "{} (설정에서 센 파라미터 {}개)의 형식별 저장 크기";
-    SizesNote: "INT8 and INT4 quantize the linear layers' weights and keep embeddings, biases and norms in FP16; every (scale, zero-point) pair costs 4 bytes (two FP16 numbers). INT8 uses one pair per output channel, INT4 one per group of 128 weights.",
-               "INT8과 INT4는 linear layer의 weight를 양자화하고, 임베딩·bias·norm은 FP16으로 둡니다. (scale, zero-point) 한 쌍은 4바이트(FP16 두 개)입니다. INT8은 출력 채널마다, INT4는 weight 128개 그룹마다 한 쌍을 씁니다.";
+    SizesNote: "INT8, INT4, MXFP4 and NVFP4 quantize the linear layers' weights and keep embeddings, biases and norms in FP16. An integer grid's (scale, zero-point) pair costs 4 bytes (two FP16 numbers): INT8 uses one per output channel, INT4 one per group of 128 weights. MXFP4 (OCP Microscaling) stores a 1-byte power-of-two scale per 32 weights, NVFP4 a 1-byte FP8 E4M3 scale per 16 weights and one FP32 scale per layer.",
+               "INT8, INT4, MXFP4, NVFP4는 linear layer의 weight를 양자화하고, 임베딩·bias·norm은 FP16으로 둡니다. 정수 grid의 (scale, zero-point) 한 쌍은 4바이트(FP16 두 개)입니다: INT8은 출력 채널마다, INT4는 weight 128개 그룹마다 한 쌍. MXFP4(OCP Microscaling)는 weight 32개마다 1바이트 2의 거듭제곱 scale을, NVFP4는 weight 16개마다 1바이트 FP8 E4M3 scale과 레이어마다 FP32 scale 하나를 저장합니다.";
     Granularity: "granularity", "granularity";
     OverheadBits: "scale overhead (bits per weight)", "scale 오버헤드 (weight당 비트)";
+    EightBit: "8-bit elements", "8비트 원소";
+    FloatHistogramTitle: "The data and the {} grid", "데이터와 {} grid";
+    FloatHistogramHelp: "Blue: the values x. Orange outline: the values x̂ after the round trip through the format. Thin lines: the values the format can hold, at this scale. A float grid has no α and β to drag: its scale comes from the data (the largest |x| of the tensor, or of each block).",
+                        "파랑: 값 x. 주황 윤곽선: 형식을 거쳐 돌아온 값 x̂. 가는 선: 이 scale에서 형식이 표현할 수 있는 값. float grid에는 끌어 옮길 α, β가 없습니다: scale은 데이터(텐서 또는 block마다 가장 큰 |x|)에서 정해집니다.";
+    FloatInspectorHelp: "Type a value or pick one from the data: its block's (or tensor's) scale is used.", "값을 입력하거나 데이터에서 고르세요: 그 값이 속한 block(또는 텐서)의 scale을 씁니다.";
+    FloatInspectorEmpty: "Pick or type a value to see its sign, exponent and mantissa bits.", "값을 고르거나 입력하면 부호, 지수, 가수 비트를 보여 줍니다.";
+    FormatSelectLabel: "number format", "수 형식";
+    FloatGridLine: "{}: 1 sign bit, {} exponent bits, {} mantissa bits, bias {}; largest value {}, smallest step {}. Each binade [2^k, 2^(k+1)) holds the same number of values, so the grid is dense near 0 and sparse far out.",
+                   "{}: 부호 1비트, 지수 {}비트, 가수 {}비트, bias {}; 최댓값 {}, 가장 작은 간격 {}. 각 구간 [2^k, 2^(k+1))에 같은 개수의 값이 있어서 grid는 0 근처에서 촘촘하고 멀어질수록 성깁니다.";
+    FloatScaleCast: "A plain cast: no scale, every value rounded on its own (beyond the largest value it becomes ±∞).", "단순 변환: scale 없이 값마다 반올림합니다 (최댓값을 넘으면 ±∞).";
+    FloatScaleTensor: "One scale for the tensor: s = max|x| / {} = {}, so the largest |x| lands on the grid's largest value; q = cast(x / s), x̂ = s · q.",
+                      "텐서 전체에 scale 하나: s = max|x| / {} = {}. 가장 큰 |x|가 grid의 최댓값에 놓입니다; q = cast(x / s), x̂ = s · q.";
+    FloatScaleMx: "{0} blocks of {1} values along each row, each with its own power-of-two scale X = 2^(⌊log₂ max|x|⌋ − {3}) (OCP MX, stored in 8 bits); here X ranges over {2}.",
+                  "행마다 값 {1}개씩 {0}개 block, block마다 2의 거듭제곱 scale X = 2^(⌊log₂ max|x|⌋ − {3}) (OCP MX, 8비트로 저장); 여기서 X의 범위는 {2}.";
+    FloatScaleNvfp4: "{} blocks of 16 values, each with an FP8 E4M3 scale (here {}), times one FP32 scale for the tensor, {} = max|x| / (448 · 6).",
+                     "값 16개씩 {}개 block, block마다 FP8 E4M3 scale(여기서 {})에 텐서 전체의 FP32 scale {} = max|x| / (448 · 6)을 곱합니다.";
+    SaturatedPct: "saturated", "포화";
+    FloatFakeQuant: "Simulated in f32 (fake quantization): each value is rounded to the format's grid and multiplied back; no FP8/FP4 kernel runs here. Saturated: values beyond the grid's largest, set to ±max.",
+                    "f32에서 흉내 냅니다(fake quantization): 값마다 형식의 grid로 반올림하고 scale을 다시 곱합니다. 여기서 FP8/FP4 커널이 실행되지는 않습니다. 포화: grid의 최댓값을 넘어 ±max로 잘린 값.";
+    FloatBits: "sign | exponent | mantissa", "부호 | 지수 | 가수";
+    FloatGridValue: "grid value", "grid 값";
+    FloatStep: "step here", "이 크기의 간격";
+    Saturated: "saturated", "포화";
+    FloatSaturatedNote: "beyond the largest value: set to ±max", "최댓값을 넘음: ±max로";
+    FloatErrorCaption: "Round-trip errors x̂ − x (log counts): peaked at 0, because small values have small steps; an integer grid gives a flat band instead",
+                       "왕복 오차 x̂ − x (로그 개수): 작은 값은 간격도 작아서 0에 몰립니다. 정수 grid라면 평평한 띠가 됩니다";
+    FloatHistogramCaption: "Histogram of x (filled) and x̂ (outline); grid lines: the format's values times the scale of the group holding the largest |x| (lines closer than 2 px merge into a band)",
+                           "x의 히스토그램(채움)과 x̂(윤곽선); 세로선: 가장 큰 |x|가 있는 group의 scale을 곱한 형식의 값들 (2 px보다 가까운 선은 띠로 합쳐짐)";
+    FormatsTitle: "Every number format on your tensor", "모든 수 형식을 내 텐서에";
+    FormatsIntro: "The same tensor rounded to each format's grid and back. Float formats are simulated in f32 (fake quantization: no kernel here runs FP8 or FP4). The integer grids (INT8 per tensor, INT4 per group of 32) put the largest |x| on their largest code, as the float formats' scales do, so the grids are compared, not calibrators. A float grid is dense near zero and sparse far out: its step grows with the magnitude, so every value gets about the same relative error. An integer grid has one step everywhere, set by the largest value.",
+                  "같은 텐서를 각 형식의 grid로 반올림했다가 되돌립니다. float 형식은 f32에서 흉내 냅니다(fake quantization: 여기서 FP8이나 FP4를 실행하는 커널은 없습니다). 정수 grid(텐서 전체 INT8, 32개 그룹 INT4)도 float 형식의 scale처럼 가장 큰 |x|를 가장 큰 코드에 놓으므로, calibrator가 아니라 grid끼리 비교합니다. float grid는 0 근처에서 촘촘하고 멀어질수록 성깁니다: 크기에 따라 간격이 커져서 모든 값이 비슷한 상대 오차를 갖습니다. 정수 grid는 가장 큰 값이 정한 간격 하나를 어디서나 씁니다.";
+    FormatLabel: "format", "형식";
+    BitsPerValue: "bits per value (scales included)", "값당 비트 (scale 포함)";
+    FormatsChartCaption: "Error against storage: SQNR (higher is better) against bits per value (further left is smaller); integer grids are the hollow dots", "저장 공간 대비 오차: 값당 비트(왼쪽일수록 작음)에 대한 SQNR(높을수록 좋음). 속이 빈 점이 정수 grid입니다";
+    FormatsBeats: "{} beats {} by {} dB", "{}의 SQNR이 {}보다 {} dB 높음";
+    FormatsVerdict: "On this tensor, at 8 bits {}; at about 4 bits {}.", "이 텐서에서: 8비트에서는 {}, 4비트 근처에서는 {}.";
+    FormatsVerdict8: "On this tensor, at 8 bits {}.", "이 텐서에서: 8비트에서는 {}.";
+    FormatsNote: "When does a float grid win at the same bits? When the data has heavy tails or outliers: the integer grid's one step is set by the largest value, and most values are much smaller, so they fall on a few codes near zero. On data without outliers (close to Gaussian or uniform) the integer grid spreads its codes more evenly and usually wins. Block scales (MX per 32 values, NVFP4 per 16) confine an outlier's damage to its own block. The sentence above is measured on your tensor: change the data to see it turn.",
+                 "같은 비트에서 float grid가 이기는 때는? 데이터에 꼬리가 두껍거나 outlier가 있을 때입니다: 정수 grid의 간격은 가장 큰 값이 정하고, 대부분의 값은 훨씬 작아서 0 근처의 몇 코드에 몰립니다. outlier가 없는 데이터(가우시안이나 균등 분포에 가까운)에서는 정수 grid가 코드를 더 고르게 쓰므로 대개 이깁니다. block scale(MX는 32개, NVFP4는 16개마다)은 outlier의 피해를 그 block 안에 가둡니다. 위 문장은 지금 텐서에서 잰 것입니다: 데이터를 바꾸면 뒤집히는 것을 볼 수 있습니다.";
+    FourBit: "4-bit elements", "4비트 원소";
     FasterTitle: "Faster", "더 빠르게";
     FasterIntro: "A real int8 matrix multiplication against f32, with quantlab's WebAssembly kernels, on shapes of real layers. Nothing here is a stored number: it runs on your machine when you press the button.",
                  "quantlab의 WebAssembly 커널로 실제 레이어 크기의 int8 행렬곱과 f32 행렬곱을 비교합니다. 저장된 숫자가 아니라 버튼을 누르면 지금 이 기기에서 실행됩니다.";

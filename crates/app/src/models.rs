@@ -144,20 +144,27 @@ impl Model {
     }
 }
 
-/// How many (scale, zero-point) pairs a quantized linear layer stores.
+/// How a quantized linear layer stores its scales.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ScaleGranularity {
+    /// One (scale, zero-point) pair of two FP16 numbers per layer.
     PerTensor,
     /// One pair per output channel.
     PerChannel,
     /// One pair per group of G weights along the input dimension.
     PerGroup(u64),
+    /// OCP Microscaling: one 8-bit E8M0 scale per block of 32 weights along the input
+    /// dimension (MXFP8 with 8-bit elements, MXFP4 with 4-bit ones).
+    Mx,
+    /// NVFP4: one 8-bit E4M3 scale per block of 16 weights, and one FP32 scale per layer.
+    Nvfp4,
 }
 
-/// Bytes of a copy of `model` whose linear weights are stored in `bits` bits with one
-/// (scale, zero-point) pair of 4 bytes (two FP16 numbers, the common GPTQ/AWQ layout) per group,
-/// and everything else (embeddings, biases, norms) in FP16. `bits` = 32 or 16 means a plain
-/// float copy of everything.
+/// Bytes of a copy of `model` whose linear weights are stored in `bits` bits with the scales of
+/// `gran` — a (scale, zero-point) pair of 4 bytes (two FP16 numbers, the common GPTQ/AWQ
+/// layout) per group for integer grids, 1 byte per block for MX and NVFP4 (plus NVFP4's 4-byte
+/// tensor scale) — and everything else (embeddings, biases, norms) in FP16. `bits` = 32 or 16
+/// means a plain float copy of everything.
 pub fn model_bytes(model: &Model, bits: u32, gran: ScaleGranularity) -> u64 {
     match bits {
         32 => model.params() * 4,
@@ -170,28 +177,31 @@ pub fn model_bytes(model: &Model, bits: u32, gran: ScaleGranularity) -> u64 {
                     bytes += n * 2;
                     continue;
                 }
-                bytes += (n * u64::from(b)).div_ceil(8) + pairs(m, gran) * 4;
+                bytes += (n * u64::from(b)).div_ceil(8) + scale_bytes(m, gran);
             }
             bytes + model.vectors * 2
         }
     }
 }
 
-fn pairs(m: &Matrix, gran: ScaleGranularity) -> u64 {
+fn scale_bytes(m: &Matrix, gran: ScaleGranularity) -> u64 {
+    let per_input = |g: u64| m.rows.div_ceil(g.max(1)) * m.cols * m.count;
     match gran {
-        ScaleGranularity::PerTensor => m.count,
-        ScaleGranularity::PerChannel => m.cols * m.count,
-        ScaleGranularity::PerGroup(g) => m.rows.div_ceil(g.max(1)) * m.cols * m.count,
+        ScaleGranularity::PerTensor => m.count * 4,
+        ScaleGranularity::PerChannel => m.cols * m.count * 4,
+        ScaleGranularity::PerGroup(g) => per_input(g) * 4,
+        ScaleGranularity::Mx => per_input(32),
+        ScaleGranularity::Nvfp4 => per_input(16) + m.count * 4,
     }
 }
 
-/// The scale/zero-point storage of a granularity, in bits per linear weight.
+/// The scale storage of a granularity, in bits per linear weight.
 pub fn overhead_bits_per_weight(model: &Model, gran: ScaleGranularity) -> f64 {
     let bytes: u64 = model
         .matrices
         .iter()
         .filter(|m| m.linear)
-        .map(|m| pairs(m, gran) * 4)
+        .map(|m| scale_bytes(m, gran))
         .sum();
     bytes as f64 * 8.0 / model.linear_params().max(1) as f64
 }
@@ -226,5 +236,12 @@ mod tests {
             "4 bytes per 128 weights = 0.25 bit/weight, got {g128}"
         );
         assert!(overhead_bits_per_weight(&m, ScaleGranularity::PerTensor) < 1e-5);
+        // MXFP4 is 4.25 bits per weight, NVFP4 4.5 (and a tensor scale per layer).
+        let mx = overhead_bits_per_weight(&m, ScaleGranularity::Mx);
+        assert!((mx - 0.25).abs() < 1e-3, "{mx}");
+        let nv = overhead_bits_per_weight(&m, ScaleGranularity::Nvfp4);
+        assert!(nv > 0.5 && nv < 0.5001, "{nv}");
+        // One byte per 32 weights costs what 4 bytes per 128 do: MXFP4 is INT4 g128's size.
+        assert_eq!(model_bytes(&m, 4, ScaleGranularity::Mx), int4);
     }
 }

@@ -1085,6 +1085,72 @@ mod tests {
         quantlab_engine::linear::LayerCase::from_vecs(x.data, t, c, w.data, n).expect("a layer")
     }
 
+    /// The number-format steps' numbers: the function chapter with `fmt=e4m3` and the
+    /// playground's table, recomputed with the engine.
+    #[test]
+    fn stated_numbers_match_the_engine_formats() {
+        use crate::datasets::{synthesize, Synthetic};
+        use quantlab_engine::format::compare::Contender;
+        use quantlab_engine::{
+            quantize_format, quantize_granular, Calibrator, Element, Format, Granularity,
+            NonFinitePolicy, Scheme,
+        };
+        let l5 = real("l5fc1-x");
+        let (r, c) = l5.rows_cols();
+        let x = ndarray::ArrayView2::from_shape((r, c), &l5.data).expect("2-D");
+        let skip = NonFinitePolicy::Skip;
+        // The function chapter's default INT8 (asymmetric, narrow, min-max) against E4M3.
+        let int8 = Scheme::new(8, true, false, true).expect("int8");
+        let i = quantize_granular(x, &int8, Granularity::PerTensor, &Calibrator::MinMax, skip)
+            .expect("int8")
+            .overall;
+        let e = quantize_format(
+            x,
+            Format::Scaled(Element::E4m3),
+            Granularity::PerTensor,
+            skip,
+        )
+        .expect("e4m3")
+        .overall;
+        assert_eq!(
+            (format!("{:.1}", i.sqnr_db), format!("{:.1}", e.sqnr_db)),
+            ("27.8".into(), "31.7".into())
+        );
+        let ratio = e.max_abs_err / i.max_abs_err;
+        assert!((9.0..=11.0).contains(&ratio), "max error ratio {ratio}");
+        assert_eq!(Element::E4m3.step_at(448.0), 32.0);
+        for s in ["31.7 dB", "27.8 dB", "448"] {
+            both_say(s);
+        }
+        // The playground's table: differences of SQNR as the verdict rounds them.
+        let sqnr =
+            |x: ndarray::ArrayView2<f32>, who: Contender| who.run(x).expect("runs").0.sqnr_db;
+        let d = |a: f64, b: f64| format!("{:.1}", a - b);
+        assert_eq!(
+            d(sqnr(x, Contender::Fp8E4m3), sqnr(x, Contender::Int8)),
+            "4.5"
+        );
+        assert_eq!(
+            d(sqnr(x, Contender::Int4Group32), sqnr(x, Contender::Mxfp4)),
+            "0.2"
+        );
+        assert_eq!(
+            d(sqnr(x, Contender::Nvfp4), sqnr(x, Contender::Mxfp4)),
+            "4.5"
+        );
+        let g = synthesize(Synthetic::Gaussian, 1, false)
+            .expect("gauss")
+            .data;
+        let gx = ndarray::ArrayView2::from_shape((1, g.len()), &g).expect("1 row");
+        assert_eq!(
+            d(sqnr(gx, Contender::Int8), sqnr(gx, Contender::Fp8E4m3)),
+            "8.7"
+        );
+        for s in ["4.5 dB", "0.2 dB", "8.7 dB"] {
+            both_say(s);
+        }
+    }
+
     /// The function, error and calibration chapters' numbers, recomputed with the engine.
     #[test]
     fn stated_numbers_match_the_engine_first_half() {

@@ -5,6 +5,10 @@
 
 use leptos::prelude::*;
 
+use super::function_float::{
+    draw_float_grid, float_journey_of, float_journey_view, FloatErrorChart, FloatFormula,
+    FloatReadouts, FloatState,
+};
 use super::quant_common::{fmt_bytes, fmt_num, memory_bytes, scheme_controls, QuantSetup, Readout};
 use crate::lens;
 use crate::ui::data::DataPicker;
@@ -17,7 +21,9 @@ use crate::ui::widgets::plot::{
 use crate::ui::widgets::range_handles::RangeHandles;
 use crate::ui::widgets::{Chart, ChartTheme, ErrorNote, Formula};
 use crate::ui::Shared;
-use quantlab_app::controls::{DataChoice, RangeControls, SchemeControls, Symmetry};
+use quantlab_app::controls::{
+    Choice, DataChoice, NumberFormat, RangeControls, SchemeControls, Symmetry,
+};
 use quantlab_app::i18n::Msg;
 use quantlab_engine::{
     self as engine, journey, Histogram, Journey, NonFinitePolicy, QParams, QuantError,
@@ -27,7 +33,7 @@ use quantlab_engine::{
 /// One number of the live formula from the parameters, the range [α, β] and [q_min, q_max].
 type Readout = fn(&QParams, (f64, f64), (i32, i32)) -> String;
 
-const BINS: usize = 160;
+pub(super) const BINS: usize = 160;
 
 /// Everything one round trip produces for the charts and readouts.
 pub struct RoundTrip {
@@ -82,7 +88,7 @@ fn height(c: u32, log: bool) -> f64 {
     }
 }
 
-fn bins_of(h: &Histogram, log: bool) -> Vec<(f64, f64, f64)> {
+pub(super) fn bins_of(h: &Histogram, log: bool) -> Vec<(f64, f64, f64)> {
     h.counts
         .iter()
         .enumerate()
@@ -90,7 +96,7 @@ fn bins_of(h: &Histogram, log: bool) -> Vec<(f64, f64, f64)> {
         .collect()
 }
 
-fn count_fmt(log: bool) -> impl Fn(&f64) -> String {
+pub(super) fn count_fmt(log: bool) -> impl Fn(&f64) -> String {
     move |y: &f64| {
         if !log {
             return tick(*y);
@@ -139,8 +145,14 @@ pub fn FunctionChapter() -> impl IntoView {
     let main_map = RwSignal::new(XMap::default());
     let hover_x = RwSignal::new(None::<f64>);
     let picked_x = RwSignal::new(None::<f64>);
+    let fmt = Memo::new(move |_| app.ctl(|c| c.function.fmt));
+    let is_float = Memo::new(move |_| fmt.get() != NumberFormat::Int);
+    let float = FloatState::new(setup, fmt);
 
     let result = Memo::new(move |_| {
+        if is_float.get() {
+            return None;
+        }
         let t = tensor.get()?;
         let p = match setup.params.get() {
             Ok(p) => p,
@@ -162,7 +174,18 @@ pub fn FunctionChapter() -> impl IntoView {
             .map(Shared::new)
     });
 
+    let float_inspected = Memo::new(move |_| {
+        if !is_float.get() {
+            return None;
+        }
+        let x = hover_x.get().or(picked_x.get())?;
+        let t = tensor.get()?;
+        float_journey_of(x, &float, &t.0.data)
+    });
     let inspected = Memo::new(move |_| {
+        if is_float.get() {
+            return None;
+        }
         let x = hover_x.get().or(picked_x.get())?;
         let p = setup.params.get().ok()?;
         let scheme = setup.scheme.get().ok()?;
@@ -179,10 +202,13 @@ pub fn FunctionChapter() -> impl IntoView {
         let (v0, v1) = setup.view.get();
         let xb = bins_of(&h, log);
         let rt = result.get();
-        let xhat_b = rt
-            .as_ref()
-            .and_then(|r| r.as_ref().ok())
-            .map(|r| bins_of(&r.xhat_hist, log));
+        let xhat_b = match float.ok() {
+            Some(f) => Some(bins_of(&f.xhat_hist, log)),
+            None => rt
+                .as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .map(|r| bins_of(&r.xhat_hist, log)),
+        };
         let top = xb
             .iter()
             .chain(xhat_b.iter().flatten())
@@ -201,24 +227,26 @@ pub fn FunctionChapter() -> impl IntoView {
         )?;
         let (px, py) = chart.plotting_area().get_pixel_range();
         main_map.set(XMap::from_pixels(px, py, v0..v1, th.dpr));
-        if let (Ok(p), Ok(scheme)) = (setup.params.get(), setup.scheme.get()) {
-            let span_px = main_map.with_untracked(|m| m.right - m.left).max(1.0);
+        let span_px = main_map.with_untracked(|m| m.right - m.left).max(1.0);
+        if is_float.get() {
+            if let Some(rt) = float.ok() {
+                draw_float_grid(&mut chart, th, &rt, (v0, v1), span_px)?;
+            }
+        } else if let (Ok(p), Ok(scheme)) = (setup.params.get(), setup.scheme.get()) {
             draw_grid(&mut chart, th, (&p, &scheme), (v0, v1), span_px)?;
         }
         histogram_bars(&mut chart, th, &xb, th.color(0), 0.55)?;
         if let Some(b) = xhat_b {
             histogram_outline(&mut chart, th, &b, th.color(1))?;
         }
-        if let Some(j) = inspected.get() {
-            vline(&mut chart, th, f64::from(j.x), th.color(3), "", false)?;
-            vline(
-                &mut chart,
-                th,
-                f64::from(j.dequantized),
-                th.color(2),
-                "",
-                true,
-            )?;
+        let marks = if is_float.get() {
+            float_inspected.get().map(|j| (j.x, j.dequantized))
+        } else {
+            inspected.get().map(|j| (j.x, j.dequantized))
+        };
+        if let Some((x, xhat)) = marks {
+            vline(&mut chart, th, f64::from(x), th.color(3), "", false)?;
+            vline(&mut chart, th, f64::from(xhat), th.color(2), "", true)?;
         }
         Ok(())
     };
@@ -252,13 +280,21 @@ pub fn FunctionChapter() -> impl IntoView {
 
         <section class="card">
             <DataPicker data=lens!(function.data) on_new_data=|c| c.function.range = RangeControls::default()/>
-            {scheme_controls(lens!(function.scheme), setup)}
+            <FormatSelect/>
+            <Show when=move || !is_float.get()>
+                {scheme_controls(lens!(function.scheme), setup)}
+            </Show>
         </section>
 
         <section class="card">
-            <h2>{move || app.t(Msg::HistogramTitle)}</h2>
-            <p class="muted small">{move || app.t(Msg::HistogramHelp)}</p>
-            <Chart id="histogram-chart" caption=Signal::derive(move || app.t(Msg::HistogramCaption).to_string()) aspect=0.42 draw=draw_main>
+            <h2>{move || if is_float.get() {
+                Msg::FloatHistogramTitle.fill(app.lang(), &[fmt.get().label().text(app.lang())])
+            } else {
+                app.t(Msg::HistogramTitle).to_string()
+            }}</h2>
+            <p class="muted small">{move || app.t(if is_float.get() { Msg::FloatHistogramHelp } else { Msg::HistogramHelp })}</p>
+            <Chart id="histogram-chart" caption=Signal::derive(move || app.t(if is_float.get() { Msg::FloatHistogramCaption } else { Msg::HistogramCaption }).to_string()) aspect=0.42 draw=draw_main>
+                <Show when=move || !is_float.get()>
                 <RangeHandles map=main_map
                     alpha=Signal::derive(move || setup.range.get().0)
                     beta=Signal::derive(move || setup.range.get().1)
@@ -266,9 +302,10 @@ pub fn FunctionChapter() -> impl IntoView {
                     on_alpha=Callback::new(move |v: f64| setup.set_alpha(v))
                     on_beta=Callback::new(move |v: f64| setup.set_beta(v))
                     on_hover=Callback::new(move |v: Option<f64>| hover_x.set(v))/>
+                </Show>
             </Chart>
             <div class="range-inputs">
-                {setup.range_inputs()}
+                <Show when=move || !is_float.get()>{setup.range_inputs()}</Show>
                 <label class="control compact check">
                     <input type="checkbox" prop:checked=move || log_y.get()
                         on:change=move |e| {
@@ -278,13 +315,20 @@ pub fn FunctionChapter() -> impl IntoView {
                     <span>{move || app.t(Msg::LogScale)}</span>
                 </label>
             </div>
-            <ErrorNote error=Signal::derive(move || err_text().map(|e| e.to_string())) testid="range-error"/>
-            <LiveFormula setup/>
-            <RoundTripReadouts setup result/>
+            <Show when=move || !is_float.get() fallback=move || view! {
+                <FloatFormula float/>
+                <FloatReadouts float/>
+            }>
+                <ErrorNote error=Signal::derive(move || err_text().map(|e| e.to_string())) testid="range-error"/>
+                <LiveFormula setup/>
+                <RoundTripReadouts setup result/>
+            </Show>
         </section>
 
-        <InspectorSection setup inspected hover_x picked_x/>
-        <CodeAndErrorCharts setup result log_y/>
+        <InspectorSection setup inspected float float_inspected hover_x picked_x/>
+        <Show when=move || !is_float.get() fallback=move || view! { <FloatErrorChart float/> }>
+            <CodeAndErrorCharts setup result log_y/>
+        </Show>
     }
 }
 
@@ -383,7 +427,6 @@ fn RoundTripReadouts(setup: QuantSetup, result: RoundTripResult) -> impl IntoVie
                 <Readout label=Msg::ClippedPct testid="clipped-readout" value=Signal::derive(move || metrics().map(|m| 100.0 * m.clipped_fraction)) digits=3 unit=" %"/>
             </div>
             <p class="memory" data-testid="memory-readout">{memory}</p>
-            <p class="memory" data-testid="memory-readout">{memory}</p>
     }
 }
 
@@ -392,12 +435,18 @@ fn RoundTripReadouts(setup: QuantSetup, result: RoundTripResult) -> impl IntoVie
 fn InspectorSection(
     setup: QuantSetup,
     inspected: Memo<Option<Journey>>,
+    float: FloatState,
+    float_inspected: Memo<Option<quantlab_engine::format::FloatJourney>>,
     hover_x: RwSignal<Option<f64>>,
     picked_x: RwSignal<Option<f64>>,
 ) -> impl IntoView {
     let app = use_app();
     let (tensor, params) = (setup.tensor, setup.params);
     let journey_view = move || {
+        if let Some(j) = float_inspected.get() {
+            let e = float.ok()?.r.format.element()?;
+            return Some(float_journey_view(&j, e, app).into_any());
+        }
         let j = inspected.get()?;
         let p = params.get().ok()?;
         let cell = |k: &'static str, v: String, class: &'static str| view! { <li class=class><span class="k">{k}</span><span class="v">{v}</span></li> };
@@ -412,7 +461,7 @@ fn InspectorSection(
                 {cell("s(q − z)", fmt_num(f64::from(j.dequantized), 6), "")}
                 {cell(app.t(Msg::ErrorShort), format!("{:+.3e}", j.error), if j.clipped { "bad" } else { "" })}
             </ol>
-        })
+        }.into_any())
     };
 
     let pick = move |which: Pick| {
@@ -437,10 +486,10 @@ fn InspectorSection(
     view! {
         <section class="card">
             <h2>{move || app.t(Msg::InspectorTitle)}</h2>
-            <p class="muted small">{move || app.t(Msg::InspectorHelp)}</p>
+            <p class="muted small">{move || app.t(if float.result.get().is_some() { Msg::FloatInspectorHelp } else { Msg::InspectorHelp })}</p>
             <div class="controls">
-                <button type="button" class="tool" on:click=move |_| pick(Pick::Largest)>{move || app.t(Msg::PickLargest)}</button>
-                <button type="button" class="tool" on:click=move |_| pick(Pick::Typical)>{move || app.t(Msg::PickTypical)}</button>
+                <button type="button" class="tool" data-testid="pick-largest" on:click=move |_| pick(Pick::Largest)>{move || app.t(Msg::PickLargest)}</button>
+                <button type="button" class="tool" data-testid="pick-typical" on:click=move |_| pick(Pick::Typical)>{move || app.t(Msg::PickTypical)}</button>
                 <label class="control compact">
                     <span class="control-label">"x ="</span>
                     <input type="number" class="number" step="any" data-testid="inspect-input"
@@ -450,7 +499,7 @@ fn InspectorSection(
                         }/>
                 </label>
             </div>
-            {move || journey_view().map(|v| v.into_any()).unwrap_or_else(|| view! { <p class="muted">{app.t(Msg::InspectorEmpty)}</p> }.into_any())}
+            {move || journey_view().map(|v| v.into_any()).unwrap_or_else(|| view! { <p class="muted">{app.t(if float.result.get().is_some() { Msg::FloatInspectorEmpty } else { Msg::InspectorEmpty })}</p> }.into_any())}
         </section>
 
     }
@@ -577,4 +626,28 @@ fn draw_grid(
     let xs = levels.map(|q| f64::from(p.scale) * f64::from(q - p.zero_point));
     vlines(chart, th, xs, th.muted, if th.dark { 0.35 } else { 0.28 })?;
     vline(chart, th, 0.0f64.clamp(v0, v1), th.muted, "", true)
+}
+
+/// The number format: the integer grid of f_q, or a float grid (`fmt=`).
+#[component]
+fn FormatSelect() -> impl IntoView {
+    let app = use_app();
+    let fmt = move || app.ctl(|c| c.function.fmt);
+    view! {
+        <div class="controls">
+            <label class="control compact">
+                <span class="control-label">{move || app.t(Msg::FormatSelectLabel)}</span>
+                <select data-testid="format-select" prop:value=move || fmt().slug().to_string()
+                    on:change=move |e| {
+                        if let Ok(f) = event_target_value(&e).parse::<NumberFormat>() {
+                            app.set_ctl(|c| c.function.fmt = f);
+                        }
+                    }>
+                    {NumberFormat::ALL.iter().map(|&f| view! {
+                        <option value=f.slug() selected=move || fmt() == f>{f.label().text(app.lang()).to_string()}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+        </div>
+    }
 }

@@ -3,7 +3,9 @@
 
 mod calibration;
 mod error;
+mod formats;
 mod function;
+mod function_float;
 mod model;
 mod model_run;
 mod outliers;

@@ -7,6 +7,7 @@ use ndarray::ArrayView2;
 use plotters::prelude::{Color, PathElement};
 use wasm_bindgen::JsValue;
 
+use super::formats::FormatsSection;
 use super::quant_common::{fmt_bytes, fmt_num, memory_bytes, scheme_controls, QuantSetup, Readout};
 use crate::lens;
 use crate::ui::data::DataPicker;
@@ -140,6 +141,7 @@ pub fn PlaygroundChapter() -> impl IntoView {
             </div>
         </section>
         <ResultSection setup result/>
+        <FormatsSection setup/>
         <div class="grid-2">
             <section class="card">
                 <h2>{move || app.t(Msg::GroupRangesTitle)}</h2>

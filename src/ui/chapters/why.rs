@@ -410,11 +410,13 @@ fn SmallerSection() -> impl IntoView {
             (16, ScaleGranularity::PerChannel),
             (8, ScaleGranularity::PerChannel),
             (4, ScaleGranularity::PerGroup(128)),
+            (4, ScaleGranularity::Mx),
+            (4, ScaleGranularity::Nvfp4),
         ]
         .iter()
         .map(|&(b, g)| model_bytes(&m, b, g) as f64 / unit)
         .collect();
-        let labels: Vec<String> = ["FP32", "FP16", "INT8", "INT4 (g128)"]
+        let labels: Vec<String> = ["FP32", "FP16", "INT8", "INT4 (g128)", "MXFP4", "NVFP4"]
             .iter()
             .map(|s| s.to_string())
             .collect();
@@ -436,16 +438,29 @@ fn SmallerSection() -> impl IntoView {
             ("per-channel", ScaleGranularity::PerChannel),
             ("per-group 128", ScaleGranularity::PerGroup(128)),
             ("per-group 32", ScaleGranularity::PerGroup(32)),
+            ("MX: E8M0 / 32", ScaleGranularity::Mx),
+            ("NVFP4: E4M3 / 16 + FP32", ScaleGranularity::Nvfp4),
         ]
         .into_iter()
         .map(|(name, g)| {
             let ov = overhead_bits_per_weight(&m, g);
+            // MX blocks hold 8-bit (MXFP8) or 4-bit (MXFP4) elements; NVFP4 only 4-bit ones.
+            let (eight, four) = match g {
+                ScaleGranularity::Mx => ("MXFP8 ", "MXFP4 "),
+                ScaleGranularity::Nvfp4 => ("", "NVFP4 "),
+                _ => ("INT8 ", "INT4 "),
+            };
+            let eight_bytes = if g == ScaleGranularity::Nvfp4 {
+                "—".to_string()
+            } else {
+                format!("{eight}{}", fmt_bytes(model_bytes(&m, 8, g) as usize))
+            };
             view! {
-                <tr>
+                <tr data-scales=name>
                     <td>{name}</td>
                     <td>{format!("{ov:.4}")}</td>
-                    <td>{fmt_bytes(model_bytes(&m, 8, g) as usize)}</td>
-                    <td>{fmt_bytes(model_bytes(&m, 4, g) as usize)}</td>
+                    <td>{eight_bytes}</td>
+                    <td>{format!("{four}{}", fmt_bytes(model_bytes(&m, 4, g) as usize))}</td>
                 </tr>
             }
         })
@@ -463,7 +478,7 @@ fn SmallerSection() -> impl IntoView {
             <p class="muted small">{move || app.t(Msg::SizesNote)}</p>
             <div class="table-scroll">
                 <table class="data" data-testid="overhead-table">
-                    <thead><tr><th>{move || app.t(Msg::Granularity)}</th><th>{move || app.t(Msg::OverheadBits)}</th><th>"INT8"</th><th>"INT4"</th></tr></thead>
+                    <thead><tr><th>{move || app.t(Msg::Granularity)}</th><th>{move || app.t(Msg::OverheadBits)}</th><th>{move || app.t(Msg::EightBit)}</th><th>{move || app.t(Msg::FourBit)}</th></tr></thead>
                     <tbody>{overhead_rows}</tbody>
                 </table>
             </div>

@@ -146,6 +146,7 @@ pub fn block_quantize(x: ArrayView2<'_, f32>, format: BlockFormat) -> Result<For
         })?;
     Ok(FormatResult {
         format: Format::Block(format),
+        granularity: crate::granularity::Granularity::PerTensor,
         bits_per_value: format.bits_per_value(scales.len(), n),
         scales,
         param_shape: vec![rows, per_row],

@@ -92,6 +92,8 @@ impl Format {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FormatResult {
     pub format: Format,
+    /// The groups of scaled FP8/FP4 (per tensor for the other formats).
+    pub granularity: Granularity,
     /// The scales, row-major over `param_shape` (empty for FP16/BF16): f32 scales for scaled
     /// FP8/FP4, the block scales 2^e for MX, the E4M3 block scales for NVFP4.
     pub scales: Vec<f32>,
@@ -103,6 +105,94 @@ pub struct FormatResult {
     /// Error metrics; `clipped` counts values saturated at ±max (or cast to ±Inf).
     pub overall: RoundTripMetrics,
     pub dequantized: Array2<f32>,
+}
+
+impl FormatResult {
+    /// What element (row, col) of the (rows, cols) tensor was divided by before rounding: its
+    /// group's scale, its block's scale (times NVFP4's tensor scale), or 1 for a plain cast.
+    pub fn factor_at(&self, row: usize, col: usize) -> Option<f32> {
+        let cols = self.dequantized.ncols();
+        let at = |i: usize| self.scales.get(i).copied();
+        match self.format {
+            Format::Int => None,
+            Format::Cast(_) => Some(1.0),
+            Format::Scaled(_) => match self.granularity {
+                Granularity::PerTensor => at(0),
+                Granularity::PerToken | Granularity::PerChannel { axis: 0 } => at(row),
+                Granularity::PerChannel { .. } => at(col),
+                Granularity::PerGroup { axis: 0, size } => at((row / size.max(1)) * cols + col),
+                Granularity::PerGroup { size, .. } => {
+                    let per_row = cols / size.max(1);
+                    at(row * per_row + col / size.max(1))
+                }
+            },
+            Format::Block(b) => {
+                let per_row = cols.div_ceil(b.block_size());
+                let s = at(row * per_row + col / b.block_size())?;
+                Some(self.tensor_scale.map_or(s, |t| s * t))
+            }
+        }
+    }
+}
+
+/// One value's way through a float grid: divided by its scale, rounded to the grid (its sign,
+/// exponent and mantissa fields), multiplied back.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FloatJourney {
+    pub x: f32,
+    /// The scale x is divided by (1 for FP16/BF16).
+    pub factor: f32,
+    pub scaled: f32,
+    /// The bit pattern and its fields (exponent as stored, with the bias).
+    pub code: u32,
+    pub sign: u32,
+    pub exponent: u32,
+    pub mantissa: u32,
+    /// The grid value x/s was rounded to.
+    pub grid_value: f32,
+    /// The distance between neighbouring grid values at this magnitude, in units of x.
+    pub step: f32,
+    /// x/s lay beyond the grid's largest value.
+    pub saturated: bool,
+    pub dequantized: f32,
+    pub error: f32,
+}
+
+/// The journey of `x` through `element` with scale `factor` (see [`FormatResult::factor_at`]).
+/// A zero factor (an NVFP4 block whose scale rounded to 0) sends every value to 0.
+pub fn float_journey(x: f32, factor: f32, element: Element) -> Result<FloatJourney> {
+    if !x.is_finite() {
+        return Err(QuantError::NonFinite {
+            count: 1,
+            first_index: 0,
+            first_row_col: None,
+        });
+    }
+    if !factor.is_finite() || factor < 0.0 {
+        return Err(QuantError::InvalidScale { scale: factor });
+    }
+    let (scaled, (grid_value, saturated)) = if factor == 0.0 {
+        (0.0, (0.0, false))
+    } else {
+        (x / factor, element.cast(x / factor))
+    };
+    let code = element.encode(grid_value);
+    let m = element.mantissa_bits();
+    let dequantized = grid_value * factor;
+    Ok(FloatJourney {
+        x,
+        factor,
+        scaled,
+        code,
+        sign: code >> (element.bits() - 1),
+        exponent: (code >> m) & ((1 << element.exponent_bits()) - 1),
+        mantissa: code & ((1 << m) - 1),
+        grid_value,
+        step: element.step_at(grid_value.abs().min(element.max())) * factor,
+        saturated,
+        dequantized,
+        error: dequantized - x,
+    })
 }
 
 /// Fake-quantizes a 2-D tensor (1-D data as one row) in a float format. `granularity` is used
@@ -154,6 +244,7 @@ fn cast_tensor(x: ArrayView2<'_, f32>, e: Element) -> FormatResult {
     });
     FormatResult {
         format: Format::Cast(e),
+        granularity: Granularity::PerTensor,
         scales: Vec::new(),
         param_shape: Vec::new(),
         tensor_scale: None,
@@ -187,6 +278,43 @@ pub fn int_bits_per_value(bits: u8, groups: usize, n: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_journey_names_the_fields() {
+        // 0.3 in E4M3 with scale 0.5: 0.6 = 1.0011001…₂ · 2^−1 rounds up to 1.010₂ · 2^−1.
+        let j = float_journey(0.3, 0.5, Element::E4m3).unwrap();
+        assert_eq!((j.sign, j.exponent, j.mantissa), (0, 6, 2));
+        assert_eq!(j.grid_value, 0.625);
+        assert_eq!(j.dequantized, 0.3125);
+        assert_eq!(j.step, 0.0625 * 0.5);
+        let big = float_journey(-1e6, 1.0, Element::E2m1).unwrap();
+        assert!(big.saturated && big.grid_value == -6.0 && big.sign == 1);
+        assert!(float_journey(f32::NAN, 1.0, Element::E2m1).is_err());
+    }
+
+    #[test]
+    fn factors_follow_the_groups() {
+        let x = ndarray::Array2::from_shape_fn((2, 40), |(r, c)| (r * 40 + c) as f32);
+        let q = |f| {
+            quantize_format(x.view(), f, Granularity::PerTensor, NonFinitePolicy::Reject).unwrap()
+        };
+        let mx = q(Format::Block(BlockFormat::Mxfp4));
+        assert_eq!(mx.factor_at(1, 35), Some(mx.scales[3]));
+        let nv = q(Format::Block(BlockFormat::Nvfp4));
+        assert_eq!(
+            nv.factor_at(0, 17),
+            Some(nv.scales[1] * nv.tensor_scale.unwrap())
+        );
+        assert_eq!(q(Format::Cast(Element::Bf16)).factor_at(1, 1), Some(1.0));
+        let tok = quantize_format(
+            x.view(),
+            Format::Scaled(Element::E4m3),
+            Granularity::PerToken,
+            NonFinitePolicy::Reject,
+        )
+        .unwrap();
+        assert_eq!(tok.factor_at(1, 0), Some(79.0 / 448.0));
+    }
 
     #[test]
     fn slugs_round_trip() {

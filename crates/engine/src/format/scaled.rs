@@ -147,6 +147,7 @@ pub fn scaled_quantize(
         })?;
     Ok(FormatResult {
         format: Format::Scaled(element),
+        granularity,
         bits_per_value: f64::from(element.bits()) + 32.0 * scales.len() as f64 / n as f64,
         scales,
         param_shape,
