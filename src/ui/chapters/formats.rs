@@ -138,39 +138,82 @@ fn verdict(rows: &[FormatRow], app: AppState) -> Option<String> {
     })
 }
 
-/// Labels right of their dots, pushed apart vertically where dots sit close together (the
-/// 8-bit formats cluster): top to bottom, each label at least `gap` below any label already
-/// placed within 3 bits of it.
+/// Where a label goes: beside its dot, right or left, on the dot's line or a line or two
+/// below, whichever is free first; a label never overlaps one placed before it unless no
+/// candidate is free (then it takes the right side on its dot's line).
+#[derive(Clone, Copy)]
+struct LabelBox {
+    /// Left and right ends and the middle line, in data units.
+    x0: f64,
+    x1: f64,
+    y: f64,
+}
+
+/// Text metrics in data units: one line's height and one character's width.
+struct TextSize {
+    line: f64,
+    char: f64,
+    /// The gap between a dot and its label.
+    pad: f64,
+    /// Labels stay above this line (the x axis) and between 0 and this x.
+    floor: f64,
+    right_edge: f64,
+}
+
+/// Labels for the dots, from the highest dot down (the 8-bit and 4-bit formats cluster).
 fn place_labels(
     ok: &[(Contender, f64, f64)],
     y: impl Fn(f64) -> f64,
-    span: f64,
-) -> Vec<(String, (f64, f64))> {
-    let gap = 0.065 * span;
+    t: &TextSize,
+) -> Vec<(String, LabelBox, bool)> {
     let mut order: Vec<&(Contender, f64, f64)> = ok.iter().collect();
     order.sort_by(|a, b| y(b.2).total_cmp(&y(a.2)));
-    let mut placed: Vec<(f64, f64)> = Vec::new();
+    let mut placed: Vec<LabelBox> = Vec::new();
     let mut out = Vec::new();
     for p in order {
-        let mut at = y(p.2);
-        // Each move goes strictly below the label it clears (by a little more than `gap`, so
-        // rounding cannot leave it "within gap" again); at most one move per placed label.
-        for _ in 0..placed.len() {
-            match placed
-                .iter()
-                .find(|(px, py)| (px - p.1).abs() < 3.0 && (py - at).abs() < gap)
-            {
-                Some(&(_, py)) => at = py - gap * 1.01,
-                None => break,
-            }
-        }
-        placed.push((p.1, at));
         let name = if p.2.is_finite() {
             p.0.label().to_string()
         } else {
             format!("{} (∞)", p.0.label())
         };
-        out.push((name, (p.1 + 0.35, at)));
+        let w = name.chars().count() as f64 * t.char;
+        let (x, y0) = (p.1, y(p.2));
+        let right = |dy: f64| LabelBox {
+            x0: x + t.pad,
+            x1: x + t.pad + w,
+            y: y0 - dy,
+        };
+        let left = |dy: f64| LabelBox {
+            x0: x - t.pad - w,
+            x1: x - t.pad,
+            y: y0 - dy,
+        };
+        let free = |b: &LabelBox| {
+            b.y - t.line / 2.0 >= t.floor
+                && b.x0 >= 0.0
+                && b.x1 <= t.right_edge
+                && placed
+                    .iter()
+                    .all(|o| o.x1 <= b.x0 || b.x1 <= o.x0 || (o.y - b.y).abs() >= t.line)
+        };
+        let candidates = [
+            (right(0.0), false),
+            (left(0.0), true),
+            (right(t.line), false),
+            (left(t.line), true),
+            (right(-t.line), false),
+            (left(-t.line), true),
+            (right(2.0 * t.line), false),
+            (left(2.0 * t.line), true),
+            (right(-2.0 * t.line), false),
+            (left(-2.0 * t.line), true),
+        ];
+        let (b, on_left) = candidates
+            .into_iter()
+            .find(|(b, _)| free(b))
+            .unwrap_or((right(0.0), false));
+        placed.push(b);
+        out.push((name, b, on_left));
     }
     out
 }
@@ -210,13 +253,33 @@ fn draw_pareto(area: &Area, th: &ChartTheme, rows: &[FormatRow], app: AppState) 
     };
     scatter(&mut chart, th, &pts(false), th.color(0), 0.9, 4.5, true)?;
     scatter(&mut chart, th, &pts(true), th.color(1), 1.0, 4.5, false)?;
-    let font = ("system-ui, sans-serif", 11.0 * th.dpr)
+    // Text sizes in data units (CSS px: a line, a character, the gap to the dot); a phone's
+    // small chart gets smaller type so the 4-bit cluster's four labels fit.
+    let (xs, ys) = chart.plotting_area().get_pixel_range();
+    let css_w = f64::from((xs.end - xs.start).max(1)) / th.dpr;
+    let pt = if css_w < 400.0 { 9.0 } else { 11.0 };
+    let per_px_y = (ceiling + 6.0 - ymin) / f64::from((ys.end - ys.start).max(1));
+    let per_px_x = xmax / f64::from((xs.end - xs.start).max(1));
+    let size = TextSize {
+        line: (pt + 2.0) * th.dpr * per_px_y,
+        char: pt * 0.6 * th.dpr * per_px_x,
+        pad: 6.0 * th.dpr * per_px_x,
+        floor: ymin,
+        right_edge: xmax,
+    };
+    let font = ("system-ui, sans-serif", pt * th.dpr)
         .into_font()
         .color(&th.fg)
         .pos(Pos::new(HPos::Left, VPos::Center));
-    for (name, at) in place_labels(&ok, y, ceiling + 6.0 - ymin) {
+    let right_of = font.clone().pos(Pos::new(HPos::Right, VPos::Center));
+    for (name, b, on_left) in place_labels(&ok, y, &size) {
+        let (at, style) = if on_left {
+            ((b.x1, b.y), right_of.clone())
+        } else {
+            ((b.x0, b.y), font.clone())
+        };
         chart
-            .draw_series(std::iter::once(Text::new(name, at, font.clone())))
+            .draw_series(std::iter::once(Text::new(name, at, style)))
             .map_err(de)?;
     }
     Ok(())
