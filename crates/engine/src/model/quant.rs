@@ -25,6 +25,9 @@ use quantlab_kernels::{ActGranularity, ActScales, QLinear, QuantizedActs, SCALE_
 use super::bert::{Bert, Dense, Float, LinearId, Linears, WordEmbeddings, LAYERS};
 use crate::calibrate::{calibrate, Calibrator};
 use crate::error::{QuantError, Result};
+use crate::format::{quantize_format, Format};
+use crate::granularity::Granularity;
+use crate::quantize::NonFinitePolicy;
 use crate::rotate::hadamard::Hadamard;
 use crate::scheme::Scheme;
 
@@ -65,6 +68,13 @@ pub enum WeightScales {
     /// One scale per torch linear (Q, K and V each have their own), onnxruntime's symmetric
     /// int8: s = 2·max|W|/(2·q_max) in f64, then f32; q = clamp(round(w/s), ±q_max).
     PerTensor,
+    /// A float number format (`crate::format`), applied to each output channel's row of
+    /// weights: MX/NVFP4 blocks run along the input dimension, scaled FP8/FP4 has one scale per
+    /// output channel, NVFP4's tensor scale covers the whole linear (Q|K|V fused, as the
+    /// engine runs it). Simulated: the weights are rounded to the format and kept in f32, and
+    /// the linear is an f32 GEMM (after fake-quantized activations unless they stay float).
+    /// `w_bits` does not apply.
+    Format(Format),
 }
 
 /// Every setting of the quantized model.
@@ -120,15 +130,28 @@ impl ModelQuant {
         if self.is_onnx_quantize_dynamic() {
             return "onnxruntime quantize_dynamic int8 (transformers.js)".to_string();
         }
-        let mut s = if self.act == ActMode::Float {
-            format!("W{} weights only (float activations)", self.w_bits)
-        } else {
-            format!("W{}A{} {}", self.w_bits, self.a_bits, self.act.name())
+        let mut s = match (self.weights, self.act) {
+            (WeightScales::Format(f), ActMode::Float) => {
+                format!(
+                    "{} weights only (float activations)",
+                    f.slug().to_uppercase()
+                )
+            }
+            (WeightScales::Format(f), act) => {
+                format!(
+                    "{} weights, A{} {}",
+                    f.slug().to_uppercase(),
+                    self.a_bits,
+                    act.name()
+                )
+            }
+            (_, ActMode::Float) => format!("W{} weights only (float activations)", self.w_bits),
+            (_, act) => format!("W{}A{} {}", self.w_bits, self.a_bits, act.name()),
         };
         match self.weights {
             WeightScales::Group(g) => s += &format!(", weight groups of {g}"),
             WeightScales::PerTensor => s += ", per-tensor weights",
-            WeightScales::PerChannel => {}
+            WeightScales::PerChannel | WeightScales::Format(_) => {}
         }
         if self.quantize_embeddings {
             s += ", uint8 embeddings";
@@ -183,6 +206,16 @@ impl ModelQuant {
                     name: "weight group size",
                     value: g.to_string(),
                     allowed: "a divisor of 384 (e.g. 32, 64, 128)",
+                });
+            }
+        }
+        if let WeightScales::Format(f) = self.weights {
+            if f == Format::Int || self.act == ActMode::DynamicUint8 {
+                return Err(QuantError::InvalidParameter {
+                    name: "weight format",
+                    value: f.slug().into(),
+                    allowed: "a float format (fp16, bf16, e4m3, e5m2, e2m1, mxfp8, mxfp4, nvfp4), \
+                              with int8 or float activations",
                 });
             }
         }
@@ -358,6 +391,8 @@ impl QuantizedBert {
         for slot in &mut model.slots {
             slot.static_scale = None;
             slot.float = match (cfg.act, slot.float.take()) {
+                // Format weights live only as their f32 layer, whatever the activations.
+                (_, Some(f)) if matches!(cfg.weights, WeightScales::Format(_)) => Some(f),
                 (ActMode::Float, Some(f)) => Some(f),
                 (ActMode::Float, None) => Some(dequantized(&slot.parts)?),
                 _ => None,
@@ -441,8 +476,20 @@ impl QuantizedBert {
     /// Runs linear `id` on the int8 kernels: transform, quantize X, i32 GEMM, dequantize.
     pub fn run_linear(&self, id: LinearId, x: &[f32], m: usize, out: &mut [f32]) -> Result<()> {
         let slot = self.slot(id)?;
-        let xs = self.transformed_input(id, x, m)?;
+        let mut xs = self.transformed_input(id, x, m)?;
         if let Some(f) = &slot.float {
+            if self.cfg.act != ActMode::Float {
+                // Format weights with quantized activations: fake-quantize X (the same scales
+                // and rounding as the int8 path), then the f32 GEMM.
+                let scales = self.act_scales(id, &xs, m)?;
+                let q = ((1i32 << (self.cfg.a_bits - 1)) - 1) as f32;
+                let k = id.kind.in_features();
+                for (row, &s) in xs.chunks_exact_mut(k).zip(&scales) {
+                    for v in row.iter_mut() {
+                        *v = (*v / s).round_ties_even().clamp(-q, q) * s;
+                    }
+                }
+            }
             return f.forward(&xs, m, out);
         }
         if self.cfg.act == ActMode::DynamicUint8 {
@@ -541,6 +588,21 @@ impl QuantBuilder {
             _ => None,
         };
         let rotation = cfg.hadamard.then(|| Hadamard::full(k)).transpose()?;
+        if let WeightScales::Format(f) = cfg.weights {
+            let float = format_weights(&dense, smooth.as_deref(), rotation.as_ref(), f)?;
+            let mut slot = Slot {
+                parts: Vec::new(),
+                smooth,
+                rotation,
+                static_scale: None,
+                float: Some(float),
+            };
+            if let ActMode::Static(calibrator) = cfg.act {
+                slot.static_scale = Some(static_scale(cfg, &slot, id, calibration, &calibrator)?);
+            }
+            self.slots.push(slot);
+            return Ok(());
+        }
         let parts = match cfg.weights {
             WeightScales::Group(g) => {
                 // Groups split W's rows: built from a row-major copy.
@@ -562,7 +624,7 @@ impl QuantBuilder {
                     })
                     .collect::<std::result::Result<_, _>>()?
             }
-            WeightScales::PerChannel | WeightScales::PerTensor => {
+            WeightScales::PerChannel | WeightScales::PerTensor | WeightScales::Format(_) => {
                 // Read from the packed f32 weights without a row-major copy (a page
                 // re-quantizes on every slider move); rotated in blocks of columns.
                 let rotated = match &rotation {
@@ -637,6 +699,52 @@ impl QuantBuilder {
             embeddings: self.embeddings,
         })
     }
+}
+
+/// A linear's weights rounded to a float format: smoothed and rotated like the integer paths,
+/// then each output channel's row of K inputs through `crate::format` (blocks along K), back
+/// to an f32 layer.
+fn format_weights(
+    dense: &Dense,
+    smooth: Option<&[f32]>,
+    rotation: Option<&Hadamard>,
+    f: Format,
+) -> Result<Dense> {
+    let (k, n) = (dense.k(), dense.n());
+    let mut w = dense.weight();
+    if let Some(s) = smooth {
+        for (row, &sc) in w.chunks_exact_mut(n).zip(s) {
+            row.iter_mut().for_each(|v| *v *= sc);
+        }
+    }
+    if let Some(h) = rotation {
+        h.rotate_weights(&mut w, n)?;
+    }
+    // (K, N) row-major → (N, K): one row per output channel.
+    let mut wt = vec![0f32; k * n];
+    for (i, row) in w.chunks_exact(n).enumerate() {
+        for (j, &v) in row.iter().enumerate() {
+            if let Some(d) = wt.get_mut(j * k + i) {
+                *d = v;
+            }
+        }
+    }
+    let view =
+        ndarray::ArrayView2::from_shape((n, k), &wt).map_err(|e| QuantError::ShapeMismatch {
+            expected: format!("({n}, {k})"),
+            got: e.to_string(),
+        })?;
+    let gran = match f {
+        Format::Scaled(_) => Granularity::PerToken,
+        _ => Granularity::PerTensor,
+    };
+    let r = quantize_format(view, f, gran, NonFinitePolicy::Reject)?;
+    for ((j, i), &v) in r.dequantized.indexed_iter() {
+        if let Some(d) = w.get_mut(i * n + j) {
+            *d = v;
+        }
+    }
+    Dense::new(&w, k, n, dense.bias().to_vec())
 }
 
 /// One linear's input after its transforms: the top channels dropped, divided by the smoothing
