@@ -114,12 +114,21 @@ test("model: per-tensor loses to per-token, the outliers matter, Hadamard mends 
   // The methods table fills in, every row with numbers.
   await page.waitForFunction(() => {
     const rows = [...document.querySelectorAll("[data-testid=model-methods-table] tbody tr")];
-    return rows.length === 10 && rows.every((r) => !r.querySelector("td.muted"));
+    return rows.length === 14 && rows.every((r) => !r.querySelector("td.muted"));
   }, null, { timeout: 120000 });
   const rows = await page.$$eval("[data-testid=model-methods-table] tbody tr", (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
   const mean = (label) => Number(rows.find((r) => r[0].startsWith(label))[1]);
   assert(mean("W8A8 per-tensor") < mean("W8A8 per-token"), "table: per-tensor < per-token");
   assert(mean("W4A4 per-token + Hadamard") > mean("W4A4 per-token"), "table: Hadamard mends W4A4");
+  assert(mean("FP8 E4M3 weights") > mean("NVFP4 weights") && mean("NVFP4 weights") > mean("MXFP4 weights, A8"), "table: FP8 > NVFP4 > MXFP4 weights");
+  // The table's NVFP4 row is the chapter's own setting: bits=nvfp4 shows the same mean cosine.
+  const nvfp4Row = mean("NVFP4 weights");
+  await open("?ch=model&bits=nvfp4"); // the default sentences, every other control at its default
+  await ready(page);
+  await settle(page);
+  const here = await cosines(page);
+  assert(Math.abs(here.mean - nvfp4Row) < 1e-4, `bits=nvfp4: ${here.mean} vs the table's ${nvfp4Row}`);
+  assert(/simulated/.test(await page.textContent(".notes-list")), "the page says the format is simulated");
   assert(rows.every((r) => /^\d+\.\d$/.test(r[5])), "every row has its ms per forward: " + rows.map((r) => r[5]).join(" "));
 });
 

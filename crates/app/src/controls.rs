@@ -892,14 +892,30 @@ choice! {
         W4A8 = "w4a8" => "W4A8",
         W4A4 = "w4a4" => "W4A4",
         Ort = "ort" => Msg::ModelOrt,
+        Mxfp4 = "mxfp4" => "MXFP4",
+        Nvfp4 = "nvfp4" => "NVFP4",
+        Fp8 = "fp8" => "FP8 E4M3",
     }
 }
 
 impl ModelBitsChoice {
+    /// The float number format of the weights, for the format choices.
+    pub fn weight_format(self) -> Option<Format> {
+        use quantlab_engine::{BlockFormat, Element};
+        match self {
+            ModelBitsChoice::Mxfp4 => Some(Format::Block(BlockFormat::Mxfp4)),
+            ModelBitsChoice::Nvfp4 => Some(Format::Block(BlockFormat::Nvfp4)),
+            ModelBitsChoice::Fp8 => Some(Format::Scaled(Element::E4m3)),
+            _ => None,
+        }
+    }
+
     /// (weight bits, activation bits).
     pub fn bits(self) -> (u8, u8) {
         match self {
             ModelBitsChoice::W8A8 | ModelBitsChoice::Ort => (8, 8),
+            // Float-format weights: the activation bits of their A8 setting.
+            ModelBitsChoice::Mxfp4 | ModelBitsChoice::Nvfp4 | ModelBitsChoice::Fp8 => (8, 8),
             ModelBitsChoice::W4A8 => (4, 8),
             ModelBitsChoice::W4A4 => (4, 4),
         }
@@ -912,6 +928,8 @@ choice! {
         Token = "token" => Msg::PerToken,
         Tensor = "tensor" => Msg::PerTensor,
         Static = "static" => Msg::ModelActStatic,
+        /// Activations not quantized: the weights alone (W8/W4 or a float format).
+        Float = "float" => Msg::ModelActFloat,
     }
 }
 

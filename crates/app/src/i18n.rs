@@ -725,6 +725,13 @@ messages! {
     MethodW4A4: "W4A4 per-token", "W4A4 per-token";
     MethodW4A4Hadamard: "W4A4 per-token + Hadamard", "W4A4 per-token + Hadamard";
     MethodW8A8Drop: "W8A8 per-token, top 2 outlier channels set to 0", "W8A8 per-token, 상위 2개 outlier 채널을 0으로";
+    MethodFp8A8: "FP8 E4M3 weights, A8 per-token", "FP8 E4M3 weight, A8 per-token";
+    MethodMxfp4A8: "MXFP4 weights, A8 per-token", "MXFP4 weight, A8 per-token";
+    MethodNvfp4A8: "NVFP4 weights, A8 per-token", "NVFP4 weight, A8 per-token";
+    MethodMxfp4Only: "MXFP4 weights only (float activations)", "MXFP4 weight만 (activation은 float)";
+    ModelActFloat: "not quantized", "양자화 안 함";
+    ModelFormatNote: "MXFP4, NVFP4 and FP8 weights are simulated: each linear's weights are rounded to the format (blocks of 32 or 16 along the inputs, or one FP8 scale per output channel) and multiplied in f32 after the activations are rounded as chosen; no FP4 or FP8 kernel runs here, so their ms are those of an f32 GEMM.",
+                     "MXFP4, NVFP4, FP8 weight는 흉내 낸 것입니다: linear마다 weight를 형식에 맞춰 반올림하고 (입력 방향으로 32개 또는 16개 block, 또는 출력 채널마다 FP8 scale 하나) 선택한 대로 반올림한 activation과 f32로 곱합니다. 여기서 FP4나 FP8 커널은 실행되지 않으므로 ms는 f32 GEMM의 시간입니다.";
     // ---- chapter 9: the whole model ----
     ModelQuestion: "is it OK? Ask what the model outputs.", "모델이 내놓는 결과로 확인합니다.";
     ModelIntroModel: "all-MiniLM-L6-v2 turns a sentence into a 384-number embedding: tokenizer, 6 transformer layers, mean pooling. Sentences that mean the same get embeddings that point the same way (cosine close to 1).",
@@ -764,6 +771,8 @@ messages! {
     ModelDropOff: "off", "끔";
     ModelStaticNote: "Static: one range per linear, calibrated beforehand (min-max) on 16 fixed everyday sentences — not yours — as a deployment would; values outside it are clipped.",
                      "Static: linear마다 범위 하나를 미리 보정 (min-max) 합니다. 배포에서처럼 고정된 일상 문장 16개로 보정하며 나의 문장은 쓰지 않습니다. 범위 밖의 값은 잘립니다.";
+    ModelFloatActNote: "Activations not quantized: only the weights are rounded (a weights-only format, such as W4A16 or gpt-oss's MXFP4), and each linear is an f32 GEMM.",
+                       "Activation은 양자화하지 않습니다: weight만 반올림하고 (W4A16이나 gpt-oss의 MXFP4 같은 weight 전용 형식) 각 linear는 f32 GEMM입니다.";
     ModelDynamicNote: "Dynamic: the scales come from each input as it arrives (one per token, or one per sentence for per-tensor). Weights: one scale per output channel.",
                       "Dynamic: scale은 입력이 들어올 때마다 그 입력에서 구합니다 (토큰마다 하나, per-tensor면 문장마다 하나). Weight: 출력 채널마다 scale 하나.";
     ModelSmoothNote: "SmoothQuant smooths the Q|K|V and fc1 inputs, the LayerNorm outputs (scales from the 16 calibration sentences, the authors' smooth.py). The attention output projection and fc2 read softmax·V and GELU(fc1), which have no LayerNorm to fold 1/s into; they stay unsmoothed, as in the authors' code.",

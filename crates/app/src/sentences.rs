@@ -8,8 +8,8 @@
 
 use quantlab_engine::kernels::ActGranularity;
 use quantlab_engine::model::compare::{cosine, rank_changes, ranking, similarity_matrix};
-use quantlab_engine::model::{ActMode, ModelQuant, WordPiece};
-use quantlab_engine::Calibrator;
+use quantlab_engine::model::{ActMode, ModelQuant, WeightScales, WordPiece};
+use quantlab_engine::{BlockFormat, Calibrator, Element, Format};
 
 use crate::controls::{ModelActChoice, ModelBitsChoice, ModelControls, ModelRotChoice};
 use crate::i18n::Msg;
@@ -91,7 +91,11 @@ impl ModelControls {
                         ModelActChoice::Token => ActMode::Dynamic(ActGranularity::PerToken),
                         ModelActChoice::Tensor => ActMode::Dynamic(ActGranularity::PerTensor),
                         ModelActChoice::Static => ActMode::Static(STATIC_CALIBRATOR),
+                        ModelActChoice::Float => ActMode::Float,
                     },
+                    weights: b
+                        .weight_format()
+                        .map_or(WeightScales::PerChannel, WeightScales::Format),
                     ..ModelQuant::new(w, a)
                 }
             }
@@ -122,6 +126,12 @@ pub enum Method {
     W4A4Hadamard,
     /// W8A8 per token with the [`DROP_K`] largest channels of every linear's input set to 0.
     W8A8Drop,
+    /// Float-format weights (simulated in f32) with int8 per-token activations.
+    Fp8A8,
+    Mxfp4A8,
+    Nvfp4A8,
+    /// MXFP4 weights with float activations (weights-only, as gpt-oss ships MXFP4).
+    Mxfp4Only,
 }
 
 /// The α values the table's SmoothQuant row tries.
@@ -130,7 +140,7 @@ pub const SMOOTH_SWEEP: [f32; 7] = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8];
 pub const DROP_K: usize = 2;
 
 impl Method {
-    pub const ALL: [Method; 10] = [
+    pub const ALL: [Method; 14] = [
         Method::Full,
         Method::Ort,
         Method::W8A8Tensor,
@@ -141,6 +151,10 @@ impl Method {
         Method::W4A4,
         Method::W4A4Hadamard,
         Method::W8A8Drop,
+        Method::Fp8A8,
+        Method::Mxfp4A8,
+        Method::Nvfp4A8,
+        Method::Mxfp4Only,
     ];
 
     pub fn label(self) -> Msg {
@@ -155,6 +169,10 @@ impl Method {
             Method::W4A4 => Msg::MethodW4A4,
             Method::W4A4Hadamard => Msg::MethodW4A4Hadamard,
             Method::W8A8Drop => Msg::MethodW8A8Drop,
+            Method::Fp8A8 => Msg::MethodFp8A8,
+            Method::Mxfp4A8 => Msg::MethodMxfp4A8,
+            Method::Nvfp4A8 => Msg::MethodNvfp4A8,
+            Method::Mxfp4Only => Msg::MethodMxfp4Only,
         }
     }
 
@@ -166,6 +184,10 @@ impl Method {
             ..ModelQuant::new(w, a)
         };
         let token = |w, a| per(w, a, ActGranularity::PerToken);
+        let format = |f, base: ModelQuant| ModelQuant {
+            weights: WeightScales::Format(f),
+            ..base
+        };
         Some(match self {
             Method::Full => return None,
             Method::Ort => ModelQuant::onnx_quantize_dynamic(),
@@ -189,6 +211,16 @@ impl Method {
                 drop_outliers: DROP_K,
                 ..token(8, 8)
             },
+            Method::Fp8A8 => format(Format::Scaled(Element::E4m3), token(8, 8)),
+            Method::Mxfp4A8 => format(Format::Block(BlockFormat::Mxfp4), token(8, 8)),
+            Method::Nvfp4A8 => format(Format::Block(BlockFormat::Nvfp4), token(8, 8)),
+            Method::Mxfp4Only => format(
+                Format::Block(BlockFormat::Mxfp4),
+                ModelQuant {
+                    act: ActMode::Float,
+                    ..token(8, 8)
+                },
+            ),
         })
     }
 }

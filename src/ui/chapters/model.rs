@@ -365,7 +365,14 @@ fn SettingsSection(lab: Lab) -> impl IntoView {
                     })/>
             </div>
             <ul class="muted small notes-list">
-                <li>{move || app.t(if act.get() == ModelActChoice::Static { Msg::ModelStaticNote } else { Msg::ModelDynamicNote })}</li>
+                <li>{move || app.t(match act.get() {
+                    ModelActChoice::Static => Msg::ModelStaticNote,
+                    ModelActChoice::Float => Msg::ModelFloatActNote,
+                    _ => Msg::ModelDynamicNote,
+                })}</li>
+                <Show when=move || bits.get().weight_format().is_some()>
+                    <li>{move || app.t(Msg::ModelFormatNote)}</li>
+                </Show>
                 <Show when=move || alpha.get().is_some()>
                     <li>{move || app.t(Msg::ModelSmoothNote)}</li>
                 </Show>

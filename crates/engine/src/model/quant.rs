@@ -589,7 +589,7 @@ impl QuantBuilder {
         };
         let rotation = cfg.hadamard.then(|| Hadamard::full(k)).transpose()?;
         if let WeightScales::Format(f) = cfg.weights {
-            let float = format_weights(&dense, smooth.as_deref(), rotation.as_ref(), f)?;
+            let float = format_weights(dense, smooth.as_deref(), rotation.as_ref(), f)?;
             let mut slot = Slot {
                 parts: Vec::new(),
                 smooth,
