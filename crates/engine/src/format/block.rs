@@ -12,12 +12,12 @@
 //!   0 where s_b · s_t is 0; dequantized q · (s_b · s_t). Every step is an f32 operation in
 //!   that order (the product s_b · s_t once per block), which the NumPy transcription repeats.
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::ArrayView2;
 
 use super::element::{binade, pow2, Element};
 use super::scaled::{lane_absmax, Lane};
-use super::{finish, record, Format, FormatResult};
-use crate::error::{QuantError, Result};
+use super::{finish, reshape, round_lane, Format, FormatResult};
+use crate::error::Result;
 use crate::metrics::ErrorAccumulator;
 
 /// A block-scaled format.
@@ -121,29 +121,12 @@ pub fn block_quantize(x: ArrayView2<'_, f32>, format: BlockFormat) -> Result<For
                     (sb, sb * st)
                 }
             };
-            for i in lane.indices() {
-                if let (Some(&v), Some(o)) = (flat.get(i), out.get_mut(i)) {
-                    let (deq, over) = if !v.is_finite() {
-                        (v, false)
-                    } else if factor == 0.0 {
-                        (0.0, false)
-                    } else {
-                        let (q, over) = element.cast(v / factor);
-                        (q * factor, over)
-                    };
-                    record(&mut acc, v, deq, over);
-                    *o = deq;
-                }
-            }
+            round_lane(&flat, &mut out, lane, factor, element, &mut acc);
             scales.push(stored);
         }
     }
     let n = flat.len();
-    let dequantized =
-        Array2::from_shape_vec((rows, cols), out).map_err(|_| QuantError::ShapeMismatch {
-            expected: format!("({rows}, {cols})"),
-            got: "a different number of values".into(),
-        })?;
+    let dequantized = reshape(rows, cols, out)?;
     Ok(FormatResult {
         format: Format::Block(format),
         granularity: crate::granularity::Granularity::PerTensor,

@@ -264,6 +264,41 @@ pub(crate) fn record(acc: &mut ErrorAccumulator, x: f32, q: f32, over: bool) {
     }
 }
 
+/// Rounds the values of `lane` of the row-major `flat` to `element`'s grid after dividing by
+/// `factor` (0: every value becomes 0), writes x̂ into `out` and the errors into `acc`; NaN/Inf
+/// (let through by the caller's policy) pass unchanged and count as skipped.
+pub(crate) fn round_lane(
+    flat: &[f32],
+    out: &mut [f32],
+    lane: scaled::Lane,
+    factor: f32,
+    element: Element,
+    acc: &mut ErrorAccumulator,
+) {
+    for i in lane.indices() {
+        if let (Some(&v), Some(o)) = (flat.get(i), out.get_mut(i)) {
+            let (deq, over) = if !v.is_finite() {
+                (v, false)
+            } else if factor == 0.0 {
+                (0.0, false)
+            } else {
+                let (q, over) = element.cast(v / factor);
+                (q * factor, over)
+            };
+            record(acc, v, deq, over);
+            *o = deq;
+        }
+    }
+}
+
+/// The flat result back in the tensor's shape.
+pub(crate) fn reshape(rows: usize, cols: usize, out: Vec<f32>) -> Result<Array2<f32>> {
+    Array2::from_shape_vec((rows, cols), out).map_err(|_| QuantError::ShapeMismatch {
+        expected: format!("({rows}, {cols})"),
+        got: "a different number of values".into(),
+    })
+}
+
 pub(crate) fn finish(acc: &ErrorAccumulator) -> RoundTripMetrics {
     let mut m = acc.finish();
     m.skipped = acc.skipped as usize;

@@ -10,10 +10,10 @@
 //! absmax / max underflows f32 (absmax below ~1e−42), s is the smallest positive f32, so no
 //! value is divided by zero.
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::ArrayView2;
 
 use super::element::Element;
-use super::{finish, record, Format, FormatResult};
+use super::{finish, reshape, round_lane, Format, FormatResult};
 use crate::error::{QuantError, Result};
 use crate::granularity::Granularity;
 use crate::metrics::ErrorAccumulator;
@@ -129,22 +129,11 @@ pub fn scaled_quantize(
         } else {
             (absmax / max).max(f32::from_bits(1))
         };
-        for i in lane.indices() {
-            if let (Some(&v), Some(o)) = (flat.get(i), out.get_mut(i)) {
-                let (q, over) = element.cast(v / s);
-                let deq = if v.is_finite() { q * s } else { v };
-                record(&mut acc, v, deq, over);
-                *o = deq;
-            }
-        }
+        round_lane(&flat, &mut out, lane, s, element, &mut acc);
         scales.push(s);
     }
     let n = flat.len();
-    let dequantized =
-        Array2::from_shape_vec((rows, cols), out).map_err(|_| QuantError::ShapeMismatch {
-            expected: format!("({rows}, {cols})"),
-            got: "a different number of values".into(),
-        })?;
+    let dequantized = reshape(rows, cols, out)?;
     Ok(FormatResult {
         format: Format::Scaled(element),
         granularity,
