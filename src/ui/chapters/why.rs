@@ -446,21 +446,22 @@ fn SmallerSection() -> impl IntoView {
             let ov = overhead_bits_per_weight(&m, g);
             // MX blocks hold 8-bit (MXFP8) or 4-bit (MXFP4) elements; NVFP4 only 4-bit ones.
             let (eight, four) = match g {
-                ScaleGranularity::Mx => ("MXFP8 ", "MXFP4 "),
-                ScaleGranularity::Nvfp4 => ("", "NVFP4 "),
-                _ => ("INT8 ", "INT4 "),
+                ScaleGranularity::Mx => ("MXFP8", "MXFP4"),
+                ScaleGranularity::Nvfp4 => ("", "NVFP4"),
+                _ => ("INT8", "INT4"),
             };
-            let eight_bytes = if g == ScaleGranularity::Nvfp4 {
-                "—".to_string()
-            } else {
-                format!("{eight}{}", fmt_bytes(model_bytes(&m, 8, g) as usize))
+            // The format's name, then its size kept on one line (a phone wraps between them).
+            let cell = |name: &'static str, bits: u32| {
+                view! {
+                    <td><span class="fmt-name">{name}</span>" "<span class="nowrap">{fmt_bytes(model_bytes(&m, bits, g) as usize)}</span></td>
+                }
             };
             view! {
                 <tr data-scales=name>
                     <td>{name}</td>
                     <td>{format!("{ov:.4}")}</td>
-                    <td>{eight_bytes}</td>
-                    <td>{format!("{four}{}", fmt_bytes(model_bytes(&m, 4, g) as usize))}</td>
+                    {if g == ScaleGranularity::Nvfp4 { view! { <td>"—"</td> }.into_any() } else { cell(eight, 8).into_any() }}
+                    {cell(four, 4)}
                 </tr>
             }
         })
