@@ -176,7 +176,7 @@ test("model: 8 sentences of 256 tokens stay responsive; junk links fall back wit
   await ready(page, 1);
   assertEq(await page.$$eval("[data-testid=chapter-model] img, [data-testid=chapter-model] b", (els) => els.length), 0, "no element made from the text");
   assert((await page.inputValue("[data-testid=model-sentences]")).startsWith("<img"), "the text stays as typed");
-});
+}, { serial: true }); // measures frame times: alone on the machine (a parallel test's load made p90 348 ms)
 
 test("model: a damaged model file is a clear error, and retry works once it is whole", async ({ page, open, context }) => {
   let damage = true;
