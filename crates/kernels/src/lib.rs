@@ -22,6 +22,7 @@
 //! problem is a [`KernelError`].
 
 pub mod error;
+pub mod ggml;
 pub mod qlinear;
 #[cfg(all(
     target_arch = "wasm32",

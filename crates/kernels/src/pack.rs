@@ -2,7 +2,7 @@
 //! kernels read it strictly sequentially, one panel at a time.
 
 use super::{check_k, check_len, checked_len, NR};
-use crate::error::Result;
+use crate::error::{KernelError, Result};
 
 /// How an int8 packing groups k, and which kernel reads it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -225,6 +225,29 @@ impl PackedF32 {
                     if let Some(d) = data.get_mut(idx) {
                         *d = v;
                     }
+                }
+            }
+        }
+        Ok(Self { k, n, panels, data })
+    }
+
+    /// B (K×N) packed from its N columns, column j (output j's K weights) written by
+    /// `column(j, buf)`: a matrix stored one output per row (torch's and GGUF's layout) packs
+    /// without a transposed copy of itself.
+    pub fn from_columns<E: From<KernelError>>(
+        k: usize,
+        n: usize,
+        mut column: impl FnMut(usize, &mut [f32]) -> core::result::Result<(), E>,
+    ) -> core::result::Result<Self, E> {
+        let panels = n.div_ceil(NR);
+        let mut data = vec![0f32; checked_len("packed B", panels * k, NR)?];
+        let mut buf = vec![0f32; k];
+        for j in 0..n {
+            column(j, &mut buf)?;
+            let (p, c) = (j / NR, j % NR);
+            if let Some(panel) = data.get_mut(p * k * NR..(p + 1) * k * NR) {
+                for (dst, &v) in panel.iter_mut().skip(c).step_by(NR).zip(&buf) {
+                    *dst = v;
                 }
             }
         }

@@ -12,14 +12,16 @@
 //! W8A8 per token is held to the 0.9995 (0.998 for the long sentence) and the other
 //! settings to their mean cosine to full precision (±0.005) and a per-sentence floor.
 
+mod common;
+
 use std::sync::OnceLock;
 
-use quantlab_engine::kernels::{simulate_linear, ActGranularity, ActScales};
+use common::SameAccumulators;
+use quantlab_engine::kernels::{ActGranularity, ActScales};
 use quantlab_engine::model::compare::cosine;
 use quantlab_engine::model::quant::ActMode;
-use quantlab_engine::model::{
-    Bert, Dense, Float, LinearId, Linears, ModelQuant, QuantizedBert, Tensor, WordPiece,
-};
+use quantlab_engine::model::{Bert, Float, LinearId, ModelQuant, QuantizedBert, Tensor, WordPiece};
+use quantlab_engine::rotate::hadamard::Hadamard;
 use quantlab_engine::QuantError;
 use quantlab_weights::{load, load_with, ship, Check, Loaded, SHIPPED_SHA256};
 use serde_json::Value;
@@ -236,57 +238,6 @@ fn every_setting_gives_the_numpy_mean_cosine() {
     }
 }
 
-/// Checks every linear's int8 accumulators against the fake-quant oracle on the same input.
-struct SameAccumulators<'a> {
-    q: &'a QuantizedBert,
-    act: ActScales<'static>,
-    checked: usize,
-}
-
-impl Linears for SameAccumulators<'_> {
-    fn linear(
-        &mut self,
-        id: LinearId,
-        dense: &Dense,
-        x: &[f32],
-        m: usize,
-        out: &mut [f32],
-    ) -> quantlab_engine::Result<()> {
-        let xs = self.q.transformed_input(id, x, m)?;
-        let [layer] = self.q.qlinears(id)? else {
-            panic!("per-channel weights are one part");
-        };
-        let cfg = self.q.config();
-        let qa = layer.quantize_input(&xs, m, self.act, cfg.a_bits)?;
-        let mut acc = vec![0i32; m * layer.n()];
-        layer.accumulate(&qa, &mut acc)?;
-        // The oracle quantizes the weights itself, from the (rotated) float weights.
-        let mut w = dense.weight();
-        if cfg.hadamard {
-            quantlab_engine::rotate::hadamard::Hadamard::full(dense.k())?
-                .rotate_weights(&mut w, dense.n())?;
-        }
-        let sim = simulate_linear(
-            &xs,
-            m,
-            dense.k(),
-            &w,
-            dense.n(),
-            Some(dense.bias()),
-            self.act,
-            cfg.a_bits,
-            cfg.w_bits,
-        )?;
-        assert!(
-            acc.iter().zip(&sim.acc).all(|(&a, &b)| i64::from(a) == b),
-            "{}: int8 accumulators differ from the fake-quant ones",
-            id.label()
-        );
-        self.checked += 1;
-        self.q.run_linear(id, x, m, out)
-    }
-}
-
 #[test]
 fn the_int8_path_is_the_fake_quant_path_in_every_linear() {
     let bert = &model().bert;
@@ -311,6 +262,7 @@ fn the_int8_path_is_the_fake_quant_path_in_every_linear() {
         let mut check = SameAccumulators {
             q: &q,
             act,
+            rotation: Hadamard::full,
             checked: 0,
         };
         let checked = bert.embed(&ids, &mut check).unwrap();

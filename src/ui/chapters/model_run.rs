@@ -313,7 +313,8 @@ pub enum ModelRun {
         configs: Vec<ModelQuant>,
         keep: bool,
     },
-    Quant(QuantStage),
+    /// Boxed: a stage holds a model builder, far larger than the other variants.
+    Quant(Box<QuantStage>),
     Failed(String),
     /// Only while a stage is being replaced.
     Moving,
@@ -374,13 +375,13 @@ impl ModelRun {
                     let (m, store) = (fp.m.clone(), fp.store);
                     match fp.finish() {
                         Some(set) => {
-                            *self = ModelRun::Quant(QuantStage::new(
+                            *self = ModelRun::Quant(Box::new(QuantStage::new(
                                 m,
                                 store,
                                 set.clone(),
                                 configs,
                                 keep,
-                            ));
+                            )));
                             return Some(set);
                         }
                         None => *self = ModelRun::Failed("a sentence did not run".to_string()),

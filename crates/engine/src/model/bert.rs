@@ -17,7 +17,13 @@
 //! separate linears, and one GEMM is faster than three. The model still has 36 linears
 //! (Q, K, V, O, fc1, fc2 × 6); [`LinearKind::linears`] counts them.
 
+use std::borrow::Cow;
+
 use quantlab_kernels::{gemm_f32, PackedF32};
+
+use super::attention::HeadRows;
+use super::family::{Family, Shapes, MINILM};
+use crate::rotate::hadamard::Hadamard;
 
 use crate::error::{QuantError, Result};
 
@@ -31,82 +37,7 @@ pub const MAX_POSITIONS: usize = 512;
 /// BERT's `layer_norm_eps`.
 pub const LN_EPS: f64 = 1e-12;
 
-/// The four matrix products of a layer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum LinearKind {
-    /// Q | K | V, 384 → 1152, reading the previous LayerNorm's output.
-    Qkv,
-    /// The attention output projection, 384 → 384, reading softmax(QKᵀ/√d)·V.
-    Out,
-    /// The FFN up-projection, 384 → 1536, reading the attention LayerNorm's output.
-    Fc1,
-    /// The FFN down-projection, 1536 → 384, reading GELU(fc1).
-    Fc2,
-}
-
-impl LinearKind {
-    pub const ALL: [LinearKind; 4] = [Self::Qkv, Self::Out, Self::Fc1, Self::Fc2];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Qkv => "qkv",
-            Self::Out => "o",
-            Self::Fc1 => "fc1",
-            Self::Fc2 => "fc2",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.name() == s)
-    }
-
-    pub fn in_features(self) -> usize {
-        match self {
-            Self::Fc2 => FFN,
-            _ => HIDDEN,
-        }
-    }
-
-    pub fn out_features(self) -> usize {
-        match self {
-            Self::Qkv => 3 * HIDDEN,
-            Self::Fc1 => FFN,
-            _ => HIDDEN,
-        }
-    }
-
-    /// How many of the model's torch linears this product is (Q, K, V are three).
-    pub fn linears(self) -> usize {
-        match self {
-            Self::Qkv => 3,
-            _ => 1,
-        }
-    }
-}
-
-/// One linear of the model: a layer and which of its four products.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct LinearId {
-    pub layer: usize,
-    pub kind: LinearKind,
-}
-
-impl LinearId {
-    /// Position in [`LinearId::all`].
-    pub fn index(self) -> usize {
-        self.layer * 4 + self.kind as usize
-    }
-
-    /// The 24 products in execution order.
-    pub fn all() -> impl Iterator<Item = LinearId> {
-        (0..LAYERS).flat_map(|layer| LinearKind::ALL.map(|kind| LinearId { layer, kind }))
-    }
-
-    /// `L3.fc1`, the naming of the layer chapters and of `extract.py`.
-    pub fn label(self) -> String {
-        format!("L{}.{}", self.layer, self.kind.name())
-    }
-}
+pub use super::family::{Float, FloatLinear, LinearId, LinearKind, Linears};
 
 /// Y = X·W + b with W kept packed for the f32 GEMM (K × N: column j is output j).
 #[derive(Clone, Debug, PartialEq)]
@@ -116,19 +47,23 @@ pub struct Dense {
 }
 
 impl Dense {
-    /// From W in K × N row-major (torch's weight transposed) and N biases.
+    /// From W in K × N row-major (torch's weight transposed) and N biases (or none: an empty
+    /// vector, as Llama's linears have).
     pub fn new(w: &[f32], k: usize, n: usize, bias: Vec<f32>) -> Result<Self> {
-        if bias.len() != n {
+        Self::from_packed(PackedF32::pack(w, k, n)?, bias)
+    }
+
+    /// From W already packed (K × N) and N biases or none.
+    pub fn from_packed(w: PackedF32, bias: Vec<f32>) -> Result<Self> {
+        let n = w.n();
+        if !bias.is_empty() && bias.len() != n {
             return Err(QuantError::LengthMismatch {
                 what: "bias (one per output)",
                 expected: n,
                 got: bias.len(),
             });
         }
-        Ok(Dense {
-            w: PackedF32::pack(w, k, n)?,
-            bias,
-        })
+        Ok(Dense { w, bias })
     }
 
     pub fn k(&self) -> usize {
@@ -149,8 +84,14 @@ impl Dense {
         self.w.to_row_major()
     }
 
+    /// The N biases (empty: none).
     pub fn bias(&self) -> &[f32] {
         &self.bias
+    }
+
+    /// The biases, or `None` when the layer has none.
+    pub fn bias_opt(&self) -> Option<&[f32]> {
+        (!self.bias.is_empty()).then_some(self.bias.as_slice())
     }
 
     /// `out` (M × N) = X (M × K)·W + b.
@@ -345,47 +286,6 @@ struct Uint8Tables(std::sync::OnceLock<std::sync::Arc<(WordEmbeddings, Vec<f32>)
 impl PartialEq for Uint8Tables {
     fn eq(&self, _: &Self) -> bool {
         true
-    }
-}
-
-/// What the forward pass calls for each linear, so one forward serves the float model, the
-/// quantized ones and the recorders.
-pub trait Linears {
-    /// `out` (M × N) = the linear `id` applied to `x` (M × K); `dense` is the float layer.
-    fn linear(
-        &mut self,
-        id: LinearId,
-        dense: &Dense,
-        x: &[f32],
-        m: usize,
-        out: &mut [f32],
-    ) -> Result<()>;
-
-    /// Called with the hidden state (T × 384) after each layer's output LayerNorm.
-    fn after_layer(&mut self, _layer: usize, _hidden: &[f32]) -> Result<()> {
-        Ok(())
-    }
-
-    /// Word and position tables to use instead of the model's (a quantized variant's).
-    fn embeddings(&self) -> Option<(&WordEmbeddings, &[f32])> {
-        None
-    }
-}
-
-/// The float model's own linears.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Float;
-
-impl Linears for Float {
-    fn linear(
-        &mut self,
-        _: LinearId,
-        dense: &Dense,
-        x: &[f32],
-        m: usize,
-        out: &mut [f32],
-    ) -> Result<()> {
-        dense.forward(x, m, out)
     }
 }
 
@@ -600,7 +500,7 @@ impl Bert {
     }
 
     /// The last hidden state (T × 384) of one sequence of token ids ([CLS] … [SEP]).
-    pub fn hidden(&self, ids: &[u32], lin: &mut impl Linears) -> Result<Vec<f32>> {
+    pub fn hidden(&self, ids: &[u32], lin: &mut (impl Linears + ?Sized)) -> Result<Vec<f32>> {
         let mut pass = self.begin(ids, lin)?;
         while !pass.is_done() {
             self.next_layer(&mut pass, lin)?;
@@ -611,7 +511,7 @@ impl Bert {
     /// Starts a forward pass: the embeddings of `ids` after their LayerNorm, before layer 0.
     /// With [`Bert::next_layer`] a page runs the model one layer per slice of work, so a long
     /// text never blocks it for a whole forward.
-    pub fn begin(&self, ids: &[u32], lin: &impl Linears) -> Result<Pass> {
+    pub fn begin(&self, ids: &[u32], lin: &(impl Linears + ?Sized)) -> Result<Pass> {
         let t = ids.len();
         if t == 0 {
             return Err(QuantError::Empty {
@@ -648,7 +548,7 @@ impl Bert {
     }
 
     /// Runs the next encoder layer of `pass`; an error once all six have run.
-    pub fn next_layer(&self, pass: &mut Pass, lin: &mut impl Linears) -> Result<()> {
+    pub fn next_layer(&self, pass: &mut Pass, lin: &mut (impl Linears + ?Sized)) -> Result<()> {
         let l = pass.layers_done;
         let layer = self.layers.get(l).ok_or(QuantError::InvalidParameter {
             name: "layer",
@@ -684,7 +584,7 @@ impl Bert {
     }
 
     /// The sentence embedding: mean of the last hidden state over all tokens, L2-normalised.
-    pub fn embed(&self, ids: &[u32], lin: &mut impl Linears) -> Result<Vec<f32>> {
+    pub fn embed(&self, ids: &[u32], lin: &mut (impl Linears + ?Sized)) -> Result<Vec<f32>> {
         let h = self.hidden(ids, lin)?;
         Ok(mean_pool_normalized(&h, ids.len()))
     }
@@ -753,69 +653,18 @@ pub fn exp_nonpositive(x: f32) -> f32 {
     p * scale
 }
 
-/// softmax(Q_h·K_hᵀ/√d)·V_h for each head, from the Q|K|V product (T × 1152) into `ctx` (T × 384).
+/// softmax(Q_h·K_hᵀ/√d)·V_h for each of the 12 heads, from the Q|K|V product (T × 1152) into
+/// `ctx` (T × 384): the family's attention, bidirectional.
 fn attention(qkv: &[f32], t: usize, ctx: &mut [f32]) -> Result<()> {
-    let scale = 1.0 / (HEAD_DIM as f32).sqrt();
-    let mut q = vec![0f32; t * HEAD_DIM];
-    let mut kt = vec![0f32; HEAD_DIM * t];
-    let mut v = vec![0f32; t * HEAD_DIM];
-    let mut scores = vec![0f32; t * t];
-    let mut out = vec![0f32; t * HEAD_DIM];
-    for head in 0..HEADS {
-        let rows = qkv
-            .chunks_exact(3 * HIDDEN)
-            .zip(q.chunks_exact_mut(HEAD_DIM))
-            .zip(v.chunks_exact_mut(HEAD_DIM));
-        for (r, ((row, qr), vr)) in rows.enumerate() {
-            assign(qr, head_part(row, 0, head));
-            assign(vr, head_part(row, 2, head));
-            for (d, &kv) in head_part(row, 1, head).iter().enumerate() {
-                if let Some(dst) = kt.get_mut(d * t + r) {
-                    *dst = kv;
-                }
-            }
-        }
-        gemm_f32(
-            &q,
-            t,
-            HEAD_DIM,
-            &PackedF32::pack(&kt, HEAD_DIM, t)?,
-            &mut scores,
-        )?;
-        for row in scores.chunks_exact_mut(t) {
-            // A comparison, not f32::max: wasm's f32.max has other NaN rules, so `max` becomes a
-            // call to fmaxf per score. The scores are finite (Q and K are).
-            let mut max = f32::NEG_INFINITY;
-            for &s in row.iter() {
-                if s > max {
-                    max = s;
-                }
-            }
-            let max = max * scale;
-            row.iter_mut()
-                .for_each(|s| *s = exp_nonpositive(*s * scale - max));
-            let inv = 1.0 / row.iter().sum::<f32>();
-            row.iter_mut().for_each(|s| *s *= inv);
-        }
-        gemm_f32(&scores, t, t, &PackedF32::pack(&v, t, HEAD_DIM)?, &mut out)?;
-        for (crow, orow) in ctx.chunks_exact_mut(HIDDEN).zip(out.chunks_exact(HEAD_DIM)) {
-            if let Some(dst) = crow.chunks_exact_mut(HEAD_DIM).nth(head) {
-                assign(dst, orow);
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Head `head`'s 32 values of part `part` (0 Q, 1 K, 2 V) of one Q|K|V row.
-fn head_part(row: &[f32], part: usize, head: usize) -> &[f32] {
-    row.chunks_exact(HEAD_DIM)
-        .nth(part * HEADS + head)
-        .unwrap_or_default()
-}
-
-fn assign(dst: &mut [f32], src: &[f32]) {
-    dst.iter_mut().zip(src).for_each(|(d, &s)| *d = s);
+    let part = |offset| HeadRows {
+        data: qkv,
+        rows: t,
+        stride: 3 * HIDDEN,
+        offset,
+        heads: HEADS,
+        dim: HEAD_DIM,
+    };
+    super::attention::attention(part(0), part(HIDDEN), part(2 * HIDDEN), None, ctx)
 }
 
 fn bad(name: &str, reason: &str) -> QuantError {
@@ -840,5 +689,28 @@ fn check_finite(name: &str, data: &[f32]) -> Result<()> {
     match data.iter().position(|v| !v.is_finite()) {
         None => Ok(()),
         Some(i) => Err(bad(name, &format!("holds NaN or Inf (value {i})"))),
+    }
+}
+
+impl Family for Bert {
+    fn shapes(&self) -> Shapes {
+        MINILM
+    }
+
+    fn float_weights(&self, id: LinearId) -> Result<Cow<'_, Dense>> {
+        self.dense(id).map(Cow::Borrowed)
+    }
+
+    fn run_float(&self, ids: &[u32], lin: &mut dyn Linears) -> Result<()> {
+        self.hidden(ids, lin).map(drop)
+    }
+
+    /// QuaRot's full Hadamard (384 = 12·32, 1536 = 12·128).
+    fn hadamard(&self, k: usize) -> Result<Hadamard> {
+        Hadamard::full(k)
+    }
+
+    fn uint8_embeddings(&self) -> Result<std::sync::Arc<(WordEmbeddings, Vec<f32>)>> {
+        Bert::uint8_embeddings(self)
     }
 }

@@ -1,7 +1,8 @@
 //! What the model outputs, full precision against quantized: cosine per sentence, similarity
 //! matrices, retrieval ranks, and where along the 6 layers the error enters.
 
-use super::bert::{Dense, LinearId, Linears, LAYERS};
+use super::bert::LAYERS;
+use super::family::{FloatLinear, LinearId, Linears};
 use crate::error::Result;
 
 /// cos(a, b) in f64 (0 when either is all zeros).
@@ -63,17 +64,21 @@ impl<L: Linears> Linears for Traced<L> {
     fn linear(
         &mut self,
         id: LinearId,
-        dense: &Dense,
+        float: &dyn FloatLinear,
         x: &[f32],
         m: usize,
         out: &mut [f32],
     ) -> Result<()> {
-        self.inner.linear(id, dense, x, m, out)
+        self.inner.linear(id, float, x, m, out)
     }
 
     fn after_layer(&mut self, layer: usize, hidden: &[f32]) -> Result<()> {
         self.hidden.push(hidden.to_vec());
         self.inner.after_layer(layer, hidden)
+    }
+
+    fn edit_residual(&mut self, layer: usize, hidden: &mut [f32], start: usize) -> Result<()> {
+        self.inner.edit_residual(layer, hidden, start)
     }
 }
 
@@ -89,7 +94,7 @@ impl<L: Linears> Linears for Capture<L> {
     fn linear(
         &mut self,
         id: LinearId,
-        dense: &Dense,
+        float: &dyn FloatLinear,
         x: &[f32],
         m: usize,
         out: &mut [f32],
@@ -97,11 +102,15 @@ impl<L: Linears> Linears for Capture<L> {
         if id == self.target {
             self.input = Some(x.to_vec());
         }
-        self.inner.linear(id, dense, x, m, out)
+        self.inner.linear(id, float, x, m, out)
     }
 
     fn after_layer(&mut self, layer: usize, hidden: &[f32]) -> Result<()> {
         self.inner.after_layer(layer, hidden)
+    }
+
+    fn edit_residual(&mut self, layer: usize, hidden: &mut [f32], start: usize) -> Result<()> {
+        self.inner.edit_residual(layer, hidden, start)
     }
 }
 

@@ -1,12 +1,29 @@
-//! all-MiniLM-L6-v2, the sentence-embedding model the later chapters run whole: its tokenizer
-//! ([`tokenize`]), the float encoder ([`bert`]), the same encoder with every linear on the int8
-//! kernels ([`quant`]), and what compares them ([`compare`]).
+//! The models the later chapters run whole, as one family ([`family`]): each architecture is
+//! a module that implements [`family::Family`], and everything that quantizes, transforms,
+//! calibrates, captures or measures a model is written once for all of them.
+//!
+//! * all-MiniLM-L6-v2, the sentence encoder: WordPiece ([`tokenize`]), the float encoder
+//!   ([`bert`]), cosine metrics ([`compare`]).
+//! * SmolLM2-135M and other Llama-architecture decoders from a GGUF file: byte-level BPE
+//!   ([`bpe`]), weights as the file stores them ([`blocks`]), the float decoder with its KV
+//!   cache ([`llama`]), perplexity, KL, greedy text and massive activations ([`lm`]).
+//! * Shared: the products' roles and the [`family::Linears`] hook ([`family`]), attention
+//!   ([`attention`]), every product on the int8 kernels or in a float format ([`quant`]).
 
+pub mod attention;
 pub mod bert;
+pub mod blocks;
+pub mod bpe;
 pub mod compare;
+pub mod family;
+pub mod llama;
+pub mod lm;
 pub mod quant;
 pub mod tokenize;
 
-pub use bert::{Bert, Dense, Float, LinearId, LinearKind, Linears, Pass, Tensor, HIDDEN, LAYERS};
-pub use quant::{ActMode, Calibration, ModelQuant, QuantBuilder, QuantizedBert, WeightScales};
+pub use bert::{Bert, Dense, Pass, Tensor, HIDDEN, LAYERS};
+pub use family::{Family, Float, FloatLinear, LinearId, LinearKind, Linears, Shapes, MINILM};
+pub use quant::{
+    ActMode, Calibration, ModelQuant, QuantBuilder, QuantizedBert, QuantizedModel, WeightScales,
+};
 pub use tokenize::{Encoding, WordPiece, MAX_SEQ_LEN};

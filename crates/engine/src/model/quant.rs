@@ -22,7 +22,8 @@
 
 use quantlab_kernels::{ActGranularity, ActScales, QLinear, QuantizedActs, SCALE_FLOOR};
 
-use super::bert::{Bert, Dense, Float, LinearId, Linears, WordEmbeddings, LAYERS};
+use super::bert::{Bert, Dense, WordEmbeddings};
+use super::family::{Family, Float, FloatLinear, LinearId, LinearKind, Linears, Shapes, MINILM};
 use crate::calibrate::{calibrate, Calibrator};
 use crate::error::{QuantError, Result};
 use crate::format::{quantize_format, Format};
@@ -173,7 +174,7 @@ impl ModelQuant {
         self.smooth_alpha.is_some() || matches!(self.act, ActMode::Static(_))
     }
 
-    fn validate(&self) -> Result<()> {
+    fn validate(&self, shapes: &Shapes) -> Result<()> {
         for bits in [self.w_bits, self.a_bits] {
             quantlab_kernels::q_max(bits)?;
         }
@@ -186,11 +187,11 @@ impl ModelQuant {
                 });
             }
         }
-        if self.drop_outliers >= super::HIDDEN {
+        if self.drop_outliers >= shapes.min_k() {
             return Err(QuantError::InvalidParameter {
                 name: "outlier channels to drop",
                 value: self.drop_outliers.to_string(),
-                allowed: "0 to 383",
+                allowed: "fewer than the narrowest linear's input channels (MiniLM: 0 to 383)",
             });
         }
         if let WeightScales::Group(g) = self.weights {
@@ -201,11 +202,15 @@ impl ModelQuant {
                     allowed: "per-channel or per-tensor weights with uint8 activations",
                 });
             }
-            if g == 0 || !super::HIDDEN.is_multiple_of(g) {
+            // A divisor of every input width, or whole blocks of 32 with a shorter last group
+            // (SmolLM2's 576 inputs in groups of 128: 4 × 128 + 64), as MX blocks do.
+            let divides = shapes.dims.iter().all(|&(k, _)| k.is_multiple_of(g.max(1)));
+            if g == 0 || g > shapes.min_k() || !(divides || g.is_multiple_of(32)) {
                 return Err(QuantError::InvalidParameter {
                     name: "weight group size",
                     value: g.to_string(),
-                    allowed: "a divisor of 384 (e.g. 32, 64, 128)",
+                    allowed: "a divisor of every linear's input width (MiniLM: of 384 and 1536), \
+                              or a multiple of 32 (the last group then takes what is left)",
                 });
             }
         }
@@ -274,32 +279,34 @@ pub struct Calibration {
 }
 
 impl Calibration {
-    /// Runs the float model over `sentences` (token ids, [CLS] … [SEP]) and keeps what each
-    /// linear reads.
-    pub fn record(bert: &Bert, sentences: &[Vec<u32>]) -> Result<Self> {
+    /// Runs the float model over `sentences` (token ids as the model takes them) and keeps
+    /// what each linear reads.
+    pub fn record(model: &dyn Family, sentences: &[Vec<u32>]) -> Result<Self> {
         let mut c = Calibration::default();
         for ids in sentences {
-            c.add(bert, ids)?;
+            c.add(model, ids)?;
         }
         Ok(c)
     }
 
     /// Adds one sentence (a page records the set one sentence per slice of work).
-    pub fn add(&mut self, bert: &Bert, ids: &[u32]) -> Result<()> {
+    pub fn add(&mut self, model: &dyn Family, ids: &[u32]) -> Result<()> {
+        let shapes = model.shapes();
         if self.inputs.is_empty() {
-            self.inputs = LinearId::all().map(|_| Vec::new()).collect();
-            self.act_max = LinearId::all()
-                .map(|id| vec![0f32; id.kind.in_features()])
+            self.inputs = shapes.ids().map(|_| Vec::new()).collect();
+            self.act_max = shapes
+                .ids()
+                .map(|id| vec![0f32; shapes.k(id.kind)])
                 .collect();
         }
         let (inputs, act_max) = (&mut self.inputs, &mut self.act_max);
         record_inputs(
-            bert,
+            model,
             std::slice::from_ref(&ids.to_vec()),
             |_, x| Ok(x.to_vec()),
             |id, xs| {
                 if let Some(mx) = act_max.get_mut(id.index()) {
-                    for row in xs.chunks_exact(id.kind.in_features()) {
+                    for row in xs.chunks_exact(shapes.k(id.kind).max(1)) {
                         mx.iter_mut()
                             .zip(row)
                             .for_each(|(a, v)| *a = a.max(v.abs()));
@@ -323,37 +330,46 @@ impl Calibration {
     }
 }
 
-/// The model's 24 quantized products (36 linears), built from a float [`Bert`].
+/// A model's quantized products (MiniLM: 24 products, 36 linears; SmolLM2: 120 products, 210
+/// linears), built from its float weights.
 #[derive(Clone, Debug)]
-pub struct QuantizedBert {
+pub struct QuantizedModel {
     cfg: ModelQuant,
+    shapes: Shapes,
     slots: Vec<Slot>,
     /// Quantized word and position tables, when `quantize_embeddings` (shared: they depend
     /// on the float model only).
     embeddings: Option<std::sync::Arc<(WordEmbeddings, Vec<f32>)>>,
 }
 
-impl QuantizedBert {
-    /// Quantizes every linear of `bert` with `cfg`. `calibration` (token ids of sentences,
-    /// [CLS] … [SEP]) is run through the float model when SmoothQuant or static scales need
-    /// activation statistics; otherwise it is not used.
-    pub fn new(bert: &Bert, cfg: ModelQuant, calibration: &[Vec<u32>]) -> Result<Self> {
-        cfg.validate()?;
+/// The name the MiniLM code has always used.
+pub type QuantizedBert = QuantizedModel;
+
+impl QuantizedModel {
+    /// Quantizes every linear of `model` with `cfg`. `calibration` (token ids of sentences)
+    /// is run through the float model when SmoothQuant or static scales need activation
+    /// statistics; otherwise it is not used.
+    pub fn new(model: &dyn Family, cfg: ModelQuant, calibration: &[Vec<u32>]) -> Result<Self> {
+        cfg.validate(&model.shapes())?;
         let stats = if cfg.needs_calibration() {
-            Calibration::record(bert, calibration)?
+            Calibration::record(model, calibration)?
         } else {
             Calibration::default()
         };
-        Self::calibrated(bert, cfg, &stats)
+        Self::calibrated(model, cfg, &stats)
     }
 
     /// As [`QuantizedBert::new`], with the calibration sentences' activations recorded once
     /// beforehand ([`Calibration::record`]), so a page that re-quantizes on every slider move
     /// does not run the float model over the calibration set each time.
-    pub fn calibrated(bert: &Bert, cfg: ModelQuant, calibration: &Calibration) -> Result<Self> {
-        let mut b = QuantBuilder::new(cfg, calibration)?;
+    pub fn calibrated(
+        model: &dyn Family,
+        cfg: ModelQuant,
+        calibration: &Calibration,
+    ) -> Result<Self> {
+        let mut b = QuantBuilder::for_model(model, cfg, calibration)?;
         while !b.is_done() {
-            b.step(bert, calibration)?;
+            b.step(model, calibration)?;
         }
         b.finish()
     }
@@ -367,8 +383,8 @@ impl QuantizedBert {
         &self,
         cfg: &ModelQuant,
         calibration: &Calibration,
-    ) -> Result<Option<QuantizedBert>> {
-        cfg.validate()?;
+    ) -> Result<Option<QuantizedModel>> {
+        cfg.validate(&self.shapes)?;
         let same_weights = ModelQuant {
             a_bits: self.cfg.a_bits,
             act: self.cfg.act,
@@ -383,8 +399,9 @@ impl QuantizedBert {
                 what: "calibration sentences (SmoothQuant and static scales need some)",
             });
         }
-        let mut model = QuantizedBert {
+        let mut model = QuantizedModel {
             cfg: cfg.clone(),
+            shapes: self.shapes,
             slots: self.slots.clone(),
             embeddings: self.embeddings.clone(),
         };
@@ -408,8 +425,16 @@ impl QuantizedBert {
             return Ok(());
         };
         let mut scales = Vec::with_capacity(self.slots.len());
-        for (id, slot) in LinearId::all().zip(&self.slots) {
-            scales.push(static_scale(&self.cfg, slot, id, calibration, &calibrator)?);
+        for (id, slot) in self.shapes.ids().zip(&self.slots) {
+            let k = self.shapes.k(id.kind);
+            scales.push(static_scale(
+                &self.cfg,
+                slot,
+                id,
+                k,
+                calibration,
+                &calibrator,
+            )?);
         }
         for (slot, s) in self.slots.iter_mut().zip(scales) {
             slot.static_scale = Some(s);
@@ -421,13 +446,19 @@ impl QuantizedBert {
         &self.cfg
     }
 
+    /// The sizes of the model it was built from.
+    pub fn shapes(&self) -> &Shapes {
+        &self.shapes
+    }
+
     fn slot(&self, id: LinearId) -> Result<&Slot> {
+        self.shapes.check(id)?;
         self.slots
             .get(id.index())
             .ok_or(QuantError::InvalidParameter {
                 name: "linear",
-                value: id.label(),
-                allowed: "L0 to L5, qkv/o/fc1/fc2",
+                value: self.shapes.label(id),
+                allowed: "one of the model's linears",
             })
     }
 
@@ -444,12 +475,12 @@ impl QuantizedBert {
     /// What the int8 GEMM of `id` reads before quantization: its input after the transforms
     /// (outliers dropped, divided by the smoothing scales, rotated).
     pub fn transformed_input(&self, id: LinearId, x: &[f32], m: usize) -> Result<Vec<f32>> {
-        transform(&self.cfg, self.slot(id)?, id, x, m)
+        transform(&self.cfg, self.slot(id)?, self.shapes.k(id.kind), x, m)
     }
 
     /// The activation scales of one call: one per row of `xs` (the transformed input).
     pub fn act_scales(&self, id: LinearId, xs: &[f32], m: usize) -> Result<Vec<f32>> {
-        let k = id.kind.in_features();
+        let k = self.shapes.k(id.kind);
         let act = match (self.cfg.act, self.slot(id)?.static_scale) {
             (ActMode::Dynamic(g), _) => ActScales::Dynamic(g),
             (ActMode::DynamicUint8, _) => {
@@ -483,7 +514,7 @@ impl QuantizedBert {
                 // and rounding as the int8 path), then the f32 GEMM.
                 let scales = self.act_scales(id, &xs, m)?;
                 let q = ((1i32 << (self.cfg.a_bits - 1)) - 1) as f32;
-                let k = id.kind.in_features();
+                let k = self.shapes.k(id.kind);
                 for (row, &s) in xs.chunks_exact_mut(k).zip(&scales) {
                     for v in row.iter_mut() {
                         *v = (*v / s).round_ties_even().clamp(-q, q) * s;
@@ -493,7 +524,7 @@ impl QuantizedBert {
             return f.forward(&xs, m, out);
         }
         if self.cfg.act == ActMode::DynamicUint8 {
-            let (qa, _) = QuantizedActs::quantize_uint8_dynamic(&xs, m, id.kind.in_features())?;
+            let (qa, _) = QuantizedActs::quantize_uint8_dynamic(&xs, m, self.shapes.k(id.kind))?;
             for part in &slot.parts {
                 part.forward_quantized(&qa, out)?;
             }
@@ -504,25 +535,29 @@ impl QuantizedBert {
         match slot.parts.as_slice() {
             [one] => one.forward_with(&xs, m, ActScales::Static(&scales), a_bits, out)?,
             parts => {
-                let k = id.kind.in_features();
-                let g = k / parts.len().max(1);
+                // Groups of input channels, the last one possibly shorter: each group's
+                // columns of X times its rows of W, summed (the bias comes with the first).
+                let k = self.shapes.k(id.kind);
                 out.fill(0.0);
-                let mut xg = vec![0f32; m * g];
                 let mut yg = vec![0f32; out.len()];
-                for (i, part) in parts.iter().enumerate() {
-                    for (dst, src) in xg.chunks_exact_mut(g).zip(xs.chunks_exact(k)) {
-                        let part = src.chunks_exact(g).nth(i).unwrap_or_default();
-                        dst.iter_mut().zip(part).for_each(|(d, &v)| *d = v);
+                let mut start = 0;
+                for part in parts {
+                    let g = part.k();
+                    let mut xg = Vec::with_capacity(m * g);
+                    for row in xs.chunks_exact(k.max(1)) {
+                        xg.extend_from_slice(row.get(start..start + g).unwrap_or_default());
                     }
                     part.forward_with(&xg, m, ActScales::Static(&scales), a_bits, &mut yg)?;
                     out.iter_mut().zip(&yg).for_each(|(o, &y)| *o += y);
+                    start += g;
                 }
             }
         }
         Ok(())
     }
 
-    /// The [`Linears`] that runs this model inside [`Bert::hidden`] / [`Bert::embed`].
+    /// The [`Linears`] that runs this model inside a forward pass ([`Bert::embed`], the Llama
+    /// forward).
     pub fn runner(&self) -> Runner<'_> {
         Runner(self)
     }
@@ -539,14 +574,29 @@ impl QuantizedBert {
 /// static scale; a last step adds the embeddings' tables when the recipe quantizes them.
 pub struct QuantBuilder {
     cfg: ModelQuant,
+    shapes: Shapes,
     slots: Vec<Slot>,
     embeddings: Option<std::sync::Arc<(WordEmbeddings, Vec<f32>)>>,
     embeddings_done: bool,
 }
 
 impl QuantBuilder {
+    /// A builder for all-MiniLM-L6-v2 (what the model chapter steps through).
     pub fn new(cfg: ModelQuant, calibration: &Calibration) -> Result<Self> {
-        cfg.validate()?;
+        Self::with_shapes(MINILM, cfg, calibration)
+    }
+
+    /// A builder for any model of the family.
+    pub fn for_model(
+        model: &dyn Family,
+        cfg: ModelQuant,
+        calibration: &Calibration,
+    ) -> Result<Self> {
+        Self::with_shapes(model.shapes(), cfg, calibration)
+    }
+
+    fn with_shapes(shapes: Shapes, cfg: ModelQuant, calibration: &Calibration) -> Result<Self> {
+        cfg.validate(&shapes)?;
         if cfg.needs_calibration() && calibration.is_empty() {
             return Err(QuantError::Empty {
                 what: "calibration sentences (SmoothQuant and static scales need some)",
@@ -555,30 +605,43 @@ impl QuantBuilder {
         Ok(QuantBuilder {
             embeddings_done: !cfg.quantize_embeddings,
             cfg,
-            slots: Vec::with_capacity(4 * LAYERS),
+            shapes,
+            slots: Vec::with_capacity(shapes.count()),
             embeddings: None,
         })
     }
 
-    /// Steps in all: one per product, one for the embeddings.
-    pub const STEPS: usize = 4 * LAYERS + 1;
+    /// MiniLM's steps in all: one per product, one for the embeddings.
+    pub const STEPS: usize = 4 * super::bert::LAYERS + 1;
+
+    /// Steps in all for this builder's model.
+    pub fn steps(&self) -> usize {
+        self.shapes.count() + 1
+    }
 
     pub fn is_done(&self) -> bool {
-        self.slots.len() >= 4 * LAYERS && self.embeddings_done
+        self.slots.len() >= self.shapes.count() && self.embeddings_done
     }
 
     /// Quantizes the next linear (or, last, the embeddings); nothing once done.
-    pub fn step(&mut self, bert: &Bert, calibration: &Calibration) -> Result<()> {
-        let Some(id) = LinearId::all().nth(self.slots.len()) else {
+    pub fn step(&mut self, model: &dyn Family, calibration: &Calibration) -> Result<()> {
+        if model.shapes() != self.shapes {
+            return Err(QuantError::ShapeMismatch {
+                expected: "the model the builder was made for".into(),
+                got: "another model".into(),
+            });
+        }
+        let Some(id) = self.shapes.ids().nth(self.slots.len()) else {
             if !self.embeddings_done {
-                self.embeddings = Some(bert.uint8_embeddings()?);
+                self.embeddings = Some(model.uint8_embeddings()?);
                 self.embeddings_done = true;
             }
             return Ok(());
         };
         let cfg = &self.cfg;
         let act_max = cfg.smooth_alpha.map(|_| &calibration.act_max);
-        let dense = bert.dense(id)?;
+        let dense = model.float_weights(id)?;
+        let dense: &Dense = &dense;
         let (k, n) = (dense.k(), dense.n());
         let smooth = match (cfg.smooth_alpha, act_max) {
             (Some(alpha), Some(am)) if smoothable(id) => {
@@ -587,7 +650,7 @@ impl QuantBuilder {
             }
             _ => None,
         };
-        let rotation = cfg.hadamard.then(|| Hadamard::full(k)).transpose()?;
+        let rotation = cfg.hadamard.then(|| model.hadamard(k)).transpose()?;
         if let WeightScales::Format(f) = cfg.weights {
             let float = format_weights(dense, smooth.as_deref(), rotation.as_ref(), f)?;
             let mut slot = Slot {
@@ -598,7 +661,8 @@ impl QuantBuilder {
                 float: Some(float),
             };
             if let ActMode::Static(calibrator) = cfg.act {
-                slot.static_scale = Some(static_scale(cfg, &slot, id, calibration, &calibrator)?);
+                slot.static_scale =
+                    Some(static_scale(cfg, &slot, id, k, calibration, &calibrator)?);
             }
             self.slots.push(slot);
             return Ok(());
@@ -615,12 +679,12 @@ impl QuantBuilder {
                 if let Some(h) = &rotation {
                     h.rotate_weights(&mut w, n)?;
                 }
-                w.chunks_exact(g * n)
+                w.chunks(g * n)
                     .enumerate()
                     .map(|(i, wg)| {
                         // The bias is added once, by the first group.
-                        let bias = (i == 0).then(|| dense.bias());
-                        QLinear::new(wg, g, n, bias, cfg.w_bits)
+                        let bias = dense.bias_opt().filter(|_| i == 0);
+                        QLinear::new(wg, wg.len() / n.max(1), n, bias, cfg.w_bits)
                     })
                     .collect::<std::result::Result<_, _>>()?
             }
@@ -639,7 +703,7 @@ impl QuantBuilder {
                     vec![QLinear::from_packed_f32(
                         w,
                         scale,
-                        Some(dense.bias()),
+                        dense.bias_opt(),
                         cfg.w_bits,
                     )?]
                 } else {
@@ -656,11 +720,12 @@ impl QuantBuilder {
                         }
                         None => w,
                     };
-                    let scales = per_tensor_scales(&w.col_absmax(), id.kind.linears(), cfg.w_bits)?;
+                    let parts = self.shapes.parts(id.kind);
+                    let scales = per_tensor_scales(&w.col_absmax(), parts, cfg.w_bits)?;
                     vec![QLinear::from_packed_f32_with_scales(
                         w,
                         &scales,
-                        Some(dense.bias()),
+                        dense.bias_opt(),
                         cfg.w_bits,
                     )?]
                 }
@@ -679,22 +744,23 @@ impl QuantBuilder {
             float,
         };
         if let ActMode::Static(calibrator) = cfg.act {
-            slot.static_scale = Some(static_scale(cfg, &slot, id, calibration, &calibrator)?);
+            slot.static_scale = Some(static_scale(cfg, &slot, id, k, calibration, &calibrator)?);
         }
         self.slots.push(slot);
         Ok(())
     }
 
-    pub fn finish(self) -> Result<QuantizedBert> {
+    pub fn finish(self) -> Result<QuantizedModel> {
         if !self.is_done() {
             return Err(QuantError::InvalidParameter {
                 name: "quantized model",
-                value: format!("{} of {} linears", self.slots.len(), 4 * LAYERS),
+                value: format!("{} of {} linears", self.slots.len(), self.shapes.count()),
                 allowed: "complete before use",
             });
         }
-        Ok(QuantizedBert {
+        Ok(QuantizedModel {
             cfg: self.cfg,
+            shapes: self.shapes,
             slots: self.slots,
             embeddings: self.embeddings,
         })
@@ -749,8 +815,7 @@ fn format_weights(
 
 /// One linear's input after its transforms: the top channels dropped, divided by the smoothing
 /// scales, rotated.
-fn transform(cfg: &ModelQuant, slot: &Slot, id: LinearId, x: &[f32], m: usize) -> Result<Vec<f32>> {
-    let k = id.kind.in_features();
+fn transform(cfg: &ModelQuant, slot: &Slot, k: usize, x: &[f32], m: usize) -> Result<Vec<f32>> {
     let mut xs = x.to_vec();
     if cfg.drop_outliers > 0 {
         drop_top_channels(&mut xs, k, cfg.drop_outliers);
@@ -772,27 +837,27 @@ fn static_scale(
     cfg: &ModelQuant,
     slot: &Slot,
     id: LinearId,
+    k: usize,
     calibration: &Calibration,
     calibrator: &Calibrator,
 ) -> Result<f32> {
     let scheme = Scheme::new(cfg.a_bits, true, true, true)?;
-    let k = id.kind.in_features();
     let mut pooled = Vec::new();
     for x in calibration.inputs.get(id.index()).into_iter().flatten() {
-        pooled.extend(transform(cfg, slot, id, x, x.len() / k)?);
+        pooled.extend(transform(cfg, slot, k, x, x.len() / k.max(1))?);
     }
     let c = calibrate(&pooled, &scheme, calibrator)?;
     Ok(c.params.scale.max(SCALE_FLOOR / 127.0))
 }
 
-/// [`QuantizedBert`] as the forward pass's [`Linears`].
-pub struct Runner<'a>(&'a QuantizedBert);
+/// [`QuantizedModel`] as the forward pass's [`Linears`].
+pub struct Runner<'a>(&'a QuantizedModel);
 
 impl Linears for Runner<'_> {
     fn linear(
         &mut self,
         id: LinearId,
-        _: &Dense,
+        _: &dyn FloatLinear,
         x: &[f32],
         m: usize,
         out: &mut [f32],
@@ -832,7 +897,7 @@ fn per_tensor_scales(col_absmax: &[f32], parts: usize, bits: u8) -> Result<Vec<f
 
 /// The linears SmoothQuant smooths (see the module doc).
 fn smoothable(id: LinearId) -> bool {
-    matches!(id.kind, super::LinearKind::Qkv | super::LinearKind::Fc1)
+    matches!(id.kind, LinearKind::Qkv | LinearKind::Fc1)
 }
 
 /// s_c = max(act_max_c^α / w_max_c^(1−α), 1e-5), w_max_c = max(max_j |W_cj|, 1e-5) (`smooth.py`),
@@ -881,7 +946,7 @@ pub fn drop_top_channels(x: &mut [f32], channels: usize, k: usize) {
 
 /// Runs the float model over `seqs` and hands `sink` every linear's input after `view`.
 fn record_inputs(
-    bert: &Bert,
+    model: &dyn Family,
     seqs: &[Vec<u32>],
     view: impl Fn(LinearId, &[f32]) -> Result<Vec<f32>>,
     sink: impl FnMut(LinearId, &[f32]),
@@ -898,19 +963,19 @@ fn record_inputs(
         fn linear(
             &mut self,
             id: LinearId,
-            dense: &Dense,
+            float: &dyn FloatLinear,
             x: &[f32],
             m: usize,
             out: &mut [f32],
         ) -> Result<()> {
             let xs = (self.view)(id, x)?;
             (self.sink)(id, &xs);
-            Float.linear(id, dense, x, m, out)
+            Float.linear(id, float, x, m, out)
         }
     }
     let mut rec = Rec { view, sink };
     for ids in seqs {
-        bert.hidden(ids, &mut rec)?;
+        model.run_float(ids, &mut rec)?;
     }
     Ok(())
 }

@@ -1,0 +1,432 @@
+//! How a language model is measured: perplexity (the papers' number), the KL divergence of its
+//! next-token distribution from full precision and how often its top choice agrees
+//! (llama.cpp's `perplexity --kl-divergence`), the words it writes (greedy decoding), and its
+//! massive activations (Sun et al., "Massive Activations in Large Language Models", COLM 2024).
+//!
+//! * Perplexity of a text of N tokens: exp of the mean negative log-likelihood (natural log)
+//!   of tokens 2…N given their prefix, the whole text in one forward pass.
+//! * KL(P_fp ‖ P_q) at each of those positions, averaged; top-1 agreement: the fraction of
+//!   positions where both pick the same token (ties: the lowest id, as NumPy's argmax).
+//!
+//! The logits of a 2,048-token text are 2,048 × 49,152 floats (400 MB), so they never exist
+//! whole: the output head is decoded a slice of the vocabulary at a time ([`VOCAB_CHUNK`]
+//! rows), both models' logits for that slice come out of one GEMM each, and every position
+//! keeps running sums (log-sum-exp with a running maximum, the KL numerator rescaled with it),
+//! in f64.
+
+use super::family::{FloatLinear, LinearId, Linears};
+use super::llama::{KvCache, Llama};
+use crate::error::{QuantError, Result};
+
+/// Vocabulary rows of the output head decoded at a time.
+pub const VOCAB_CHUNK: usize = 1024;
+
+/// What a text's next-token predictions score.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scores {
+    /// Tokens of the text (N); N − 1 predictions are scored.
+    pub tokens: usize,
+    /// Mean negative log-likelihood (nats).
+    pub nll: f64,
+    pub ppl: f64,
+    /// −log p(token t + 1 | tokens ≤ t) for t = 0 … N − 2.
+    pub token_nll: Vec<f64>,
+    /// The most likely next token at each scored position.
+    pub argmax: Vec<u32>,
+    /// Mean KL(P_reference ‖ P) when a reference was given.
+    pub kl: Option<f64>,
+    /// Per-position KL when a reference was given.
+    pub token_kl: Option<Vec<f64>>,
+    /// Fraction of positions where the reference's top token is this model's.
+    pub top1: Option<f64>,
+}
+
+#[derive(Clone, Copy)]
+struct Running {
+    max: f64,
+    sum: f64,
+    best: f64,
+    arg: u32,
+}
+
+impl Running {
+    const START: Running = Running {
+        max: f64::NEG_INFINITY,
+        sum: 0.0,
+        best: f64::NEG_INFINITY,
+        arg: 0,
+    };
+
+    fn lse(&self) -> f64 {
+        self.max + self.sum.ln()
+    }
+}
+
+/// The normed final hidden states (N × hidden) of `ids` in one pass through `lin`.
+pub fn final_hidden(
+    model: &Llama,
+    ids: &[u32],
+    lin: &mut (impl Linears + ?Sized),
+) -> Result<Vec<f32>> {
+    let mut h = model.forward(ids, None, lin)?;
+    model.final_norm(&mut h);
+    Ok(h)
+}
+
+/// Scores the predictions of the normed hidden states `hidden` (N × hidden, from
+/// [`final_hidden`]) of `ids`, and compares them with `reference`'s (the full-precision
+/// model's hidden states of the same ids) when given.
+pub fn score(
+    model: &Llama,
+    ids: &[u32],
+    hidden: &[f32],
+    reference: Option<&[f32]>,
+) -> Result<Scores> {
+    let head = model.head();
+    let (vocab, width) = (head.rows(), head.cols());
+    let n = ids.len();
+    if n < 2 {
+        return Err(QuantError::Empty {
+            what: "text to score (perplexity needs at least 2 tokens)",
+        });
+    }
+    for (what, h) in std::iter::once(("hidden states", hidden))
+        .chain(reference.map(|r| ("reference hidden states", r)))
+    {
+        if h.len() != n * width {
+            return Err(QuantError::LengthMismatch {
+                what: if what == "hidden states" {
+                    "hidden states (tokens × hidden)"
+                } else {
+                    "reference hidden states (tokens × hidden)"
+                },
+                expected: n * width,
+                got: h.len(),
+            });
+        }
+    }
+    let m = n - 1;
+    let rows = |h: &[f32]| h.get(..m * width).unwrap_or_default().to_vec();
+    let (hq, hp) = (rows(hidden), reference.map(rows));
+    let mut q = vec![Running::START; m];
+    let mut p = vec![Running::START; m];
+    // Σ e^(z_p − max_p)·(z_p − z_q), rescaled with max_p.
+    let mut kl_num = vec![0f64; m];
+    let mut target = vec![f64::NAN; m];
+    let mut zq = vec![0f32; m * VOCAB_CHUNK];
+    let mut zp = vec![0f32; m * VOCAB_CHUNK];
+    for v0 in (0..vocab).step_by(VOCAB_CHUNK) {
+        let w = VOCAB_CHUNK.min(vocab - v0);
+        let packed = head.decode_packed_rows(v0, w)?;
+        let zq = zq.get_mut(..m * w).unwrap_or_default();
+        quantlab_kernels::gemm_f32(&hq, m, width, &packed, zq)?;
+        let zp = match &hp {
+            Some(hp) => {
+                let zp = zp.get_mut(..m * w).unwrap_or_default();
+                quantlab_kernels::gemm_f32(hp, m, width, &packed, zp)?;
+                Some(&*zp)
+            }
+            None => None,
+        };
+        for t in 0..m {
+            let (Some(rq), Some(st)) = (zq.get(t * w..(t + 1) * w), q.get_mut(t)) else {
+                continue;
+            };
+            fold(st, rq, v0);
+            let want = ids.get(t + 1).map_or(usize::MAX, |&i| i as usize);
+            if (v0..v0 + w).contains(&want) {
+                if let (Some(tg), Some(&z)) = (target.get_mut(t), rq.get(want - v0)) {
+                    *tg = f64::from(z);
+                }
+            }
+            let (Some(zp), Some(sp), Some(num)) = (zp, p.get_mut(t), kl_num.get_mut(t)) else {
+                continue;
+            };
+            let rp = zp.get(t * w..(t + 1) * w).unwrap_or_default();
+            let chunk_max = rp
+                .iter()
+                .fold(f64::NEG_INFINITY, |a, &z| a.max(f64::from(z)));
+            if chunk_max > sp.max {
+                let f = (sp.max - chunk_max).exp();
+                sp.sum *= f;
+                *num *= f;
+                sp.max = chunk_max;
+            }
+            for (j, (&a, &b)) in rp.iter().zip(rq).enumerate() {
+                let (a, b) = (f64::from(a), f64::from(b));
+                let e = (a - sp.max).exp();
+                sp.sum += e;
+                *num += e * (a - b);
+                if a > sp.best {
+                    sp.best = a;
+                    sp.arg = (v0 + j) as u32;
+                }
+            }
+        }
+    }
+    let mut token_nll = Vec::with_capacity(m);
+    for (t, (st, &tg)) in q.iter().zip(&target).enumerate() {
+        if !tg.is_finite() {
+            return Err(QuantError::InvalidParameter {
+                name: "token id",
+                value: ids.get(t + 1).map_or(String::new(), u32::to_string),
+                allowed: "below the vocabulary size",
+            });
+        }
+        token_nll.push(st.lse() - tg);
+    }
+    let nll = token_nll.iter().sum::<f64>() / m as f64;
+    let argmax: Vec<u32> = q.iter().map(|s| s.arg).collect();
+    let (kl, token_kl, top1) = if hp.is_some() {
+        let tkl: Vec<f64> = p
+            .iter()
+            .zip(&q)
+            .zip(&kl_num)
+            .map(|((sp, sq), &num)| (num / sp.sum - sp.lse() + sq.lse()).max(0.0))
+            .collect();
+        let agree = p.iter().zip(&q).filter(|(a, b)| a.arg == b.arg).count();
+        (
+            Some(tkl.iter().sum::<f64>() / m as f64),
+            Some(tkl),
+            Some(agree as f64 / m as f64),
+        )
+    } else {
+        (None, None, None)
+    };
+    Ok(Scores {
+        tokens: n,
+        nll,
+        ppl: nll.exp(),
+        token_nll,
+        argmax,
+        kl,
+        token_kl,
+        top1,
+    })
+}
+
+/// Adds one chunk of logits (starting at vocabulary id `v0`) to a row's running log-sum-exp
+/// and argmax.
+fn fold(st: &mut Running, z: &[f32], v0: usize) {
+    let chunk_max = z
+        .iter()
+        .fold(f64::NEG_INFINITY, |a, &v| a.max(f64::from(v)));
+    if chunk_max > st.max {
+        st.sum *= (st.max - chunk_max).exp();
+        st.max = chunk_max;
+    }
+    for (j, &v) in z.iter().enumerate() {
+        let v = f64::from(v);
+        st.sum += (v - st.max).exp();
+        if v > st.best {
+            st.best = v;
+            st.arg = (v0 + j) as u32;
+        }
+    }
+}
+
+/// Greedy decoding with a KV cache, one token per [`Greedy::step`]: the prompt runs as one
+/// forward call, then every new token as its own call of one row (so per-tensor activation
+/// scales and the outlier ablation's channels are those of each call, as in any engine that
+/// caches keys and values).
+#[derive(Clone, Debug)]
+pub struct Greedy {
+    cache: KvCache,
+    pending: Vec<u32>,
+    produced: Vec<u32>,
+    max_new: usize,
+    stop: Vec<u32>,
+    done: bool,
+}
+
+impl Greedy {
+    /// `stop`: ids that end the continuation (they are kept as its last token).
+    pub fn new(prompt: &[u32], max_new: usize, stop: &[u32]) -> Result<Self> {
+        if prompt.is_empty() {
+            return Err(QuantError::Empty {
+                what: "prompt (greedy decoding needs at least one token)",
+            });
+        }
+        Ok(Greedy {
+            cache: KvCache::new(),
+            pending: prompt.to_vec(),
+            produced: Vec::new(),
+            max_new,
+            stop: stop.to_vec(),
+            done: max_new == 0,
+        })
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// The tokens produced so far.
+    pub fn produced(&self) -> &[u32] {
+        &self.produced
+    }
+
+    /// Runs the pending tokens and picks the next one; `None` once finished.
+    pub fn step(
+        &mut self,
+        model: &Llama,
+        lin: &mut (impl Linears + ?Sized),
+    ) -> Result<Option<u32>> {
+        if self.done {
+            return Ok(None);
+        }
+        if self.cache.len() + self.pending.len() >= model.config().context {
+            self.done = true;
+            return Ok(None);
+        }
+        let mut h = model.forward(&self.pending, Some(&mut self.cache), lin)?;
+        let width = model.config().hidden;
+        let last = h.len().saturating_sub(width);
+        let row = h.get_mut(last..).unwrap_or_default();
+        model.final_norm(row);
+        let logits = model.logits_row(row)?;
+        let next = argmax(&logits);
+        self.produced.push(next);
+        self.pending = vec![next];
+        self.done = self.produced.len() >= self.max_new || self.stop.contains(&next);
+        Ok(Some(next))
+    }
+
+    /// Steps until finished; the new tokens.
+    pub fn run(mut self, model: &Llama, lin: &mut (impl Linears + ?Sized)) -> Result<Vec<u32>> {
+        while self.step(model, lin)?.is_some() {}
+        Ok(self.produced)
+    }
+}
+
+/// Index of the largest value (the first on ties).
+pub fn argmax(v: &[f32]) -> u32 {
+    let mut best = (f32::NEG_INFINITY, 0usize);
+    for (i, &x) in v.iter().enumerate() {
+        if x > best.0 {
+            best = (x, i);
+        }
+    }
+    best.1 as u32
+}
+
+/// Where a T × C matrix has its largest magnitude.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Peak {
+    pub max_abs: f32,
+    pub token: usize,
+    pub channel: usize,
+    /// The largest |x| of the same token in any other channel.
+    pub runner_up: f32,
+    /// The median |x| of the whole matrix.
+    pub median_abs: f32,
+}
+
+/// The [`Peak`] of `x` (rows of `width`); `None` for an empty matrix.
+pub fn peak(x: &[f32], width: usize) -> Option<Peak> {
+    if width == 0 || x.len() < width {
+        return None;
+    }
+    let (i, &v) = x
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()).then(b.0.cmp(&a.0)))?;
+    let (token, channel) = (i / width, i % width);
+    let runner_up = x
+        .get(token * width..(token + 1) * width)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .filter(|&(c, _)| c != channel)
+        .fold(0f32, |a, (_, v)| a.max(v.abs()));
+    let mut mags: Vec<f32> = x.iter().map(|v| v.abs()).collect();
+    let mid = mags.len() / 2;
+    mags.select_nth_unstable_by(mid, f32::total_cmp);
+    Some(Peak {
+        max_abs: v.abs(),
+        token,
+        channel,
+        runner_up,
+        median_abs: mags.get(mid).copied().unwrap_or(0.0),
+    })
+}
+
+/// Records the residual stream after every layer (Llama's `after_layer`).
+pub struct Residuals<L> {
+    pub inner: L,
+    pub after: Vec<Vec<f32>>,
+}
+
+impl<L: Linears> Linears for Residuals<L> {
+    fn linear(
+        &mut self,
+        id: LinearId,
+        float: &dyn FloatLinear,
+        x: &[f32],
+        m: usize,
+        out: &mut [f32],
+    ) -> Result<()> {
+        self.inner.linear(id, float, x, m, out)
+    }
+
+    fn after_layer(&mut self, layer: usize, hidden: &[f32]) -> Result<()> {
+        self.after.push(hidden.to_vec());
+        self.inner.after_layer(layer, hidden)
+    }
+
+    fn edit_residual(&mut self, layer: usize, hidden: &mut [f32], start: usize) -> Result<()> {
+        self.inner.edit_residual(layer, hidden, start)
+    }
+}
+
+/// Sun et al.'s intervention: after layer `layer`, the residual stream's `channels` at position
+/// `position` are set to the given values (0, or their mean over other texts), once.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Intervention {
+    pub layer: usize,
+    pub position: usize,
+    /// (channel, value) pairs.
+    pub channels: Vec<(usize, f32)>,
+    /// The residual stream's width (the model's hidden size).
+    pub width: usize,
+}
+
+/// A [`Linears`] that applies an [`Intervention`] around another.
+pub struct Intervene<L> {
+    pub inner: L,
+    pub edit: Intervention,
+}
+
+impl<L: Linears> Linears for Intervene<L> {
+    fn linear(
+        &mut self,
+        id: LinearId,
+        float: &dyn FloatLinear,
+        x: &[f32],
+        m: usize,
+        out: &mut [f32],
+    ) -> Result<()> {
+        self.inner.linear(id, float, x, m, out)
+    }
+
+    fn after_layer(&mut self, layer: usize, hidden: &[f32]) -> Result<()> {
+        self.inner.after_layer(layer, hidden)
+    }
+
+    fn edit_residual(&mut self, layer: usize, hidden: &mut [f32], start: usize) -> Result<()> {
+        self.inner.edit_residual(layer, hidden, start)?;
+        let e = &self.edit;
+        if layer != e.layer || e.position < start {
+            return Ok(());
+        }
+        let row = (e.position - start) * e.width;
+        for &(c, v) in &e.channels {
+            if c < e.width {
+                if let Some(x) = hidden.get_mut(row + c) {
+                    *x = v;
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,273 @@
+//! llama.cpp's (ggml's) tensor storage types, read as they lie in a GGUF file: whole rows
+//! decoded to f32, and a fused decode-and-dot for one activation row (the GEMV of token-by-token
+//! generation, which never materialises the f32 weights).
+//!
+//! Block layouts (ggml's `block_q4_0`, `block_q4_1`, `block_q8_0`; little-endian):
+//! * `Q4_0`: f16 d, 16 bytes of nibbles; value j (j < 16) = (low nibble of byte j − 8)·d,
+//!   value j + 16 = (high nibble of byte j − 8)·d. 18 bytes per 32 values.
+//! * `Q4_1`: f16 d, f16 m, 16 bytes of nibbles; value = nibble·d + m. 20 bytes per 32.
+//! * `Q8_0`: f16 d, 32 signed bytes; value = q·d. 34 bytes per 32.
+//! * `F16`, `BF16`, `F32`: plain values.
+//!
+//! Decoding follows ggml's `dequantize_row_*` (and the `gguf` Python package's `dequantize`):
+//! d and m widened from f16 exactly, then `q·d + m` as a multiply and an add in f32 (no fused
+//! multiply-add), so a decoded row is bit-identical to theirs. The fused dot regroups the sum
+//! per block (d·Σq·x + m·Σx), so it differs from decode-then-dot by float rounding only.
+
+use crate::error::{KernelError, Result};
+
+/// Values per quantization block of the block formats.
+pub const QK: usize = 32;
+
+/// A tensor storage type of ggml that the engine reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BlockType {
+    F32,
+    F16,
+    BF16,
+    Q8_0,
+    Q4_0,
+    Q4_1,
+}
+
+impl BlockType {
+    pub const ALL: [BlockType; 6] = [
+        Self::F32,
+        Self::F16,
+        Self::BF16,
+        Self::Q8_0,
+        Self::Q4_0,
+        Self::Q4_1,
+    ];
+
+    /// ggml's `ggml_type` number, as a GGUF tensor header stores it.
+    pub fn ggml_id(self) -> u32 {
+        match self {
+            Self::F32 => 0,
+            Self::F16 => 1,
+            Self::Q4_0 => 2,
+            Self::Q4_1 => 3,
+            Self::Q8_0 => 8,
+            Self::BF16 => 30,
+        }
+    }
+
+    pub fn from_ggml_id(id: u32) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.ggml_id() == id)
+    }
+
+    /// ggml's name (`Q4_1`, `F16`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::F32 => "F32",
+            Self::F16 => "F16",
+            Self::BF16 => "BF16",
+            Self::Q8_0 => "Q8_0",
+            Self::Q4_0 => "Q4_0",
+            Self::Q4_1 => "Q4_1",
+        }
+    }
+
+    /// Values per block (1 for the plain types).
+    pub fn block_values(self) -> usize {
+        match self {
+            Self::F32 | Self::F16 | Self::BF16 => 1,
+            Self::Q8_0 | Self::Q4_0 | Self::Q4_1 => QK,
+        }
+    }
+
+    /// Bytes per block.
+    pub fn block_bytes(self) -> usize {
+        match self {
+            Self::F32 => 4,
+            Self::F16 | Self::BF16 => 2,
+            Self::Q8_0 => 34,
+            Self::Q4_0 => 18,
+            Self::Q4_1 => 20,
+        }
+    }
+
+    /// Bits per stored value, scales included (Q4_1: 5, Q8_0: 8.5).
+    pub fn bits_per_value(self) -> f64 {
+        (self.block_bytes() * 8) as f64 / self.block_values() as f64
+    }
+
+    /// Bytes of `values` consecutive values; `None` if `values` is not a whole number of
+    /// blocks or the size overflows.
+    pub fn bytes_for(self, values: usize) -> Option<usize> {
+        if !values.is_multiple_of(self.block_values()) {
+            return None;
+        }
+        (values / self.block_values()).checked_mul(self.block_bytes())
+    }
+}
+
+/// IEEE binary16 → f32, exact (subnormals, infinities and NaN kept).
+#[inline]
+pub fn f16_to_f32(h: u16) -> f32 {
+    let sign = u32::from(h & 0x8000) << 16;
+    let exp = u32::from((h >> 10) & 0x1f);
+    let man = u32::from(h & 0x3ff);
+    let bits = match (exp, man) {
+        (0, 0) => sign,
+        // Subnormal: man · 2^-24, exact in f32.
+        (0, _) => {
+            let v = man as f32 * (1.0 / 16_777_216.0);
+            return if sign != 0 { -v } else { v };
+        }
+        (31, 0) => sign | 0x7f80_0000,
+        (31, _) => sign | 0x7fc0_0000 | (man << 13),
+        _ => sign | ((exp + 112) << 23) | (man << 13),
+    };
+    f32::from_bits(bits)
+}
+
+/// bfloat16 → f32 (the upper half of an f32), exact.
+#[inline]
+pub fn bf16_to_f32(h: u16) -> f32 {
+    f32::from_bits(u32::from(h) << 16)
+}
+
+#[inline]
+fn u16_at(b: &[u8], i: usize) -> u16 {
+    match (b.get(i), b.get(i + 1)) {
+        (Some(&lo), Some(&hi)) => u16::from_le_bytes([lo, hi]),
+        _ => 0,
+    }
+}
+
+fn check_row(ty: BlockType, bytes: &[u8], values: usize) -> Result<()> {
+    let need = ty.bytes_for(values).ok_or(KernelError::InvalidParameter {
+        name: "row length",
+        value: values.to_string(),
+        allowed: "a whole number of 32-value blocks",
+    })?;
+    if bytes.len() != need {
+        return Err(KernelError::LengthMismatch {
+            what: "bytes of one stored row",
+            expected: need,
+            got: bytes.len(),
+        });
+    }
+    Ok(())
+}
+
+/// Decodes one stored row (`bytes`, exactly the row's bytes) into `out` (its values).
+pub fn decode_row(ty: BlockType, bytes: &[u8], out: &mut [f32]) -> Result<()> {
+    check_row(ty, bytes, out.len())?;
+    match ty {
+        BlockType::F32 => {
+            for (o, c) in out.iter_mut().zip(bytes.chunks_exact(4)) {
+                *o = f32::from_bits(u32::from(u16_at(c, 0)) | u32::from(u16_at(c, 2)) << 16);
+            }
+        }
+        BlockType::F16 => {
+            for (o, c) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+                *o = f16_to_f32(u16_at(c, 0));
+            }
+        }
+        BlockType::BF16 => {
+            for (o, c) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+                *o = bf16_to_f32(u16_at(c, 0));
+            }
+        }
+        BlockType::Q8_0 => {
+            for (o, blk) in out.chunks_exact_mut(QK).zip(bytes.chunks_exact(34)) {
+                let d = f16_to_f32(u16_at(blk, 0));
+                for (v, &q) in o.iter_mut().zip(blk.iter().skip(2)) {
+                    *v = f32::from(q as i8) * d;
+                }
+            }
+        }
+        BlockType::Q4_0 => {
+            for (o, blk) in out.chunks_exact_mut(QK).zip(bytes.chunks_exact(18)) {
+                let d = f16_to_f32(u16_at(blk, 0));
+                let (lo, hi) = o.split_at_mut(QK / 2);
+                for ((a, b), &q) in lo.iter_mut().zip(hi.iter_mut()).zip(blk.iter().skip(2)) {
+                    *a = f32::from((q & 0x0f) as i8 - 8) * d;
+                    *b = f32::from((q >> 4) as i8 - 8) * d;
+                }
+            }
+        }
+        BlockType::Q4_1 => {
+            for (o, blk) in out.chunks_exact_mut(QK).zip(bytes.chunks_exact(20)) {
+                let d = f16_to_f32(u16_at(blk, 0));
+                let m = f16_to_f32(u16_at(blk, 2));
+                let (lo, hi) = o.split_at_mut(QK / 2);
+                for ((a, b), &q) in lo.iter_mut().zip(hi.iter_mut()).zip(blk.iter().skip(4)) {
+                    *a = f32::from(q & 0x0f) * d + m;
+                    *b = f32::from(q >> 4) * d + m;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Σ of each block of 32 values of `x` (the m·Σx term of a Q4_1 dot), into `sums`.
+pub fn block_sums(x: &[f32], sums: &mut Vec<f32>) {
+    sums.clear();
+    sums.extend(x.chunks(QK).map(|c| c.iter().sum::<f32>()));
+}
+
+/// row · x for one stored row, decoding as it goes. `x_block_sums` must be [`block_sums`] of
+/// `x` (used by Q4_1 only; pass the same slice for every row of a matrix).
+pub fn dot_row(ty: BlockType, bytes: &[u8], x: &[f32], x_block_sums: &[f32]) -> Result<f32> {
+    check_row(ty, bytes, x.len())?;
+    let mut acc = 0f32;
+    match ty {
+        BlockType::F32 | BlockType::F16 | BlockType::BF16 => {
+            let mut tmp = [0f32; QK];
+            let per = QK * ty.block_bytes();
+            for (xc, bc) in x.chunks(QK).zip(bytes.chunks(per)) {
+                let t = tmp.get_mut(..xc.len()).unwrap_or_default();
+                decode_row(ty, bc, t)?;
+                acc += dot(t, xc);
+            }
+        }
+        BlockType::Q8_0 => {
+            for (xc, blk) in x.chunks_exact(QK).zip(bytes.chunks_exact(34)) {
+                let d = f16_to_f32(u16_at(blk, 0));
+                let mut s = 0f32;
+                for (&xv, &q) in xc.iter().zip(blk.iter().skip(2)) {
+                    s += f32::from(q as i8) * xv;
+                }
+                acc += s * d;
+            }
+        }
+        BlockType::Q4_0 => {
+            for (xc, blk) in x.chunks_exact(QK).zip(bytes.chunks_exact(18)) {
+                let d = f16_to_f32(u16_at(blk, 0));
+                let (lo, hi) = xc.split_at(QK / 2);
+                let mut s = 0f32;
+                for ((&a, &b), &q) in lo.iter().zip(hi).zip(blk.iter().skip(2)) {
+                    s += f32::from((q & 0x0f) as i8 - 8) * a;
+                    s += f32::from((q >> 4) as i8 - 8) * b;
+                }
+                acc += s * d;
+            }
+        }
+        BlockType::Q4_1 => {
+            for ((xc, blk), &xs) in x
+                .chunks_exact(QK)
+                .zip(bytes.chunks_exact(20))
+                .zip(x_block_sums)
+            {
+                let d = f16_to_f32(u16_at(blk, 0));
+                let m = f16_to_f32(u16_at(blk, 2));
+                let (lo, hi) = xc.split_at(QK / 2);
+                let mut s = 0f32;
+                for ((&a, &b), &q) in lo.iter().zip(hi).zip(blk.iter().skip(4)) {
+                    s += f32::from(q & 0x0f) * a;
+                    s += f32::from(q >> 4) * b;
+                }
+                acc += s * d + m * xs;
+            }
+        }
+    }
+    Ok(acc)
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
