@@ -19,6 +19,9 @@
 
 use std::collections::BTreeMap;
 
+pub mod gguf;
+pub mod llm;
+
 use quantlab_engine::kernels::round_half_even;
 use quantlab_engine::model::{Bert, Tensor};
 use quantlab_engine::{QuantError, Result};
