@@ -8,11 +8,11 @@ cd "$(dirname "$0")"
 RUNS=${RUNS:-10000000}
 B=target/x86_64-unknown-linux-gnu/release
 mkdir -p logs
-for t in "${@:-urlstate npy tensor_from_npy cli_args}"; do
+for t in "${@:-urlstate npy tensor_from_npy cli_args gguf}"; do
   for tt in $t; do
     mkdir -p "corpus-work/$tt" "artifacts/$tt"
     t0=$SECONDS
-    nice -n 19 "$B/$tt" "corpus-work/$tt" "corpus/$tt" -runs="$RUNS" -max_len=8192 \
+    nice -n 19 "$B/$tt" "corpus-work/$tt" "corpus/$tt" -runs="$RUNS" -max_len="$([ "$tt" = gguf ] && echo 65536 || echo 8192)" \
       -artifact_prefix="artifacts/$tt/" -print_final_stats=1 > "logs/$tt.log" 2>&1
     rc=$?
     echo "$tt rc=$rc $((SECONDS - t0))s $(grep -E 'number_of_executed_units' "logs/$tt.log")" | tee -a logs/summary.txt

@@ -11,7 +11,10 @@ use quantlab_app::datasets::{tensor_from_npy, UPLOAD_LIMITS};
 use quantlab_app::i18n::Lang;
 use quantlab_app::urlstate::{ViewState, MAX_NOTICES};
 use quantlab_cli::args::{parse_args, Parsed};
+use quantlab_engine::model::{lm, Float};
 use quantlab_engine::{read_npy, NpyLimits};
+use quantlab_weights::gguf::{parse, Limits};
+use quantlab_weights::llm::load_gguf;
 
 fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
@@ -98,6 +101,34 @@ fn check_cli(data: &[u8]) {
     }
 }
 
+/// The `gguf` fuzz target's checks.
+fn check_gguf(data: &[u8]) {
+    let small = Limits {
+        max_kv: 64,
+        max_tensors: 64,
+        max_string: 4096,
+        max_array: 4096,
+        max_header: 1 << 16,
+        max_dims: 4,
+    };
+    for lim in [small, Limits::default()] {
+        if let Ok(g) = parse(data, &lim) {
+            for t in &g.tensors {
+                assert!(t.start + t.bytes <= data.len(), "{t:?}");
+            }
+        }
+    }
+    if let Ok(f) = load_gguf(data.to_vec()) {
+        let ids = f.tokenizer.encode("fuzz 12, ab\n").ids;
+        let _ = f.tokenizer.decode(&ids);
+        if (2..=16).contains(&ids.len()) {
+            if let Ok(h) = lm::final_hidden(&f.model, &ids, &mut Float) {
+                let _ = lm::score(&f.model, &ids, &h, Some(&h));
+            }
+        }
+    }
+}
+
 fn replay(target: &str, check: fn(&[u8])) {
     let all = inputs(target);
     assert!(!all.is_empty(), "no inputs for {target}");
@@ -125,6 +156,17 @@ fn urlstate_inputs() {
 #[test]
 fn cli_args_inputs() {
     replay("cli_args", check_cli);
+}
+
+#[test]
+fn gguf_inputs() {
+    replay("gguf", check_gguf);
+    // The seeds are valid models: they must load, or the fuzzer starts from nothing.
+    for (path, bytes) in inputs("gguf") {
+        if path.to_string_lossy().contains("/corpus/") {
+            assert!(load_gguf(bytes).is_ok(), "{}", path.display());
+        }
+    }
 }
 
 /// fuzz/regressions/urlstate/empty-chapter-map: `alpha=auto` (the default) used to leave an

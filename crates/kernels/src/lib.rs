@@ -46,10 +46,18 @@ pub use qlinear::{
 pub use error::{KernelError, Result};
 pub use round::round_half_even;
 
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+#[cfg(target_arch = "x86_64")]
+pub mod x86;
+
+#[cfg(not(any(
+    target_arch = "x86_64",
+    all(target_arch = "wasm32", target_feature = "simd128")
+)))]
 use scalar as active;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 use simd128 as active;
+#[cfg(target_arch = "x86_64")]
+use x86 as active;
 
 /// Kernels for the quad layouts ([`Layout::Quads`], [`Layout::Offset64`]): relaxed SIMD where
 /// the build has it, else the scalar twin (a quad packing made explicitly with
@@ -104,8 +112,16 @@ pub const KERNEL_NAME: &str = "wasm-relaxed-simd";
     not(feature = "relaxed")
 ))]
 pub const KERNEL_NAME: &str = "wasm-simd128";
-/// Which kernels this build runs: `"wasm-relaxed-simd"`, `"wasm-simd128"` or `"scalar"`.
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+/// Which kernels this build runs: `"wasm-relaxed-simd"`, `"wasm-simd128"`, `"x86-64-sse2"`
+/// (native builds on x86-64: the GEMMs on SSE2, the rest scalar) or `"scalar"`.
+#[cfg(target_arch = "x86_64")]
+pub const KERNEL_NAME: &str = "x86-64-sse2";
+/// Which kernels this build runs: `"wasm-relaxed-simd"`, `"wasm-simd128"`, `"x86-64-sse2"` or
+/// `"scalar"`.
+#[cfg(not(any(
+    target_arch = "x86_64",
+    all(target_arch = "wasm32", target_feature = "simd128")
+)))]
 pub const KERNEL_NAME: &str = "scalar";
 
 /// True when the SIMD128 kernels are compiled in (decided at build time: a wasm module either

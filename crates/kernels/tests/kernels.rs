@@ -82,6 +82,7 @@ fn kernel_name_matches_target() {
     let name = match (simd, relaxed) {
         (true, true) => "wasm-relaxed-simd",
         (true, false) => "wasm-simd128",
+        _ if cfg!(target_arch = "x86_64") => "x86-64-sse2",
         _ => "scalar",
     };
     assert_eq!(KERNEL_NAME, name);
@@ -1293,4 +1294,69 @@ fn a_repacked_layer_gives_the_same_outputs() {
     }
     let w8 = QLinear::new(&[1.0, -1.0], 2, 1, None, 8).unwrap();
     assert!(w8.repacked(Layout::Offset64).is_err());
+}
+
+/// The native x86-64 twins of the GEMMs against the scalar ones, bit for bit.
+#[cfg(target_arch = "x86_64")]
+mod x86_twins {
+    use super::*;
+    use quantlab_kernels::{scalar, x86};
+
+    fn bits_eq(a: &[f32], b: &[f32]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+    }
+
+    #[test]
+    fn x86_equals_scalar_on_random_shapes() {
+        let mut rng = Rng(20);
+        for case in 0..400 {
+            let m = rng.below(13);
+            let k = rng.below(70);
+            let n = 1 + rng.below(40);
+            let a = rng.i8s(m * k);
+            let b = rng.i8s(k * n);
+            let p = PackedI8::pack(&b, k, n).unwrap();
+            let (mut c1, mut c2) = (vec![1i32; m * n], vec![2i32; m * n]);
+            scalar::gemm_i8(&a, m, k, &p, &mut c1).unwrap();
+            x86::gemm_i8(&a, m, k, &p, &mut c2).unwrap();
+            assert_eq!(c1, c2, "case {case}: m={m} k={k} n={n}");
+            let af = rng.f32s(m * k, 2.0);
+            let bf = rng.f32s(k * n, 2.0);
+            let pf = PackedF32::pack(&bf, k, n).unwrap();
+            let (mut f1, mut f2) = (vec![1f32; m * n], vec![2f32; m * n]);
+            scalar::gemm_f32(&af, m, k, &pf, &mut f1).unwrap();
+            x86::gemm_f32(&af, m, k, &pf, &mut f2).unwrap();
+            assert!(bits_eq(&f1, &f2), "case {case}: f32 m={m} k={k} n={n}");
+            let lda = quantlab_kernels::act_stride(k);
+            let scales: Vec<f32> = (0..m).map(|_| 0.001 + rng.f32().abs() * 0.03).collect();
+            let mut q1 = vec![0i16; m * lda];
+            scalar::quantize_rows_i16(&af, m, k, &scales, 127, &mut q1, lda).unwrap();
+            scalar::qgemm_i32(&q1, m, lda, &p, &mut c1).unwrap();
+            x86::qgemm_i32(&q1, m, lda, &p, &mut c2).unwrap();
+            assert_eq!(c1, c2, "case {case}: qgemm_i32");
+            let cs: Vec<f32> = (0..n).map(|_| rng.f32().abs() * 0.01 + 1e-4).collect();
+            let bias = rng.f32s(n, 1.0);
+            for bias in [None, Some(&bias[..])] {
+                scalar::qgemm_f32(&q1, m, lda, &p, &scales, &cs, bias, &mut f1).unwrap();
+                x86::qgemm_f32(&q1, m, lda, &p, &scales, &cs, bias, &mut f2).unwrap();
+                assert!(bits_eq(&f1, &f2), "case {case}: qgemm_f32");
+            }
+        }
+    }
+
+    #[test]
+    fn x86_equals_scalar_on_extreme_codes() {
+        // −128 activations against −128 and 127 weights, the largest products, K odd.
+        for &(m, k, n) in &[(1usize, 301usize, 9usize), (5, 1023, 17), (9, 64, 8)] {
+            let a = vec![-128i8; m * k];
+            let b: Vec<i8> = (0..k * n)
+                .map(|i| if i % 3 == 0 { -128 } else { 127 })
+                .collect();
+            let p = PackedI8::pack(&b, k, n).unwrap();
+            let (mut c1, mut c2) = (vec![0i32; m * n], vec![0i32; m * n]);
+            scalar::gemm_i8(&a, m, k, &p, &mut c1).unwrap();
+            x86::gemm_i8(&a, m, k, &p, &mut c2).unwrap();
+            assert_eq!(c1, c2, "m={m} k={k} n={n}");
+        }
+    }
 }

@@ -198,13 +198,23 @@ const FFN: usize = 96;
 
 /// The metadata and tensors of a tiny Llama (2 layers, hidden 64, 2 heads of 32 sharing one
 /// key/value head, FFN 96) whose vocabulary is the 256 byte characters plus a few merges.
-fn tiny(
+fn tiny(linear: BlockType, embd: BlockType) -> (Vec<(&'static str, V)>, Tensors) {
+    sized(linear, embd, H, LAYERS, FFN, 2)
+}
+
+type Tensors = Vec<(String, Vec<u64>, u32, Vec<u8>)>;
+
+/// The same family of tiny models at any size (`heads` query heads of hidden/heads sharing
+/// one key/value head).
+fn sized(
     linear: BlockType,
     embd: BlockType,
-) -> (
-    Vec<(&'static str, V)>,
-    Vec<(String, Vec<u64>, u32, Vec<u8>)>,
-) {
+    h: usize,
+    layers: usize,
+    ffn: usize,
+    heads: usize,
+) -> (Vec<(&'static str, V)>, Tensors) {
+    let hd = h / heads;
     let chars = byte_chars();
     let mut tokens: Vec<String> = vec!["<|endoftext|>".into()];
     tokens.extend(chars.iter().map(|c| c.to_string()));
@@ -221,11 +231,11 @@ fn tiny(
     let kvs = vec![
         ("general.architecture", V::Str("llama".into())),
         ("general.name", V::Str("tiny".into())),
-        ("llama.block_count", V::U32(LAYERS as u32)),
+        ("llama.block_count", V::U32(layers as u32)),
         ("llama.context_length", V::U32(256)),
-        ("llama.embedding_length", V::U32(H as u32)),
-        ("llama.feed_forward_length", V::U32(FFN as u32)),
-        ("llama.attention.head_count", V::U32(2)),
+        ("llama.embedding_length", V::U32(h as u32)),
+        ("llama.feed_forward_length", V::U32(ffn as u32)),
+        ("llama.attention.head_count", V::U32(heads as u32)),
         ("llama.attention.head_count_kv", V::U32(1)),
         ("llama.rope.freq_base", V::F32(10000.0)),
         ("llama.attention.layer_norm_rms_epsilon", V::F32(1e-5)),
@@ -252,23 +262,23 @@ fn tiny(
             let data = matrix(rng, ty, rows, cols, scale);
             t.push((name, dims, ty.ggml_id(), data));
         };
-    add("token_embd.weight".into(), vocab, H, embd, 1.0, &mut rng);
-    for l in 0..LAYERS {
+    add("token_embd.weight".into(), vocab, h, embd, 1.0, &mut rng);
+    for l in 0..layers {
         let n = |s: &str| format!("blk.{l}.{s}.weight");
-        add(n("attn_norm"), 1, H, BlockType::F32, 1.0, &mut rng);
-        add(n("attn_q"), H, H, linear, 0.2, &mut rng);
-        add(n("attn_k"), 32, H, linear, 0.2, &mut rng);
-        add(n("attn_v"), 32, H, linear, 0.2, &mut rng);
-        add(n("attn_output"), H, H, linear, 0.2, &mut rng);
-        add(n("ffn_norm"), 1, H, BlockType::F32, 1.0, &mut rng);
-        add(n("ffn_gate"), FFN, H, linear, 0.2, &mut rng);
-        add(n("ffn_up"), FFN, H, linear, 0.2, &mut rng);
-        add(n("ffn_down"), H, FFN, linear, 0.2, &mut rng);
+        add(n("attn_norm"), 1, h, BlockType::F32, 1.0, &mut rng);
+        add(n("attn_q"), h, h, linear, 0.2, &mut rng);
+        add(n("attn_k"), hd, h, linear, 0.2, &mut rng);
+        add(n("attn_v"), hd, h, linear, 0.2, &mut rng);
+        add(n("attn_output"), h, h, linear, 0.2, &mut rng);
+        add(n("ffn_norm"), 1, h, BlockType::F32, 1.0, &mut rng);
+        add(n("ffn_gate"), ffn, h, linear, 0.2, &mut rng);
+        add(n("ffn_up"), ffn, h, linear, 0.2, &mut rng);
+        add(n("ffn_down"), h, ffn, linear, 0.2, &mut rng);
     }
     add(
         "output_norm.weight".into(),
         1,
-        H,
+        h,
         BlockType::F32,
         1.0,
         &mut rng,
@@ -497,4 +507,21 @@ fn hostile_text_gives_a_result_or_a_message() {
     assert!(message(lm::final_hidden(&f.model, &[], &mut Float)).contains("empty"));
     let beyond = vec![5u32, 100_000];
     assert!(message(lm::final_hidden(&f.model, &beyond, &mut Float)).contains("token id"));
+}
+
+/// Writes the seed corpus of the `gguf` fuzz target (fuzz/corpus/gguf): small valid models of
+/// every tensor type. `cargo test -p quantlab-weights --test gguf -- --ignored write_fuzz_seeds`
+#[test]
+#[ignore]
+fn write_fuzz_seeds() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fuzz/corpus/gguf");
+    std::fs::create_dir_all(dir).unwrap();
+    for (i, linear) in BlockType::ALL.into_iter().enumerate() {
+        let embd = [BlockType::Q4_0, BlockType::Q8_0, BlockType::F16][i % 3];
+        let (kvs, t) = sized(linear, embd, 32, 1, 32, 1);
+        let bytes = write_gguf(&kvs, &t);
+        assert!(load_gguf(bytes.clone()).is_ok());
+        assert!(bytes.len() < 64 * 1024, "{}", bytes.len());
+        std::fs::write(format!("{dir}/tiny-{}.gguf", linear.name()), bytes).unwrap();
+    }
 }
