@@ -31,7 +31,7 @@ clean:
 WASM_FEATURES := --enable-simd --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
   --enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types
 BENCH_HARNESS ?= $(CURDIR)/../shared/bench/peers
-.PHONY: bench bench-peer bench-model bench-model-peer bench-model-paths
+.PHONY: bench bench-peer bench-model bench-model-peer bench-model-paths bench-llm-peer bench-llm
 
 ## The kernels as plain Node-loadable wasm (no wasm-bindgen) for the harness:
 ## target/bench-peer/kernels_wasm.wasm (SIMD128) and kernels_wasm_relaxed.wasm (relaxed SIMD)
@@ -69,3 +69,19 @@ bench-model-paths: setup bench-model-peer
 ## writes the ONNX graphs with shared/bench/minilm-onnx/make_onnx.py; ARGS="--rounds 31".
 bench-model: setup bench-model-peer
 	./benches/model-bench.sh $(ARGS)
+
+## SmolLM2 (engine + GGUF reader + kernels) as a plain wasm for the browser bench:
+## target/bench-peer/llm_wasm.wasm (SIMD128) and llm_wasm_relaxed.wasm (relaxed SIMD)
+bench-llm-peer:
+	cargo build --release --target wasm32-unknown-unknown -p quantlab-weights --example llm_wasm
+	mkdir -p target/bench-peer
+	wasm-opt -O3 $(WASM_FEATURES) target/wasm32-unknown-unknown/release/examples/llm_wasm.wasm \
+	  -o target/bench-peer/llm_wasm.wasm
+	cargo build --release --target wasm32-unknown-unknown -p quantlab-weights --example llm_wasm --features relaxed
+	wasm-opt -O3 $(WASM_FEATURES) --enable-relaxed-simd target/wasm32-unknown-unknown/release/examples/llm_wasm.wasm \
+	  -o target/bench-peer/llm_wasm_relaxed.wasm
+
+## SmolLM2-135M in headless Chromium, quantlab against llama.cpp-wasm (@wllama/wllama 3.8.1, npm ci
+## under target/bench-llm once); writes benches/results/llm-chromium-<date>.md. ARGS="--rounds 5".
+bench-llm: setup bench-llm-peer
+	node benches/llm-bench-chromium.mjs $(ARGS)

@@ -214,9 +214,9 @@ pub fn block_sums(x: &[f32], sums: &mut Vec<f32>) {
 /// `x` (used by Q4_1 only; pass the same slice for every row of a matrix).
 pub fn dot_row(ty: BlockType, bytes: &[u8], x: &[f32], x_block_sums: &[f32]) -> Result<f32> {
     check_row(ty, bytes, x.len())?;
-    let mut acc = 0f32;
     match ty {
         BlockType::F32 | BlockType::F16 | BlockType::BF16 => {
+            let mut acc = 0f32;
             let mut tmp = [0f32; QK];
             let per = QK * ty.block_bytes();
             for (xc, bc) in x.chunks(QK).zip(bytes.chunks(per)) {
@@ -224,48 +224,142 @@ pub fn dot_row(ty: BlockType, bytes: &[u8], x: &[f32], x_block_sums: &[f32]) -> 
                 decode_row(ty, bc, t)?;
                 acc += dot(t, xc);
             }
+            Ok(acc)
         }
-        BlockType::Q8_0 => {
-            for (xc, blk) in x.chunks_exact(QK).zip(bytes.chunks_exact(34)) {
-                let d = f16_to_f32(u16_at(blk, 0));
-                let mut s = 0f32;
-                for (&xv, &q) in xc.iter().zip(blk.iter().skip(2)) {
-                    s += f32::from(q as i8) * xv;
-                }
-                acc += s * d;
+        _ => {
+            if ty == BlockType::Q4_1 && x_block_sums.len() != x.len() / QK {
+                return Err(KernelError::LengthMismatch {
+                    what: "block sums of x (one per 32 values)",
+                    expected: x.len() / QK,
+                    got: x_block_sums.len(),
+                });
             }
-        }
-        BlockType::Q4_0 => {
-            for (xc, blk) in x.chunks_exact(QK).zip(bytes.chunks_exact(18)) {
-                let d = f16_to_f32(u16_at(blk, 0));
-                let (lo, hi) = xc.split_at(QK / 2);
-                let mut s = 0f32;
-                for ((&a, &b), &q) in lo.iter().zip(hi).zip(blk.iter().skip(2)) {
-                    s += f32::from((q & 0x0f) as i8 - 8) * a;
-                    s += f32::from((q >> 4) as i8 - 8) * b;
-                }
-                acc += s * d;
-            }
-        }
-        BlockType::Q4_1 => {
-            for ((xc, blk), &xs) in x
-                .chunks_exact(QK)
-                .zip(bytes.chunks_exact(20))
-                .zip(x_block_sums)
-            {
-                let d = f16_to_f32(u16_at(blk, 0));
-                let m = f16_to_f32(u16_at(blk, 2));
-                let (lo, hi) = xc.split_at(QK / 2);
-                let mut s = 0f32;
-                for ((&a, &b), &q) in lo.iter().zip(hi).zip(blk.iter().skip(4)) {
-                    s += f32::from(q & 0x0f) * a;
-                    s += f32::from(q >> 4) * b;
-                }
-                acc += s * d + m * xs;
-            }
+            Ok(dot_blocks(ty, bytes, x, x_block_sums))
         }
     }
-    Ok(acc)
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+use dot_blocks_scalar as dot_blocks;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+use dot_blocks_simd128 as dot_blocks;
+
+/// The 32 values of one block as the dot kernels read them: element 4g + j is group g, lane j.
+#[inline(always)]
+fn block_value(ty: BlockType, blk: &[u8], e: usize) -> f32 {
+    match ty {
+        BlockType::Q8_0 => f32::from(blk.get(2 + e).copied().unwrap_or(0) as i8),
+        BlockType::Q4_0 | BlockType::Q4_1 => {
+            let head = if ty == BlockType::Q4_1 { 4 } else { 2 };
+            let q = blk.get(head + e % 16).copied().unwrap_or(0);
+            let nib = if e < 16 { q & 0x0f } else { q >> 4 };
+            if ty == BlockType::Q4_0 {
+                f32::from(nib as i8 - 8)
+            } else {
+                f32::from(nib)
+            }
+        }
+        _ => 0.0,
+    }
+}
+
+/// Scalar twin of the block dot (Q8_0, Q4_0, Q4_1; lengths checked by the caller), summing in
+/// the SIMD twin's order: four lanes, lane j collecting elements 4g + j of a block in group
+/// order, times the block's d, added to the lane's total; Q4_1's m·Σx in block order beside
+/// them; then (l0 + l1) + (l2 + l3) + that.
+pub fn dot_blocks_scalar(ty: BlockType, bytes: &[u8], x: &[f32], x_block_sums: &[f32]) -> f32 {
+    let bb = ty.block_bytes();
+    let mut acc = [0f32; 4];
+    let mut macc = 0f32;
+    for (b, (blk, xc)) in bytes.chunks_exact(bb).zip(x.chunks_exact(QK)).enumerate() {
+        let d = f16_to_f32(u16_at(blk, 0));
+        let mut s = [0f32; 4];
+        for g in 0..QK / 4 {
+            for (j, sj) in s.iter_mut().enumerate() {
+                let e = 4 * g + j;
+                *sj += block_value(ty, blk, e) * xc.get(e).copied().unwrap_or(0.0);
+            }
+        }
+        for (a, sj) in acc.iter_mut().zip(s) {
+            *a += sj * d;
+        }
+        if ty == BlockType::Q4_1 {
+            let m = f16_to_f32(u16_at(blk, 2));
+            macc += m * x_block_sums.get(b).copied().unwrap_or(0.0);
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + macc
+}
+
+/// SIMD128 twin of [`dot_blocks_scalar`]: the same sums in the same order, four lanes wide.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub fn dot_blocks_simd128(ty: BlockType, bytes: &[u8], x: &[f32], x_block_sums: &[f32]) -> f32 {
+    use core::arch::wasm32::*;
+    let bb = ty.block_bytes();
+    let blocks = (bytes.len() / bb).min(x.len() / QK);
+    // SAFETY: every load below stays inside block `b` of `bytes` (bb bytes from b·bb; the
+    // 16-byte loads start at 2 or 4 and end at 18/34 ≤ bb) and inside x[32b..32b+32].
+    unsafe {
+        let mut acc = f32x4_splat(0.0);
+        let mut macc = 0f32;
+        for b in 0..blocks {
+            let blk = bytes.as_ptr().add(b * bb);
+            let xp = x.as_ptr().add(b * QK);
+            let d = f16_to_f32(u16::from_le_bytes([*blk, *blk.add(1)]));
+            let groups: [v128; 8] = match ty {
+                BlockType::Q8_0 => {
+                    let v0 = v128_load(blk.add(2).cast());
+                    let v1 = v128_load(blk.add(18).cast());
+                    let f = |w: v128| {
+                        [
+                            f32x4_convert_i32x4(i32x4_extend_low_i16x8(w)),
+                            f32x4_convert_i32x4(i32x4_extend_high_i16x8(w)),
+                        ]
+                    };
+                    let [a, b2] = f(i16x8_extend_low_i8x16(v0));
+                    let [c, e] = f(i16x8_extend_high_i8x16(v0));
+                    let [g, h] = f(i16x8_extend_low_i8x16(v1));
+                    let [k, l] = f(i16x8_extend_high_i8x16(v1));
+                    [a, b2, c, e, g, h, k, l]
+                }
+                _ => {
+                    let head = if ty == BlockType::Q4_1 { 4 } else { 2 };
+                    let qs = v128_load(blk.add(head).cast());
+                    let lo = v128_and(qs, u8x16_splat(0x0f));
+                    let hi = u8x16_shr(qs, 4);
+                    let off = if ty == BlockType::Q4_0 { 8 } else { 0 };
+                    let f = |w: v128| {
+                        let w = i16x8_sub(w, i16x8_splat(off));
+                        [
+                            f32x4_convert_i32x4(i32x4_extend_low_i16x8(w)),
+                            f32x4_convert_i32x4(i32x4_extend_high_i16x8(w)),
+                        ]
+                    };
+                    let [a, b2] = f(u16x8_extend_low_u8x16(lo));
+                    let [c, e] = f(u16x8_extend_high_u8x16(lo));
+                    let [g, h] = f(u16x8_extend_low_u8x16(hi));
+                    let [k, l] = f(u16x8_extend_high_u8x16(hi));
+                    [a, b2, c, e, g, h, k, l]
+                }
+            };
+            let mut s = f32x4_splat(0.0);
+            for (g, q) in groups.into_iter().enumerate() {
+                s = f32x4_add(s, f32x4_mul(q, v128_load(xp.add(4 * g).cast())));
+            }
+            acc = f32x4_add(acc, f32x4_mul(s, f32x4_splat(d)));
+            if ty == BlockType::Q4_1 {
+                let m = f16_to_f32(u16::from_le_bytes([*blk.add(2), *blk.add(3)]));
+                macc += m * x_block_sums.get(b).copied().unwrap_or(0.0);
+            }
+        }
+        let l = |i| match i {
+            0 => f32x4_extract_lane::<0>(acc),
+            1 => f32x4_extract_lane::<1>(acc),
+            2 => f32x4_extract_lane::<2>(acc),
+            _ => f32x4_extract_lane::<3>(acc),
+        };
+        (l(0) + l(1)) + (l(2) + l(3)) + macc
+    }
 }
 
 fn dot(a: &[f32], b: &[f32]) -> f32 {

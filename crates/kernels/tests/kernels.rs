@@ -1360,3 +1360,149 @@ mod x86_twins {
         }
     }
 }
+
+/// llama.cpp's block formats: decoding against values written out here, and the fused dot
+/// against the decoded row (and, under wasm32, the SIMD128 dot against its scalar twin).
+mod ggml_blocks {
+    use super::*;
+    use quantlab_kernels::ggml::{self, BlockType};
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// IEEE binary16 from its definition, in f64.
+    fn f16_ref(h: u16) -> f64 {
+        let s = if h & 0x8000 != 0 { -1.0 } else { 1.0 };
+        let e = i32::from((h >> 10) & 0x1f);
+        let m = f64::from(h & 0x3ff);
+        match e {
+            0 => s * m / 1024.0 * 2f64.powi(-14),
+            31 if m == 0.0 => s * f64::INFINITY,
+            31 => f64::NAN,
+            _ => s * (1.0 + m / 1024.0) * 2f64.powi(e - 15),
+        }
+    }
+
+    #[test]
+    fn every_f16_widens_exactly() {
+        for h in 0..=u16::MAX {
+            let (got, want) = (ggml::f16_to_f32(h), f16_ref(h));
+            if want.is_nan() {
+                assert!(got.is_nan(), "{h:#06x}");
+            } else {
+                assert_eq!(f64::from(got), want, "{h:#06x}");
+                assert_eq!(got.is_sign_negative(), h & 0x8000 != 0, "{h:#06x}");
+            }
+        }
+        assert_eq!(ggml::bf16_to_f32(0x3f80), 1.0);
+        assert_eq!(ggml::bf16_to_f32(0xc0a0), -5.0);
+    }
+
+    /// One block of each type, with its values computed by hand.
+    #[test]
+    fn blocks_decode_to_their_values() {
+        // Q4_1: d = 0.5 (0x3800), m = −2 (0xc000); byte j = (j low, 15 − j high).
+        let mut q41 = vec![0x00, 0x38, 0x00, 0xc0];
+        q41.extend((0..16u8).map(|j| j | ((15 - j) << 4)));
+        let mut out = vec![0f32; 32];
+        ggml::decode_row(BlockType::Q4_1, &q41, &mut out).unwrap();
+        for j in 0..16 {
+            assert_eq!(out[j], j as f32 * 0.5 - 2.0);
+            assert_eq!(out[16 + j], (15 - j) as f32 * 0.5 - 2.0);
+        }
+        // Q4_0: d = 2 (0x4000); value = (nibble − 8)·d.
+        let mut q40 = vec![0x00, 0x40];
+        q40.extend((0..16u8).map(|j| j | ((15 - j) << 4)));
+        ggml::decode_row(BlockType::Q4_0, &q40, &mut out).unwrap();
+        for j in 0..16 {
+            assert_eq!(out[j], (j as f32 - 8.0) * 2.0);
+            assert_eq!(out[16 + j], (7.0 - j as f32) * 2.0);
+        }
+        // Q8_0: d = 0.25 (0x3400); q = −128 … 127 in steps.
+        let mut q80 = vec![0x00, 0x34];
+        q80.extend((0..32).map(|j| (j * 8 - 128) as i8 as u8));
+        ggml::decode_row(BlockType::Q8_0, &q80, &mut out).unwrap();
+        for (j, v) in out.iter().enumerate() {
+            assert_eq!(*v, (j as f32 * 8.0 - 128.0) * 0.25);
+        }
+        // F16 subnormal and infinity; a wrong length is an error, not a panic.
+        let mut two = [0f32; 2];
+        ggml::decode_row(BlockType::F16, &[0x01, 0x00, 0x00, 0x7c], &mut two).unwrap();
+        assert_eq!(two, [2f32.powi(-24), f32::INFINITY]);
+        assert!(ggml::decode_row(BlockType::Q4_1, &q41[..19], &mut out).is_err());
+        assert!(ggml::decode_row(BlockType::Q8_0, &q80, &mut out[..31]).is_err());
+    }
+
+    fn random_row(rng: &mut Rng, ty: BlockType, blocks: usize) -> Vec<u8> {
+        let mut row = Vec::new();
+        for _ in 0..blocks {
+            // Scales between 2^-8 and 2 with either sign (f16 bits built directly).
+            let scale = |rng: &mut Rng| -> [u8; 2] {
+                let e = 7 + rng.below(9) as u16;
+                let bits = (e << 10) | (rng.next() as u16 & 0x3ff) | (rng.next() as u16 & 0x8000);
+                bits.to_le_bytes()
+            };
+            match ty {
+                BlockType::Q8_0 => {
+                    row.extend(scale(rng));
+                    row.extend((0..32).map(|_| rng.next() as u8));
+                }
+                BlockType::Q4_0 => {
+                    row.extend(scale(rng));
+                    row.extend((0..16).map(|_| rng.next() as u8));
+                }
+                _ => {
+                    row.extend(scale(rng));
+                    row.extend(scale(rng));
+                    row.extend((0..16).map(|_| rng.next() as u8));
+                }
+            }
+        }
+        row
+    }
+
+    #[test]
+    fn the_fused_dot_is_the_decoded_rows_dot() {
+        let mut rng = Rng(30);
+        for ty in [BlockType::Q8_0, BlockType::Q4_0, BlockType::Q4_1] {
+            for blocks in [1usize, 2, 5, 18, 48] {
+                let row = random_row(&mut rng, ty, blocks);
+                let x = rng.f32s(32 * blocks, 3.0);
+                let mut w = vec![0f32; 32 * blocks];
+                ggml::decode_row(ty, &row, &mut w).unwrap();
+                let exact: f64 = w
+                    .iter()
+                    .zip(&x)
+                    .map(|(&a, &b)| f64::from(a) * f64::from(b))
+                    .sum();
+                let size: f64 = w
+                    .iter()
+                    .zip(&x)
+                    .map(|(&a, &b)| (f64::from(a) * f64::from(b)).abs())
+                    .sum();
+                let mut sums = Vec::new();
+                ggml::block_sums(&x, &mut sums);
+                let got = ggml::dot_row(ty, &row, &x, &sums).unwrap();
+                // Two f32 orderings of the same sum: within (K + 4)·ulp of the magnitude.
+                let bound = (32 * blocks + 4) as f64 * f64::from(f32::EPSILON) * size;
+                assert!(
+                    (f64::from(got) - exact).abs() <= bound,
+                    "{ty:?} {blocks}: {got} vs {exact}"
+                );
+                assert_eq!(
+                    got.to_bits(),
+                    ggml::dot_blocks_scalar(ty, &row, &x, &sums).to_bits(),
+                    "{ty:?}: dot_row must be the twin the build uses"
+                );
+                #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+                assert_eq!(
+                    ggml::dot_blocks_simd128(ty, &row, &x, &sums).to_bits(),
+                    ggml::dot_blocks_scalar(ty, &row, &x, &sums).to_bits(),
+                    "{ty:?} {blocks}: SIMD128 and scalar twins"
+                );
+            }
+        }
+        // Q4_1 needs one block sum per block.
+        let row = random_row(&mut rng, BlockType::Q4_1, 2);
+        assert!(ggml::dot_row(BlockType::Q4_1, &row, &[0.0; 64], &[0.0]).is_err());
+    }
+}
