@@ -16,8 +16,8 @@ step "native tests (engine, CLI, URL state, translations)" cargo test --quiet
 step "panic audit (clippy: no unwrap/expect/panic/indexing in src, native + wasm32)" ./scripts/panic-audit.sh
 # Only the crates and test files that have wasm tests (the rest would build empty binaries).
 step "wasm32 tests under Node (wasm-bindgen-test-runner)" \
-  cargo test --target wasm32-unknown-unknown -p quantlab-kernels -p quantlab-engine \
-  --test kernels --test engine_basics --test qat --test rotate --test smooth --test formats
+  cargo test --target wasm32-unknown-unknown -p quantlab-kernels -p quantlab-engine -p quantlab-weights \
+  --test kernels --test engine_basics --test qat --test rotate --test smooth --test formats --test gguf
 # The relaxed-SIMD kernels against their scalar twins, in both engines the issue names: Node 22
 # from npm (Debian's Node 20 computes the relaxed dot product wrong) and Chromium (ChromeDriver).
 step "wasm32 relaxed-SIMD kernel tests under Node 22" \
