@@ -155,6 +155,80 @@ fn check_row(ty: BlockType, bytes: &[u8], values: usize) -> Result<()> {
 /// Decodes one stored row (`bytes`, exactly the row's bytes) into `out` (its values).
 pub fn decode_row(ty: BlockType, bytes: &[u8], out: &mut [f32]) -> Result<()> {
     check_row(ty, bytes, out.len())?;
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if matches!(ty, BlockType::Q8_0 | BlockType::Q4_0 | BlockType::Q4_1) {
+        decode_blocks_simd128(ty, bytes, out);
+        return Ok(());
+    }
+    decode_row_scalar(ty, bytes, out);
+    Ok(())
+}
+
+/// SIMD128 twin of [`decode_row_scalar`] for the block types (lengths checked by the caller):
+/// the same multiply and add per value, four at a time.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub fn decode_blocks_simd128(ty: BlockType, bytes: &[u8], out: &mut [f32]) {
+    use core::arch::wasm32::*;
+    let bb = ty.block_bytes();
+    let blocks = (bytes.len() / bb).min(out.len() / QK);
+    // SAFETY: loads stay inside block b of `bytes` (16-byte loads from offset 2 or 4 end at
+    // 18/34 ≤ bb), stores inside out[32b..32b+32].
+    unsafe {
+        for b in 0..blocks {
+            let blk = bytes.as_ptr().add(b * bb);
+            let op = out.as_mut_ptr().add(b * QK);
+            let d = f32x4_splat(f16_to_f32(u16::from_le_bytes([*blk, *blk.add(1)])));
+            let m = if ty == BlockType::Q4_1 {
+                Some(f32x4_splat(f16_to_f32(u16::from_le_bytes([
+                    *blk.add(2),
+                    *blk.add(3),
+                ]))))
+            } else {
+                None
+            };
+            let widen = |w: v128| {
+                [
+                    f32x4_convert_i32x4(i32x4_extend_low_i16x8(w)),
+                    f32x4_convert_i32x4(i32x4_extend_high_i16x8(w)),
+                ]
+            };
+            let halves: [v128; 4] = if ty == BlockType::Q8_0 {
+                let v0 = v128_load(blk.add(2).cast());
+                let v1 = v128_load(blk.add(18).cast());
+                [
+                    i16x8_extend_low_i8x16(v0),
+                    i16x8_extend_high_i8x16(v0),
+                    i16x8_extend_low_i8x16(v1),
+                    i16x8_extend_high_i8x16(v1),
+                ]
+            } else {
+                let head = if ty == BlockType::Q4_1 { 4 } else { 2 };
+                let qs = v128_load(blk.add(head).cast());
+                let lo = v128_and(qs, u8x16_splat(0x0f));
+                let hi = u8x16_shr(qs, 4);
+                let off = i16x8_splat(if ty == BlockType::Q4_0 { 8 } else { 0 });
+                [
+                    i16x8_sub(u16x8_extend_low_u8x16(lo), off),
+                    i16x8_sub(u16x8_extend_high_u8x16(lo), off),
+                    i16x8_sub(u16x8_extend_low_u8x16(hi), off),
+                    i16x8_sub(u16x8_extend_high_u8x16(hi), off),
+                ]
+            };
+            for (h, w) in halves.into_iter().enumerate() {
+                for (i, q) in widen(w).into_iter().enumerate() {
+                    let mut v = f32x4_mul(q, d);
+                    if let Some(m) = m {
+                        v = f32x4_add(v, m);
+                    }
+                    v128_store(op.add(8 * h + 4 * i).cast(), v);
+                }
+            }
+        }
+    }
+}
+
+/// Scalar twin of the row decoding (lengths checked by the caller).
+pub fn decode_row_scalar(ty: BlockType, bytes: &[u8], out: &mut [f32]) {
     match ty {
         BlockType::F32 => {
             for (o, c) in out.iter_mut().zip(bytes.chunks_exact(4)) {
@@ -201,7 +275,6 @@ pub fn decode_row(ty: BlockType, bytes: &[u8], out: &mut [f32]) -> Result<()> {
             }
         }
     }
-    Ok(())
 }
 
 /// Σ of each block of 32 values of `x` (the m·Σx term of a Q4_1 dot), into `sums`.
@@ -221,7 +294,7 @@ pub fn dot_row(ty: BlockType, bytes: &[u8], x: &[f32], x_block_sums: &[f32]) -> 
             let per = QK * ty.block_bytes();
             for (xc, bc) in x.chunks(QK).zip(bytes.chunks(per)) {
                 let t = tmp.get_mut(..xc.len()).unwrap_or_default();
-                decode_row(ty, bc, t)?;
+                decode_row_scalar(ty, bc, t);
                 acc += dot(t, xc);
             }
             Ok(acc)

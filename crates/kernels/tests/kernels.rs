@@ -1469,6 +1469,13 @@ mod ggml_blocks {
                 let x = rng.f32s(32 * blocks, 3.0);
                 let mut w = vec![0f32; 32 * blocks];
                 ggml::decode_row(ty, &row, &mut w).unwrap();
+                // The build's decoding (SIMD128 under wasm32) is its scalar twin's, bit for bit.
+                let mut w2 = vec![0f32; 32 * blocks];
+                ggml::decode_row_scalar(ty, &row, &mut w2);
+                assert!(
+                    w.iter().zip(&w2).all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "{ty:?}"
+                );
                 let exact: f64 = w
                     .iter()
                     .zip(&x)

@@ -114,6 +114,7 @@ pub fn score(
     let mut kl_num = vec![0f64; m];
     let mut target = vec![f64::NAN; m];
     let mut zq = vec![0f32; m * VOCAB_CHUNK];
+    let mut e = vec![0f32; VOCAB_CHUNK];
     let mut zp = vec![0f32; m * VOCAB_CHUNK];
     for v0 in (0..vocab).step_by(VOCAB_CHUNK) {
         let w = VOCAB_CHUNK.min(vocab - v0);
@@ -132,7 +133,7 @@ pub fn score(
             let (Some(rq), Some(st)) = (zq.get(t * w..(t + 1) * w), q.get_mut(t)) else {
                 continue;
             };
-            fold(st, rq, v0);
+            fold(st, rq, v0, &mut e);
             let want = ids.get(t + 1).map_or(usize::MAX, |&i| i as usize);
             if (v0..v0 + w).contains(&want) {
                 if let (Some(tg), Some(&z)) = (target.get_mut(t), rq.get(want - v0)) {
@@ -143,22 +144,14 @@ pub fn score(
                 continue;
             };
             let rp = zp.get(t * w..(t + 1) * w).unwrap_or_default();
-            let chunk_max = rp
-                .iter()
-                .fold(f64::NEG_INFINITY, |a, &z| a.max(f64::from(z)));
-            if chunk_max > sp.max {
-                let f = (sp.max - chunk_max).exp();
-                sp.sum *= f;
-                *num *= f;
-                sp.max = chunk_max;
-            }
-            for (j, (&a, &b)) in rp.iter().zip(rq).enumerate() {
-                let (a, b) = (f64::from(a), f64::from(b));
-                let e = (a - sp.max).exp();
-                sp.sum += e;
-                *num += e * (a - b);
-                if a > sp.best {
-                    sp.best = a;
+            let f = rescale(sp, rp);
+            *num *= f;
+            exps(rp, sp.max as f32, &mut e);
+            for (j, ((&ej, &a), &b)) in e.iter().zip(rp).zip(rq).enumerate() {
+                sp.sum += f64::from(ej);
+                *num += f64::from(ej) * (f64::from(a) - f64::from(b));
+                if f64::from(a) > sp.best {
+                    sp.best = f64::from(a);
                     sp.arg = (v0 + j) as u32;
                 }
             }
@@ -205,21 +198,44 @@ pub fn score(
     })
 }
 
+/// Raises a row's running maximum to that of a new chunk of logits; the factor its sums are
+/// multiplied by (they are sums of e^(z − max)).
+fn rescale(st: &mut Running, z: &[f32]) -> f64 {
+    let mut chunk_max = f32::NEG_INFINITY;
+    for &v in z {
+        if v > chunk_max {
+            chunk_max = v;
+        }
+    }
+    let chunk_max = f64::from(chunk_max);
+    if chunk_max > st.max {
+        let f = (st.max - chunk_max).exp();
+        st.sum *= f;
+        st.max = chunk_max;
+        f
+    } else {
+        1.0
+    }
+}
+
+/// e^(z − max) of a chunk (z ≤ max), with the models' branch-free exponential (2 ulp): one
+/// pass the compiler vectorizes, instead of 49,152 calls of f64 `exp` per position. Summed in
+/// f64, the log-sum-exp is within ~1e-7 of an all-f64 one.
+fn exps(z: &[f32], max: f32, out: &mut [f32]) {
+    for (o, &v) in out.iter_mut().zip(z) {
+        *o = super::bert::exp_nonpositive(v - max);
+    }
+}
+
 /// Adds one chunk of logits (starting at vocabulary id `v0`) to a row's running log-sum-exp
 /// and argmax.
-fn fold(st: &mut Running, z: &[f32], v0: usize) {
-    let chunk_max = z
-        .iter()
-        .fold(f64::NEG_INFINITY, |a, &v| a.max(f64::from(v)));
-    if chunk_max > st.max {
-        st.sum *= (st.max - chunk_max).exp();
-        st.max = chunk_max;
-    }
+fn fold(st: &mut Running, z: &[f32], v0: usize, e: &mut [f32]) {
+    rescale(st, z);
+    exps(z, st.max as f32, e);
+    st.sum += e.iter().take(z.len()).map(|&v| f64::from(v)).sum::<f64>();
     for (j, &v) in z.iter().enumerate() {
-        let v = f64::from(v);
-        st.sum += (v - st.max).exp();
-        if v > st.best {
-            st.best = v;
+        if f64::from(v) > st.best {
+            st.best = f64::from(v);
             st.arg = (v0 + j) as u32;
         }
     }
