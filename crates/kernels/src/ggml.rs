@@ -312,7 +312,12 @@ pub fn dot_row(ty: BlockType, bytes: &[u8], x: &[f32], x_block_sums: &[f32]) -> 
     }
 }
 
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+#[cfg(target_arch = "x86_64")]
+use crate::x86::dot_blocks;
+#[cfg(not(any(
+    target_arch = "x86_64",
+    all(target_arch = "wasm32", target_feature = "simd128")
+)))]
 use dot_blocks_scalar as dot_blocks;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 use dot_blocks_simd128 as dot_blocks;
@@ -346,11 +351,14 @@ pub fn dot_blocks_scalar(ty: BlockType, bytes: &[u8], x: &[f32], x_block_sums: &
     let mut macc = 0f32;
     for (b, (blk, xc)) in bytes.chunks_exact(bb).zip(x.chunks_exact(QK)).enumerate() {
         let d = f16_to_f32(u16_at(blk, 0));
+        let mut v = [0f32; QK];
+        for (e, ve) in v.iter_mut().enumerate() {
+            *ve = block_value(ty, blk, e);
+        }
         let mut s = [0f32; 4];
-        for g in 0..QK / 4 {
-            for (j, sj) in s.iter_mut().enumerate() {
-                let e = 4 * g + j;
-                *sj += block_value(ty, blk, e) * xc.get(e).copied().unwrap_or(0.0);
+        for (vg, xg) in v.chunks_exact(4).zip(xc.chunks_exact(4)) {
+            for ((sj, &a), &b) in s.iter_mut().zip(vg).zip(xg) {
+                *sj += a * b;
             }
         }
         for (a, sj) in acc.iter_mut().zip(s) {

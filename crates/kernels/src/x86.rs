@@ -276,3 +276,74 @@ pub fn gemm_f32(a: &[f32], m: usize, k: usize, b: &PackedF32, c: &mut [f32]) -> 
     }
     Ok(())
 }
+
+/// SSE2 twin of [`super::ggml::dot_blocks_scalar`] (Q8_0, Q4_0, Q4_1): the same lanes, the same
+/// order, bit for bit.
+pub fn dot_blocks(
+    ty: super::ggml::BlockType,
+    bytes: &[u8],
+    x: &[f32],
+    x_block_sums: &[f32],
+) -> f32 {
+    use super::ggml::{f16_to_f32, BlockType, QK};
+    let bb = ty.block_bytes();
+    let blocks = (bytes.len() / bb).min(x.len() / QK);
+    // SAFETY: loads stay inside block b of `bytes` (16-byte loads from offset 2 or 4 end at
+    // 18/34 ≤ bb) and inside x[32b..32b+32].
+    unsafe {
+        let z = _mm_setzero_si128();
+        // i16 lanes → two f32x4.
+        let f = |w: __m128i| {
+            let sign = _mm_srai_epi16(w, 15);
+            [
+                _mm_cvtepi32_ps(_mm_unpacklo_epi16(w, sign)),
+                _mm_cvtepi32_ps(_mm_unpackhi_epi16(w, sign)),
+            ]
+        };
+        let mut acc = _mm_setzero_ps();
+        let mut macc = 0f32;
+        for b in 0..blocks {
+            let blk = bytes.as_ptr().add(b * bb);
+            let xp = x.as_ptr().add(b * QK);
+            let d = f16_to_f32(u16::from_le_bytes([*blk, *blk.add(1)]));
+            let halves: [__m128i; 4] = if ty == BlockType::Q8_0 {
+                let v0 = _mm_loadu_si128(blk.add(2).cast());
+                let v1 = _mm_loadu_si128(blk.add(18).cast());
+                let (s0, s1) = (_mm_cmpgt_epi8(z, v0), _mm_cmpgt_epi8(z, v1));
+                [
+                    _mm_unpacklo_epi8(v0, s0),
+                    _mm_unpackhi_epi8(v0, s0),
+                    _mm_unpacklo_epi8(v1, s1),
+                    _mm_unpackhi_epi8(v1, s1),
+                ]
+            } else {
+                let head = if ty == BlockType::Q4_1 { 4 } else { 2 };
+                let qs = _mm_loadu_si128(blk.add(head).cast());
+                let mask = _mm_set1_epi8(0x0f);
+                let lo = _mm_and_si128(qs, mask);
+                let hi = _mm_and_si128(_mm_srli_epi16(qs, 4), mask);
+                let off = _mm_set1_epi16(if ty == BlockType::Q4_0 { 8 } else { 0 });
+                [
+                    _mm_sub_epi16(_mm_unpacklo_epi8(lo, z), off),
+                    _mm_sub_epi16(_mm_unpackhi_epi8(lo, z), off),
+                    _mm_sub_epi16(_mm_unpacklo_epi8(hi, z), off),
+                    _mm_sub_epi16(_mm_unpackhi_epi8(hi, z), off),
+                ]
+            };
+            let mut s = _mm_setzero_ps();
+            for (h, w) in halves.into_iter().enumerate() {
+                for (i, q) in f(w).into_iter().enumerate() {
+                    s = _mm_add_ps(s, _mm_mul_ps(q, _mm_loadu_ps(xp.add(8 * h + 4 * i))));
+                }
+            }
+            acc = _mm_add_ps(acc, _mm_mul_ps(s, _mm_set1_ps(d)));
+            if ty == BlockType::Q4_1 {
+                let m = f16_to_f32(u16::from_le_bytes([*blk.add(2), *blk.add(3)]));
+                macc += m * x_block_sums.get(b).copied().unwrap_or(0.0);
+            }
+        }
+        let mut l = [0f32; 4];
+        _mm_storeu_ps(l.as_mut_ptr(), acc);
+        (l[0] + l[1]) + (l[2] + l[3]) + macc
+    }
+}

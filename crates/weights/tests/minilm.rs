@@ -263,6 +263,7 @@ fn the_int8_path_is_the_fake_quant_path_in_every_linear() {
             q: &q,
             act,
             rotation: Hadamard::full,
+            every: 1,
             checked: 0,
         };
         let checked = bert.embed(&ids, &mut check).unwrap();
