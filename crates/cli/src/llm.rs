@@ -341,9 +341,14 @@ fn ppl(a: &LlmPplArgs) -> Out {
     let t0 = Instant::now();
     let fp = lm::final_hidden(model, &ids, &mut Float).map_err(|e| e.to_string())?;
     let fp_scores = lm::score(model, &ids, &fp, None).map_err(|e| e.to_string())?;
+    // Full precision against itself: KL 0 and agreement 1 by definition, not by arithmetic.
     let (scores, calib_label) = match &cfg {
         None => (
-            lm::score(model, &ids, &fp, Some(&fp)).map_err(|e| e.to_string())?,
+            lm::Scores {
+                kl: Some(0.0),
+                top1: Some(1.0),
+                ..fp_scores.clone()
+            },
             None,
         ),
         Some(cfg) => {
