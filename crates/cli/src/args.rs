@@ -1134,7 +1134,8 @@ on the text itself, or on --calib-file (paragraphs separated by blank lines).";
 const LLM_PPL_OUTPUT: &str = "\
 Output: {\"model\", \"model_file\", \"reference\", \"quant\", \"settings\", \"tokens\",
 \"truncated\", \"ids\", \"nll\", \"ppl\", \"kl_to_full_precision\", \"top1_agreement\",
-\"full_precision_ppl\", \"seconds\"}";
+\"full_precision_ppl\", \"seconds\"}; with --massive also \"massive\": {layer, token, channel,
+value, set_to}.";
 
 const LLM_GENERATE_OUTPUT: &str = "\
 Output: {\"prompt_ids\", \"ids\" (prompt and continuation), \"new_ids\", \"text\",
@@ -1258,6 +1259,13 @@ pub struct LlmPplArgs {
     pub model: LlmModelArg,
     #[command(flatten)]
     pub quant: LlmQuantArgs,
+    /// Sun et al.'s intervention on the massive activation (token 0's largest residual channel
+    /// after --massive-layer): set it to zero, or to its mean at token 0 over other texts
+    #[arg(long, value_enum)]
+    pub massive: Option<LlmMassive>,
+    /// The layer after which --massive edits the residual stream
+    #[arg(long, value_name = "L", default_value_t = 2)]
+    pub massive_layer: usize,
     /// Read the text from FILE (UTF-8)
     #[arg(long, value_name = "FILE", conflicts_with = "text")]
     pub text_file: Option<String>,
@@ -1283,6 +1291,13 @@ pub struct LlmGenerateArgs {
     /// The prompt (plain text, no chat template)
     #[arg(value_name = "PROMPT", allow_hyphen_values = true)]
     pub prompt: String,
+}
+
+/// What the massive activation is set to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LlmMassive {
+    Zero,
+    Mean,
 }
 
 /// Where `capture` reads.

@@ -6,8 +6,8 @@ use std::time::Instant;
 use serde::Serialize;
 
 use quantlab_cli::args::{
-    EmbedAct, EmbedRotate, LlmCaptureArgs, LlmCommand, LlmGenerateArgs, LlmModelArg, LlmPoint,
-    LlmPplArgs, LlmQuantArgs, LlmTokenizeArgs, LlmWeightFormat,
+    EmbedAct, EmbedRotate, LlmCaptureArgs, LlmCommand, LlmGenerateArgs, LlmMassive, LlmModelArg,
+    LlmPoint, LlmPplArgs, LlmQuantArgs, LlmTokenizeArgs, LlmWeightFormat,
 };
 use quantlab_engine::kernels::ActGranularity;
 use quantlab_engine::model::compare::Capture;
@@ -320,6 +320,98 @@ struct PplJson<'a> {
     top1_agreement: f64,
     full_precision_ppl: f64,
     seconds: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    massive: Option<MassiveJson>,
+}
+
+#[derive(Serialize, Clone)]
+struct MassiveJson {
+    layer: usize,
+    token: usize,
+    channel: usize,
+    /// Its value in this text.
+    value: f32,
+    /// What it was set to.
+    set_to: f32,
+    /// For `mean`: the texts it was averaged over.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    over: Vec<&'static str>,
+}
+
+/// Other texts for the intervention's mean (Sun et al. average over many sequences; the value
+/// at token 0 barely depends on the text).
+const OTHER_TEXTS: [&str; 4] = [
+    "Rain is expected in the afternoon, so take an umbrella.",
+    "She opened the window and listened to the birds outside.",
+    "Our train leaves at seven, and the tickets are in my bag.",
+    "The recipe needs two eggs, a cup of flour and some butter.",
+];
+
+/// The residual stream after `layer` for `ids`.
+fn residual_after(
+    model: &quantlab_engine::model::llama::Llama,
+    ids: &[u32],
+    layer: usize,
+) -> Result<Vec<f32>, String> {
+    let mut rec = Residuals {
+        inner: Float,
+        after: Vec::new(),
+    };
+    model
+        .forward(ids, None, &mut rec)
+        .map_err(|e| e.to_string())?;
+    rec.after
+        .into_iter()
+        .nth(layer)
+        .ok_or_else(|| format!("--massive-layer {layer} is not a layer of this model"))
+}
+
+/// Token 0's largest residual channel after `layer`, and the edit `how` asks for.
+fn massive_edit(
+    m: &Model,
+    ids: &[u32],
+    layer: usize,
+    how: LlmMassive,
+) -> Result<(lm::Intervention, MassiveJson), String> {
+    let model = &m.llm.model;
+    let width = model.config().hidden;
+    let x = residual_after(model, ids, layer)?;
+    let row = x.get(..width).ok_or("the text is empty")?;
+    let (channel, &value) = row
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+        .ok_or("the text is empty")?;
+    let (set_to, over) = match how {
+        LlmMassive::Zero => (0.0, Vec::new()),
+        LlmMassive::Mean => {
+            let mut sum = 0f64;
+            for t in OTHER_TEXTS {
+                let other = m.llm.tokenizer.encode(t).ids;
+                let r = residual_after(model, &other, layer)?;
+                sum += f64::from(r.get(channel).copied().unwrap_or(0.0));
+            }
+            (
+                (sum / OTHER_TEXTS.len() as f64) as f32,
+                OTHER_TEXTS.to_vec(),
+            )
+        }
+    };
+    let edit = lm::Intervention {
+        layer,
+        position: 0,
+        channels: vec![(channel, set_to)],
+        width,
+    };
+    let json = MassiveJson {
+        layer,
+        token: 0,
+        channel,
+        value,
+        set_to,
+        over,
+    };
+    Ok((edit, json))
 }
 
 fn ppl(a: &LlmPplArgs) -> Out {
@@ -341,9 +433,27 @@ fn ppl(a: &LlmPplArgs) -> Out {
     let t0 = Instant::now();
     let fp = lm::final_hidden(model, &ids, &mut Float).map_err(|e| e.to_string())?;
     let fp_scores = lm::score(model, &ids, &fp, None).map_err(|e| e.to_string())?;
+    let massive = match a.massive {
+        None => None,
+        Some(how) => Some(massive_edit(&m, &ids, a.massive_layer, how)?),
+    };
     // Full precision against itself: KL 0 and agreement 1 by definition, not by arithmetic.
-    let (scores, calib_label) = match &cfg {
-        None => (
+    let (scores, calib_label) = match (&cfg, &massive) {
+        (None, Some((edit, _))) => {
+            let mut lin = lm::Intervene {
+                inner: Float,
+                edit: edit.clone(),
+            };
+            let h = lm::final_hidden(model, &ids, &mut lin).map_err(|e| e.to_string())?;
+            (
+                lm::score(model, &ids, &h, Some(&fp)).map_err(|e| e.to_string())?,
+                None,
+            )
+        }
+        (Some(_), Some(_)) => {
+            return Err("--massive intervenes on the full-precision model: drop --quant".into())
+        }
+        (None, None) => (
             lm::Scores {
                 kl: Some(0.0),
                 top1: Some(1.0),
@@ -351,7 +461,7 @@ fn ppl(a: &LlmPplArgs) -> Out {
             },
             None,
         ),
-        Some(cfg) => {
+        (Some(cfg), None) => {
             let (calib, label) = if cfg.needs_calibration() {
                 let (c, l) = calibration(&m, &a.quant, &ids)?;
                 (c, Some(l))
@@ -383,6 +493,7 @@ fn ppl(a: &LlmPplArgs) -> Out {
         top1_agreement: scores.top1.unwrap_or(1.0),
         full_precision_ppl: fp_scores.ppl,
         seconds,
+        massive: massive.map(|(_, j)| j),
     })
 }
 

@@ -197,6 +197,44 @@ fn capture_finds_the_massive_activation() {
 }
 
 #[test]
+fn the_massive_activation_intervention() {
+    // Sun et al.: zero the starting token's massive activation and the model breaks; give it
+    // its usual value (the mean over other texts) and it does not notice.
+    let zero = json_of(&run(&["llm", "ppl", "--massive", "zero", TEXT]));
+    let m = &zero["massive"];
+    assert_eq!(
+        (
+            m["layer"].as_u64(),
+            m["token"].as_u64(),
+            m["channel"].as_u64()
+        ),
+        (Some(2), Some(0), Some(507))
+    );
+    assert_eq!(m["set_to"].as_f64(), Some(0.0));
+    let fp = zero["full_precision_ppl"].as_f64().unwrap();
+    assert!(zero["ppl"].as_f64().unwrap() > 2.0 * fp);
+    let mean = json_of(&run(&["llm", "ppl", "--massive", "mean", TEXT]));
+    assert!(mean["massive"]["set_to"].as_f64().unwrap() > 300.0);
+    assert!((mean["ppl"].as_f64().unwrap() / fp - 1.0).abs() < 0.05);
+    fails(
+        &["llm", "ppl", "--massive", "zero", "--quant", "w8a8", TEXT],
+        "drop --quant",
+    );
+    fails(
+        &[
+            "llm",
+            "ppl",
+            "--massive",
+            "zero",
+            "--massive-layer",
+            "40",
+            TEXT,
+        ],
+        "not a layer",
+    );
+}
+
+#[test]
 fn bad_input_exits_2_with_one_line() {
     fails(&["llm", "ppl", ""], "at least 2");
     fails(&["llm", "ppl", "x"], "at least 2");
