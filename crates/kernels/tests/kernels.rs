@@ -1508,6 +1508,29 @@ mod ggml_blocks {
                 );
             }
         }
+        // Many rows at once: each row's dot_row, lengths checked once.
+        for ty in [BlockType::Q8_0, BlockType::Q4_1, BlockType::F16] {
+            let rows: Vec<Vec<u8>> = (0..5)
+                .map(|_| match ty {
+                    BlockType::F16 => (0..128)
+                        .map(|i| if i % 2 == 1 { 0x3c } else { 0 })
+                        .collect(),
+                    _ => random_row(&mut rng, ty, 2),
+                })
+                .collect();
+            let x = rng.f32s(64, 1.0);
+            let mut sums = Vec::new();
+            ggml::block_sums(&x, &mut sums);
+            let mut out = vec![0f32; 5];
+            ggml::dot_rows(ty, &rows.concat(), &x, &sums, &mut out).unwrap();
+            for (o, r) in out.iter().zip(&rows) {
+                assert_eq!(
+                    o.to_bits(),
+                    ggml::dot_row(ty, r, &x, &sums).unwrap().to_bits()
+                );
+            }
+            assert!(ggml::dot_rows(ty, &rows.concat()[1..], &x, &sums, &mut out).is_err());
+        }
         // Q4_1 needs one block sum per block.
         let row = random_row(&mut rng, BlockType::Q4_1, 2);
         assert!(ggml::dot_row(BlockType::Q4_1, &row, &[0.0; 64], &[0.0]).is_err());

@@ -111,6 +111,25 @@ impl BlockMatrix {
         PackedF32::from_columns(self.cols, count, |j, col| self.decode_row(r0 + j, col))
     }
 
+    /// Rows `r0 .. r0 + out.len()` · x into `out`, decoded on the fly (`sums` as for
+    /// [`BlockMatrix::dot_row`]).
+    pub fn dot_rows(&self, r0: usize, x: &[f32], sums: &[f32], out: &mut [f32]) -> Result<()> {
+        let end = r0 + out.len();
+        if end > self.rows {
+            return Err(QuantError::InvalidParameter {
+                name: "rows",
+                value: format!("{r0}..{end}"),
+                allowed: "inside the matrix",
+            });
+        }
+        let at = self.start + r0 * self.row_bytes;
+        let bytes = self
+            .data
+            .get(at..at + out.len() * self.row_bytes)
+            .unwrap_or_default();
+        Ok(ggml::dot_rows(self.ty, bytes, x, sums, out)?)
+    }
+
     /// Every value finite (block scales included): a damaged file is refused at load, not
     /// discovered as NaN in a perplexity.
     pub fn check_finite(&self, name: &str) -> Result<()> {
@@ -203,12 +222,9 @@ impl Stacked {
                 ggml::block_sums(xr, &mut sums);
                 let mut j = 0;
                 for p in &self.parts {
-                    for r in 0..p.rows() {
-                        if let Some(o) = or.get_mut(j) {
-                            *o = p.dot_row(r, xr, &sums)?;
-                        }
-                        j += 1;
-                    }
+                    let dst = or.get_mut(j..j + p.rows()).unwrap_or_default();
+                    p.dot_rows(0, xr, &sums, dst)?;
+                    j += p.rows();
                 }
             }
             return Ok(());

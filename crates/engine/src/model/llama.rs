@@ -572,9 +572,9 @@ impl Llama {
         }
         let mut sums = Vec::new();
         quantlab_kernels::ggml::block_sums(h, &mut sums);
-        (0..head.rows())
-            .map(|r| head.dot_row(r, h, &sums))
-            .collect()
+        let mut out = vec![0f32; head.rows()];
+        head.dot_rows(0, h, &sums, &mut out)?;
+        Ok(out)
     }
 }
 
