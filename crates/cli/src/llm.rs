@@ -11,7 +11,8 @@ use quantlab_cli::args::{
 };
 use quantlab_engine::kernels::ActGranularity;
 use quantlab_engine::model::compare::Capture;
-use quantlab_engine::model::lm::{self, Greedy, Residuals};
+use quantlab_engine::model::compare::Traced;
+use quantlab_engine::model::lm::{self, Greedy};
 use quantlab_engine::model::{
     ActMode, Calibration, Float, LinearId, LinearKind, ModelQuant, QuantizedModel, WeightScales,
 };
@@ -41,30 +42,24 @@ fn print_json<T: Serialize>(v: &T) -> Out {
     Ok(())
 }
 
-/// `.tools/smollm2/<file>` found from the current directory or the executable's.
+/// `.tools/smollm2/<file>`, where the README's set-up puts it.
 fn default_model() -> Result<PathBuf, String> {
-    let mut starts = Vec::new();
-    if let Ok(d) = std::env::current_dir() {
-        starts.push(d);
-    }
-    if let Ok(exe) = std::env::current_exe() {
-        if let Some(d) = exe.parent() {
-            starts.push(d.to_path_buf());
-        }
-    }
-    for start in &starts {
-        for dir in start.ancestors() {
-            let candidate = dir.join(".tools/smollm2").join(llmfile::SMOLLM2_NAME);
-            if candidate.is_file() {
-                return Ok(candidate);
-            }
-        }
-    }
-    Err(format!(
-        "no model found: .tools/smollm2/{} is missing (run `make setup` or the README's set-up, \
-         or pass --model FILE)",
-        llmfile::SMOLLM2_NAME
-    ))
+    quantlab_cli::find_tools_file(&format!("smollm2/{}", llmfile::SMOLLM2_NAME)).ok_or_else(|| {
+        format!(
+            "no model found: .tools/smollm2/{} is missing (run `make setup` or the README's \
+             set-up, or pass --model FILE)",
+            llmfile::SMOLLM2_NAME
+        )
+    })
+}
+
+/// Whether the set-up's check of this file still holds: its marker (`.sha256-ok`, written
+/// after the SHA-256 matched) is newer than the file, so hashing 98 MB on every call is not
+/// needed to know the file is the one checked.
+fn verified_by_setup(file: &std::path::Path) -> bool {
+    let marker = file.with_file_name(".sha256-ok");
+    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    matches!((modified(&marker), modified(file)), (Some(a), Some(b)) if a >= b)
 }
 
 struct Model {
@@ -87,7 +82,7 @@ fn load(arg: &LlmModelArg) -> Result<Model, String> {
         ));
     }
     let bytes = std::fs::read(&file).map_err(|e| format!("cannot read '{shown}': {e}"))?;
-    if default {
+    if default && !verified_by_setup(&file) {
         let sha = quantlab_weights::sha256_hex(&bytes);
         if sha != llmfile::SMOLLM2_SHA256 {
             return Err(format!(
@@ -353,14 +348,11 @@ fn residual_after(
     ids: &[u32],
     layer: usize,
 ) -> Result<Vec<f32>, String> {
-    let mut rec = Residuals {
-        inner: Float,
-        after: Vec::new(),
-    };
+    let mut rec = Traced::new(Float);
     model
         .forward(ids, None, &mut rec)
         .map_err(|e| e.to_string())?;
-    rec.after
+    rec.hidden
         .into_iter()
         .nth(layer)
         .ok_or_else(|| format!("--massive-layer {layer} is not a layer of this model"))
@@ -599,14 +591,11 @@ fn capture(a: &LlmCaptureArgs) -> Out {
     }
     let (x, width, point) = match a.point {
         LlmPoint::Residual => {
-            let mut rec = Residuals {
-                inner: Float,
-                after: Vec::new(),
-            };
+            let mut rec = Traced::new(Float);
             model
                 .forward(&ids, None, &mut rec)
                 .map_err(|e| e.to_string())?;
-            let x = rec.after.into_iter().nth(a.layer).unwrap_or_default();
+            let x = rec.hidden.into_iter().nth(a.layer).unwrap_or_default();
             (x, model.config().hidden, "residual")
         }
         p => {

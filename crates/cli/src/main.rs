@@ -811,28 +811,15 @@ mod native {
     /// The model directory the README's set-up fills, looked for from the current directory
     /// and from the executable (target/release/quantlab sits two levels under the clone).
     fn default_model_dir() -> Result<std::path::PathBuf, Failure> {
-        let mut starts = Vec::new();
-        if let Ok(d) = std::env::current_dir() {
-            starts.push(d);
-        }
-        if let Ok(exe) = std::env::current_exe() {
-            if let Some(d) = exe.parent() {
-                starts.push(d.to_path_buf());
-            }
-        }
-        for start in &starts {
-            for dir in start.ancestors() {
-                let candidate = dir.join(".tools/minilm");
-                if candidate.join("model.safetensors").is_file() {
-                    return Ok(candidate);
-                }
-            }
-        }
-        Err(Failure(
-            "no model found: .tools/minilm/model.safetensors is missing (run `make setup` or the \
-             README's set-up, or pass --model FILE)"
-                .to_string(),
-        ))
+        quantlab_cli::find_tools_file("minilm/model.safetensors")
+            .and_then(|f| f.parent().map(std::path::Path::to_path_buf))
+            .ok_or_else(|| {
+                Failure(
+                    "no model found: .tools/minilm/model.safetensors is missing (run `make \
+                     setup` or the README's set-up, or pass --model FILE)"
+                        .to_string(),
+                )
+            })
     }
 
     fn read_limited(path: &std::path::Path) -> Result<Vec<u8>, Failure> {

@@ -367,34 +367,6 @@ pub fn peak(x: &[f32], width: usize) -> Option<Peak> {
     })
 }
 
-/// Records the residual stream after every layer (Llama's `after_layer`).
-pub struct Residuals<L> {
-    pub inner: L,
-    pub after: Vec<Vec<f32>>,
-}
-
-impl<L: Linears> Linears for Residuals<L> {
-    fn linear(
-        &mut self,
-        id: LinearId,
-        float: &dyn FloatLinear,
-        x: &[f32],
-        m: usize,
-        out: &mut [f32],
-    ) -> Result<()> {
-        self.inner.linear(id, float, x, m, out)
-    }
-
-    fn after_layer(&mut self, layer: usize, hidden: &[f32]) -> Result<()> {
-        self.after.push(hidden.to_vec());
-        self.inner.after_layer(layer, hidden)
-    }
-
-    fn edit_residual(&mut self, layer: usize, hidden: &mut [f32], start: usize) -> Result<()> {
-        self.inner.edit_residual(layer, hidden, start)
-    }
-}
-
 /// Sun et al.'s intervention: after layer `layer`, the residual stream's `channels` at position
 /// `position` are set to the given values (0, or their mean over other texts), once.
 #[derive(Clone, Debug, PartialEq)]
