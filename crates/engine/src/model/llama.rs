@@ -264,6 +264,22 @@ fn norm_vector(m: &BlockMatrix, name: &str, len: usize) -> Result<Vec<f32>> {
     Ok(out)
 }
 
+/// `m` if it is `rows` × `cols` and every value (block scales included) is finite.
+fn checked(m: BlockMatrix, name: &str, rows: usize, cols: usize) -> Result<BlockMatrix> {
+    if m.rows() != rows || m.cols() != cols {
+        return Err(QuantError::BadModel {
+            part: format!("tensor `{name}`"),
+            reason: format!(
+                "is {} × {}, the model needs {rows} × {cols}",
+                m.rows(),
+                m.cols()
+            ),
+        });
+    }
+    m.check_finite(name)?;
+    Ok(m)
+}
+
 impl Llama {
     /// Builds the model from GGUF tensor names (`token_embd.weight`, `blk.3.attn_q.weight`, …;
     /// each matrix with one row per output). `get` returns `Ok(None)` for a missing tensor.
@@ -280,18 +296,7 @@ impl Llama {
                 part: format!("tensor `{name}`"),
                 reason: "is missing from the file".into(),
             })?;
-            if m.rows() != rows || m.cols() != cols {
-                return Err(QuantError::BadModel {
-                    part: format!("tensor `{name}`"),
-                    reason: format!(
-                        "is {} × {}, the model needs {rows} × {cols}",
-                        m.rows(),
-                        m.cols()
-                    ),
-                });
-            }
-            m.check_finite(name)?;
-            Ok(m)
+            checked(m, name, rows, cols)
         };
         let (h, q, kv, f) = (cfg.hidden, cfg.q_dim(), cfg.kv_dim(), cfg.ffn);
         let embed = matrix("token_embd.weight", cfg.vocab, h)?;
@@ -321,11 +326,9 @@ impl Llama {
         let out_norm = matrix("output_norm.weight", 1, h);
         let out_norm = norm_vector(&out_norm?, "output_norm.weight", h)?;
         // An untied output matrix, when the file has one (SmolLM2 ties it to the embedding).
-        let head = match matrix("output.weight", cfg.vocab, h) {
-            Ok(m) => Some(m),
-            Err(QuantError::BadModel { reason, .. }) if reason.starts_with("is missing") => None,
-            Err(e) => return Err(e),
-        };
+        let head = get("output.weight")?
+            .map(|m| checked(m, "output.weight", cfg.vocab, h))
+            .transpose()?;
         Ok(Llama {
             cfg,
             embed,

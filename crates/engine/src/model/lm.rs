@@ -90,16 +90,14 @@ pub fn score(
             what: "text to score (perplexity needs at least 2 tokens)",
         });
     }
-    for (what, h) in std::iter::once(("hidden states", hidden))
-        .chain(reference.map(|r| ("reference hidden states", r)))
-    {
-        if h.len() != n * width {
+    let sizes = [
+        ("hidden states (tokens × hidden)", Some(hidden)),
+        ("reference hidden states (tokens × hidden)", reference),
+    ];
+    for (what, h) in sizes {
+        if let Some(h) = h.filter(|h| h.len() != n * width) {
             return Err(QuantError::LengthMismatch {
-                what: if what == "hidden states" {
-                    "hidden states (tokens × hidden)"
-                } else {
-                    "reference hidden states (tokens × hidden)"
-                },
+                what,
                 expected: n * width,
                 got: h.len(),
             });
