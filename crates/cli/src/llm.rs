@@ -333,14 +333,8 @@ struct MassiveJson {
     over: Vec<&'static str>,
 }
 
-/// Other texts for the intervention's mean (Sun et al. average over many sequences; the value
-/// at token 0 barely depends on the text).
-const OTHER_TEXTS: [&str; 4] = [
-    "Rain is expected in the afternoon, so take an umbrella.",
-    "She opened the window and listened to the birds outside.",
-    "Our train leaves at seven, and the tickets are in my bag.",
-    "The recipe needs two eggs, a cup of flour and some butter.",
-];
+/// Other texts for the intervention's mean (shared with the page).
+const OTHER_TEXTS: [&str; 4] = lm::MEAN_TEXTS;
 
 /// The residual stream after `layer` for `ids`.
 fn residual_after(

@@ -663,3 +663,35 @@ fn the_seminars_claims_hold_on_the_short_text() {
     assert!(ppl("w4a4-hadamard") < w4a4 / 5.0);
     assert!(ppl("w8a8-drop2") > 10_000.0);
 }
+
+/// The page's way (a layer per slice, the calibration recorded on the way, the vocabulary
+/// scored a slice at a time) gives what the CLI's one-call way gives.
+#[test]
+fn sliced_runs_equal_the_one_call_ones() {
+    let m = model();
+    let llama = &m.model;
+    let ids = text_ids("short");
+    let mut calib = Calibration::default();
+    let mut pass = llama.begin(&ids, 0).unwrap();
+    while pass.layers_done() < llama.layers().len() {
+        llama
+            .next_layer(&mut pass, None, &mut calib.recorder(llama))
+            .unwrap();
+    }
+    assert_eq!(calib, Calibration::record(llama, &[ids.clone()]).unwrap());
+    let mut hidden = pass.into_hidden();
+    llama.final_norm(&mut hidden);
+    assert_eq!(hidden, fp_hidden("short"));
+    let mut scorer = lm::Scorer::new(llama, &ids, &hidden, None).unwrap();
+    assert!(
+        scorer.clone().finish().is_err(),
+        "no scores before the last slice"
+    );
+    for _ in 0..scorer.steps() {
+        scorer.step(llama).unwrap();
+    }
+    assert_eq!(
+        scorer.finish().unwrap(),
+        lm::score(llama, &ids, &hidden, None).unwrap()
+    );
+}

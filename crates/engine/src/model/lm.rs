@@ -18,6 +18,15 @@ use super::family::{FloatLinear, LinearId, Linears};
 use super::llama::{KvCache, Llama};
 use crate::error::{QuantError, Result};
 
+/// Other texts for the intervention's "mean" (Sun et al. average the massive activation over
+/// many sequences; its value at token 0 barely depends on the text).
+pub const MEAN_TEXTS: [&str; 4] = [
+    "Rain is expected in the afternoon, so take an umbrella.",
+    "She opened the window and listened to the birds outside.",
+    "Our train leaves at seven, and the tickets are in my bag.",
+    "The recipe needs two eggs, a cup of flour and some butter.",
+];
+
 /// Vocabulary rows of the output head decoded at a time.
 pub const VOCAB_CHUNK: usize = 1024;
 
@@ -41,7 +50,7 @@ pub struct Scores {
     pub top1: Option<f64>,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 struct Running {
     max: f64,
     sum: f64,
@@ -82,69 +91,144 @@ pub fn score(
     hidden: &[f32],
     reference: Option<&[f32]>,
 ) -> Result<Scores> {
-    let head = model.head();
-    let (vocab, width) = (head.rows(), head.cols());
-    let n = ids.len();
-    if n < 2 {
-        return Err(QuantError::Empty {
-            what: "text to score (perplexity needs at least 2 tokens)",
-        });
+    let mut s = Scorer::new(model, ids, hidden, reference)?;
+    while !s.is_done() {
+        s.step(model)?;
     }
-    let sizes = [
-        ("hidden states (tokens × hidden)", Some(hidden)),
-        ("reference hidden states (tokens × hidden)", reference),
-    ];
-    for (what, h) in sizes {
-        if let Some(h) = h.filter(|h| h.len() != n * width) {
-            return Err(QuantError::LengthMismatch {
-                what,
-                expected: n * width,
-                got: h.len(),
+    s.finish()
+}
+
+/// [`score`] one slice of the vocabulary ([`VOCAB_CHUNK`] rows of the output head) per
+/// [`Scorer::step`], so a page can answer input between slices.
+#[derive(Clone, Debug)]
+pub struct Scorer {
+    ids: Vec<u32>,
+    /// Tokens whose next token is predicted (N − 1).
+    m: usize,
+    width: usize,
+    vocab: usize,
+    /// The next vocabulary id to score.
+    v0: usize,
+    hq: Vec<f32>,
+    hp: Option<Vec<f32>>,
+    q: Vec<Running>,
+    p: Vec<Running>,
+    /// Σ e^(z_p − max_p)·(z_p − z_q), rescaled with max_p.
+    kl_num: Vec<f64>,
+    target: Vec<f64>,
+    zq: Vec<f32>,
+    zp: Vec<f32>,
+    e: Vec<f32>,
+}
+
+impl Scorer {
+    /// Checks the sizes and takes the rows that predict a next token.
+    pub fn new(
+        model: &Llama,
+        ids: &[u32],
+        hidden: &[f32],
+        reference: Option<&[f32]>,
+    ) -> Result<Self> {
+        let head = model.head();
+        let (vocab, width) = (head.rows(), head.cols());
+        let n = ids.len();
+        if n < 2 {
+            return Err(QuantError::Empty {
+                what: "text to score (perplexity needs at least 2 tokens)",
             });
         }
+        let sizes = [
+            ("hidden states (tokens × hidden)", Some(hidden)),
+            ("reference hidden states (tokens × hidden)", reference),
+        ];
+        for (what, h) in sizes {
+            if let Some(h) = h.filter(|h| h.len() != n * width) {
+                return Err(QuantError::LengthMismatch {
+                    what,
+                    expected: n * width,
+                    got: h.len(),
+                });
+            }
+        }
+        let m = n - 1;
+        let rows = |h: &[f32]| h.get(..m * width).unwrap_or_default().to_vec();
+        let hp = reference.map(rows);
+        Ok(Scorer {
+            ids: ids.to_vec(),
+            m,
+            width,
+            vocab,
+            v0: 0,
+            hq: rows(hidden),
+            zp: if hp.is_some() {
+                vec![0f32; m * VOCAB_CHUNK]
+            } else {
+                Vec::new()
+            },
+            hp,
+            q: vec![Running::START; m],
+            p: vec![Running::START; m],
+            kl_num: vec![0f64; m],
+            target: vec![f64::NAN; m],
+            zq: vec![0f32; m * VOCAB_CHUNK],
+            e: vec![0f32; VOCAB_CHUNK],
+        })
     }
-    let m = n - 1;
-    let rows = |h: &[f32]| h.get(..m * width).unwrap_or_default().to_vec();
-    let (hq, hp) = (rows(hidden), reference.map(rows));
-    let mut q = vec![Running::START; m];
-    let mut p = vec![Running::START; m];
-    // Σ e^(z_p − max_p)·(z_p − z_q), rescaled with max_p.
-    let mut kl_num = vec![0f64; m];
-    let mut target = vec![f64::NAN; m];
-    let mut zq = vec![0f32; m * VOCAB_CHUNK];
-    let mut e = vec![0f32; VOCAB_CHUNK];
-    let mut zp = vec![0f32; m * VOCAB_CHUNK];
-    for v0 in (0..vocab).step_by(VOCAB_CHUNK) {
-        let w = VOCAB_CHUNK.min(vocab - v0);
+
+    /// Steps in all.
+    pub fn steps(&self) -> usize {
+        self.vocab.div_ceil(VOCAB_CHUNK)
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.v0 >= self.vocab
+    }
+
+    /// Scores the next slice of the vocabulary; nothing once done.
+    pub fn step(&mut self, model: &Llama) -> Result<()> {
+        if self.is_done() {
+            return Ok(());
+        }
+        let head = model.head();
+        if (head.rows(), head.cols()) != (self.vocab, self.width) {
+            return Err(QuantError::ShapeMismatch {
+                expected: "the model the scorer was made for".into(),
+                got: "another model".into(),
+            });
+        }
+        let (m, width, v0) = (self.m, self.width, self.v0);
+        let w = VOCAB_CHUNK.min(self.vocab - v0);
         let packed = head.decode_packed_rows(v0, w)?;
-        let zq = zq.get_mut(..m * w).unwrap_or_default();
-        quantlab_kernels::gemm_f32(&hq, m, width, &packed, zq)?;
-        let zp = match &hp {
+        let zq = self.zq.get_mut(..m * w).unwrap_or_default();
+        quantlab_kernels::gemm_f32(&self.hq, m, width, &packed, zq)?;
+        let zp = match &self.hp {
             Some(hp) => {
-                let zp = zp.get_mut(..m * w).unwrap_or_default();
+                let zp = self.zp.get_mut(..m * w).unwrap_or_default();
                 quantlab_kernels::gemm_f32(hp, m, width, &packed, zp)?;
                 Some(&*zp)
             }
             None => None,
         };
+        let e = &mut self.e;
         for t in 0..m {
-            let (Some(rq), Some(st)) = (zq.get(t * w..(t + 1) * w), q.get_mut(t)) else {
+            let (Some(rq), Some(st)) = (zq.get(t * w..(t + 1) * w), self.q.get_mut(t)) else {
                 continue;
             };
-            fold(st, rq, v0, &mut e);
-            let want = ids.get(t + 1).map_or(usize::MAX, |&i| i as usize);
+            fold(st, rq, v0, e);
+            let want = self.ids.get(t + 1).map_or(usize::MAX, |&i| i as usize);
             if (v0..v0 + w).contains(&want) {
-                if let (Some(tg), Some(&z)) = (target.get_mut(t), rq.get(want - v0)) {
+                if let (Some(tg), Some(&z)) = (self.target.get_mut(t), rq.get(want - v0)) {
                     *tg = f64::from(z);
                 }
             }
-            let (Some(zp), Some(sp), Some(num)) = (zp, p.get_mut(t), kl_num.get_mut(t)) else {
+            let (Some(zp), Some(sp), Some(num)) = (zp, self.p.get_mut(t), self.kl_num.get_mut(t))
+            else {
                 continue;
             };
             let rp = zp.get(t * w..(t + 1) * w).unwrap_or_default();
             let f = rescale(sp, rp);
             *num *= f;
-            exps(rp, sp.max as f32, &mut e);
+            exps(rp, sp.max as f32, e);
             for (j, ((&ej, &a), &b)) in e.iter().zip(rp).zip(rq).enumerate() {
                 sp.sum += f64::from(ej);
                 *num += f64::from(ej) * (f64::from(a) - f64::from(b));
@@ -154,46 +238,58 @@ pub fn score(
                 }
             }
         }
+        self.v0 += w;
+        Ok(())
     }
-    let mut token_nll = Vec::with_capacity(m);
-    for (t, (st, &tg)) in q.iter().zip(&target).enumerate() {
-        if !tg.is_finite() {
-            return Err(QuantError::InvalidParameter {
-                name: "token id",
-                value: ids.get(t + 1).map_or(String::new(), u32::to_string),
-                allowed: "below the vocabulary size",
+
+    /// The scores, once every slice is done.
+    pub fn finish(self) -> Result<Scores> {
+        if !self.is_done() {
+            return Err(QuantError::Empty {
+                what: "scores (the vocabulary is not scored to its end)",
             });
         }
-        token_nll.push(st.lse() - tg);
+        let (m, q, p) = (self.m, &self.q, &self.p);
+        let mut token_nll = Vec::with_capacity(m);
+        for (t, (st, &tg)) in q.iter().zip(&self.target).enumerate() {
+            if !tg.is_finite() {
+                return Err(QuantError::InvalidParameter {
+                    name: "token id",
+                    value: self.ids.get(t + 1).map_or(String::new(), u32::to_string),
+                    allowed: "below the vocabulary size",
+                });
+            }
+            token_nll.push(st.lse() - tg);
+        }
+        let nll = token_nll.iter().sum::<f64>() / m as f64;
+        let argmax: Vec<u32> = q.iter().map(|s| s.arg).collect();
+        let (kl, token_kl, top1) = if self.hp.is_some() {
+            let tkl: Vec<f64> = p
+                .iter()
+                .zip(q)
+                .zip(&self.kl_num)
+                .map(|((sp, sq), &num)| (num / sp.sum - sp.lse() + sq.lse()).max(0.0))
+                .collect();
+            let agree = p.iter().zip(q).filter(|(a, b)| a.arg == b.arg).count();
+            (
+                Some(tkl.iter().sum::<f64>() / m as f64),
+                Some(tkl),
+                Some(agree as f64 / m as f64),
+            )
+        } else {
+            (None, None, None)
+        };
+        Ok(Scores {
+            tokens: self.ids.len(),
+            nll,
+            ppl: nll.exp(),
+            token_nll,
+            argmax,
+            kl,
+            token_kl,
+            top1,
+        })
     }
-    let nll = token_nll.iter().sum::<f64>() / m as f64;
-    let argmax: Vec<u32> = q.iter().map(|s| s.arg).collect();
-    let (kl, token_kl, top1) = if hp.is_some() {
-        let tkl: Vec<f64> = p
-            .iter()
-            .zip(&q)
-            .zip(&kl_num)
-            .map(|((sp, sq), &num)| (num / sp.sum - sp.lse() + sq.lse()).max(0.0))
-            .collect();
-        let agree = p.iter().zip(&q).filter(|(a, b)| a.arg == b.arg).count();
-        (
-            Some(tkl.iter().sum::<f64>() / m as f64),
-            Some(tkl),
-            Some(agree as f64 / m as f64),
-        )
-    } else {
-        (None, None, None)
-    };
-    Ok(Scores {
-        tokens: n,
-        nll,
-        ppl: nll.exp(),
-        token_nll,
-        argmax,
-        kl,
-        token_kl,
-        top1,
-    })
 }
 
 /// Raises a row's running maximum to that of a new chunk of logits; the factor its sums are

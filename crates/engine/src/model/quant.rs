@@ -291,6 +291,13 @@ impl Calibration {
 
     /// Adds one sentence (a page records the set one sentence per slice of work).
     pub fn add(&mut self, model: &dyn Family, ids: &[u32]) -> Result<()> {
+        model.run_float(ids, &mut self.recorder(model))
+    }
+
+    /// A float forward that records one more sentence as it runs: what [`Calibration::add`]
+    /// does in one call, for a page that runs the forward a layer at a time (the forward must
+    /// run in one pass over the sentence, not token by token).
+    pub fn recorder(&mut self, model: &dyn Family) -> Recorder<'_> {
         let shapes = model.shapes();
         if self.inputs.is_empty() {
             self.inputs = shapes.ids().map(|_| Vec::new()).collect();
@@ -299,24 +306,10 @@ impl Calibration {
                 .map(|id| vec![0f32; shapes.k(id.kind)])
                 .collect();
         }
-        let (inputs, act_max) = (&mut self.inputs, &mut self.act_max);
-        record_inputs(
-            model,
-            std::slice::from_ref(&ids.to_vec()),
-            |_, x| Ok(x.to_vec()),
-            |id, xs| {
-                if let Some(mx) = act_max.get_mut(id.index()) {
-                    for row in xs.chunks_exact(shapes.k(id.kind).max(1)) {
-                        mx.iter_mut()
-                            .zip(row)
-                            .for_each(|(a, v)| *a = a.max(v.abs()));
-                    }
-                }
-                if let Some(list) = inputs.get_mut(id.index()) {
-                    list.push(xs.to_vec());
-                }
-            },
-        )
+        Recorder {
+            calibration: self,
+            shapes,
+        }
     }
 
     /// No sentences recorded.
@@ -327,6 +320,36 @@ impl Calibration {
     /// How many sentences were recorded.
     pub fn sentences(&self) -> usize {
         self.inputs.first().map_or(0, Vec::len)
+    }
+}
+
+/// The float model's linears, recording each input into a [`Calibration`].
+pub struct Recorder<'a> {
+    calibration: &'a mut Calibration,
+    shapes: Shapes,
+}
+
+impl Linears for Recorder<'_> {
+    fn linear(
+        &mut self,
+        id: LinearId,
+        float: &dyn FloatLinear,
+        x: &[f32],
+        m: usize,
+        out: &mut [f32],
+    ) -> Result<()> {
+        let c = &mut *self.calibration;
+        if let Some(mx) = c.act_max.get_mut(id.index()) {
+            for row in x.chunks_exact(self.shapes.k(id.kind).max(1)) {
+                mx.iter_mut()
+                    .zip(row)
+                    .for_each(|(a, v)| *a = a.max(v.abs()));
+            }
+        }
+        if let Some(list) = c.inputs.get_mut(id.index()) {
+            list.push(x.to_vec());
+        }
+        Float.linear(id, float, x, m, out)
     }
 }
 
@@ -942,40 +965,4 @@ pub fn drop_top_channels(x: &mut [f32], channels: usize, k: usize) {
             }
         }
     }
-}
-
-/// Runs the float model over `seqs` and hands `sink` every linear's input after `view`.
-fn record_inputs(
-    model: &dyn Family,
-    seqs: &[Vec<u32>],
-    view: impl Fn(LinearId, &[f32]) -> Result<Vec<f32>>,
-    sink: impl FnMut(LinearId, &[f32]),
-) -> Result<()> {
-    struct Rec<V, S> {
-        view: V,
-        sink: S,
-    }
-    impl<V, S> Linears for Rec<V, S>
-    where
-        V: Fn(LinearId, &[f32]) -> Result<Vec<f32>>,
-        S: FnMut(LinearId, &[f32]),
-    {
-        fn linear(
-            &mut self,
-            id: LinearId,
-            float: &dyn FloatLinear,
-            x: &[f32],
-            m: usize,
-            out: &mut [f32],
-        ) -> Result<()> {
-            let xs = (self.view)(id, x)?;
-            (self.sink)(id, &xs);
-            Float.linear(id, float, x, m, out)
-        }
-    }
-    let mut rec = Rec { view, sink };
-    for ids in seqs {
-        model.run_float(ids, &mut rec)?;
-    }
-    Ok(())
 }
