@@ -15,6 +15,9 @@ pub enum Chapter {
     SmoothQuant,
     Rotation,
     Model,
+    /// A language model (SmolLM2-135M): the seminar's methods on perplexity and on the words
+    /// it writes.
+    Llm,
     Summary,
     Playground,
 }
@@ -22,8 +25,9 @@ pub enum Chapter {
 impl Chapter {
     /// The seminar's order: why → f_q → error → calibration → QAT → outliers → SmoothQuant →
     /// SpinQuant → the whole model (the seminar's "괜찮은 걸까?" asked of what
-    /// it outputs) → summary, then the playground for the reader's own tensors.
-    pub const ALL: [Chapter; 11] = [
+    /// it outputs) → a language model (the seminar's own subject, measured in perplexity) →
+    /// summary, then the playground for the reader's own tensors.
+    pub const ALL: [Chapter; 12] = [
         Chapter::Why,
         Chapter::Function,
         Chapter::Error,
@@ -33,6 +37,7 @@ impl Chapter {
         Chapter::SmoothQuant,
         Chapter::Rotation,
         Chapter::Model,
+        Chapter::Llm,
         Chapter::Summary,
         Chapter::Playground,
     ];
@@ -49,6 +54,7 @@ impl Chapter {
             Chapter::SmoothQuant => "smoothquant",
             Chapter::Rotation => "rotation",
             Chapter::Model => "model",
+            Chapter::Llm => "llm",
             Chapter::Summary => "summary",
             Chapter::Playground => "playground",
         }
@@ -84,6 +90,7 @@ impl Chapter {
             Chapter::SmoothQuant => Msg::TitleSmoothQuant,
             Chapter::Rotation => Msg::TitleRotation,
             Chapter::Model => Msg::TitleModel,
+            Chapter::Llm => Msg::TitleLlm,
             Chapter::Summary => Msg::TitleSummary,
             Chapter::Playground => Msg::TitlePlayground,
         }
@@ -100,6 +107,7 @@ impl Chapter {
             Chapter::SmoothQuant => Msg::LeadSmoothQuant,
             Chapter::Rotation => Msg::LeadRotation,
             Chapter::Model => Msg::LeadModel,
+            Chapter::Llm => Msg::LeadLlm,
             Chapter::Summary => Msg::LeadSummary,
             Chapter::Playground => Msg::LeadPlayground,
         }

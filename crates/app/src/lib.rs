@@ -8,6 +8,7 @@
 //! * [`datasets`]: the tensors a reader can pick (shipped MiniLM layers, synthetic, uploads).
 //! * [`models`]: model sizes for "Why quantize?", counted from the architectures.
 //! * [`sentences`]: the whole-model chapter's sentences, settings, methods and measures.
+//! * [`llm`]: the language-model chapter's texts, settings and methods.
 //! * [`bench`]: how the in-browser benchmark times runs (batches, median, spread).
 
 pub mod bench;
@@ -15,6 +16,7 @@ pub mod chapters;
 pub mod controls;
 pub mod datasets;
 pub mod i18n;
+pub mod llm;
 pub mod models;
 pub mod sentences;
 pub mod tour;
