@@ -12,16 +12,15 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 
 use quantlab_engine::model::compare::relative_error;
 use quantlab_engine::model::{
     Bert, Calibration, Encoding, Linears, ModelQuant, QuantizedBert, WordPiece,
 };
-use quantlab_weights::{Check, Sha256Stream, SHIPPED_BYTES, SHIPPED_NAME};
+use quantlab_weights::{Check, SHIPPED_BYTES, SHIPPED_NAME};
 
 use super::dom;
+use super::fetch::{self, Fetch};
 use super::Shared;
 
 /// The model and its tokenizer.
@@ -124,12 +123,24 @@ impl ModelStore {
             total: SHIPPED_BYTES,
         });
         spawn_local(async move {
-            let next = match download(store).await {
+            let path = model_path();
+            let req = fetch::Request {
+                path: &path,
+                expected: SHIPPED_BYTES,
+                limit: quantlab_weights::MAX_FILE_BYTES,
+                hash: true,
+            };
+            let progress = move |received, total| {
+                store
+                    .state
+                    .try_set(ModelState::Downloading { received, total });
+            };
+            let next = match fetch::download(req, store.abort, progress).await {
                 Ok((bytes, sha)) => {
                     store.state.try_set(ModelState::Preparing);
                     // Let the page draw "preparing" before the weights are unpacked.
-                    pause_ms(30).await;
-                    match prepare(&bytes, sha) {
+                    fetch::pause_ms(30).await;
+                    match prepare(&bytes, sha.unwrap_or_default()) {
                         Ok(m) => ModelState::Ready(Shared::new(m)),
                         Err(e) => ModelState::Failed(e),
                     }
@@ -138,7 +149,7 @@ impl ModelStore {
                 Err(Fetch::Failed(e)) => ModelState::Failed(e),
             };
             if !matches!(next, ModelState::Ready(_)) {
-                forget_offline(&model_path());
+                fetch::forget_offline(&path);
             }
             store.abort.try_update_value(|a| *a = None);
             store.state.try_set(next);
@@ -147,9 +158,7 @@ impl ModelStore {
 
     /// Stops a download under way.
     pub fn cancel(&self) {
-        if let Some(Some(c)) = self.abort.try_get_value() {
-            c.abort();
-        }
+        fetch::cancel(self.abort);
     }
 
     /// The full-precision run of `text`, if it was computed before.
@@ -222,121 +231,9 @@ pub fn use_model() -> ModelStore {
     expect_context::<ModelStore>()
 }
 
-enum Fetch {
-    Cancelled,
-    Failed(String),
-}
-
-/// The shipped file, streamed: progress after every piece, SHA-256 as it arrives.
-async fn download(store: ModelStore) -> Result<(Vec<u8>, String), Fetch> {
-    let path = model_path();
-    let failed = |what: &str| Fetch::Failed(format!("{path}: {what}"));
-    let window = dom::window().ok_or_else(|| failed("no window"))?;
-    let controller = web_sys::AbortController::new().map_err(|_| failed("no AbortController"))?;
-    let init = web_sys::RequestInit::new();
-    init.set_signal(Some(&controller.signal()));
-    store.abort.set_value(Some(controller));
-    let cancelled = move || {
-        store
-            .abort
-            .try_with_value(|a| a.as_ref().is_some_and(|c| c.signal().aborted()))
-            .unwrap_or(true)
-    };
-    let resp = JsFuture::from(window.fetch_with_str_and_init(&path, &init))
-        .await
-        .map_err(|_| {
-            if cancelled() {
-                Fetch::Cancelled
-            } else {
-                failed("could not be downloaded (offline, and not loaded before?)")
-            }
-        })?;
-    let resp: web_sys::Response = resp.dyn_into().map_err(|_| failed("unexpected response"))?;
-    if !resp.ok() {
-        return Err(failed(&format!("HTTP {}", resp.status())));
-    }
-    keep_for_offline(&path, &resp);
-    let total = resp
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|&n| n > 0 && n <= quantlab_weights::MAX_FILE_BYTES)
-        .unwrap_or(SHIPPED_BYTES);
-    let body = resp.body().ok_or_else(|| failed("empty response"))?;
-    let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
-    let mut bytes = Vec::with_capacity(total);
-    let mut sha = Sha256Stream::new();
-    let mut shown = 0usize;
-    loop {
-        let chunk = JsFuture::from(reader.read()).await.map_err(|_| {
-            if cancelled() {
-                Fetch::Cancelled
-            } else {
-                failed("the download was interrupted")
-            }
-        })?;
-        let chunk: web_sys::ReadableStreamReadResult = chunk.unchecked_into();
-        if chunk.get_done().unwrap_or(true) {
-            break;
-        }
-        let piece = js_sys::Uint8Array::new(&chunk.get_value()).to_vec();
-        if bytes.len() + piece.len() > quantlab_weights::MAX_FILE_BYTES {
-            return Err(failed("is larger than any model file quantlab knows"));
-        }
-        sha.update(&piece);
-        bytes.extend_from_slice(&piece);
-        // One progress update per ~1 % keeps the bar smooth without a render per piece.
-        if bytes.len() - shown >= total / 100 {
-            shown = bytes.len();
-            store.state.try_set(ModelState::Downloading {
-                received: shown,
-                total: total.max(shown),
-            });
-        }
-    }
-    Ok((bytes, sha.finish()))
-}
-
 /// Where the site serves the model (relative: any sub-path).
 fn model_path() -> String {
     format!("models/{SHIPPED_NAME}")
-}
-
-/// The service worker's cache (`assets/sw.js`).
-const OFFLINE_CACHE: &str = "quantlab-v1";
-
-/// Puts a copy of the response into the offline cache as it streams in. The service worker
-/// keeps every response it fetches, but the very first visit's requests can run before it
-/// controls the page; this makes "kept for offline use" true from the first load. A failed
-/// or cancelled load removes the entry again ([`forget_offline`]).
-fn keep_for_offline(path: &str, resp: &web_sys::Response) {
-    let (Some(window), Ok(copy)) = (dom::window(), resp.clone()) else {
-        return;
-    };
-    let Ok(caches) = window.caches() else { return };
-    let path = path.to_string();
-    spawn_local(async move {
-        let Ok(cache) = JsFuture::from(caches.open(OFFLINE_CACHE)).await else {
-            return;
-        };
-        let cache: web_sys::Cache = cache.unchecked_into();
-        // A cancelled download rejects here; there is nothing to keep then.
-        let _ = JsFuture::from(cache.put_with_str(&path, &copy)).await;
-    });
-}
-
-fn forget_offline(path: &str) {
-    let Some(window) = dom::window() else { return };
-    let Ok(caches) = window.caches() else { return };
-    let path = path.to_string();
-    spawn_local(async move {
-        if let Ok(cache) = JsFuture::from(caches.open(OFFLINE_CACHE)).await {
-            let cache: web_sys::Cache = cache.unchecked_into();
-            let _ = JsFuture::from(cache.delete_with_str(&path)).await;
-        }
-    });
 }
 
 fn prepare(bytes: &[u8], sha: String) -> Result<Minilm, String> {
@@ -352,19 +249,6 @@ fn prepare(bytes: &[u8], sha: String) -> Result<Minilm, String> {
         tokenizer,
         sha256: loaded.sha256,
     })
-}
-
-/// A promise that resolves after `ms` (lets the browser paint between two steps of an async
-/// task).
-async fn pause_ms(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(w) = dom::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-        } else {
-            let _ = resolve.call0(&JsValue::NULL);
-        }
-    });
-    let _ = JsFuture::from(promise).await;
 }
 
 /// One sentence's forward pass, run a layer at a time by a sliced job.

@@ -7,8 +7,10 @@
 pub mod chapters;
 pub mod data;
 pub mod dom;
+pub mod fetch;
 pub mod job;
 pub mod kernels;
+pub mod llm;
 pub mod minilm;
 pub mod perf;
 pub mod shell;

@@ -20,6 +20,7 @@ pub fn App() -> impl IntoView {
     provide_context(app);
     provide_context(super::data::DataStore::new());
     provide_context(super::minilm::ModelStore::new());
+    provide_context(super::llm::LmStore::new());
     provide_context(super::chapters::qat::QatResults::new());
     let dev_overlay = RwSignal::new(false);
 

@@ -7,6 +7,7 @@ import "./function.spec.mjs";
 import "./chapters1.spec.mjs";
 import "./chapters2.spec.mjs";
 import "./model.spec.mjs";
+import "./llm.spec.mjs";
 import "./kernels.spec.mjs";
 import "./tour.spec.mjs";
 import "./monkey.spec.mjs";

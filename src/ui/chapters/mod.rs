@@ -6,6 +6,9 @@ mod error;
 mod formats;
 mod function;
 mod function_float;
+mod llm;
+mod llm_run;
+mod llm_views;
 mod model;
 mod model_run;
 mod outliers;
@@ -39,6 +42,7 @@ pub fn ChapterBody() -> impl IntoView {
             Chapter::SmoothQuant => view! { <smoothquant::SmoothQuantChapter/> }.into_any(),
             Chapter::Rotation => view! { <rotation::RotationChapter/> }.into_any(),
             Chapter::Model => view! { <model::ModelChapter/> }.into_any(),
+            Chapter::Llm => view! { <llm::LlmChapter/> }.into_any(),
             Chapter::Summary => view! { <summary::SummaryChapter/> }.into_any(),
             Chapter::Playground => view! { <playground::PlaygroundChapter/> }.into_any(),
         };
