@@ -1,6 +1,6 @@
 // Measures quantlab's speed budgets in headless Chromium against the release build (dist/) and
 // prints a Markdown table for the README. Not a test: numbers depend on the machine and its load.
-//   node scripts/perf.mjs [--runs N] [--only model|paths]
+//   node scripts/perf.mjs [--runs N] [--only model|llm|paths]
 import path from "node:path";
 import fs from "node:fs";
 import zlib from "node:zlib";
@@ -151,6 +151,92 @@ if (!only || only === "model") {
   const completed = (await runsDone(p)) - before;
   row("model chapter: dragging α (20 positions, one per frame)", "no stale work queued", `${completed} runs completed for 20 positions; last result ${Date.now() - t0 - 1500} ms after the drag began`, "SmoothQuant α slider, per-token W8A8");
   await p.context().close();
+}
+// ---- the language model ----
+if (!only || only === "llm") {
+  const wasmMB = (p) => p.evaluate(() => (window.__wasmMemory?.buffer.byteLength ?? -1) / 2 ** 20);
+  const llmPage = async (opts = {}) => {
+    const p = await page("", opts);
+    await p.addInitScript(() => addEventListener("TrunkApplicationStarted", (e) => (window.__wasmMemory = e.detail?.wasm?.memory)));
+    await p.goto(srv.base + "?ch=llm");
+    await p.waitForSelector("[data-testid=llm-load]");
+    return p;
+  };
+  const llmRun = (p) => p.evaluate(() => Number(document.querySelector("[data-testid=llm-ppl-quant]")?.dataset.run || 0));
+  // Cold: from the click to ready, to the first token of full precision's continuation, and to
+  // the first perplexity of the default setting (full precision, quantizing, W8A8 per token).
+  const cold = [];
+  let p;
+  for (let i = 0; i < 2; i++) {
+    p = await llmPage();
+    const t = await p.evaluate(async () => {
+      const t0 = performance.now();
+      document.querySelector("[data-testid=llm-load]").click();
+      const out = {};
+      while (!out.ppl) {
+        await new Promise((r) => requestAnimationFrame(r));
+        const now = performance.now() - t0;
+        if (!out.ready && document.querySelector("[data-testid=llm-progress][data-state=ready]")) out.ready = now;
+        if (out.ready && !out.token && document.querySelector("[data-testid=llm-gen-full] .lt")) out.token = now - out.ready;
+        if (out.ready && Number(document.querySelector("[data-testid=llm-ppl-quant]")?.dataset.run || 0) > 0) out.ppl = now - out.ready;
+      }
+      return out;
+    });
+    cold.push(t);
+    if (i === 0) await p.context().close();
+  }
+  row("language model: ready after Load, cold (98 MB download from localhost, SHA-256, GGUF checked)", "—", `${cold.map((c) => f1(c.ready)).join(", ")} ms`, "2 cold loads, no service worker");
+  row("language model: first token of full precision's continuation after the model is ready", "≤ 1 s", `${cold.map((c) => f1(c.token)).join(", ")} ms`, "default prompt (5 tokens), beside the perplexity run");
+  row("language model: first perplexity after ready (235 tokens: full precision, quantizing 210 linears, W8A8)", "—", `${cold.map((c) => f1(c.ppl)).join(", ")} ms`, "default paragraph");
+  await p.waitForSelector("[data-testid=llm-gen-quant][data-done=true]", { timeout: 120000 });
+  // Control changes: from the click to the first frame after the new perplexity, with the
+  // longest gap between two frames meanwhile (the page must keep answering).
+  const changes = ["[data-testid=llm-act] [data-value=tensor]", "[data-testid=llm-act] [data-value=token]",
+    "[data-testid=llm-bits] [data-value=w4a8]", "[data-testid=llm-bits] [data-value=w4a4]",
+    "[data-testid=llm-rotate] [data-value=hadamard]", "[data-testid=llm-rotate] [data-value=none]",
+    "[data-testid=llm-bits] [data-value=w8a8]"];
+  const t = [], gaps = [];
+  for (const sel of changes) {
+    const r = await p.evaluate(async (sel) => {
+      const el = () => document.querySelector("[data-testid=llm-ppl-quant]");
+      const n = Number(el()?.dataset.run || 0);
+      const t0 = performance.now();
+      document.querySelector(sel).click();
+      let last = t0, gap = 0;
+      while (Number(el()?.dataset.run || 0) <= n) {
+        await new Promise((r) => requestAnimationFrame(r));
+        const now = performance.now();
+        gap = Math.max(gap, now - last);
+        last = now;
+      }
+      return [performance.now() - t0, gap];
+    }, sel);
+    t.push(r[0]);
+    gaps.push(r[1]);
+  }
+  row("language model: a control change re-quantizes 210 linears and re-scores the paragraph (235 tokens)", "≤ 1.5 s", `p50 ${f1(pct(t, 0.5))} ms, max ${f1(Math.max(...t))} ms; longest gap between frames meanwhile: p50 ${f1(pct(gaps, 0.5))} ms, max ${f1(Math.max(...gaps))} ms`, `${t.length} changes of act, bits, rotation`);
+  row("language model: wasm memory with the model, the paragraph's runs and one quantized copy", "≤ 300 MB", `${f1(await wasmMB(p))} MB`, "after the changes above");
+  await p.context().close();
+  // Second visit: the service worker's cache.
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const q = await ctx.newPage();
+  await q.goto(srv.base + "?ch=llm");
+  await q.click("[data-testid=llm-load]");
+  await q.waitForSelector("[data-testid=llm-progress][data-state=ready]", { timeout: 120000 });
+  await q.waitForTimeout(3000); // the cache write
+  const warm = [];
+  for (let i = 0; i < 3; i++) {
+    await q.reload();
+    await q.waitForSelector("[data-testid=llm-load]");
+    warm.push(await q.evaluate(async () => {
+      const t0 = performance.now();
+      document.querySelector("[data-testid=llm-load]").click();
+      while (!document.querySelector("[data-testid=llm-progress][data-state=ready]")) await new Promise((r) => requestAnimationFrame(r));
+      return performance.now() - t0;
+    }));
+  }
+  row("language model: ready on a second visit (from the offline cache)", "≤ 3 s", `${warm.map(f1).join(", ")} ms`, "3 reloads with the service worker");
+  await ctx.close();
 }
 if (only === "paths") {
   // The whole model on both builds: the methods table's ms per forward (the page's own timing of

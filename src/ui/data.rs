@@ -12,15 +12,16 @@ use wasm_bindgen_futures::JsFuture;
 use crate::ui::state::{use_app, Lens};
 use quantlab_app::controls::{
     codec, Choice, Controls, DataChoice, DataControls, LayerChoice, OwnControls, OwnLinear,
-    OWN_LAYER, SEED,
+    MINILM_LAYERS, OWN_LAYER, SEED,
 };
 use quantlab_app::datasets::{self, RealLayer, Source, Tensor, REAL, UPLOAD_LIMITS};
 use quantlab_app::i18n::Msg;
 use quantlab_engine::linear::LayerCase;
 use quantlab_engine::model::compare::capture_input;
-use quantlab_engine::model::{LinearId, LinearKind};
+use quantlab_engine::model::{Family, LinearId, LinearKind};
 
-use crate::ui::minilm::{use_model, Minilm, ModelState};
+use crate::ui::llm::{use_lm, LmState};
+use crate::ui::minilm::{use_model, ModelState};
 use quantlab_engine::smooth::SmoothCase;
 use quantlab_engine::NpyLimits;
 
@@ -121,13 +122,18 @@ async fn load_layer(layer: RealLayer) -> Result<LayerData, String> {
     })
 }
 
-/// The input of one linear of the model for the reader's sentence (the float model's, as
+/// The input of one linear of a model for the reader's sentence (the float model's, as
 /// `compare::capture_input` records it) with that linear's real weights: what the layer
-/// chapters show for "your sentence".
-fn own_layer(m: &Minilm, own: &OwnControls) -> Result<LayerData, String> {
-    let enc = m.tokenizer.encode(&own.text);
+/// chapters show for "your sentence" (all-MiniLM-L6-v2) and "SmolLM2: your text".
+fn own_layer(
+    model: &dyn Family,
+    ids: &[u32],
+    tokens: Vec<String>,
+    own: &OwnControls,
+) -> Result<LayerData, String> {
     let kind = match own.olin {
         OwnLinear::Qkv => LinearKind::Qkv,
+        OwnLinear::O => LinearKind::Out,
         OwnLinear::Fc1 => LinearKind::Fc1,
         OwnLinear::Fc2 => LinearKind::Fc2,
     };
@@ -136,8 +142,8 @@ fn own_layer(m: &Minilm, own: &OwnControls) -> Result<LayerData, String> {
         kind,
     };
     let text = |e: quantlab_engine::QuantError| e.to_string();
-    let x = capture_input(&m.bert, &enc.ids, id).map_err(text)?;
-    let dense = m.bert.dense(id).map_err(text)?;
+    let x = capture_input(model, ids, id).map_err(text)?;
+    let dense = model.float_weights(id).map_err(text)?;
     let (k, n) = (dense.k(), dense.n());
     let t = x.len() / k.max(1);
     let case = LayerCase::from_vecs(x, t, k, dense.weight(), n)
@@ -145,17 +151,24 @@ fn own_layer(m: &Minilm, own: &OwnControls) -> Result<LayerData, String> {
         .map_err(text)?;
     Ok(LayerData {
         label: id.label(),
-        tokens: enc.tokens,
+        tokens,
         case,
     })
 }
+
+/// Longest text SmolLM2 reads for a layer chapter (a sentence or a paragraph, not a book: the
+/// forward runs at once when the text changes).
+const OWN_LLM_TOKENS: usize = 256;
+
+/// Which model computed a layer of the reader's text, and from what.
+type OwnKey = (LayerChoice, OwnControls);
 
 #[derive(Clone, Copy)]
 pub struct DataStore {
     cache: RwSignal<HashMap<String, Loaded>>,
     layers: RwSignal<HashMap<LayerChoice, LayerLoaded>>,
     /// The reader's sentences' layers, by (text, layer, linear); the last few.
-    own: StoredValue<Vec<(OwnControls, Arc<LayerData>)>>,
+    own: StoredValue<Vec<(OwnKey, Arc<LayerData>)>>,
     upload: RwSignal<Option<Arc<Tensor>>>,
     /// The last upload problem (the previous data stays selected).
     pub upload_error: RwSignal<Option<String>>,
@@ -231,34 +244,66 @@ impl DataStore {
         }
     }
 
-    /// The layer of the reader's sentence, computed by the model (tracked: waits for the model,
-    /// and starts loading it).
-    pub fn own_layer(&self, own: &OwnControls) -> LayerLoaded {
-        let model = use_model();
-        let Some(m) = model.state.with(|s| s.model()) else {
-            model.ensure();
-            return match model.state.get() {
-                ModelState::Failed(e) => LayerLoaded::Failed(e),
-                _ => LayerLoaded::Loading,
+    /// The layer of the reader's sentence, computed by all-MiniLM-L6-v2 or SmolLM2 (tracked:
+    /// waits for the model, and starts loading it).
+    pub fn own_layer(&self, source: LayerChoice, own: &OwnControls) -> LayerLoaded {
+        let computed = if source == LayerChoice::Llm {
+            let lm = use_lm();
+            let Some(m) = lm.state.with(LmState::model) else {
+                if lm.state.with_untracked(|s| matches!(s, LmState::Idle)) {
+                    lm.load();
+                }
+                return match lm.state.get() {
+                    LmState::Failed(e) => LayerLoaded::Failed(e),
+                    LmState::Cancelled => {
+                        LayerLoaded::Failed(use_app().t(Msg::ModelCancelled).to_string())
+                    }
+                    _ => LayerLoaded::Loading,
+                };
             };
+            self.remembered(source, own).map(Ok).unwrap_or_else(|| {
+                let mut ids = m.file.tokenizer.encode(&own.text).ids;
+                ids.truncate(OWN_LLM_TOKENS);
+                let tokens = crate::ui::llm::pieces(&m, &ids);
+                own_layer(&m.file.model, &ids, tokens, own).map(Arc::new)
+            })
+        } else {
+            let model = use_model();
+            let Some(m) = model.state.with(|s| s.model()) else {
+                model.ensure();
+                return match model.state.get() {
+                    ModelState::Failed(e) => LayerLoaded::Failed(e),
+                    _ => LayerLoaded::Loading,
+                };
+            };
+            if usize::from(own.olayer) >= MINILM_LAYERS {
+                let msg = Msg::OwnMiniLmLayers.fill(use_app().lang(), &[&own.olayer.to_string()]);
+                return LayerLoaded::Failed(msg);
+            }
+            self.remembered(source, own).map(Ok).unwrap_or_else(|| {
+                let enc = m.tokenizer.encode(&own.text);
+                own_layer(&m.bert, &enc.ids, enc.tokens, own).map(Arc::new)
+            })
         };
-        if let Some(d) = self
-            .own
-            .with_value(|v| v.iter().find(|(k, _)| k == own).map(|(_, d)| d.clone()))
-        {
-            return LayerLoaded::Ready(d);
-        }
-        match own_layer(&m, own) {
+        match computed {
             Ok(d) => {
-                let d = Arc::new(d);
                 self.own.update_value(|v| {
-                    v.insert(0, (own.clone(), d.clone()));
+                    v.retain(|(k, _)| k != &(source, own.clone()));
+                    v.insert(0, ((source, own.clone()), d.clone()));
                     v.truncate(4);
                 });
                 LayerLoaded::Ready(d)
             }
             Err(e) => LayerLoaded::Failed(e),
         }
+    }
+
+    fn remembered(&self, source: LayerChoice, own: &OwnControls) -> Option<Arc<LayerData>> {
+        self.own.with_value(|v| {
+            v.iter()
+                .find(|(k, _)| k.0 == source && &k.1 == own)
+                .map(|(_, d)| d.clone())
+        })
     }
 
     /// The state of a real layer (tracked); starts loading it on first request.
@@ -549,7 +594,7 @@ pub fn chapter_layer(layer: Lens<LayerChoice>, own: Lens<OwnControls>) -> Memo<L
     let choice = Memo::new(move |_| layer.read(app, |l| *l));
     let own = Memo::new(move |_| own.read(app, |o| o.clone()));
     Memo::new(move |_| match choice.get() {
-        LayerChoice::Own => store.own_layer(&own.get()),
+        c @ (LayerChoice::Own | LayerChoice::Llm) => store.own_layer(c, &own.get()),
         c => store.layer(c),
     })
 }
@@ -564,7 +609,8 @@ pub fn LayerPicker(
 ) -> impl IntoView {
     let app = use_app();
     let id = move || layer.read(app, |l| *l);
-    let is_own = move || id() == LayerChoice::Own;
+    let is_own = move || matches!(id(), LayerChoice::Own | LayerChoice::Llm);
+    let is_llm = move || id() == LayerChoice::Llm;
     view! {
         <div class="data-row">
             <label class="control">
@@ -577,7 +623,11 @@ pub fn LayerPicker(
                     }>
                     {LayerChoice::ALL.iter().map(|&l| view! {
                         <option value=l.slug() selected=move || id() == l
-                            data-testid=(l == LayerChoice::Own).then_some("data-own-sentence")>
+                            data-testid=match l {
+                                LayerChoice::Own => Some("data-own-sentence"),
+                                LayerChoice::Llm => Some("data-llm-text"),
+                                _ => None,
+                            }>
                             {move || l.label().text(app.lang())}
                         </option>
                     }).collect_view()}
@@ -585,7 +635,7 @@ pub fn LayerPicker(
             </label>
         </div>
         <Show when=is_own>
-            <OwnSentence own/>
+            <OwnSentence own llm=Signal::derive(is_llm)/>
         </Show>
         <p class="data-info">
             {move || match state.get() {
@@ -594,7 +644,8 @@ pub fn LayerPicker(
                     view! {
                         <span class="loading" data-testid="layer-loading"><span class="spinner" aria-hidden="true"></span>
                             {app.t(Msg::DataLoading)}" "{size}</span>
-                        {is_own().then(|| view! { <ModelLoadLine/> })}
+                        {(is_own() && !is_llm()).then(|| view! { <ModelLoadLine/> })}
+                        {is_llm().then(|| view! { <LlmLoadLine/> })}
                     }.into_any()
                 }
                 LayerLoaded::Ready(d) => {
@@ -616,7 +667,7 @@ pub fn LayerPicker(
 
 /// The reader's sentence and which linear's input of which layer to show.
 #[component]
-fn OwnSentence(own: Lens<OwnControls>) -> impl IntoView {
+fn OwnSentence(own: Lens<OwnControls>, llm: Signal<bool>) -> impl IntoView {
     let app = use_app();
     let text = move || own.read(app, |o| o.text.clone());
     view! {
@@ -638,9 +689,12 @@ fn OwnSentence(own: Lens<OwnControls>) -> impl IntoView {
                             own.write(app, |o| o.olayer = l);
                         }
                     }>
-                    {(OWN_LAYER.min..=OWN_LAYER.max).map(|l| view! {
-                        <option value=l.to_string() selected=move || own.read(app, |o| i64::from(o.olayer) == l)>{l}</option>
-                    }).collect_view()}
+                    {move || {
+                        let last = if llm.get() { OWN_LAYER.max } else { MINILM_LAYERS as i64 - 1 };
+                        (OWN_LAYER.min..=last).map(|l| view! {
+                            <option value=l.to_string() selected=move || own.read(app, |o| i64::from(o.olayer) == l)>{l}</option>
+                        }).collect_view()
+                    }}
                 </select>
             </label>
             <label class="control compact">
@@ -657,6 +711,23 @@ fn OwnSentence(own: Lens<OwnControls>) -> impl IntoView {
                 </select>
             </label>
         </div>
+    }
+}
+
+/// SmolLM2's download progress, where a chapter waits for it.
+#[component]
+fn LlmLoadLine() -> impl IntoView {
+    let app = use_app();
+    let lm = use_lm();
+    move || match lm.state.get() {
+        LmState::Downloading { received, total } => Some(format!(
+            " — {} {:.1} / {:.1} MB",
+            app.t(Msg::OwnNeedsLlm),
+            received as f64 / 1e6,
+            total as f64 / 1e6
+        )),
+        LmState::Preparing => Some(format!(" — {}", app.t(Msg::LlmPreparing))),
+        _ => None,
     }
 }
 

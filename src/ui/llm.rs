@@ -260,3 +260,11 @@ fn prepare(bytes: Vec<u8>, own: Option<String>) -> LmState {
         Err(e) => LmState::Failed(format!("{label}: {e}")),
     }
 }
+
+/// The text of `ids`, one piece per token (bytes that are not whole UTF-8 characters shown as
+/// U+FFFD).
+pub fn pieces(m: &Lm, ids: &[u32]) -> Vec<String> {
+    ids.iter()
+        .map(|&i| String::from_utf8_lossy(&m.file.tokenizer.piece(i, true)).into_owned())
+        .collect()
+}

@@ -104,3 +104,28 @@ test("llm: controls follow the link; junk falls back with a notice; a foreign .g
   await page.setViewportSize(PHONE);
   await shot("llm-phone-ko");
 });
+
+test("SmolLM2: your text in the outliers, SmoothQuant and rotation chapters: the LLM's own activations", async ({ page, open, shot }) => {
+  const down11 = FIXTURE.down11;
+  for (const [slug, ready] of [["outliers", "[data-testid=outlier-stats]"], ["smoothquant", "[data-testid=smooth-error-readout][data-value]"], ["rotation", "[data-testid=rotation-error-readout][data-value]"]]) {
+    await open(`?ch=${slug}`);
+    await page.waitForSelector("[data-testid=layer-info]", { timeout: 60000 });
+    assert(await page.$("[data-testid=layer-select] [data-testid=data-llm-text]"), `${slug}: the option is there`);
+    await page.selectOption("[data-testid=layer-select]", "llm");
+    await page.fill("[data-testid=own-text]", FIXTURE.text);
+    await page.press("[data-testid=own-text]", "Enter");
+    await page.selectOption("[data-testid=own-layer]", "11");
+    await page.selectOption("[data-testid=own-linear]", "fc2");
+    await page.waitForFunction(() => /Layer 11, fc2 input.*X \d+ tokens × 1536 channels/.test(document.querySelector("[data-testid=layer-info]")?.textContent || ""), null, { timeout: 120000 });
+    await page.waitForSelector(ready, { timeout: 60000 });
+    if (slug === "outliers") {
+      // Layer 11's down-projection input: token 0's spike in the channel `llm capture` names.
+      const stats = await page.textContent("[data-testid=outlier-stats]");
+      assert(new RegExp(`#${down11.channel}\\b`).test(stats), `the spike's channel ${down11.channel}: ${stats}`);
+    }
+    await page.waitForTimeout(500);
+    const params = new URL(page.url()).searchParams;
+    assert(params.get("layer") === "llm" && params.get("olayer") === "11" && params.get("olin") === "fc2", `${slug}: the link holds the layer: ${page.url()}`);
+  }
+  await shot("llm-text-rotation");
+});

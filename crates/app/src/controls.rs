@@ -538,6 +538,8 @@ choice! {
         L1Fc1 = "l1fc1" => Msg::LayerL1Fc1,
         L0Fc2 = "l0fc2" => Msg::LayerL0Fc2,
         Own = "own" => Msg::LayerOwn,
+        /// The same for SmolLM2 (`layer=llm`): any of its 30 layers.
+        Llm = "llm" => Msg::LayerLlm,
     }
 }
 
@@ -545,13 +547,17 @@ choice! {
     /// Which linear's input of the reader's sentence a layer chapter shows.
     pub enum OwnLinear {
         Qkv = "qkv" => Msg::OwnQkv,
+        O = "o" => Msg::OwnO,
         Fc1 = "fc1" => Msg::OwnFc1,
         Fc2 = "fc2" => Msg::OwnFc2,
     }
 }
 
+/// A layer of the reader's sentence: all-MiniLM-L6-v2 has 0–5 (a larger one is refused with a
+/// message when MiniLM computes it), SmolLM2 0–29.
+pub const OWN_LAYER: IntRange = IntRange { min: 0, max: 29 };
 /// The encoder layers of all-MiniLM-L6-v2.
-pub const OWN_LAYER: IntRange = IntRange { min: 0, max: 5 };
+pub const MINILM_LAYERS: usize = 6;
 /// Link bytes of the reader's sentence in a layer chapter (one sentence, not a page of them).
 pub const OWN_TEXT_BYTES: usize = 1000;
 

@@ -100,7 +100,7 @@ pub struct RealLayer {
 /// computes).
 pub fn layer(choice: LayerChoice) -> Option<RealLayer> {
     let (x_path, w_path, bytes) = match choice {
-        LayerChoice::Own => return None,
+        LayerChoice::Own | LayerChoice::Llm => return None,
         LayerChoice::L5Fc1 => (
             "assets/data/minilm/L5_fc1_X.npy",
             "assets/data/minilm/L5_fc1_W_f16.npy",
@@ -442,7 +442,10 @@ mod tests {
     #[test]
     fn every_layer_is_shipped_with_its_declared_size() {
         use crate::controls::Choice;
-        for &c in LayerChoice::ALL.iter().filter(|&&c| c != LayerChoice::Own) {
+        for &c in LayerChoice::ALL
+            .iter()
+            .filter(|&&c| !matches!(c, LayerChoice::Own | LayerChoice::Llm))
+        {
             let l = layer(c).unwrap();
             let size = |p: &str| {
                 std::fs::metadata(format!("{}/../../{}", env!("CARGO_MANIFEST_DIR"), p))

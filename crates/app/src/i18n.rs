@@ -272,16 +272,22 @@ messages! {
 
     LayerOwn: "Your sentence: the input of any linear, computed by the whole model now",
               "나의 문장: 모델 전체로 지금 계산한 임의의 linear 입력";
-    OwnQkv: "Q|K|V input (LayerNorm output)", "Q|K|V 입력 (LayerNorm 출력)";
-    OwnFc1: "fc1 input (FFN up-projection)", "fc1 입력 (FFN up-projection)";
-    OwnFc2: "fc2 input (GELU output)", "fc2 입력 (GELU 출력)";
+    LayerLlm: "SmolLM2: your text — the input of any of its linears, computed by the language model now",
+              "SmolLM2: 나의 글 — 언어 모델로 지금 계산한 임의의 linear 입력";
+    OwnQkv: "Q|K|V input (the norm's output)", "Q|K|V 입력 (norm 출력)";
+    OwnO: "O input (attention output)", "O 입력 (attention 출력)";
+    OwnFc1: "fc1 input (FFN up-projection; SmolLM2: gate|up)", "fc1 입력 (FFN up-projection, SmolLM2: gate|up)";
+    OwnFc2: "fc2 input (FFN down-projection: after GELU; SmolLM2: after SiLU(gate)·up)", "fc2 입력 (FFN down-projection: GELU 뒤, SmolLM2: SiLU(gate)·up 뒤)";
+    OwnMiniLmLayers: "all-MiniLM-L6-v2 has layers 0–5; layer {} is SmolLM2's only (choose “SmolLM2: your text”).",
+                     "all-MiniLM-L6-v2의 레이어는 0–5입니다. 레이어 {}은 SmolLM2에만 있습니다 (“SmolLM2: 나의 글”을 고르세요).";
+    OwnNeedsLlm: "Your text runs through SmolLM2, which loads once (98 MB):", "나의 글은 SmolLM2를 거치며, 모델은 한 번만 불러옵니다 (98 MB):";
     OwnText: "Your sentence (English)", "나의 문장 (영어)";
-    OwnLayer: "Encoder layer", "인코더 레이어";
+    OwnLayer: "Layer", "레이어";
     OwnLinearLabel: "Linear", "Linear";
     OwnNeedsModel: "Your sentence runs through the whole model, which loads once (34 MB):", "나의 문장은 모델 전체를 거치며, 모델은 한 번만 불러옵니다 (34 MB):";
     OwnInfo: "Layer {}, {}: X {} tokens × {} channels from your sentence, W {} × {} (the model's own weights). Y = X·W.",
              "레이어 {}, {}: 나의 문장에서 얻은 X 토큰 {} × 채널 {}, W {} × {} (모델의 실제 weight). Y = X·W.";
-    LayerLabel: "Layer (all-MiniLM-L6-v2, real activations and weights)", "레이어 (all-MiniLM-L6-v2, 실제 activation과 weight)";
+    LayerLabel: "Layer (real activations and weights of all-MiniLM-L6-v2 or SmolLM2)", "레이어 (all-MiniLM-L6-v2 또는 SmolLM2의 실제 activation과 weight)";
     LayerInfo: "X: {} tokens × {} channels · W: {} × {} · Y = X·W", "X: 토큰 {} × 채널 {} · W: {} × {} · Y = X·W";
 
     // ---- scheme controls ----

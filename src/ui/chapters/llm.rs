@@ -12,12 +12,12 @@ use quantlab_app::controls::{LlmActChoice, LlmBitsChoice, ModelRotChoice, ALPHA,
 use quantlab_app::i18n::Msg;
 use quantlab_app::llm::texts::{MAX_NEW, MAX_TOKENS, PROMPTS};
 use quantlab_app::sentences::Method;
-use quantlab_engine::model::ModelQuant;
+use quantlab_engine::model::{ModelQuant, QuantizedModel};
 
 use super::llm_run::{Event, QuantScores, TextRun, Writer};
 use super::llm_views::{MassiveSection, MethodsSection, PerplexitySection};
 use crate::ui::job::Job;
-use crate::ui::llm::{use_lm, FpText, Lm, LmState, LmStore};
+use crate::ui::llm::{pieces, use_lm, FpText, Lm, LmState, LmStore};
 use crate::ui::state::{use_app, AppState};
 use crate::ui::widgets::{Segmented, Slider};
 use crate::ui::Shared;
@@ -57,7 +57,8 @@ pub struct Lab {
     pub runs: RwSignal<u32>,
     pub gen_full: RwSignal<Written>,
     pub gen_quant: RwSignal<Written>,
-    pub gen_job: Job,
+    pub gen_full_job: Job,
+    pub gen_quant_job: Job,
     pub methods: RwSignal<Vec<(Method, Result<QuantScores, String>)>>,
     pub methods_job: Job,
 }
@@ -94,12 +95,14 @@ impl Lab {
             runs: RwSignal::new(0),
             gen_full: RwSignal::new(Written::default()),
             gen_quant: RwSignal::new(Written::default()),
-            gen_job: Job::yielding_to(job),
+            gen_full_job: Job::new(),
+            gen_quant_job: Job::new(),
             methods: RwSignal::new(Vec::new()),
             methods_job: Job::yielding_to(job),
         };
         Effect::new(move |_| lab.start_run());
-        Effect::new(move |_| lab.start_writing());
+        Effect::new(move |_| lab.start_writing_full());
+        Effect::new(move |_| lab.start_writing_quant());
         lab
     }
 
@@ -147,67 +150,74 @@ impl Lab {
         );
     }
 
-    /// Greedy continuations of the prompt, full precision and the reader's setting side by
-    /// side, once the setting's quantized copy is built.
-    fn start_writing(self) {
+    /// Full precision's continuation of the prompt: starts as soon as the model is there,
+    /// beside the perplexity run.
+    fn start_writing_full(self) {
+        let (Some(m), Some(prompt)) = (self.model.get(), self.prompt.get()) else {
+            return;
+        };
+        write(m, &prompt.ids, None, self.gen_full, self.gen_full_job);
+    }
+
+    /// The reader's setting's continuation, once its quantized copy is built (by the run of
+    /// the perplexity, which counts `runs` when it finishes).
+    fn start_writing_quant(self) {
         let _ = self.runs.get();
         let (Some(m), Some(prompt), cfg) = (self.model.get(), self.prompt.get(), self.cfg.get())
         else {
             return;
         };
-        let (full, quant) = (self.gen_full, self.gen_quant);
-        let text_ids = self
+        let text = self
             .text
             .with_untracked(|t| t.as_ref().map(|t| t.ids.clone()));
-        let Some(q) = self.store.quantized(&cfg, &text_ids.unwrap_or_default()) else {
-            // Built by the run under way; this effect runs again when it finishes.
-            return;
-        };
-        let stop = m.file.stop.clone();
-        let writers = (
-            Writer::new(&prompt.ids, MAX_NEW, &stop),
-            Writer::new(&prompt.ids, MAX_NEW, &stop),
-        );
-        let (Ok(wf), Ok(wq)) = writers else {
-            let error = Some(Msg::LlmEmptyPrompt);
-            full.set(Written {
-                error,
-                ..Written::default()
-            });
-            quant.set(Written {
-                error,
-                ..Written::default()
-            });
-            return;
-        };
-        full.set(Written::default());
-        quant.set(Written::default());
-        let show = |w: &Writer| Written {
-            ids: w.greedy.produced().to_vec(),
-            tokens_per_s: w.tokens_per_s(),
-            prefill_ms: w.prefill_ms,
-            done: w.is_done(),
-            error: None,
-            failure: w.error.clone(),
-        };
-        self.gen_job.fold(
-            (wf, wq),
-            2 * MAX_NEW,
-            move |(wf, wq), i| {
-                if i % 2 == 0 {
-                    wf.step(&m, None);
-                    full.set(show(wf));
-                } else {
-                    wq.step(&m, Some(&q));
-                    quant.set(show(wq));
-                }
-            },
-            move |(wf, wq)| {
-                full.set(show(&wf));
-                quant.set(show(&wq));
-            },
-        );
+        match self.store.quantized(&cfg, &text.unwrap_or_default()) {
+            Some(q) => write(m, &prompt.ids, Some(q), self.gen_quant, self.gen_quant_job),
+            None => {
+                // Built by the run under way; this effect runs again when it finishes.
+                self.gen_quant_job.cancel();
+                self.gen_quant.set(Written::default());
+            }
+        }
     }
+}
+
+/// Streams a greedy continuation of `prompt` into `out`, one token per step of `job`.
+fn write(
+    m: Shared<Lm>,
+    prompt: &[u32],
+    q: Option<Arc<QuantizedModel>>,
+    out: RwSignal<Written>,
+    job: Job,
+) {
+    let writer = match Writer::new(prompt, MAX_NEW, &m.file.stop) {
+        Ok(w) => w,
+        Err(_) => {
+            job.cancel();
+            out.set(Written {
+                error: Some(Msg::LlmEmptyPrompt),
+                ..Written::default()
+            });
+            return;
+        }
+    };
+    out.set(Written::default());
+    let show = |w: &Writer| Written {
+        ids: w.greedy.produced().to_vec(),
+        tokens_per_s: w.tokens_per_s(),
+        prefill_ms: w.prefill_ms,
+        done: w.is_done(),
+        error: None,
+        failure: w.error.clone(),
+    };
+    job.fold(
+        writer,
+        MAX_NEW,
+        move |w, _| {
+            w.step(&m, q.as_deref());
+            out.set(show(w));
+        },
+        move |w| out.set(show(&w)),
+    );
 }
 
 #[component]
@@ -381,13 +391,6 @@ fn SettingsSection() -> impl IntoView {
             </ul>
         </section>
     }
-}
-
-/// The text of `ids`, one piece per token.
-pub fn pieces(m: &Lm, ids: &[u32]) -> Vec<String> {
-    ids.iter()
-        .map(|&i| String::from_utf8_lossy(&m.file.tokenizer.piece(i, true)).into_owned())
-        .collect()
 }
 
 /// The prompt box and the two continuations.

@@ -9,10 +9,10 @@ use quantlab_app::llm::{METHODS, TABLE_ALPHA};
 use quantlab_app::sentences::Method;
 use quantlab_engine::model::lm::Peak;
 
-use super::llm::{pieces, Lab};
+use super::llm::Lab;
 use super::llm_run::{Event, Intervened, InterventionRun, Kind, QuantScores, TextRun};
 use crate::ui::job::Job;
-use crate::ui::llm::{FpText, HEAT_TOKENS};
+use crate::ui::llm::{pieces, FpText, HEAT_TOKENS};
 use crate::ui::state::use_app;
 use crate::ui::widgets::chart::{Area, ChartTheme, DrawResult};
 use crate::ui::widgets::plot::{cartesian, decade_tick, heatmap, line};

@@ -114,18 +114,23 @@ impl<L: Linears> Linears for Capture<L> {
     }
 }
 
-/// The input of linear `id` (T × K, row-major) when the float model reads `ids`.
-pub fn capture_input(bert: &super::Bert, ids: &[u32], id: LinearId) -> Result<Vec<f32>> {
+/// The input of linear `id` (T × K, row-major) when the float model (of any architecture of
+/// the family) reads `ids`.
+pub fn capture_input(
+    model: &dyn super::family::Family,
+    ids: &[u32],
+    id: LinearId,
+) -> Result<Vec<f32>> {
     let mut cap = Capture {
         inner: super::Float,
         target: id,
         input: None,
     };
-    bert.hidden(ids, &mut cap)?;
+    model.run_float(ids, &mut cap)?;
     cap.input.ok_or(crate::QuantError::InvalidParameter {
         name: "linear",
         value: id.label(),
-        allowed: "L0 to L5, qkv/o/fc1/fc2",
+        allowed: "a layer of the model, qkv/o/fc1/fc2",
     })
 }
 
