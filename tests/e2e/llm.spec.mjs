@@ -62,7 +62,18 @@ test("llm: loads only when asked; full precision writes and scores as the CLI; t
   await page.waitForFunction(() => document.querySelectorAll("[data-testid=llm-massive-intervention] li[data-ppl]").length === 2, null, { timeout: 120000 });
   const edits = await page.$$eval("[data-testid=llm-massive-intervention] li[data-ppl]", (lis) => Object.fromEntries(lis.map((li) => [li.dataset.kind, Number(li.dataset.ppl)])));
   assert(edits.Zero > 100 * got.full && close(edits.Mean, got.full, 0.05), `set to 0: ${edits.Zero}; to its mean: ${edits.Mean} (as it is: ${got.full})`);
-  await shot("llm-desktop");
+  // Every method on the paragraph, filled in as each finishes.
+  await page.click("[data-testid=llm-methods-run]");
+  await page.waitForFunction(() => document.querySelectorAll("[data-testid=llm-methods-table] tbody tr").length === 9, null, { timeout: 180000 });
+  const table = await page.$$eval("[data-testid=llm-methods-table] tbody tr", (trs) => Object.fromEntries(trs.map((tr) => [tr.dataset.method || "Full", Number(tr.children[1].textContent)])));
+  assert(close(table.W8A8Token, got.quant, 0.005) && close(table.Full, got.full, 0.005), `the table's W8A8 per-token and full precision are the readouts: ${JSON.stringify(table)}`);
+  assert(table.W8A8Tensor > table.W8A8Token && table.W4A4 > 10 * table.W4A4Hadamard && table.W8A8Drop > 1000, `the table tells the story: ${JSON.stringify(table)}`);
+  await shot("llm-desktop-en");
+  await page.setViewportSize(PHONE);
+  await page.waitForTimeout(300);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert(overflow <= 1, `no horizontal scrolling at 375 px (overflow ${overflow}px)`);
+  await shot("llm-phone-en");
 });
 
 test("llm: per-tensor loses to per-token, SmoothQuant mends it, W4A4 breaks and Hadamard mends it, two channels ruin it", async ({ page, open }) => {
@@ -101,8 +112,21 @@ test("llm: controls follow the link; junk falls back with a notice; a foreign .g
   await page.waitForSelector("[data-testid=llm-gen-full][data-done=true]", { timeout: 120000 });
   const written = await page.textContent("[data-testid=llm-gen-full]");
   assert(/Jupiter/.test(written), "full precision knows its planets: " + written);
+  await page.waitForSelector("[data-testid=llm-gen-quant][data-done=true]", { timeout: 120000 });
+  await shot("llm-desktop-ko");
   await page.setViewportSize(PHONE);
+  await page.waitForTimeout(300);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert(overflow <= 1, `no horizontal scrolling at 375 px (overflow ${overflow}px)`);
   await shot("llm-phone-ko");
+  // Offline after the first load: the model comes from the cache.
+  await page.waitForTimeout(3000); // the cache write of 98 MB
+  await page.context().setOffline(true);
+  await page.reload();
+  await page.waitForSelector("[data-testid=llm-load]", { timeout: 30000 });
+  await page.click("[data-testid=llm-load]");
+  await page.waitForSelector("[data-testid=llm-progress][data-state=ready]", { timeout: 60000 });
+  await page.context().setOffline(false);
 });
 
 test("SmolLM2: your text in the outliers, SmoothQuant and rotation chapters: the LLM's own activations", async ({ page, open, shot }) => {

@@ -886,8 +886,8 @@ messages! {
     LlmInterveneMean: "After layer {}, token 0's channel {} set to its mean over four other sentences ({}): perplexity {}.",
                       "layer {} 뒤 토큰 0의 채널 {}을 다른 문장 네 개의 평균({})으로: perplexity {}.";
     LlmMethodsTitle: "Every method on your paragraph", "나의 문단에 적용한 모든 방법";
-    LlmMethodsIntro: "Each row quantizes all 210 linears again and scores the paragraph, on the int8 kernels, now (about a second or two per row). SmoothQuant's row uses α = 0.5 with scales from the paragraph itself.",
-                     "각 행은 210개 linear를 모두 다시 양자화하고 문단을 지금 int8 커널로 채점합니다 (행마다 1~2초). SmoothQuant 행은 문단 자체에서 구한 scale과 α = 0.5를 씁니다.";
+    LlmMethodsIntro: "Each row quantizes all 210 linears again and scores the paragraph, on the int8 kernels, now (two to three seconds per row). SmoothQuant's row uses α = 0.5 with scales from the paragraph itself. The float weight formats are chosen above, not here: each keeps an f32 copy of every linear (425 MB).",
+                     "각 행은 210개 linear를 모두 다시 양자화하고 문단을 지금 int8 커널로 채점합니다 (행마다 2~3초). SmoothQuant 행은 문단 자체에서 구한 scale과 α = 0.5를 씁니다. float weight 형식은 표가 아니라 위에서 고릅니다: 각각 모든 linear의 f32 사본(425 MB)을 둡니다.";
     LlmMethodsRun: "Run every method", "모든 방법 실행";
     LlmMethodsRunning: "Running…", "실행 중…";
     LlmMethodSmooth: "W8A8 per-tensor + SmoothQuant α = 0.5", "W8A8 per-tensor + SmoothQuant α = 0.5";

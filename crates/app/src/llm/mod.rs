@@ -72,9 +72,10 @@ impl LlmControls {
 /// SmoothQuant α = 0.5, scales from the same text).
 pub const TABLE_ALPHA: f32 = 0.5;
 
-/// The rows of the methods table: the whole-model chapter's methods that apply to a language
-/// model (onnxruntime's recipe does not: it is MiniLM's web export).
-pub const METHODS: [Method; 13] = [
+/// The rows of the methods table: the whole-model chapter's integer methods (onnxruntime's
+/// recipe is MiniLM's web export; the float weight formats keep an f32 copy of every linear,
+/// 425 MB for SmolLM2, so the table leaves them to the bits control).
+pub const METHODS: [Method; 9] = [
     Method::Full,
     Method::W8A8Token,
     Method::W8A8Tensor,
@@ -84,10 +85,6 @@ pub const METHODS: [Method; 13] = [
     Method::W4A4,
     Method::W4A4Hadamard,
     Method::W8A8Drop,
-    Method::Fp8A8,
-    Method::Mxfp4A8,
-    Method::Nvfp4A8,
-    Method::Mxfp4Only,
 ];
 
 #[cfg(test)]
