@@ -153,3 +153,15 @@ test("SmolLM2: your text in the outliers, SmoothQuant and rotation chapters: the
   }
   await shot("llm-text-rotation");
 });
+
+test("summary: the SmolLM2 column gives each method's perplexity on the language model", async ({ page, open }) => {
+  await open("?ch=summary");
+  await page.waitForSelector("[data-testid=summary-llm-note]");
+  await page.click("[data-testid=summary-llm-load]");
+  await page.waitForFunction(() => [0, 1, 3, 4].every((i) => document.querySelector(`[data-testid=summary-llm-${i}]`)?.dataset.ppl), null, { timeout: 180000 });
+  const ppl = await page.$$eval("[data-testid^=summary-llm-]:not([data-testid$=note]):not([data-testid$=load])", (tds) => tds.map((td) => Number(td.dataset.ppl || NaN)));
+  assert(close(ppl[1], setting("").ppl, 0.02), `per-token W8A8 ${ppl[1]} is the CLI's ${setting("").ppl}`);
+  assert(close(ppl[0], setting("act=tensor").ppl, 0.05), `per-tensor W8A8 ${ppl[0]} is the CLI's ${setting("act=tensor").ppl}`);
+  assert(Number.isNaN(ppl[2]) && Number.isNaN(ppl[5]) && Number.isNaN(ppl[6]), `no LLM number for weights-only and the random and learned rotations: ${ppl}`);
+  assert(ppl[0] > ppl[1] && ppl[3] < ppl[0], `per-tensor loses, SmoothQuant per token does not: ${ppl}`);
+});

@@ -712,6 +712,13 @@ messages! {
     SumModelColumn: "whole model: mean cos (min)", "모델 전체: 평균 cos (최소)";
     SumModelNote: "Whole model: the same method on all 36 linears of all-MiniLM-L6-v2 at these bits, mean (and min) cosine of the sentence embeddings to full precision, on the {} sentences of the whole-model chapter. The random and learned rotations are not run there: a dense random rotation of every linear takes seconds here, and the learned R is trained for one layer.",
                   "모델 전체: 같은 방법을 all-MiniLM-L6-v2의 36개 linear 모두에 이 비트로 적용했을 때, 모델 전체 챕터의 문장 {}개에서 full precision과의 문장 embedding 평균 (최소) cosine. 랜덤 회전과 학습된 회전은 모델 전체에서 실행하지 않습니다: linear마다 밀집 랜덤 회전은 여기서 몇 초가 걸리고, 학습된 R은 레이어 하나에 맞춰 학습됩니다.";
+    SumLlmColumn: "SmolLM2: perplexity", "SmolLM2: perplexity";
+    SumLlmDetail: "KL {}", "KL {}";
+    SumLlmNote: "SmolLM2: the same method on all 210 linears of the language model at these bits, the perplexity of the language-model chapter's paragraph (full precision: the shipped Q4_1 weights decoded, f32 activations) and the mean KL to full precision. SmoothQuant uses per-token activations and α = 0.5 there; weights-only would keep an f32 copy of every linear (425 MB) and is not run.",
+                "SmolLM2: 같은 방법을 언어 모델의 210개 linear 모두에 이 비트로 적용했을 때, 언어 모델 챕터 문단의 perplexity (full precision: 배포된 Q4_1 weight 복원, f32 activation)와 full precision과의 평균 KL. SmoothQuant는 per-token activation과 α = 0.5를 쓰며, weight만 양자화는 모든 linear의 f32 사본(425 MB)이 필요해 실행하지 않습니다.";
+    SumLlmMissing: "The SmolLM2 column needs the language model (98 MB), which loads in its chapter or here.",
+                   "SmolLM2 열에는 언어 모델(98 MB)이 필요합니다. 그 챕터나 여기에서 불러옵니다.";
+    SumLlmNoWeightsOnly: "not on SmolLM2 (an f32 copy of every linear, 425 MB)", "SmolLM2에는 없음 (모든 linear의 f32 사본, 425 MB)";
     SumModelMissing: "The whole-model column needs the model (34 MB), which loads in the whole-model chapter or here.",
                      "모델 전체 열에는 모델(34 MB)이 필요합니다. 모델 전체 챕터나 여기에서 불러옵니다.";
     SumModelNoRandom: "not on the whole model (a dense random rotation per linear takes seconds here)", "모델 전체에는 없음 (linear마다 밀집 랜덤 회전은 여기서 몇 초 걸림)";

@@ -18,6 +18,7 @@ pub mod quant_common;
 mod rotation;
 pub mod smoothquant;
 mod summary;
+mod summary_llm;
 mod why;
 
 use leptos::prelude::*;

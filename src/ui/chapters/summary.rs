@@ -17,6 +17,7 @@ use quantlab_engine::smooth::{SmoothPoint, Sweep};
 use super::model_run::{ModelRun, QuantRun};
 use super::qat::use_qat_results;
 use super::smoothquant::SWEEP_POINTS;
+use super::summary_llm::{LlmColumn, LlmPlan};
 use crate::lens;
 use crate::ui::data::{LayerData, LayerPicker};
 use crate::ui::job::Job;
@@ -114,6 +115,28 @@ impl Method {
             Method::Random => return Err(Msg::SumModelNoRandom),
             Method::Learned => return Err(Msg::SumModelNoLearned),
         })
+    }
+
+    /// The same method on SmolLM2 (all 210 linears, `bits`), or why it is not run there.
+    /// SmoothQuant's row takes the language-model chapter's α = 0.5 instead of a sweep (each
+    /// setting re-quantizes 135 M weights).
+    fn llm_config(self, wa: (u8, u8)) -> Result<ModelQuant, Msg> {
+        match self {
+            Method::WeightsOnly => Err(Msg::SumLlmNoWeightsOnly),
+            Method::SmoothQuant => Ok(ModelQuant {
+                smooth_alpha: Some(quantlab_app::llm::TABLE_ALPHA),
+                ..self
+                    .model_configs(wa)?
+                    .into_iter()
+                    .next()
+                    .ok_or(Msg::SumLlmNoWeightsOnly)?
+            }),
+            _ => self
+                .model_configs(wa)?
+                .into_iter()
+                .next()
+                .ok_or(Msg::SumModelNoRandom),
+        }
     }
 
     /// A short name for the chart.
@@ -345,6 +368,14 @@ pub fn SummaryChapter() -> impl IntoView {
     let rows = RwSignal::new(Vec::<Row>::new());
     let job = Job::new();
     let cols = ModelColumns::new(app, bits);
+    let llm_plan = Memo::new(move |_| {
+        let wa = bits.get().bits();
+        Method::ALL
+            .iter()
+            .map(|&me| me.llm_config(wa))
+            .collect::<LlmPlan>()
+    });
+    let llm = LlmColumn::new(app, llm_plan);
     let model_store = use_model();
 
     Effect::new(move |_| {
@@ -421,6 +452,7 @@ pub fn SummaryChapter() -> impl IntoView {
                                 None => if model_store.state.with(|s| s.model().is_some()) { "…".into_any() } else { "—".into_any() },
                             }}
                         </td>
+                        {llm.view(i)}
                         <td>{move || app.t(calib)}</td>
                         <td>{move || app.t(train)}</td>
                         <td class="left">{move || app.t(cost)}</td>
@@ -447,7 +479,7 @@ pub fn SummaryChapter() -> impl IntoView {
                 <table class="data summary" data-testid="summary-table">
                     <thead><tr>
                         <th>{move || app.t(Msg::Method)}</th><th>{move || app.t(Msg::OutputError)}</th>
-                        <th>{move || app.t(Msg::SumModelColumn)}</th><th>{move || app.t(Msg::SumCalibData)}</th>
+                        <th>{move || app.t(Msg::SumModelColumn)}</th><th>{move || app.t(Msg::SumLlmColumn)}</th><th>{move || app.t(Msg::SumCalibData)}</th>
                         <th>{move || app.t(Msg::SumTraining)}</th><th class="left">{move || app.t(Msg::SumRuntime)}</th><th>{move || app.t(Msg::SumChapter)}</th>
                     </tr></thead>
                     <tbody>{table}</tbody>
@@ -473,6 +505,7 @@ pub fn SummaryChapter() -> impl IntoView {
                     <span class="loading"><span class="spinner" aria-hidden="true"></span>{move || app.t(Msg::Computing)}</span>
                 </Show>
             </p>
+            {llm.note()}
             <Chart id="summary-chart" caption=Signal::derive(move || app.t(Msg::SumChartCaption).to_string()) aspect=0.42 draw=move |a: &Area, th: &ChartTheme| rows.with(|r| draw_methods(a, th, r, app))/>
         </section>
         <section class="card">
