@@ -293,7 +293,7 @@ pub mod codec {
     }
 
     pub fn clamp_text(v: &mut String, max: usize) {
-        if crate::urlstate::encoded_len(v) > max {
+        if crate::percent::encoded_len(v) > max {
             *v = fit_text(v, max);
         }
     }
@@ -303,7 +303,7 @@ pub mod codec {
         let mut used = 0;
         s.chars()
             .take_while(|&c| {
-                used += crate::urlstate::encoded_char_len(c);
+                used += crate::percent::encoded_char_len(c);
                 used <= max
             })
             .collect()
@@ -564,7 +564,7 @@ pub const OWN_TEXT_BYTES: usize = 1000;
 controls! {
     /// "Activations of your sentence": the text, and which layer and linear's input to show.
     pub struct OwnControls {
-        text: String = crate::sentences::OWN_DEFAULT.to_string(); text(OWN_TEXT_BYTES),
+        text: String = crate::sentences::texts::OWN_DEFAULT.to_string(); text(OWN_TEXT_BYTES),
         olayer: u8 = 5; int(OWN_LAYER),
         olin: OwnLinear = OwnLinear::Fc1; choice,
     }
@@ -960,8 +960,8 @@ controls! {
         /// Which sentence is the search view's query (0-based).
         query: u8 = 0; int(QUERY),
         /// The sentences, one per line.
-        text: String = crate::sentences::DEFAULT_TEXT.trim_end().to_string();
-            text(crate::sentences::MAX_TEXT_BYTES),
+        text: String = crate::sentences::texts::DEFAULT_TEXT.trim_end().to_string();
+            text(crate::sentences::texts::MAX_TEXT_BYTES),
     }
 }
 

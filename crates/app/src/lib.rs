@@ -18,6 +18,7 @@ pub mod datasets;
 pub mod i18n;
 pub mod llm;
 pub mod models;
+pub mod percent;
 pub mod sentences;
 pub mod tour;
 pub mod urlstate;

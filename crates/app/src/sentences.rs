@@ -14,22 +14,11 @@ use quantlab_engine::{BlockFormat, Calibrator, Element, Format};
 use crate::controls::{ModelActChoice, ModelBitsChoice, ModelControls, ModelRotChoice};
 use crate::i18n::Msg;
 
+pub mod texts;
+pub use texts::{DEFAULT_TEXT, MAX_TEXT_BYTES, OWN_DEFAULT};
+
 /// At most this many sentences (lines) are compared; later lines are left out with a notice.
 pub const MAX_SENTENCES: usize = 8;
-/// The most text a link carries, in bytes once percent-encoded (an English letter is one
-/// byte, a space `+`, a Hangul syllable nine). Common web servers refuse request lines over
-/// 8 kB (nginx's and Apache's defaults), so a link of the chapter stays below that; the box
-/// holds no more than a link can carry, so every view is a link.
-pub const MAX_TEXT_BYTES: usize = 7_000;
-
-/// The sentences the chapter opens with: two paraphrase pairs, two unrelated sentences (one with
-/// a number) and a long one.
-pub const DEFAULT_TEXT: &str = include_str!("sentences/default.txt");
-
-/// The sentence the layer chapters' "activations of your sentence" start from.
-pub const OWN_DEFAULT: &str =
-    "Quantization makes a neural network smaller and faster, but are the outliers important?";
-
 /// The calibration set of SmoothQuant's scales and of static activation ranges: everyday
 /// sentences fixed in advance, never the reader's (a real deployment calibrates once, on data it
 /// will not see again). `quantlab embed --calib-file` reads the same file.

@@ -9,6 +9,7 @@ use super::function_float::{
     draw_float_grid, float_journey_of, float_journey_view, FloatErrorChart, FloatFormula,
     FloatReadouts, FloatState,
 };
+use super::histogram::{bins_of, count_fmt, height, BINS};
 use super::quant_common::{fmt_bytes, fmt_num, memory_bytes, scheme_controls, QuantSetup, Readout};
 use crate::lens;
 use crate::ui::data::DataPicker;
@@ -16,7 +17,7 @@ use crate::ui::perf;
 use crate::ui::state::{use_app, AppState};
 use crate::ui::widgets::chart::{Area, DrawResult, XMap};
 use crate::ui::widgets::plot::{
-    cartesian, histogram_bars, histogram_outline, tick, vline, vlines, Chart2d,
+    cartesian, histogram_bars, histogram_outline, vline, vlines, Chart2d,
 };
 use crate::ui::widgets::range_handles::RangeHandles;
 use crate::ui::widgets::{Chart, ChartTheme, ErrorNote, Formula};
@@ -25,6 +26,7 @@ use quantlab_app::controls::{
     Choice, DataChoice, NumberFormat, RangeControls, SchemeControls, Symmetry,
 };
 use quantlab_app::i18n::Msg;
+use quantlab_engine::format::FloatJourney;
 use quantlab_engine::{
     self as engine, journey, Histogram, Journey, NonFinitePolicy, QParams, QuantError,
     RoundTripMetrics, Scheme,
@@ -32,8 +34,6 @@ use quantlab_engine::{
 
 /// One number of the live formula from the parameters, the range [α, β] and [q_min, q_max].
 type Readout = fn(&QParams, (f64, f64), (i32, i32)) -> String;
-
-pub(super) const BINS: usize = 160;
 
 /// Everything one round trip produces for the charts and readouts.
 pub struct RoundTrip {
@@ -80,47 +80,6 @@ fn round_trip(
 
 /// Bar height of a count: linear, or 1 + log10(count) so that 1 → 1, 10 → 2, 100 → 3 and an
 /// empty bin stays at 0 (a single value is still visible).
-fn height(c: u32, log: bool) -> f64 {
-    match (log, c) {
-        (false, c) => f64::from(c),
-        (true, 0) => 0.0,
-        (true, c) => 1.0 + f64::from(c).log10(),
-    }
-}
-
-pub(super) fn bins_of(h: &Histogram, log: bool) -> Vec<(f64, f64, f64)> {
-    h.counts
-        .iter()
-        .enumerate()
-        .map(|(k, &c)| (h.edge(k), h.edge(k + 1), height(c, log)))
-        .collect()
-}
-
-pub(super) fn count_fmt(log: bool) -> impl Fn(&f64) -> String {
-    move |y: &f64| {
-        if !log {
-            return tick(*y);
-        }
-        if *y < 0.5 {
-            return "0".into();
-        }
-        // Only whole decades get a label; plotters' ticks in between stay blank.
-        let d = y - 1.0;
-        if (d - d.round()).abs() > 0.05 || d < -0.05 {
-            return String::new();
-        }
-        match d.round() as i32 {
-            0 => "1".into(),
-            1 => "10".into(),
-            2 => "100".into(),
-            3 => "1k".into(),
-            4 => "10k".into(),
-            5 => "100k".into(),
-            k => format!("1e{k}"),
-        }
-    }
-}
-
 /// Which value the inspector's buttons pick.
 #[derive(Clone, Copy)]
 enum Pick {
@@ -131,6 +90,109 @@ enum Pick {
 }
 
 type RoundTripResult = Memo<Option<Result<Shared<RoundTrip>, QuantError>>>;
+
+/// What the main histogram is drawn from.
+#[derive(Clone, Copy)]
+struct MainChart {
+    setup: QuantSetup,
+    x_hist: Memo<Option<Shared<Histogram>>>,
+    result: RoundTripResult,
+    float: FloatState,
+    log_y: Memo<bool>,
+    is_float: Memo<bool>,
+    inspected: Memo<Option<Journey>>,
+    float_inspected: Memo<Option<FloatJourney>>,
+    /// Where the chart put its x axis (the range handles follow it).
+    map: RwSignal<XMap>,
+}
+
+impl MainChart {
+    /// The data's histogram, the reconstruction's outline, the grid of representable values
+    /// and the inspected value.
+    fn draw(self, area: &Area, th: &ChartTheme, app: AppState) -> DrawResult {
+        let Some(h) = self.x_hist.get() else {
+            return Err(app.t(Msg::DataWaiting).to_string());
+        };
+        let log = self.log_y.get();
+        let (v0, v1) = self.setup.view.get();
+        let xb = bins_of(&h, log);
+        let rt = self.result.get();
+        let xhat_b = match self.float.ok() {
+            Some(f) => Some(bins_of(&f.xhat_hist, log)),
+            None => rt
+                .as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .map(|r| bins_of(&r.xhat_hist, log)),
+        };
+        let top = xb
+            .iter()
+            .chain(xhat_b.iter().flatten())
+            .map(|b| b.2)
+            .fold(1.0f64, f64::max)
+            * 1.08;
+        let fmt = count_fmt(log);
+        let mut chart = cartesian(
+            area,
+            th,
+            "x",
+            app.t(if log { Msg::CountLog } else { Msg::Count }),
+            v0..v1,
+            0.0..top,
+            &fmt,
+        )?;
+        let (px, py) = chart.plotting_area().get_pixel_range();
+        self.map.set(XMap::from_pixels(px, py, v0..v1, th.dpr));
+        let span_px = self.map.with_untracked(|m| m.right - m.left).max(1.0);
+        if self.is_float.get() {
+            if let Some(rt) = self.float.ok() {
+                draw_float_grid(&mut chart, th, &rt, (v0, v1), span_px)?;
+            }
+        } else if let (Ok(p), Ok(scheme)) = (self.setup.params.get(), self.setup.scheme.get()) {
+            draw_grid(&mut chart, th, (&p, &scheme), (v0, v1), span_px)?;
+        }
+        histogram_bars(&mut chart, th, &xb, th.color(0), 0.55)?;
+        if let Some(b) = xhat_b {
+            histogram_outline(&mut chart, th, &b, th.color(1))?;
+        }
+        let marks = if self.is_float.get() {
+            self.float_inspected.get().map(|j| (j.x, j.dequantized))
+        } else {
+            self.inspected.get().map(|j| (j.x, j.dequantized))
+        };
+        if let Some((x, xhat)) = marks {
+            vline(&mut chart, th, f64::from(x), th.color(3), "", false)?;
+            vline(&mut chart, th, f64::from(xhat), th.color(2), "", true)?;
+        }
+        Ok(())
+    }
+}
+
+/// The formula, the lead and the seminar's worked example in one click.
+#[component]
+fn FunctionIntro() -> impl IntoView {
+    let app = use_app();
+    // The seminar's worked example: int8 asymmetric on its data, [α, β] = [−1.577, 192.344].
+    let preset = move |_| {
+        app.set_ctl(|c| {
+            c.function.data.data = DataChoice::Seminar;
+            c.function.scheme = SchemeControls::default();
+            c.function.range = RangeControls {
+                alpha: Some(-1.577),
+                beta: Some(192.344),
+            };
+        })
+    };
+    view! {
+        <section class="card intro">
+            <Formula mathml=Signal::derive(|| crate::formulas::QUANTIZE.to_string())/>
+            <p>{move || app.t(Msg::FunctionIntro)}</p>
+            <p class="analogy">{move || app.t(Msg::FunctionAnalogy)}</p>
+            <button type="button" class="tool accent" data-testid="preset-seminar" on:click=preset>
+                {move || app.t(Msg::PresetSeminar)}
+            </button>
+        </section>
+    }
+}
 
 #[component]
 pub fn FunctionChapter() -> impl IntoView {
@@ -192,91 +254,26 @@ pub fn FunctionChapter() -> impl IntoView {
         journey(x as f32, &p, &scheme).ok()
     });
 
-    // ---------- charts ----------
-    let draw_main = move |area: &crate::ui::widgets::chart::Area,
-                          th: &crate::ui::widgets::ChartTheme| {
-        let Some(h) = x_hist.get() else {
-            return Err(app.t(Msg::DataWaiting).to_string());
-        };
-        let log = log_y.get();
-        let (v0, v1) = setup.view.get();
-        let xb = bins_of(&h, log);
-        let rt = result.get();
-        let xhat_b = match float.ok() {
-            Some(f) => Some(bins_of(&f.xhat_hist, log)),
-            None => rt
-                .as_ref()
-                .and_then(|r| r.as_ref().ok())
-                .map(|r| bins_of(&r.xhat_hist, log)),
-        };
-        let top = xb
-            .iter()
-            .chain(xhat_b.iter().flatten())
-            .map(|b| b.2)
-            .fold(1.0f64, f64::max)
-            * 1.08;
-        let fmt = count_fmt(log);
-        let mut chart = cartesian(
-            area,
-            th,
-            "x",
-            app.t(if log { Msg::CountLog } else { Msg::Count }),
-            v0..v1,
-            0.0..top,
-            &fmt,
-        )?;
-        let (px, py) = chart.plotting_area().get_pixel_range();
-        main_map.set(XMap::from_pixels(px, py, v0..v1, th.dpr));
-        let span_px = main_map.with_untracked(|m| m.right - m.left).max(1.0);
-        if is_float.get() {
-            if let Some(rt) = float.ok() {
-                draw_float_grid(&mut chart, th, &rt, (v0, v1), span_px)?;
-            }
-        } else if let (Ok(p), Ok(scheme)) = (setup.params.get(), setup.scheme.get()) {
-            draw_grid(&mut chart, th, (&p, &scheme), (v0, v1), span_px)?;
-        }
-        histogram_bars(&mut chart, th, &xb, th.color(0), 0.55)?;
-        if let Some(b) = xhat_b {
-            histogram_outline(&mut chart, th, &b, th.color(1))?;
-        }
-        let marks = if is_float.get() {
-            float_inspected.get().map(|j| (j.x, j.dequantized))
-        } else {
-            inspected.get().map(|j| (j.x, j.dequantized))
-        };
-        if let Some((x, xhat)) = marks {
-            vline(&mut chart, th, f64::from(x), th.color(3), "", false)?;
-            vline(&mut chart, th, f64::from(xhat), th.color(2), "", true)?;
-        }
-        Ok(())
+    let main = MainChart {
+        setup,
+        x_hist,
+        result,
+        float,
+        log_y,
+        is_float,
+        inspected,
+        float_inspected,
+        map: main_map,
     };
+    let draw_main = move |area: &Area, th: &ChartTheme| main.draw(area, th, app);
 
     let err_text = move || match (setup.params.get(), result.get()) {
         (Err(e), _) | (_, Some(Err(e))) => Some(e),
         _ => None,
     };
 
-    // The seminar's worked example: int8 asymmetric on its data, [α, β] = [−1.577, 192.344].
-    let preset = move |_| {
-        app.set_ctl(|c| {
-            c.function.data.data = DataChoice::Seminar;
-            c.function.scheme = SchemeControls::default();
-            c.function.range = RangeControls {
-                alpha: Some(-1.577),
-                beta: Some(192.344),
-            };
-        })
-    };
-
     view! {
-        <section class="card intro">
-            <Formula mathml=Signal::derive(|| crate::formulas::QUANTIZE.to_string())/>
-            <p>{move || app.t(Msg::FunctionIntro)}</p>
-            <p class="analogy">{move || app.t(Msg::FunctionAnalogy)}</p>
-            <button type="button" class="tool accent" data-testid="preset-seminar" on:click=preset>
-                {move || app.t(Msg::PresetSeminar)}
-            </button>
-        </section>
+        <FunctionIntro/>
 
         <section class="card">
             <DataPicker data=lens!(function.data) on_new_data=|c| c.function.range = RangeControls::default()/>

@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 use ndarray::ArrayView2;
 
-use super::function::{bins_of, count_fmt, BINS};
+use super::histogram::{bins_of, count_fmt, BINS};
 use super::quant_common::{fmt_num, QuantSetup, Readout};
 use crate::ui::perf;
 use crate::ui::state::use_app;

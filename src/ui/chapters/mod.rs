@@ -6,6 +6,7 @@ mod error;
 mod formats;
 mod function;
 mod function_float;
+mod histogram;
 mod llm;
 mod llm_run;
 mod llm_views;
