@@ -101,6 +101,13 @@ test("llm: controls follow the link; junk falls back with a notice; a foreign .g
   await page.waitForSelector("[data-testid=llm-error]", { timeout: 20000 });
   const err = await page.textContent("[data-testid=llm-error]");
   assert(/foreign\.gguf/.test(err), "the message names the file: " + err);
+  // Cancel stops the download; Load starts it again.
+  await page.evaluate(async () => {
+    document.querySelector("[data-testid=llm-load]").click();
+    await new Promise((r) => setTimeout(r, 60));
+    document.querySelector("[data-testid=llm-cancel]").click();
+  });
+  await page.waitForSelector("[data-testid=llm-progress][data-state=cancelled]", { timeout: 20000 });
   await page.click("[data-testid=llm-load]");
   await page.waitForSelector("[data-testid=llm-progress][data-state=ready]", { timeout: 120000 });
   await after(page, 0);

@@ -897,6 +897,9 @@ messages! {
                      "각 행은 210개 linear를 모두 다시 양자화하고 문단을 지금 int8 커널로 채점합니다 (행마다 2~3초). SmoothQuant 행은 문단 자체에서 구한 scale과 α = 0.5를 씁니다. float weight 형식은 표가 아니라 위에서 고릅니다: 각각 모든 linear의 f32 사본(425 MB)을 둡니다.";
     LlmMethodsRun: "Run every method", "모든 방법 실행";
     LlmMethodsRunning: "Running…", "실행 중…";
+    LlmMethodsCaption: "Perplexity of the paragraph under each method (log scale: the bars span four decades)", "방법별 문단의 perplexity (로그 척도: 막대가 네 자릿수에 걸침)";
+    LlmPplLogAxis: "perplexity (log₁₀)", "perplexity (log₁₀)";
+    LlmShownLayer: "layer shown and intervened on: {}", "보여 주고 개입하는 layer: {}";
     LlmMethodSmooth: "W8A8 per-tensor + SmoothQuant α = 0.5", "W8A8 per-tensor + SmoothQuant α = 0.5";
     LlmColMethod: "method", "방법";
     LlmColPpl: "perplexity", "perplexity";

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
-use quantlab_app::controls::{LlmActChoice, LlmBitsChoice, ModelRotChoice, ALPHA, DROP_K};
+use quantlab_app::controls::{LlmActChoice, LlmBitsChoice, ModelRotChoice};
 use quantlab_app::i18n::Msg;
 use quantlab_app::llm::texts::{MAX_NEW, MAX_TOKENS, PROMPTS};
 use quantlab_app::sentences::Method;
@@ -16,10 +16,12 @@ use quantlab_engine::model::{ModelQuant, QuantizedModel};
 
 use super::llm_run::{Event, QuantScores, TextRun, Writer};
 use super::llm_views::{MassiveSection, MethodsSection, PerplexitySection};
+use super::quant_common::SmoothDropControls;
+use crate::lens;
 use crate::ui::job::Job;
 use crate::ui::llm::{pieces, use_lm, FpText, Lm, LmState, LmStore};
 use crate::ui::state::{use_app, AppState};
-use crate::ui::widgets::{Segmented, Slider};
+use crate::ui::widgets::Segmented;
 use crate::ui::Shared;
 
 /// Token ids of a text, cut to what one pass reads.
@@ -333,7 +335,6 @@ fn LoadSection(store: LmStore) -> impl IntoView {
 fn SettingsSection() -> impl IntoView {
     let app = use_app();
     let bits = Memo::new(move |_| app.ctl(|c| c.llm.bits));
-    let alpha = Memo::new(move |_| app.ctl(|c| c.llm.alpha));
     let weights_only = move || bits.get().weights_only();
     view! {
         <section class="card">
@@ -353,32 +354,7 @@ fn SettingsSection() -> impl IntoView {
                     value=Signal::derive(move || app.ctl(|c| c.llm.rot)) testid="llm-rotate"
                     on_change=Callback::new(move |v: ModelRotChoice| app.set_ctl(|c| c.llm.rot = v))/>
             </div>
-            <div class="controls">
-                <label class="control compact check">
-                    <input type="checkbox" data-testid="llm-alpha-on" prop:checked=move || alpha.get().is_some()
-                        on:change=move |e| {
-                            let on = event_target_checked(&e);
-                            app.set_ctl(|c| c.llm.alpha = on.then_some(0.5));
-                        }/>
-                    <span>{move || app.t(Msg::ModelSmoothOn)}</span>
-                </label>
-                <Slider label=Signal::derive(move || app.t(Msg::ModelAlphaLabel).to_string())
-                    value=Signal::derive(move || alpha.get().unwrap_or(0.5))
-                    min=ALPHA.min max=ALPHA.max step=ALPHA.step testid="llm-alpha"
-                    format=Callback::new(move |v: f64| if alpha.get().is_some() { format!("{v:.2}") } else { app.t(Msg::ModelDropOff).to_string() })
-                    on_change=Callback::new(move |v: f64| {
-                        app.set_ctl(|c| c.llm.alpha = Some(ALPHA.snap(v)));
-                        true
-                    })/>
-                <Slider label=Signal::derive(move || app.t(Msg::ModelDropLabel).to_string())
-                    value=Signal::derive(move || f64::from(app.ctl(|c| c.llm.drop)))
-                    min=DROP_K.min as f64 max=DROP_K.max as f64 step=1.0 testid="llm-drop-k"
-                    format=Callback::new(move |v: f64| if v < 0.5 { app.t(Msg::ModelDropOff).to_string() } else { format!("{v:.0}") })
-                    on_change=Callback::new(move |v: f64| {
-                        app.set_ctl(|c| c.llm.drop = v.round().clamp(0.0, DROP_K.max as f64) as u8);
-                        true
-                    })/>
-            </div>
+            <SmoothDropControls alpha=lens!(llm.alpha) drop=lens!(llm.drop) prefix="llm"/>
             <ul class="muted small notes-list">
                 <li>{move || app.t(Msg::LlmCalibNote)}</li>
                 <Show when=move || bits.get().weight_format().is_some()>

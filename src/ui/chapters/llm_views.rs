@@ -15,7 +15,7 @@ use crate::ui::job::Job;
 use crate::ui::llm::{pieces, FpText, HEAT_TOKENS};
 use crate::ui::state::use_app;
 use crate::ui::widgets::chart::{Area, ChartTheme, DrawResult};
-use crate::ui::widgets::plot::{cartesian, decade_tick, heatmap, line};
+use crate::ui::widgets::plot::{bar_chart, cartesian, decade_tick, heatmap, line};
 use crate::ui::widgets::Chart;
 
 /// Perplexity with two decimals below 1,000, whole numbers above.
@@ -308,10 +308,13 @@ pub fn MassiveSection(lab: Lab) -> impl IntoView {
                         _ => Ok(()),
                     }/>
             </div>
-            <input type="range" min="0" max=move || lab.fp.with(|f| f.as_ref().map_or(0, |f| f.peaks.len().saturating_sub(1))).to_string()
-                aria-label=move || app.t(Msg::LlmLayerAxis) data-testid="llm-massive-layer"
-                prop:value=move || layer.get().unwrap_or(0).to_string()
-                on:input=move |e| chosen.set(event_target_value(&e).parse().ok())/>
+            <label class="control compact">
+                <span class="control-label">{move || Msg::LlmShownLayer.fill(app.lang(), &[&layer.get().map_or(String::new(), |l| l.to_string())])}</span>
+                <input type="range" min="0" max=move || lab.fp.with(|f| f.as_ref().map_or(0, |f| f.peaks.len().saturating_sub(1))).to_string()
+                    data-testid="llm-massive-layer"
+                    prop:value=move || layer.get().unwrap_or(0).to_string()
+                    on:input=move |e| chosen.set(event_target_value(&e).parse().ok())/>
+            </label>
             <Intervention lab layer/>
             <p class="muted small">{move || app.t(Msg::LlmMassiveCite)}</p>
         </section>
@@ -396,6 +399,40 @@ fn label(m: Method) -> Msg {
         Method::W8A8Smooth => Msg::LlmMethodSmooth,
         m => m.label(),
     }
+}
+
+/// A row's name on the chart's axis (technical shorthand, the same in both languages).
+fn short(m: Method) -> &'static str {
+    match m {
+        Method::Full => "FP",
+        Method::W8A8Token => "W8A8",
+        Method::W8A8Tensor => "W8A8 tensor",
+        Method::W8A8Smooth => "+SmoothQuant",
+        Method::W8A8Hadamard => "W8A8+H",
+        Method::W4A8 => "W4A8",
+        Method::W4A4 => "W4A4",
+        Method::W4A4Hadamard => "W4A4+H",
+        Method::W8A8Drop => "drop 2",
+        _ => "",
+    }
+}
+
+/// The table's perplexities as bars on a log scale (they span four decades).
+fn draw_methods(a: &Area, t: &ChartTheme, lab: Lab, y_label: &str) -> DrawResult {
+    let Some(fp) = lab.fp.get() else {
+        return Ok(());
+    };
+    let mut labels = vec![short(Method::Full).to_string()];
+    let mut values = vec![fp.scores.ppl.log10()];
+    for (m, r) in lab.methods.get() {
+        if let Ok(q) = r {
+            labels.push(short(m).to_string());
+            values.push(q.scores.ppl.max(1.0).log10());
+        }
+    }
+    bar_chart(a, t, &labels, &values, y_label, &|v| {
+        ppl_text(10f64.powf(v))
+    })
 }
 
 /// Every method on the current paragraph, filled in as each finishes.
@@ -491,6 +528,10 @@ pub fn MethodsSection(lab: Lab) -> impl IntoView {
                     <tbody>{rows}</tbody>
                 </table>
             </div>
+            <Show when=move || lab.methods.with(|m| !m.is_empty())>
+                <Chart id="llm-methods-chart" caption=Signal::derive(move || app.t(Msg::LlmMethodsCaption).to_string()) aspect=0.4
+                    draw=move |a, t| draw_methods(a, t, lab, app.t(Msg::LlmPplLogAxis))/>
+            </Show>
         </section>
     }
 }

@@ -7,18 +7,20 @@
 use leptos::prelude::*;
 use plotters::prelude::{Circle, Color};
 
-use quantlab_app::controls::{ModelActChoice, ModelBitsChoice, ModelRotChoice, ALPHA, DROP_K};
+use quantlab_app::controls::{ModelActChoice, ModelBitsChoice, ModelRotChoice};
 use quantlab_app::i18n::Msg;
 use quantlab_app::sentences::{Method, Sentences, MAX_SENTENCES, MAX_TEXT_BYTES, SMOOTH_SWEEP};
 use quantlab_engine::model::{Encoding, ModelQuant, LAYERS};
 
 use super::model_run::{FpSet, ModelRun, QuantRun};
+use super::quant_common::SmoothDropControls;
+use crate::lens;
 use crate::ui::job::Job;
 use crate::ui::minilm::{use_model, Minilm, ModelState, ModelStore};
 use crate::ui::state::{use_app, AppState};
 use crate::ui::widgets::chart::{de, Area, ChartTheme, DrawResult};
 use crate::ui::widgets::plot::{cartesian, line};
-use crate::ui::widgets::{Chart, Segmented, Slider};
+use crate::ui::widgets::{Chart, Segmented};
 use crate::ui::Shared;
 
 type Outcome<T> = Option<Result<T, String>>;
@@ -337,33 +339,7 @@ fn SettingsSection(lab: Lab) -> impl IntoView {
                     value=Signal::derive(move || app.ctl(|c| c.model.rot)) testid="model-rotate"
                     on_change=Callback::new(move |v: ModelRotChoice| app.set_ctl(|c| c.model.rot = v))/>
             </div>
-            <div class="controls">
-                <label class="control compact check">
-                    <input type="checkbox" data-testid="model-alpha-on" prop:checked=move || alpha.get().is_some()
-                        on:change=move |e| {
-                            let on = event_target_checked(&e);
-                            app.set_ctl(|c| c.model.alpha = on.then_some(0.5));
-                        }/>
-                    <span>{move || app.t(Msg::ModelSmoothOn)}</span>
-                </label>
-                // Always there: moving it turns SmoothQuant on at that α; the box turns it off.
-                <Slider label=Signal::derive(move || app.t(Msg::ModelAlphaLabel).to_string())
-                    value=Signal::derive(move || alpha.get().unwrap_or(0.5))
-                    min=ALPHA.min max=ALPHA.max step=ALPHA.step testid="model-alpha"
-                    format=Callback::new(move |v: f64| if alpha.get().is_some() { format!("{v:.2}") } else { app.t(Msg::ModelDropOff).to_string() })
-                    on_change=Callback::new(move |v: f64| {
-                        app.set_ctl(|c| c.model.alpha = Some(ALPHA.snap(v)));
-                        true
-                    })/>
-                <Slider label=Signal::derive(move || app.t(Msg::ModelDropLabel).to_string())
-                    value=Signal::derive(move || f64::from(app.ctl(|c| c.model.drop)))
-                    min=DROP_K.min as f64 max=DROP_K.max as f64 step=1.0 testid="model-drop-k"
-                    format=Callback::new(move |v: f64| if v < 0.5 { app.t(Msg::ModelDropOff).to_string() } else { format!("{v:.0}") })
-                    on_change=Callback::new(move |v: f64| {
-                        app.set_ctl(|c| c.model.drop = v.round().clamp(0.0, 32.0) as u8);
-                        true
-                    })/>
-            </div>
+            <SmoothDropControls alpha=lens!(model.alpha) drop=lens!(model.drop) prefix="model"/>
             <ul class="muted small notes-list">
                 <li>{move || app.t(match act.get() {
                     ModelActChoice::Static => Msg::ModelStaticNote,

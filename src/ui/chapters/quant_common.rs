@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use quantlab_app::controls::{
     DataControls, GridRange, RangeControls, RoundChoice, SchemeControls, Signedness, Symmetry,
-    BITS, RANGE_END,
+    ALPHA, BITS, DROP_K, RANGE_END,
 };
 use quantlab_app::datasets::{Source, Tensor};
 use quantlab_app::i18n::Msg;
@@ -14,7 +14,7 @@ use quantlab_engine::{QParams, QuantError, Scheme};
 
 use crate::ui::data::{chapter_data, Loaded};
 use crate::ui::state::{use_app, Lens};
-use crate::ui::widgets::Segmented;
+use crate::ui::widgets::{Segmented, Slider};
 use crate::ui::Shared;
 
 /// Finite min, max and max |x| of a tensor, and how many values were not finite.
@@ -357,6 +357,59 @@ pub fn Readout(
         <div class="readout">
             <span class="k">{move || app.t(label)}</span>
             <span class="v" data-testid=testid data-value=move || value.get().map(|v| format!("{v}")).unwrap_or_default()>{text}</span>
+        </div>
+    }
+}
+
+/// SmoothQuant on/off with its α, and the outlier ablation's k: the same three controls in the
+/// whole-model and language-model chapters (`{prefix}-alpha-on`, `{prefix}-alpha`,
+/// `{prefix}-drop-k`).
+#[component]
+pub fn SmoothDropControls(
+    alpha: Lens<Option<f64>>,
+    drop: Lens<u8>,
+    /// The chapter's testid prefix ("model", "llm").
+    prefix: &'static str,
+) -> impl IntoView {
+    let app = use_app();
+    let a = Memo::new(move |_| alpha.read(app, |v| *v));
+    let id = |what: &str| -> &'static str {
+        match (prefix, what) {
+            ("model", "on") => "model-alpha-on",
+            ("model", "alpha") => "model-alpha",
+            ("model", _) => "model-drop-k",
+            (_, "on") => "llm-alpha-on",
+            (_, "alpha") => "llm-alpha",
+            _ => "llm-drop-k",
+        }
+    };
+    view! {
+        <div class="controls">
+            <label class="control compact check">
+                <input type="checkbox" data-testid=id("on") prop:checked=move || a.get().is_some()
+                    on:change=move |e| {
+                        let on = event_target_checked(&e);
+                        alpha.write(app, |v| *v = on.then_some(0.5));
+                    }/>
+                <span>{move || app.t(Msg::ModelSmoothOn)}</span>
+            </label>
+            // Always there: moving it turns SmoothQuant on at that α; the box turns it off.
+            <Slider label=Signal::derive(move || app.t(Msg::ModelAlphaLabel).to_string())
+                value=Signal::derive(move || a.get().unwrap_or(0.5))
+                min=ALPHA.min max=ALPHA.max step=ALPHA.step testid=id("alpha")
+                format=Callback::new(move |v: f64| if a.get().is_some() { format!("{v:.2}") } else { app.t(Msg::ModelDropOff).to_string() })
+                on_change=Callback::new(move |v: f64| {
+                    alpha.write(app, |x| *x = Some(ALPHA.snap(v)));
+                    true
+                })/>
+            <Slider label=Signal::derive(move || app.t(Msg::ModelDropLabel).to_string())
+                value=Signal::derive(move || f64::from(drop.read(app, |d| *d)))
+                min=DROP_K.min as f64 max=DROP_K.max as f64 step=1.0 testid=id("drop")
+                format=Callback::new(move |v: f64| if v < 0.5 { app.t(Msg::ModelDropOff).to_string() } else { format!("{v:.0}") })
+                on_change=Callback::new(move |v: f64| {
+                    drop.write(app, |d| *d = v.round().clamp(0.0, DROP_K.max as f64) as u8);
+                    true
+                })/>
         </div>
     }
 }
