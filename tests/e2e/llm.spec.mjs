@@ -158,6 +158,11 @@ test("SmolLM2: your text in the outliers, SmoothQuant and rotation chapters: the
     const params = new URL(page.url()).searchParams;
     assert(params.get("layer") === "llm" && params.get("olayer") === "11" && params.get("olin") === "fc2", `${slug}: the link holds the layer: ${page.url()}`);
   }
+  // SmolLM2's 576 channels have no full Hadamard here; its own construction (blocks of 64) does.
+  await page.selectOption("[data-testid=own-linear]", "qkv");
+  await page.selectOption("[data-testid=rotation-select]", "hadamard64");
+  await page.waitForFunction(() => /576 channels/.test(document.querySelector("[data-testid=layer-info]")?.textContent || ""), null, { timeout: 60000 });
+  await page.waitForSelector("[data-testid=rotation-error-readout][data-value]", { timeout: 60000 });
   await shot("llm-text-rotation");
 });
 

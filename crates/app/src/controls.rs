@@ -630,6 +630,8 @@ choice! {
         None = "none" => Msg::RotNone,
         Hadamard = "hadamard" => Msg::RotHadamard,
         Hadamard128 = "hadamard128" => Msg::RotHadamard128,
+        /// SmolLM2's construction: 576 = 9 × 64 and 1536 = 24 × 64 have no full Hadamard here.
+        Hadamard64 = "hadamard64" => Msg::RotHadamard64,
         Random = "random" => Msg::RotRandom,
         Learned = "learned" => Msg::RotLearned,
     }
@@ -643,6 +645,7 @@ impl RotationChoice {
             RotationChoice::None => Some(Rotation::Identity),
             RotationChoice::Hadamard => Some(Rotation::Hadamard),
             RotationChoice::Hadamard128 => Some(Rotation::HadamardBlock(128.min(channels))),
+            RotationChoice::Hadamard64 => Some(Rotation::HadamardBlock(64.min(channels))),
             RotationChoice::Random => Some(Rotation::Random(0)),
             RotationChoice::Learned => None,
         }

@@ -646,6 +646,7 @@ messages! {
     RotNone: "none (R = I)", "없음 (R = I)";
     RotHadamard: "Hadamard (QuaRot/SpinQuant, full)", "Hadamard (QuaRot/SpinQuant, 전체)";
     RotHadamard128: "Hadamard, blocks of 128", "Hadamard, 128 블록";
+    RotHadamard64: "Hadamard, blocks of 64 (SmolLM2's 576 and 1536 channels)", "Hadamard, 64 블록 (SmolLM2의 576, 1536 채널)";
     RotRandom: "random orthogonal (seed 0)", "랜덤 직교 행렬 (시드 0)";
     RotLearned: "learned (SpinQuant, below)", "학습 (SpinQuant, 아래)";
     HadamardNote: "The full Hadamard for C = 12·2^k is R = kron(H₁₂ᵀ, S_{C/12})/√C (384 = 12·32, 1536 = 12·128) with the 12×12 Hadamard QuaRot and SpinQuant use and the Sylvester matrix S; it is applied with a fast Walsh–Hadamard transform, O(C log C) per token, never as a dense product. X′ = X·R, W′ = Rᵀ·W, then the same fake quantization as SmoothQuant.",
