@@ -178,11 +178,92 @@ fn ToySection() -> impl IntoView {
 }
 
 /// Hadamard or random rotations of a real layer, computed in slices, against no rotation.
+/// Rotates the layer's X and W with the chosen R, then measures every standard setting on
+/// both, one per slice of `job`.
+fn rotate_layer(
+    real: RealLayer,
+    result: RwSignal<Option<Shared<RotationResult>>>,
+    result_error: RwSignal<Option<String>>,
+    job: Job,
+) {
+    let app = use_app();
+    let RealLayer { data, rot, .. } = real;
+    let (Some(d), choice) = (data.get(), rot.get()) else {
+        job.cancel();
+        result.set(None);
+        return;
+    };
+    result.set(None);
+    result_error.set(None);
+    let c = d.case.case().in_channels();
+    let Some(rotation) = choice.rotation(c) else {
+        job.cancel();
+        return; // the learned rotation has its own panel below
+    };
+    if choice == RotationChoice::Random && c > RANDOM_MAX_C {
+        job.cancel();
+        result_error.set(Some(Msg::RandomTooBig.fill(app.lang(), &[&c.to_string()])));
+        return;
+    }
+    let d2: Shared<LayerData> = d.clone();
+    job.fold(
+        RotationRun::default(),
+        1 + STANDARD_CONFIGS.len(),
+        move |run, i| {
+            let case = d.case.case();
+            let Some(cfg) = i.checked_sub(1).and_then(|k| STANDARD_CONFIGS.get(k)) else {
+                // Step 0: rotate X and W once; the other steps measure one setting each.
+                let (t, c, n) = (case.tokens(), case.in_channels(), case.out_channels());
+                let x = crate::ui::perf::time("rotate X", || rotation.rotate_x(case.x(), t, c));
+                let w = crate::ui::perf::time("rotate W", || rotation.rotate_w(case.w(), c, n));
+                match (x, w) {
+                    (Ok(x), Ok(w)) => {
+                        run.rotated = Some(Rotated {
+                            rotation: rotation.name(),
+                            x,
+                            w,
+                        })
+                    }
+                    (Err(e), _) | (_, Err(e)) => result_error.set(Some(e.to_string())),
+                }
+                return;
+            };
+            let Some(rot) = run.rotated.as_ref() else {
+                return;
+            };
+            match (rot.error(case, cfg), case.error(cfg)) {
+                (Ok(a), Ok(b)) => run.errors.push((*cfg, a.rel_err, b.rel_err)),
+                (Err(e), _) | (_, Err(e)) => result_error.set(Some(e.to_string())),
+            }
+        },
+        move |run| {
+            let case = d2.case.case();
+            let Some(rot) = run.rotated else { return };
+            let (t, c) = (case.tokens(), case.in_channels());
+            match (
+                ActSummary::of(case.x(), t, c),
+                ActSummary::of(&rot.x, t, c),
+                rot.float_deviation(case),
+            ) {
+                (Ok(before), Ok(after), Ok(fp)) => result.set(Some(Shared::new(RotationResult {
+                    name: rot.rotation.clone(),
+                    before,
+                    after,
+                    errors: run.errors,
+                    fp_identity: fp.rel_frobenius,
+                }))),
+                (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+                    result_error.set(Some(e.to_string()))
+                }
+            }
+        },
+    );
+}
+
 #[component]
 fn FixedRotationSection(real: RealLayer) -> impl IntoView {
     let app = use_app();
     let RealLayer {
-        data,
         rot,
         bits,
         act,
@@ -192,80 +273,7 @@ fn FixedRotationSection(real: RealLayer) -> impl IntoView {
     let result = RwSignal::new(None::<Shared<RotationResult>>);
     let result_error = RwSignal::new(None::<String>);
     let job = Job::new();
-    Effect::new(move |_| {
-        let (Some(d), choice) = (data.get(), rot.get()) else {
-            job.cancel();
-            result.set(None);
-            return;
-        };
-        result.set(None);
-        result_error.set(None);
-        let c = d.case.case().in_channels();
-        let Some(rotation) = choice.rotation(c) else {
-            job.cancel();
-            return; // the learned rotation has its own panel below
-        };
-        if choice == RotationChoice::Random && c > RANDOM_MAX_C {
-            job.cancel();
-            result_error.set(Some(Msg::RandomTooBig.fill(app.lang(), &[&c.to_string()])));
-            return;
-        }
-        let d2: Shared<LayerData> = d.clone();
-        job.fold(
-            RotationRun::default(),
-            1 + STANDARD_CONFIGS.len(),
-            move |run, i| {
-                let case = d.case.case();
-                let Some(cfg) = i.checked_sub(1).and_then(|k| STANDARD_CONFIGS.get(k)) else {
-                    // Step 0: rotate X and W once; the other steps measure one setting each.
-                    let (t, c, n) = (case.tokens(), case.in_channels(), case.out_channels());
-                    let x = crate::ui::perf::time("rotate X", || rotation.rotate_x(case.x(), t, c));
-                    let w = crate::ui::perf::time("rotate W", || rotation.rotate_w(case.w(), c, n));
-                    match (x, w) {
-                        (Ok(x), Ok(w)) => {
-                            run.rotated = Some(Rotated {
-                                rotation: rotation.name(),
-                                x,
-                                w,
-                            })
-                        }
-                        (Err(e), _) | (_, Err(e)) => result_error.set(Some(e.to_string())),
-                    }
-                    return;
-                };
-                let Some(rot) = run.rotated.as_ref() else {
-                    return;
-                };
-                match (rot.error(case, cfg), case.error(cfg)) {
-                    (Ok(a), Ok(b)) => run.errors.push((*cfg, a.rel_err, b.rel_err)),
-                    (Err(e), _) | (_, Err(e)) => result_error.set(Some(e.to_string())),
-                }
-            },
-            move |run| {
-                let case = d2.case.case();
-                let Some(rot) = run.rotated else { return };
-                let (t, c) = (case.tokens(), case.in_channels());
-                match (
-                    ActSummary::of(case.x(), t, c),
-                    ActSummary::of(&rot.x, t, c),
-                    rot.float_deviation(case),
-                ) {
-                    (Ok(before), Ok(after), Ok(fp)) => {
-                        result.set(Some(Shared::new(RotationResult {
-                            name: rot.rotation.clone(),
-                            before,
-                            after,
-                            errors: run.errors,
-                            fp_identity: fp.rel_frobenius,
-                        })))
-                    }
-                    (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
-                        result_error.set(Some(e.to_string()))
-                    }
-                }
-            },
-        );
-    });
+    Effect::new(move |_| rotate_layer(real, result, result_error, job));
     let current_err = move || {
         let r = result.get()?;
         let c = cfg.get();

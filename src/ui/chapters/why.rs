@@ -554,6 +554,43 @@ fn KernelPath() -> impl IntoView {
 
 /// int8 against f32 matrix products on this machine, on both kernel paths where both run, in
 /// slices, with the table to copy.
+/// Runs the benchmark's plan, one timed kernel per slice of `job`, a table row per result.
+fn run_bench(
+    job: Job,
+    rows: RwSignal<Vec<BenchRow>>,
+    resolution: RwSignal<Option<f64>>,
+    copied: RwSignal<Option<bool>>,
+    bench_error: RwSignal<Option<String>>,
+) {
+    rows.set(Vec::new());
+    copied.set(None);
+    bench_error.set(None);
+    let res = measure_timer_resolution();
+    resolution.set(res);
+    let tick = res.unwrap_or(0.1);
+    let steps = plan();
+    job.fold(
+        BenchState::default(),
+        steps.len(),
+        move |st, i| {
+            let Some(&step) = steps.get(i) else { return };
+            if st.failed.is_some() {
+                return;
+            }
+            match st.step(step, tick) {
+                Ok(Some(row)) => rows.update(|r| r.push(row)),
+                Ok(None) => {}
+                Err(e) => {
+                    bench_error.set(Some(e.clone()));
+                    st.failed = Some(e);
+                    st.operands = None;
+                }
+            }
+        },
+        |_| {},
+    );
+}
+
 #[component]
 fn FasterSection() -> impl IntoView {
     let app = use_app();
@@ -566,35 +603,9 @@ fn FasterSection() -> impl IntoView {
     let run = move |_| {
         if job.running() {
             job.cancel();
-            return;
+        } else {
+            run_bench(job, rows, resolution, copied, bench_error);
         }
-        rows.set(Vec::new());
-        copied.set(None);
-        bench_error.set(None);
-        let res = measure_timer_resolution();
-        resolution.set(res);
-        let tick = res.unwrap_or(0.1);
-        let steps = plan();
-        job.fold(
-            BenchState::default(),
-            steps.len(),
-            move |st, i| {
-                let Some(&step) = steps.get(i) else { return };
-                if st.failed.is_some() {
-                    return;
-                }
-                match st.step(step, tick) {
-                    Ok(Some(row)) => rows.update(|r| r.push(row)),
-                    Ok(None) => {}
-                    Err(e) => {
-                        bench_error.set(Some(e.clone()));
-                        st.failed = Some(e);
-                        st.operands = None;
-                    }
-                }
-            },
-            |_| {},
-        );
     };
 
     // One table row per (shape, op), a column per path.
