@@ -68,6 +68,11 @@ test("llm: loads only when asked; full precision writes and scores as the CLI; t
   const table = await page.$$eval("[data-testid=llm-methods-table] tbody tr", (trs) => Object.fromEntries(trs.map((tr) => [tr.dataset.method || "Full", Number(tr.children[1].textContent)])));
   assert(close(table.W8A8Token, got.quant, 0.005) && close(table.Full, got.full, 0.005), `the table's W8A8 per-token and full precision are the readouts: ${JSON.stringify(table)}`);
   assert(table.W8A8Tensor > table.W8A8Token && table.W4A4 > 10 * table.W4A4Hadamard && table.W8A8Drop > 1000, `the table tells the story: ${JSON.stringify(table)}`);
+  // The table built its copies in place of the reader's; a new prompt still gets both columns.
+  await page.fill("[data-testid=llm-prompt]", "Once upon a time, in a small village,");
+  await page.press("[data-testid=llm-prompt]", "Enter");
+  await page.waitForFunction(() => /Once upon/.test(document.querySelector("[data-testid=llm-gen-quant]")?.textContent || "")
+    && document.querySelector("[data-testid=llm-gen-quant]").dataset.done === "true", null, { timeout: 120000 });
   await shot("llm-desktop-en");
   await page.setViewportSize(PHONE);
   await page.waitForTimeout(300);

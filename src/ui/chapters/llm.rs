@@ -57,6 +57,9 @@ pub struct Lab {
     pub job: Job,
     /// Completed runs of the reader's setting (a counter the browser tests wait on).
     pub runs: RwSignal<u32>,
+    /// Asks for the reader's setting again when its kept copy was dropped (the methods table
+    /// and the summary build theirs in its place) and the prompt then changes.
+    rebuild: RwSignal<u32>,
     pub gen_full: RwSignal<Written>,
     pub gen_quant: RwSignal<Written>,
     pub gen_full_job: Job,
@@ -95,6 +98,7 @@ impl Lab {
             quant: RwSignal::new(None),
             job,
             runs: RwSignal::new(0),
+            rebuild: RwSignal::new(0),
             gen_full: RwSignal::new(Written::default()),
             gen_quant: RwSignal::new(Written::default()),
             gen_full_job: Job::new(),
@@ -111,6 +115,7 @@ impl Lab {
     /// Full precision for a new text, then the reader's setting on it: re-run on every change,
     /// newest input first.
     fn start_run(self) {
+        let _ = self.rebuild.get();
         let (Some(m), Some(text), cfg) = (self.model.get(), self.text.get(), self.cfg.get()) else {
             return;
         };
@@ -175,9 +180,16 @@ impl Lab {
         match self.store.quantized(&cfg, &text.unwrap_or_default()) {
             Some(q) => write(m, &prompt.ids, Some(q), self.gen_quant, self.gen_quant_job),
             None => {
-                // Built by the run under way; this effect runs again when it finishes.
+                // Built by the run under way, which runs this effect again when it finishes;
+                // with none under way (another table dropped the copy), one is started. Not
+                // after a failed run: its error is shown instead of being retried forever.
                 self.gen_quant_job.cancel();
                 self.gen_quant.set(Written::default());
+                let succeeded = self.quant.with_untracked(|q| matches!(q, Some(Ok(_))));
+                let idle = self.job.progress.with_untracked(Option::is_none);
+                if idle && succeeded {
+                    self.rebuild.update(|n| *n += 1);
+                }
             }
         }
     }

@@ -131,6 +131,15 @@ impl TextRun {
             && self.store.calibration(&self.ids).is_none()
     }
 
+    /// Units of one quantized setting on a text whose full-precision run is kept (quantizing,
+    /// the forward, the scoring, and the step that starts it): a progress bar's unit for runs
+    /// of many settings, counted without building anything.
+    pub fn setting_units(m: &Lm) -> usize {
+        let model = &m.file.model;
+        let scoring = model.config().vocab.div_ceil(lm::VOCAB_CHUNK);
+        model.config().shapes().count() + 1 + layers(m) + scoring + 1
+    }
+
     /// Upper bound of the units left (for the progress bar).
     pub fn units(&self) -> usize {
         let l = layers(&self.m);

@@ -451,19 +451,11 @@ pub fn MethodsSection(lab: Lab) -> impl IntoView {
             .collect();
         todo.reverse();
         let state: Option<(Method, TextRun)> = None;
-        // Units: an upper bound (each run's own count, taken as it starts).
-        let per = TextRun::new(
-            m.clone(),
-            lab.store,
-            text.ids.clone(),
-            todo.first().map(|t| t.1.clone()),
-            false,
-        )
-        .map_or(0, |r| r.units());
+        let total = TextRun::setting_units(&m) * todo.len();
         let store = lab.store;
         lab.methods_job.fold(
             (state, todo),
-            per * METHODS.len() + METHODS.len(),
+            total,
             move |(cur, todo), _| {
                 if cur.is_none() {
                     let Some((me, cfg)) = todo.pop() else { return };

@@ -55,7 +55,7 @@ impl LlmColumn {
                 .filter_map(|(i, p)| Some((i, p.clone().ok()?)))
                 .collect();
             todo.reverse();
-            let units = todo.len() * 400;
+            let units = TextRun::setting_units(&m) * todo.len();
             let store = lm;
             col.job.fold(
                 (None::<(usize, TextRun)>, todo),
