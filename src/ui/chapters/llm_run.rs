@@ -131,13 +131,15 @@ impl TextRun {
             && self.store.calibration(&self.ids).is_none()
     }
 
-    /// Units of one quantized setting on a text whose full-precision run is kept (quantizing,
-    /// the forward, the scoring, and the step that starts it): a progress bar's unit for runs
-    /// of many settings, counted without building anything.
+    /// At most the units of one quantized setting on a text (the full-precision run and the
+    /// calibration pass if not kept yet, quantizing, the forward, the scoring, and the step
+    /// that starts it): a job running many settings counts this many per setting, without
+    /// building anything; its spare steps do nothing.
     pub fn setting_units(m: &Lm) -> usize {
         let model = &m.file.model;
         let scoring = model.config().vocab.div_ceil(lm::VOCAB_CHUNK);
-        model.config().shapes().count() + 1 + layers(m) + scoring + 1
+        let l = layers(m);
+        (l + scoring) + l + (model.config().shapes().count() + 1) + (l + scoring) + 1
     }
 
     /// Upper bound of the units left (for the progress bar).
