@@ -81,6 +81,10 @@ pub const HEAT_TOKENS: usize = 48;
 #[derive(Clone, Copy)]
 pub struct LmStore {
     pub state: RwSignal<LmState>,
+    /// The reader's file being read while a model is loaded (that model stays until it is
+    /// replaced), and why the last such file was refused.
+    pub reading: RwSignal<bool>,
+    pub refused: RwSignal<Option<String>>,
     abort: StoredValue<Option<web_sys::AbortController>, LocalStorage>,
     fp: StoredValue<Option<Arc<FpText>>>,
     calibration: StoredValue<Option<(Vec<u32>, Arc<Calibration>)>>,
@@ -99,6 +103,8 @@ impl LmStore {
     pub fn new() -> Self {
         LmStore {
             state: RwSignal::new(LmState::Idle),
+            reading: RwSignal::new(false),
+            refused: RwSignal::new(None),
             abort: StoredValue::new_local(None),
             fp: StoredValue::new(None),
             calibration: StoredValue::new(None),
@@ -108,10 +114,11 @@ impl LmStore {
 
     /// (Re)starts the download of the shipped model, unless one is on its way.
     pub fn load(&self) {
-        if self.state.with_untracked(LmState::busy) {
+        if self.busy_untracked() {
             return;
         }
         let store = *self;
+        store.refused.set(None);
         store.state.set(LmState::Downloading {
             received: 0,
             total: llmfile::SMOLLM2_BYTES,
@@ -158,22 +165,32 @@ impl LmStore {
     /// Reads the reader's own `.gguf`: its size is checked before a byte is read, its header
     /// and tensors before anything large is allocated.
     pub fn open(&self, file: web_sys::File) {
-        if self.state.with_untracked(LmState::busy) {
+        if self.busy_untracked() {
             return;
         }
+        self.refused.set(None);
+        // With a model loaded, a refused file leaves it in place (as a refused .npy does).
+        let keep = self
+            .state
+            .with_untracked(|s| matches!(s, LmState::Ready(_)));
         let name = file.name();
         let size = file.size();
         // NaN (a size the browser does not know) is refused too.
         if size.partial_cmp(&(llmfile::MAX_GGUF_BYTES as f64)) != Some(std::cmp::Ordering::Less) {
-            self.state.set(LmState::Failed(format!(
+            let e = format!(
                 "{name}: {:.0} MB, more than a model file can be here ({} MB)",
                 size / 1e6,
                 llmfile::MAX_GGUF_BYTES >> 20
-            )));
+            );
+            self.refuse(e, keep);
             return;
         }
         let store = *self;
-        store.state.set(LmState::Preparing);
+        if keep {
+            store.reading.set(true);
+        } else {
+            store.state.set(LmState::Preparing);
+        }
         spawn_local(async move {
             let next = match JsFuture::from(file.array_buffer()).await {
                 Ok(buf) => {
@@ -182,8 +199,29 @@ impl LmStore {
                 }
                 Err(_) => LmState::Failed(format!("{name}: the browser could not read it")),
             };
-            store.adopt(next);
+            store.reading.try_set(false);
+            match next {
+                LmState::Failed(e) => store.refuse(e, keep),
+                next => store.adopt(next),
+            }
         });
+    }
+
+    fn refuse(&self, e: String, keep: bool) {
+        if keep {
+            self.refused.try_set(Some(e));
+        } else {
+            self.adopt(LmState::Failed(e));
+        }
+    }
+
+    /// A download, or a file being read: the load controls wait for it.
+    pub fn busy(&self) -> bool {
+        self.state.with(LmState::busy) || self.reading.get()
+    }
+
+    fn busy_untracked(&self) -> bool {
+        self.state.with_untracked(LmState::busy) || self.reading.get_untracked()
     }
 
     /// Stops a download under way.

@@ -141,6 +141,36 @@ test("llm: controls follow the link; junk falls back with a notice; a foreign .g
   await page.context().setOffline(false);
 });
 
+test("llm: a model replaced while its runs are under way: a refused file keeps it; your own .gguf, then Load again, leave no error", async ({ page, open }) => {
+  await open("?ch=llm");
+  await load(page);
+  assert(await page.isDisabled("[data-testid=llm-load]"), "the shipped model loaded: Load again would only drop the work");
+  // A foreign file while the first run is under way: refused, the loaded model stays.
+  await page.setInputFiles("[data-testid=llm-file]", { name: "foreign.gguf", mimeType: "application/octet-stream", buffer: Buffer.from("GGUF\x03\x00\x00\x00 this is not a model") });
+  await page.waitForSelector("[data-testid=llm-error]", { timeout: 20000 });
+  const err = await page.textContent("[data-testid=llm-error]");
+  assert(/foreign\.gguf/.test(err) && /still in use/.test(err), "named, and the model kept: " + err);
+  assertEq(await page.getAttribute("[data-testid=llm-progress]", "data-state"), "ready", "the loaded model stays");
+  const first = await after(page, 0);
+  assert(close(first.full, FIXTURE.full_precision_ppl, 2e-4), `the kept model still scores: ${first.full}`);
+  // The reader's own copy of the model replaces it while the runs are going…
+  await page.click("[data-testid=llm-bits] [data-value=w4a4]");
+  await page.setInputFiles("[data-testid=llm-file]", `${repo}/.tools/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf`);
+  await page.waitForFunction(() => /Your file/.test(document.querySelector("[data-testid=llm-progress][data-state=ready]")?.textContent || ""), null, { timeout: 60000 });
+  assert(!(await page.$("[data-testid=llm-error]")), "a good file clears the refusal");
+  // …and Load takes the shipped one back in the middle of them (the runs of the old model end
+  // with it: this once panicked on a disposed signal).
+  await page.waitForTimeout(150);
+  const before = await runs(page);
+  await page.click("[data-testid=llm-load]");
+  await page.waitForTimeout(400);
+  await page.click("[data-testid=llm-bits] [data-value=w8a8]").catch(() => {});
+  await page.waitForSelector("[data-testid=llm-progress][data-state=ready]", { timeout: 120000 });
+  const again = await after(page, before);
+  assert(close(again.full, FIXTURE.full_precision_ppl, 2e-4), `the shipped model scores again: ${again.full}`);
+  assert(!(await page.isVisible("[data-testid=error-banner]").catch(() => false)), "no error banner");
+});
+
 test("SmolLM2: your text in the outliers, SmoothQuant and rotation chapters: the LLM's own activations", async ({ page, open, shot }) => {
   const down11 = FIXTURE.down11;
   for (const [slug, ready] of [["outliers", "[data-testid=outlier-stats]"], ["smoothquant", "[data-testid=smooth-error-readout][data-value]"], ["rotation", "[data-testid=rotation-error-readout][data-value]"]]) {

@@ -846,6 +846,7 @@ messages! {
     LlmPreparing: "Checking the file and reading its tensors…", "파일을 확인하고 텐서를 읽는 중…";
     LlmReady: "Ready: {}, {} layers, hidden {}, vocabulary {}; {}; {} MB in memory.", "준비됨: {}, layer {}개, hidden {}, 어휘 {}개; {}; 메모리 {} MB.";
     LlmShippedChecked: "SHA-256 equals the pip wheel's. Kept for offline use.", "SHA-256이 pip wheel과 같습니다. 오프라인용으로 보관됩니다.";
+    LlmKeptPrevious: "The model loaded before is still in use.", "앞서 불러온 모델을 그대로 사용합니다.";
     LlmOwnFile: "Your file {} (not uploaded anywhere).", "나의 파일 {} (어디에도 업로드하지 않음).";
     LlmSettingsTitle: "Quantization of all 210 linears", "210개 linear 전체의 양자화";
     LlmWeightsOnlyNote: "Weights only: the activations stay in f32, so there is no activation scale to choose.", "weight만 양자화: activation은 f32로 남으므로 고를 activation scale이 없습니다.";

@@ -117,6 +117,9 @@ impl Lab {
     fn start_run(self) {
         let _ = self.rebuild.get();
         let (Some(m), Some(text), cfg) = (self.model.get(), self.text.get(), self.cfg.get()) else {
+            // The model is being replaced: its runs end with it.
+            self.job.cancel();
+            self.methods_job.cancel();
             return;
         };
         self.methods_job.cancel();
@@ -135,12 +138,14 @@ impl Lab {
         };
         let (fp, quant, runs) = (self.fp, self.quant, self.runs);
         let total = run.units();
-        let failed = RwSignal::new(false);
+        // Not a signal: one made here is disposed when this effect runs again, while the run
+        // it belongs to may still have a slice queued.
+        let failed = std::rc::Rc::new(std::cell::Cell::new(false));
         self.job.fold_deferred(
             run,
             total,
             move |r, _| {
-                if failed.get_untracked() || r.is_done() {
+                if failed.get() || r.is_done() {
                     return;
                 }
                 match r.advance() {
@@ -161,6 +166,7 @@ impl Lab {
     /// beside the perplexity run.
     fn start_writing_full(self) {
         let (Some(m), Some(prompt)) = (self.model.get(), self.prompt.get()) else {
+            self.gen_full_job.cancel();
             return;
         };
         write(m, &prompt.ids, None, self.gen_full, self.gen_full_job);
@@ -172,6 +178,7 @@ impl Lab {
         let _ = self.runs.get();
         let (Some(m), Some(prompt), cfg) = (self.model.get(), self.prompt.get(), self.cfg.get())
         else {
+            self.gen_quant_job.cancel();
             return;
         };
         let text = self
@@ -313,7 +320,13 @@ fn LoadSection(store: LmStore) -> impl IntoView {
         .into_any(),
     }
     };
-    let busy = move || store.state.with(LmState::busy);
+    let busy = move || store.busy();
+    // The shipped model loaded and checked: loading it again would only drop what is built.
+    let shipped_ready = move || {
+        store
+            .state
+            .with(|s| matches!(s, LmState::Ready(m) if m.own.is_none()))
+    };
     let label = move || match store.state.get() {
         LmState::Failed(_) | LmState::Cancelled => app.t(Msg::ModelRetry).to_string(),
         _ => Msg::LlmLoad.fill(app.lang(), &[&format!("{:.0}", shipped as f64 / 1e6)]),
@@ -323,7 +336,8 @@ fn LoadSection(store: LmStore) -> impl IntoView {
             <h2>{move || app.t(Msg::LlmLoadTitle)}</h2>
             <p>{move || app.t(Msg::LlmLoadCard)}</p>
             <div class="controls">
-                <button type="button" class="tool primary" data-testid="llm-load" disabled=busy
+                <button type="button" class="tool primary" data-testid="llm-load"
+                    disabled=move || busy() || shipped_ready()
                     on:click=move |_| store.load()>{label}</button>
                 <label class="tool file-pick">
                     <span>{move || app.t(Msg::LlmOpenOwn)}</span>
@@ -338,6 +352,12 @@ fn LoadSection(store: LmStore) -> impl IntoView {
                 </label>
             </div>
             {status}
+            {move || store.reading.get().then(|| view! {
+                <p class="model-progress muted" role="status" data-testid="llm-reading">{app.t(Msg::LlmPreparing)}</p>
+            })}
+            {move || store.refused.get().map(|e| view! {
+                <p class="control-error" role="alert" data-testid="llm-error">{e}" "{app.t(Msg::LlmKeptPrevious)}</p>
+            })}
         </section>
     }
 }
