@@ -14,8 +14,7 @@ use wasm_bindgen::JsValue;
 
 use super::dom;
 use quantlab_app::bench::{runs_per_sample, Spread};
-use quantlab_engine::kernels::{self, gemm_i8, set_prefer_relaxed_w8, Layout, PackedI8};
-use quantlab_engine::synth::Pcg32;
+use quantlab_engine::kernels::{self, set_prefer_relaxed_w8, W8Probe};
 
 /// What the page knows about the build it runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -88,29 +87,16 @@ pub fn choose_w8_kernel() {
     if !kernels::relaxed_available() || W8.with(|w| w.get_untracked().is_some()) {
         return;
     }
-    let (m, k, n) = (64, 384, 384);
-    let mut r = Pcg32::new(7);
-    // Full 8-bit values without −128 (which only the pair layout holds for weights).
-    let mut i8s = |len: usize| -> Vec<i8> {
-        (0..len)
-            .map(|_| ((r.next_u32() % 255) as i32 - 127) as i8)
-            .collect()
-    };
-    let (a, b) = (i8s(m * k), i8s(k * n));
-    let (Ok(pairs), Ok(quads)) = (
-        PackedI8::pack_with(&b, k, n, Layout::Pairs),
-        PackedI8::pack_with(&b, k, n, Layout::Quads),
-    ) else {
+    let Ok(mut probe) = W8Probe::new() else {
         return;
     };
-    let mut c = vec![0i32; m * n];
-    let mut run = |p: &PackedI8| gemm_i8(&a, m, k, p, &mut c).is_ok();
+    let mut run = |quads: bool| probe.run(quads).is_ok();
     // Warm-up (baseline compiler → optimized code) and a per-run estimate.
     let mut fastest = f64::INFINITY;
     for _ in 0..4 {
-        for p in [&pairs, &quads] {
+        for quads in [false, true] {
             let t0 = dom::now_ms();
-            if !run(p) {
+            if !run(quads) {
                 return;
             }
             fastest = fastest.min(dom::now_ms() - t0);
@@ -119,10 +105,10 @@ pub fn choose_w8_kernel() {
     let batch = runs_per_sample(fastest, 0.1);
     let (mut t_pairs, mut t_quads) = (Vec::new(), Vec::new());
     for _ in 0..3 {
-        for (p, times) in [(&pairs, &mut t_pairs), (&quads, &mut t_quads)] {
+        for (quads, times) in [(false, &mut t_pairs), (true, &mut t_quads)] {
             let t0 = dom::now_ms();
             for _ in 0..batch {
-                run(p);
+                run(quads);
             }
             times.push((dom::now_ms() - t0) / batch as f64);
         }

@@ -36,8 +36,10 @@ pub mod scalar;
 pub mod simd128;
 
 mod pack;
+mod probe;
 
 pub use pack::{prefer_relaxed_w8, set_prefer_relaxed_w8, Layout, PackedF32, PackedI8};
+pub use probe::W8Probe;
 pub use qlinear::{
     activation_scales, q_max, simulate_linear, ActGranularity, ActScales, QLinear, QuantizedActs,
     SimulatedLinear, MAX_K_UINT8, SCALE_FLOOR,
@@ -92,6 +94,69 @@ pub const fn relaxed_available() -> bool {
         target_feature = "simd128",
         feature = "relaxed"
     ))
+}
+
+/// Whether 8-bit weights run on the unsigned relaxed kernel here (relaxed build, and the
+/// engine's dot reads its second operand as an unsigned byte, as x86 AVX-VNNI's `vpdpbusd`
+/// does; see `relaxed::unsigned_dot`). Always false in other builds.
+pub fn unsigned_dot() -> bool {
+    #[cfg(all(
+        target_arch = "wasm32",
+        target_feature = "simd128",
+        feature = "relaxed"
+    ))]
+    {
+        relaxed::unsigned_dot()
+    }
+    #[cfg(not(all(
+        target_arch = "wasm32",
+        target_feature = "simd128",
+        feature = "relaxed"
+    )))]
+    {
+        false
+    }
+}
+
+/// Keeps 8-bit weights off the unsigned relaxed kernel (`false`) or lets the probe decide
+/// (`true`, the default): tests and benchmarks compare the kernels with it.
+pub fn set_unsigned_allowed(on: bool) {
+    #[cfg(all(
+        target_arch = "wasm32",
+        target_feature = "simd128",
+        feature = "relaxed"
+    ))]
+    relaxed::set_unsigned_allowed(on);
+    #[cfg(not(all(
+        target_arch = "wasm32",
+        target_feature = "simd128",
+        feature = "relaxed"
+    )))]
+    let _ = on;
+}
+
+/// The kernel 8-bit weights packed from now on run on: `"relaxed-u8s8"` (the unsigned dot,
+/// `vpdpbusd`), `"relaxed-sign"`, or this build's [`KERNEL_NAME`] (SIMD128's widening dot).
+pub fn w8_path() -> &'static str {
+    if relaxed_available() && prefer_relaxed_w8() {
+        if unsigned_dot() {
+            "relaxed-u8s8"
+        } else {
+            "relaxed-sign"
+        }
+    } else {
+        KERNEL_NAME
+    }
+}
+
+/// This build's kernels and, in the relaxed build, where 8-bit weights run: what the page's
+/// speed readouts name.
+pub fn path_label() -> String {
+    if relaxed_available() {
+        format!("{KERNEL_NAME} (8-bit weights: {})", w8_path())
+    } else {
+        KERNEL_NAME.to_string()
+    }
 }
 
 /// Largest inner dimension K for which int8 · int8 sums cannot overflow an i32:

@@ -87,7 +87,7 @@ pub fn set_prefer_relaxed_w8(on: bool) {
 /// two k. It is 4 for the relaxed layouts: `i32x4.relaxed_dot_i8x16_i7x16_add_s` sums four
 /// byte products per lane, so 16 bytes are 4 columns × 4 k. Missing columns (N not a multiple
 /// of 8) and the missing k of the last group hold the offset (a zero weight).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct PackedI8 {
     pub(crate) k: usize,
     pub(crate) n: usize,
@@ -97,7 +97,19 @@ pub struct PackedI8 {
     pub(crate) panels: usize,
     pub(crate) data: Vec<i8>,
     pub(crate) layout: Layout,
+    /// Σ_k B[k][j] per packed column, made on first use by the unsigned relaxed kernel (a
+    /// cache of `data`: not part of equality).
+    col_sums: std::sync::OnceLock<Vec<i32>>,
 }
+
+impl PartialEq for PackedI8 {
+    fn eq(&self, o: &Self) -> bool {
+        (self.k, self.n, self.kp, self.panels, self.layout) == (o.k, o.n, o.kp, o.panels, o.layout)
+            && self.data == o.data
+    }
+}
+
+impl Eq for PackedI8 {}
 
 impl PackedI8 {
     /// Packs B (K×N, row-major int8) in this build's [`Layout::preferred`] layout. Fails if
@@ -145,6 +157,7 @@ impl PackedI8 {
             panels,
             data: vec![layout.offset(); checked_len("packed B", panels * kp, kg * NR)?],
             layout,
+            col_sums: std::sync::OnceLock::new(),
         })
     }
 
@@ -187,6 +200,29 @@ impl PackedI8 {
             }
         }
         out
+    }
+
+    /// Each packed column's sum of weights Σ_k B[k][j] (panels·8 values, padding columns 0):
+    /// the unsigned relaxed kernel subtracts its activations' offset times it. Made once, on
+    /// first use, after the packing is filled.
+    pub fn col_sums(&self) -> &[i32] {
+        self.col_sums.get_or_init(|| {
+            let mut sums = vec![0i32; self.panels * NR];
+            let (plen, kg) = (self.panel_len(), self.layout.kg());
+            if plen == 0 || kg == 0 {
+                return sums;
+            }
+            let off = i32::from(self.layout.offset());
+            for (panel, cols) in self.data.chunks_exact(plen).zip(sums.chunks_exact_mut(NR)) {
+                for group in panel.chunks_exact(kg * NR) {
+                    for (c, quad) in cols.iter_mut().zip(group.chunks_exact(kg)) {
+                        *c += quad.iter().map(|&v| i32::from(v) - off).sum::<i32>();
+                    }
+                }
+            }
+            // The padding k of the last group holds the offset (a zero weight): nothing added.
+            sums
+        })
     }
 
     /// Bytes of one panel (ceil(K/kg) k-groups × kg·8).

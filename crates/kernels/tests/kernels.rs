@@ -902,8 +902,39 @@ mod relaxed_twins {
         assert!(quantlab_kernels::relaxed_available());
     }
 
+    /// Whether the engine's dot reads its second operand as unsigned (x86 AVX-VNNI): then
+    /// 8-bit weights take the unsigned kernel, which the tests below run against the scalar
+    /// twin beside the sign kernel (switched off with `set_unsigned_allowed`).
+    #[test]
+    fn the_unsigned_probe_agrees_with_a_dot_of_255s() {
+        use core::arch::wasm32::{i8x16_splat, u8x16_splat};
+        // SAFETY: the test module is built with relaxed SIMD and runs where it validates.
+        let got = unsafe { dot(i8x16_splat(127), u8x16_splat(255)) };
+        let unsigned = got == [129_540 + 1, 129_540 + 1, 129_540 + 1, 129_540 + 1];
+        assert_eq!(
+            quantlab_kernels::unsigned_dot(),
+            unsigned,
+            "dot of 127·255: {got:?}"
+        );
+        quantlab_kernels::set_unsigned_allowed(false);
+        assert!(!quantlab_kernels::unsigned_dot());
+        quantlab_kernels::set_unsigned_allowed(true);
+        assert_eq!(quantlab_kernels::unsigned_dot(), unsigned);
+        wasm_bindgen_test::console_log!(
+            "the relaxed dot reads its second operand as unsigned: {unsigned}"
+        );
+    }
+
     #[test]
     fn both_relaxed_layouts_equal_scalar_on_ragged_shapes() {
+        for unsigned in [true, false] {
+            quantlab_kernels::set_unsigned_allowed(unsigned);
+            ragged_shapes();
+        }
+        quantlab_kernels::set_unsigned_allowed(true);
+    }
+
+    fn ragged_shapes() {
         let mut rng = Rng(31);
         for case in 0..400 {
             let m = rng.below(14);
@@ -921,11 +952,21 @@ mod relaxed_twins {
             let lda = quantlab_kernels::act_stride(k);
             // int8 codes, or (sign layout) uint8 minus a zero point, up to ±255: two planes.
             let wide = layout == Layout::Quads && case % 3 == 0;
+            // ONNX's uint8 activations minus a zero point: codes in [−z, 255 − z], a span the
+            // unsigned kernel takes with the row's own offset.
+            let onnx = layout == Layout::Quads && case % 3 == 1;
             let mut a16 = vec![0i16; m * lda];
             for r in 0..m {
+                let z = (rng.next() % 256) as i16;
                 for c in 0..k {
                     let v = rng.next() as i16;
-                    a16[r * lda + c] = if wide { v % 256 } else { v % 128 };
+                    a16[r * lda + c] = if wide {
+                        v % 256
+                    } else if onnx {
+                        (rng.next() % 256) as i16 - z
+                    } else {
+                        v % 128
+                    };
                 }
             }
             let (mut c1, mut c2) = (vec![1i32; m * n], vec![2i32; m * n]);
@@ -958,6 +999,14 @@ mod relaxed_twins {
 
     #[test]
     fn relaxed_extremes_and_large_shapes() {
+        for unsigned in [true, false] {
+            quantlab_kernels::set_unsigned_allowed(unsigned);
+            extremes_and_large_shapes();
+        }
+        quantlab_kernels::set_unsigned_allowed(true);
+    }
+
+    fn extremes_and_large_shapes() {
         let mut rng = Rng(32);
         for layout in [Layout::Quads, Layout::Offset64] {
             let max = if layout == Layout::Quads { 127 } else { 63 };
@@ -1237,6 +1286,12 @@ fn every_layout_gives_the_naive_sums() {
             let mut c = vec![0i32; m * n];
             scalar::gemm_i8(&a, m, k, &p, &mut c).unwrap();
             assert_eq!(c, naive_i8(&a, m, k, &b, n), "{layout:?} case {case}");
+            // Column sums (the unsigned kernel's correction), padding columns 0.
+            let mut sums = vec![0i32; n.div_ceil(8) * 8];
+            for (i, v) in b.iter().enumerate() {
+                sums[i % n] += i32::from(*v);
+            }
+            assert_eq!(p.col_sums(), &sums[..], "{layout:?} case {case}: column sums");
         }
     }
     assert!(PackedI8::pack_with(&[64], 1, 1, Layout::Offset64).is_err());

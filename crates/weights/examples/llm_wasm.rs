@@ -14,7 +14,7 @@
 
 use std::cell::RefCell;
 
-use quantlab_engine::kernels::{gemm_i8, set_prefer_relaxed_w8, Layout, PackedI8};
+use quantlab_engine::kernels::{set_prefer_relaxed_w8, W8Probe};
 use quantlab_engine::model::llama::KvCache;
 use quantlab_engine::model::lm;
 use quantlab_engine::model::{Float, Linears, ModelQuant, QuantizedModel};
@@ -246,29 +246,32 @@ pub unsafe extern "C" fn ql_nll(m: *mut Model, mode: i32, ids: *const i32, n: us
 #[no_mangle]
 pub extern "C" fn ql_w8_probe(quads: i32) -> i32 {
     thread_local! {
-        static CASE: (Vec<i8>, Option<PackedI8>, Option<PackedI8>) = {
-            let (m, k, n) = (64, 384, 384);
-            let mut s = 7u32;
-            let mut next = || { s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223); ((s >> 24) % 255) as i32 - 127 };
-            let a: Vec<i8> = (0..m * k).map(|_| next() as i8).collect();
-            let b: Vec<i8> = (0..k * n).map(|_| next() as i8).collect();
-            (a, PackedI8::pack_with(&b, k, n, Layout::Pairs).ok(), PackedI8::pack_with(&b, k, n, Layout::Quads).ok())
-        };
+        static PROBE: std::cell::RefCell<Option<W8Probe>> =
+            std::cell::RefCell::new(W8Probe::new().ok());
     }
-    CASE.with(|(a, pairs, quads_p)| {
-        let p = if quads != 0 { quads_p } else { pairs };
-        let mut c = vec![0i32; 64 * 384];
-        match p {
-            Some(p) if gemm_i8(a, 64, 384, p, &mut c).is_ok() => 0,
+    PROBE.with(
+        |p| match p.borrow_mut().as_mut().map(|p| p.run(quads != 0)) {
+            Some(Ok(())) => 0,
             _ => 1,
-        }
-    })
+        },
+    )
 }
 
 /// 8-bit weights packed for the relaxed dot from now on (1) or not (0).
 #[no_mangle]
 pub extern "C" fn ql_prefer_relaxed_w8(on: i32) {
     set_prefer_relaxed_w8(on != 0);
+}
+
+/// Where 8-bit weights run now (`quantlab_kernels::w8_path`), as UTF-8 at `ql_w8_path_ptr`.
+#[no_mangle]
+pub extern "C" fn ql_w8_path_ptr() -> *const u8 {
+    quantlab_engine::kernels::w8_path().as_ptr()
+}
+
+#[no_mangle]
+pub extern "C" fn ql_w8_path_len() -> usize {
+    quantlab_engine::kernels::w8_path().len()
 }
 
 #[no_mangle]

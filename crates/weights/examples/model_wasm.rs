@@ -164,6 +164,38 @@ pub extern "C" fn qm_kernel_name_len() -> usize {
 
 /// Packs 8-bit weights of models loaded from then on for the relaxed dot product (`on` ≠ 0) or
 /// for SIMD128's (the default, what the app's start-up timing picks on AVX2 machines).
+/// One int8 GEMM of the start-up case with 8-bit weights packed for SIMD128's dot (`quads`
+/// = 0) or the relaxed one (1): the bench page times both, as the app does, to choose.
+#[no_mangle]
+pub extern "C" fn qm_w8_probe(quads: i32) -> i32 {
+    thread_local! {
+        static PROBE: RefCell<Option<quantlab_engine::kernels::W8Probe>> =
+            RefCell::new(quantlab_engine::kernels::W8Probe::new().ok());
+    }
+    PROBE.with(
+        |p| match p.borrow_mut().as_mut().map(|p| p.run(quads != 0)) {
+            Some(Ok(())) => 0,
+            _ => 1,
+        },
+    )
+}
+
+#[no_mangle]
+pub extern "C" fn qm_relaxed_available() -> i32 {
+    i32::from(quantlab_engine::kernels::relaxed_available())
+}
+
+/// Where 8-bit weights run now (`quantlab_kernels::w8_path`), as UTF-8 at `qm_w8_path_ptr`.
+#[no_mangle]
+pub extern "C" fn qm_w8_path_ptr() -> *const u8 {
+    quantlab_engine::kernels::w8_path().as_ptr()
+}
+
+#[no_mangle]
+pub extern "C" fn qm_w8_path_len() -> usize {
+    quantlab_engine::kernels::w8_path().len()
+}
+
 #[no_mangle]
 pub extern "C" fn qm_set_prefer_relaxed_w8(on: i32) {
     quantlab_engine::kernels::set_prefer_relaxed_w8(on != 0);

@@ -490,7 +490,7 @@ fn WriteSection(lab: Lab) -> impl IntoView {
             }}</p>
             <p class="muted small" data-testid="llm-tps">{move || Msg::LlmSpeed.fill(app.lang(), &[
                 &speed(lab.gen_full)(), &lab.cfg.get().label(), &speed(lab.gen_quant)(),
-                quantlab_engine::kernels::KERNEL_NAME])}</p>
+                &quantlab_engine::kernels::path_label()])}</p>
         </section>
     }
 }

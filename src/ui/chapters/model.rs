@@ -429,7 +429,7 @@ fn CosineSection(lab: Lab) -> impl IntoView {
                 &run.cfg.label(),
                 &format!("{:.1}", run.ms),
                 &format!("{tokens:.0}"),
-                quantlab_engine::kernels::KERNEL_NAME,
+                &quantlab_engine::kernels::path_label(),
             ],
         ))
     };

@@ -280,7 +280,7 @@ fn markdown(rows: &[BenchRow], resolution: Option<f64>) -> String {
     }
     s.push_str(&format!(
         "\nkernels: {}; timer resolution {}; {} samples of ≥ {} ms each; measured in {}\n",
-        kernels::KERNEL_NAME,
+        kernels::path_label(),
         resolution
             .map(|r| format!("{r:.3} ms"))
             .unwrap_or_else(|| "unknown".into()),
