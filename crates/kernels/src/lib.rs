@@ -269,6 +269,13 @@ pub fn row_absmax(x: &[f32], m: usize, k: usize, out: &mut [f32]) -> Result<()> 
     active::row_absmax(x, m, k, out)
 }
 
+/// One row (×`mul`) quantized with one scale per column, codes only: q = clamp(
+/// round_half_even(mul·x / s), −q_max, q_max) (NaN → 0) — the weight codes of every
+/// per-output-channel layer, most of the time a page spends re-quantizing a model.
+pub fn quantize_per_col(row: &[f32], mul: f32, scales: &[f32], q_max: f32, codes: &mut [i8]) {
+    active::quantize_per_col(row, mul, scales, q_max, codes)
+}
+
 /// One row (×`mul`) quantized with one scale per column: q = clamp(round_half_even(mul·x / s),
 /// −q_max, q_max) into `codes` (NaN → 0), returning (Σ (q·s − mul·x)², Σ (mul·x)²) in f64
 /// summed left to right — identical bits from both twins. This is W′ = diag(s)·W quantized per

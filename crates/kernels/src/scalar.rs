@@ -224,6 +224,14 @@ pub fn quantize_row_per_col(
     quantize_row_per_col_from(row, mul, scales, q_max, codes, (0.0, 0.0))
 }
 
+/// codes[j] = clamp(round_half_even(mul·row[j] / scales[j]), ±q_max) over the common length
+/// (see [`super::quantize_per_col`]).
+pub fn quantize_per_col(row: &[f32], mul: f32, scales: &[f32], q_max: f32, codes: &mut [i8]) {
+    for ((&v, &s), c) in row.iter().zip(scales).zip(codes.iter_mut()) {
+        *c = clamp_code(round_half_even(mul * v / s), q_max) as i32 as i8;
+    }
+}
+
 /// [`quantize_row_per_col`] continuing sums already started (the SIMD twin's tail).
 pub(crate) fn quantize_row_per_col_from(
     row: &[f32],

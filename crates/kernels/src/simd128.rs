@@ -617,6 +617,40 @@ pub fn butterfly_f64(lo: &mut [f64], hi: &mut [f64]) {
     super::scalar::butterfly_f64(lt, ht);
 }
 
+/// Codes of one row with per-column scales (see [`super::quantize_per_col`]), four lanes at
+/// a time with the scalar twin's comparisons; the tail through the twin.
+pub fn quantize_per_col(row: &[f32], mul: f32, scales: &[f32], q_max: f32, codes: &mut [i8]) {
+    let n = row.len().min(scales.len()).min(codes.len());
+    let n4 = n - n % 4;
+    let (mv, lo, hi) = (f32x4_splat(mul), f32x4_splat(-q_max), f32x4_splat(q_max));
+    let (r4, rt) = row.split_at(n4.min(row.len()));
+    let (s4, st) = scales.split_at(n4.min(scales.len()));
+    let (c4, ct) = codes.split_at_mut(n4);
+    for ((rs, ss), cs) in r4
+        .chunks_exact(4)
+        .zip(s4.chunks_exact(4))
+        .zip(c4.chunks_exact_mut(4))
+    {
+        // SAFETY: rs and ss hold 4 f32 each (16 bytes); v128 loads need no alignment.
+        let (v, s) = unsafe {
+            (
+                f32x4_mul(mv, v128_load(rs.as_ptr().cast())),
+                v128_load(ss.as_ptr().cast()),
+            )
+        };
+        let q = f32x4_pmin(f32x4_pmax(f32x4_nearest(f32x4_div(v, s)), lo), hi);
+        let qi = i32x4_trunc_sat_f32x4(q);
+        // i32 → i16 → i8 lanes, saturating: the codes lie in ±q_max ≤ 127 already.
+        let b = i8x16_narrow_i16x8(i16x8_narrow_i32x4(qi, qi), i16x8_splat(0));
+        if let Ok(c) = <&mut [i8; 4]>::try_from(cs) {
+            *c = (i32x4_extract_lane::<0>(b) as u32)
+                .to_le_bytes()
+                .map(|x| x as i8);
+        }
+    }
+    super::scalar::quantize_per_col(rt, mul, st, q_max, ct);
+}
+
 /// One row quantized with per-column scales (see [`super::quantize_row_per_col`]): four
 /// columns per step with `f32x4.nearest` (ties to even) and one division per lane, exactly the
 /// scalar arithmetic; the f64 error sums stay sequential, lane by lane, so they are the

@@ -16,8 +16,8 @@ use super::{check_dequant, check_gemm, check_qgemm, widen_rows, NR};
 use crate::error::Result;
 
 pub use super::scalar::{
-    absmax_per_col, add_assign_f64, axpy4_f64_f32, butterfly_f64, quantize_row_per_col,
-    quantize_rows_i16, row_absmax, sub_assign_f64,
+    absmax_per_col, add_assign_f64, axpy4_f64_f32, butterfly_f64, quantize_per_col,
+    quantize_row_per_col, quantize_rows_i16, row_absmax, sub_assign_f64,
 };
 
 /// Rows per register tile.

@@ -654,6 +654,11 @@ mod twins {
             let (e1, x1) = scalar::quantize_row_per_col(&row, mul, &scales, q_max, &mut c1);
             let (e2, x2) = simd128::quantize_row_per_col(&row, mul, &scales, q_max, &mut c2);
             assert_eq!(c1, c2, "case {case}: codes");
+            let (mut c3, mut c4) = (vec![5i8; n], vec![-5i8; n]);
+            scalar::quantize_per_col(&row, mul, &scales, q_max, &mut c3);
+            simd128::quantize_per_col(&row, mul, &scales, q_max, &mut c4);
+            assert_eq!(c1, c3, "case {case}: codes only, scalar");
+            assert_eq!(c1, c4, "case {case}: codes only, SIMD128");
             let same = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
             assert!(
                 same(e1, e2) && same(x1, x2),
@@ -1291,7 +1296,11 @@ fn every_layout_gives_the_naive_sums() {
             for (i, v) in b.iter().enumerate() {
                 sums[i % n] += i32::from(*v);
             }
-            assert_eq!(p.col_sums(), &sums[..], "{layout:?} case {case}: column sums");
+            assert_eq!(
+                p.col_sums(),
+                &sums[..],
+                "{layout:?} case {case}: column sums"
+            );
         }
     }
     assert!(PackedI8::pack_with(&[64], 1, 1, Layout::Offset64).is_err());

@@ -115,6 +115,21 @@ pub unsafe extern "C" fn ql_prepare(m: *mut Model, mode: i32) -> i32 {
     }
 }
 
+/// Drops mode's quantized copy and builds it again: what a page pays on a control change that
+/// re-quantizes the weights (the bench times it).
+///
+/// # Safety
+/// `m` must come from `ql_load`.
+#[no_mangle]
+pub unsafe extern "C" fn ql_requantize(m: *mut Model, mode: i32) -> i32 {
+    match mode {
+        1 => (*m).w8a8 = None,
+        2 => (*m).w4a8 = None,
+        _ => {}
+    }
+    ql_prepare(m, mode)
+}
+
 /// Token ids of UTF-8 `text` into `out` (at most `cap`); their count, or −1.
 ///
 /// # Safety

@@ -239,7 +239,9 @@ impl ModelQuant {
 #[derive(Clone, Debug)]
 struct Slot {
     /// Per-channel: one part with all K inputs; per group: one part per group of inputs.
-    parts: Vec<QLinear>,
+    /// Shared: a copy with other activation settings (`with_activations`) re-uses the int8
+    /// weights (110 MB for SmolLM2) instead of cloning them.
+    parts: std::sync::Arc<[QLinear]>,
     smooth: Option<Vec<f32>>,
     rotation: Option<Hadamard>,
     static_scale: Option<f32>,
@@ -548,14 +550,14 @@ impl QuantizedModel {
         }
         if self.cfg.act == ActMode::DynamicUint8 {
             let (qa, _) = QuantizedActs::quantize_uint8_dynamic(&xs, m, self.shapes.k(id.kind))?;
-            for part in &slot.parts {
+            for part in slot.parts.iter() {
                 part.forward_quantized(&qa, out)?;
             }
             return Ok(());
         }
         let scales = self.act_scales(id, &xs, m)?;
         let a_bits = self.cfg.a_bits;
-        match slot.parts.as_slice() {
+        match &*slot.parts {
             [one] => one.forward_with(&xs, m, ActScales::Static(&scales), a_bits, out)?,
             parts => {
                 // Groups of input channels, the last one possibly shorter: each group's
@@ -677,7 +679,7 @@ impl QuantBuilder {
         if let WeightScales::Format(f) = cfg.weights {
             let float = format_weights(dense, smooth.as_deref(), rotation.as_ref(), f)?;
             let mut slot = Slot {
-                parts: Vec::new(),
+                parts: std::sync::Arc::from(Vec::new()),
                 smooth,
                 rotation,
                 static_scale: None,
@@ -760,7 +762,7 @@ impl QuantBuilder {
             None
         };
         let mut slot = Slot {
-            parts,
+            parts: parts.into(),
             smooth,
             rotation,
             static_scale: None,
