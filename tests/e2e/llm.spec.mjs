@@ -193,11 +193,18 @@ test("SmolLM2: your text in the outliers, SmoothQuant and rotation chapters: the
     const params = new URL(page.url()).searchParams;
     assert(params.get("layer") === "llm" && params.get("olayer") === "11" && params.get("olin") === "fc2", `${slug}: the link holds the layer: ${page.url()}`);
   }
-  // SmolLM2's 576 channels have no full Hadamard here; its own construction (blocks of 64) does.
+  // SmolLM2's 576 channels have no full Hadamard here: refused, with a message and no readout
+  // left waiting; its own construction (blocks of 64) does, and the note says which.
   await page.selectOption("[data-testid=own-linear]", "qkv");
-  await page.selectOption("[data-testid=rotation-select]", "hadamard64");
   await page.waitForFunction(() => /576 channels/.test(document.querySelector("[data-testid=layer-info]")?.textContent || ""), null, { timeout: 60000 });
+  await page.selectOption("[data-testid=rotation-select]", "hadamard");
+  await page.waitForSelector("[data-testid=rotation-error]", { timeout: 60000 });
+  assertEq(await page.textContent("[data-testid=rotation-error-readout]"), "—", "a refused rotation's readout says so");
+  await page.selectOption("[data-testid=rotation-select]", "hadamard64");
   await page.waitForSelector("[data-testid=rotation-error-readout][data-value]", { timeout: 60000 });
+  const note = await page.textContent("[data-testid=rotation-note]");
+  assert(/576 channels are cut into blocks of 64/.test(note), "the note explains the block Hadamard: " + note);
+  assert(!(await page.$("[data-testid=rotation-error]")), "the refusal is gone");
   await shot("llm-text-rotation");
 });
 

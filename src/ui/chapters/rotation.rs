@@ -260,6 +260,28 @@ fn rotate_layer(
     );
 }
 
+/// What the chosen rotation is, for the layer's channel count.
+#[component]
+fn RotationNote(real: RealLayer) -> impl IntoView {
+    let app = use_app();
+    let note = move || {
+        let c = real
+            .data
+            .with(|d| d.as_ref().map(|d| d.case.case().in_channels()));
+        let block = |b: usize, c: usize| {
+            Msg::HadamardBlockNote.fill(app.lang(), &[&c.to_string(), &b.min(c).to_string()])
+        };
+        match (real.rot.get(), c) {
+            (RotationChoice::Hadamard, _) => app.t(Msg::HadamardNote).to_string(),
+            (RotationChoice::Hadamard128, Some(c)) => block(128, c),
+            (RotationChoice::Hadamard64, Some(c)) => block(64, c),
+            (RotationChoice::Random, _) => app.t(Msg::RandomNote).to_string(),
+            _ => String::new(),
+        }
+    };
+    view! { <p class="muted small" data-testid="rotation-note">{note}</p> }
+}
+
 #[component]
 fn FixedRotationSection(real: RealLayer) -> impl IntoView {
     let app = use_app();
@@ -282,6 +304,9 @@ fn FixedRotationSection(real: RealLayer) -> impl IntoView {
 
     let errors_table = move || {
         let Some(r) = result.get() else {
+            if result_error.with(Option::is_some) {
+                return view! { <tr><td colspan="3">"—"</td></tr> }.into_any();
+            }
             return view! { <tr><td colspan="3">{app.t(Msg::Computing)}</td></tr> }.into_any();
         };
         r.errors
@@ -292,6 +317,15 @@ fn FixedRotationSection(real: RealLayer) -> impl IntoView {
     };
 
     let is_learned = move || rot.get() == RotationChoice::Learned;
+    // "…" while computing; "—" once refused (the error note says why).
+    let pending = move || {
+        if result_error.with(Option::is_some) {
+            "—"
+        } else {
+            "…"
+        }
+        .to_string()
+    };
     view! {
         <section class="card">
             <h2>{move || app.t(Msg::RealRotTitle)}</h2>
@@ -319,18 +353,18 @@ fn FixedRotationSection(real: RealLayer) -> impl IntoView {
                     on_change=Callback::new(move |v: ActScale| app.set_ctl(|c| c.rotation.act = v))
                     testid="rot-act"/>
             </div>
-            <p class="muted small">{move || app.t(Msg::HadamardNote)}</p>
-            <ErrorNote error=result_error/>
+            <RotationNote real/>
+            <ErrorNote error=result_error testid="rotation-error"/>
             <Show when=move || !is_learned()>
                 <div class="readouts">
                     <div class="readout"><span class="k">{move || Msg::RotErrorIn.fill(app.lang(), &[&cfg.get().label()])}</span>
-                        <span class="v" data-testid="rotation-error-readout" data-value=move || current_err().map(|e| format!("{}", e.0)).unwrap_or_default()>{move || current_err().map(|e| pct(e.0)).unwrap_or("…".into())}</span></div>
+                        <span class="v" data-testid="rotation-error-readout" data-value=move || current_err().map(|e| format!("{}", e.0)).unwrap_or_default()>{move || current_err().map(|e| pct(e.0)).unwrap_or_else(pending)}</span></div>
                     <div class="readout"><span class="k">{move || app.t(Msg::WithoutRotation)}</span>
-                        <span class="v">{move || current_err().map(|e| pct(e.1)).unwrap_or("…".into())}</span></div>
+                        <span class="v">{move || current_err().map(|e| pct(e.1)).unwrap_or_else(pending)}</span></div>
                     <div class="readout"><span class="k">{move || app.t(Msg::KurtosisBeforeAfter)}</span>
-                        <span class="v" data-testid="kurtosis-readout">{move || result.get().map(|r| format!("{:.1} → {:.1}", r.before.kurtosis, r.after.kurtosis)).unwrap_or("…".into())}</span></div>
+                        <span class="v" data-testid="kurtosis-readout">{move || result.get().map(|r| format!("{:.1} → {:.1}", r.before.kurtosis, r.after.kurtosis)).unwrap_or_else(pending)}</span></div>
                     <div class="readout"><span class="k">{move || app.t(Msg::MaxMedianBeforeAfter)}</span>
-                        <span class="v">{move || result.get().map(|r| format!("{:.1} → {:.1}", r.before.profile.max_over_median, r.after.profile.max_over_median)).unwrap_or("…".into())}</span></div>
+                        <span class="v">{move || result.get().map(|r| format!("{:.1} → {:.1}", r.before.profile.max_over_median, r.after.profile.max_over_median)).unwrap_or_else(pending)}</span></div>
                 </div>
                 <p data-testid="rotation-identity">{move || result.get().map(|r| Msg::RotIdentity.fill(app.lang(), &[&format!("{:.1e}", r.fp_identity)]))}</p>
                 <Chart id="profile-chart" caption=Signal::derive(move || app.t(Msg::RotProfileCaption).to_string()) aspect=0.4 draw=move |a: &Area, th: &ChartTheme| result.with(|r| r.as_ref().map_or_else(|| Err(app.t(Msg::Computing).to_string()), |r| draw_profile(a, th, r, app)))/>
