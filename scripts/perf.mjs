@@ -214,6 +214,7 @@ if (!only || only === "llm") {
     t.push(r[0]);
     gaps.push(r[1]);
   }
+  console.log(`language model: each change: ${changes.map((c, i) => `${c.match(/value=(\w+)/)?.[1]} ${f1(t[i])} ms`).join(", ")}`);
   row("language model: a control change re-quantizes 210 linears and re-scores the paragraph (235 tokens)", "≤ 1.5 s", `p50 ${f1(pct(t, 0.5))} ms, max ${f1(Math.max(...t))} ms; longest gap between frames meanwhile: p50 ${f1(pct(gaps, 0.5))} ms, max ${f1(Math.max(...gaps))} ms`, `${t.length} changes of act, bits, rotation`);
   row("language model: wasm memory with the model, the paragraph's runs and one quantized copy", "≤ 300 MB", `${f1(await wasmMB(p))} MB`, "after the changes above");
   await p.context().close();
