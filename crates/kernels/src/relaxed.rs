@@ -192,10 +192,13 @@ fn pack_codes(a16: &[i16], m: usize, lda: usize, kp: usize, rows: usize) -> (Vec
     (out, sums)
 }
 
-/// One 4×8 tile of the offset kernel over all k-quads of a panel.
+/// One 4×8 tile over all k-quads of a panel, for the offset kernel (`SWAP` false: the row's
+/// signed codes are the dot's first operand, the weights + 64 its 7-bit one) and the unsigned
+/// kernel (`SWAP` true: the weights are the signed operand, the row's offset codes the
+/// unsigned one). `a` holds four bytes per row and k-quad.
 #[inline]
 #[target_feature(enable = "relaxed-simd")]
-unsafe fn tile_offset(a: *const i8, b: *const i8, kp: usize) -> [[v128; 2]; MR] {
+unsafe fn tile_quads<const SWAP: bool>(a: *const u8, b: *const i8, kp: usize) -> [[v128; 2]; MR] {
     let mut acc = [[i32x4_splat(0); 2]; MR];
     let (mut aq, mut bq) = (a, b);
     let end = b.add(kp * 4 * NR);
@@ -203,8 +206,8 @@ unsafe fn tile_offset(a: *const i8, b: *const i8, kp: usize) -> [[v128; 2]; MR] 
         let (w0, w1) = (v128_load(bq.cast()), v128_load(bq.add(16).cast()));
         for (i, [lo, hi]) in acc.iter_mut().enumerate() {
             let av = v128_load32_splat(aq.add(4 * i).cast());
-            *lo = dot_add(av, w0, *lo);
-            *hi = dot_add(av, w1, *hi);
+            *lo = dot_either::<SWAP>(av, w0, *lo);
+            *hi = dot_either::<SWAP>(av, w1, *hi);
         }
         bq = bq.add(4 * NR);
         aq = aq.add(4 * MR);
@@ -212,48 +215,75 @@ unsafe fn tile_offset(a: *const i8, b: *const i8, kp: usize) -> [[v128; 2]; MR] 
     acc
 }
 
+/// The dot with the activation first (`SWAP` false) or the weight first (true).
+#[inline]
+#[target_feature(enable = "relaxed-simd")]
+unsafe fn dot_either<const SWAP: bool>(act: v128, w: v128, acc: v128) -> v128 {
+    if SWAP {
+        dot_add(w, act, acc)
+    } else {
+        dot_add(act, w, acc)
+    }
+}
+
 /// The offset kernel: blocked like SIMD128's, −64·Σa per row before the store.
 #[target_feature(enable = "relaxed-simd")]
 unsafe fn drive_offset<S: Sink>(a16: &[i16], m: usize, lda: usize, b: &PackedI8, sink: &mut S) {
+    let rows = if m == 1 { 1 } else { MR };
+    let (ap, sums) = pack_codes(a16, m, lda, b.kp, rows);
+    let fix = |r: usize| i32x4_splat(-64 * sums.get(r).copied().unwrap_or(0));
+    drive_quads::<false>(ap.as_ptr().cast(), m, b, |r, p, lo, hi| {
+        let f = fix(r);
+        sink.put(r, p, i32x4_add(lo, f), i32x4_add(hi, f));
+    });
+}
+
+/// The tiles of the offset (`SWAP` false) or unsigned (true) kernel over A's rows packed four
+/// bytes per row and k-quad (one row for M = 1, else blocks of [`MR`]), blocked like SIMD128's
+/// (panels in L2-sized runs; M = 1 four panels per pass); each row's 8-column strip goes to
+/// `put(row, panel, lo, hi)`.
+#[target_feature(enable = "relaxed-simd")]
+unsafe fn drive_quads<const SWAP: bool>(
+    ap: *const u8,
+    m: usize,
+    b: &PackedI8,
+    mut put: impl FnMut(usize, usize, v128, v128),
+) {
     let kp = b.kp;
     let (bdata, plen) = (b.data.as_ptr(), b.panel_len());
     if m == 1 {
-        let (ap, sums) = pack_codes(a16, 1, lda, kp, 1);
-        let fix = i32x4_splat(-64 * sums.first().copied().unwrap_or(0));
         let mut p = 0;
         while p < b.panels {
             let count = (b.panels - p).min(4);
             let acc = if count == 4 {
-                gemv_offset::<4>(ap.as_ptr(), bdata.add(p * plen), plen, kp)
+                gemv_quads::<4, SWAP>(ap, bdata.add(p * plen), plen, kp)
             } else {
                 let mut one = [[i32x4_splat(0); 2]; 4];
                 for (j, slot) in one.iter_mut().take(count).enumerate() {
-                    let [x] = gemv_offset::<1>(ap.as_ptr(), bdata.add((p + j) * plen), plen, kp);
+                    let [x] = gemv_quads::<1, SWAP>(ap, bdata.add((p + j) * plen), plen, kp);
                     *slot = x;
                 }
                 one
             };
             for (j, [lo, hi]) in acc.into_iter().take(count).enumerate() {
-                sink.put(0, p + j, i32x4_add(lo, fix), i32x4_add(hi, fix));
+                put(0, p + j, lo, hi);
             }
             p += count;
         }
         return;
     }
-    let (ap, sums) = pack_codes(a16, m, lda, kp, MR);
     let block = (L2_BLOCK_BYTES / plen.max(1)).max(1);
     let blocks = m.div_ceil(MR);
     let mut p0 = 0;
     while p0 < b.panels {
         let p1 = (p0 + block).min(b.panels);
         for t in 0..blocks {
-            let a = ap.as_ptr().add(t * kp * 4 * MR);
+            let a = ap.add(t * kp * 4 * MR);
             let rows = MR.min(m - t * MR);
             for p in p0..p1 {
-                let acc = tile_offset(a, bdata.add(p * plen), kp);
+                let acc = tile_quads::<SWAP>(a, bdata.add(p * plen), kp);
                 for (i, [lo, hi]) in acc.into_iter().take(rows).enumerate() {
-                    let fix = i32x4_splat(-64 * sums.get(t * MR + i).copied().unwrap_or(0));
-                    sink.put(t * MR + i, p, i32x4_add(lo, fix), i32x4_add(hi, fix));
+                    put(t * MR + i, p, lo, hi);
                 }
             }
         }
@@ -261,11 +291,12 @@ unsafe fn drive_offset<S: Sink>(a16: &[i16], m: usize, lda: usize, b: &PackedI8,
     }
 }
 
-/// `P` panels of the offset GEMV (M = 1): one activation splat per k-quad feeds 2·P dots.
+/// `P` panels of the offset or unsigned GEMV (M = 1, see [`tile_quads`]): one activation
+/// splat per k-quad feeds 2·P dots.
 #[inline]
 #[target_feature(enable = "relaxed-simd")]
-unsafe fn gemv_offset<const P: usize>(
-    a: *const i8,
+unsafe fn gemv_quads<const P: usize, const SWAP: bool>(
+    a: *const u8,
     first: *const i8,
     plen: usize,
     kp: usize,
@@ -277,8 +308,8 @@ unsafe fn gemv_offset<const P: usize>(
         let av = v128_load32_splat(aq.cast());
         for (j, [lo, hi]) in acc.iter_mut().enumerate() {
             let w = x.add(j * plen);
-            *lo = dot_add(av, v128_load(w.cast()), *lo);
-            *hi = dot_add(av, v128_load(w.add(16).cast()), *hi);
+            *lo = dot_either::<SWAP>(av, v128_load(w.cast()), *lo);
+            *hi = dot_either::<SWAP>(av, v128_load(w.add(16).cast()), *hi);
         }
         x = x.add(4 * NR);
         aq = aq.add(4);
@@ -574,55 +605,8 @@ fn pack_unsigned(
     Some((out, offsets))
 }
 
-/// One 4×8 tile of the unsigned kernel over all k-quads of a panel: the weight quad is the
-/// signed operand, the row's offset codes the unsigned one.
-#[inline]
-#[target_feature(enable = "relaxed-simd")]
-unsafe fn tile_unsigned(a: *const u8, b: *const i8, kp: usize) -> [[v128; 2]; MR] {
-    let mut acc = [[i32x4_splat(0); 2]; MR];
-    let (mut aq, mut bq) = (a, b);
-    let end = b.add(kp * 4 * NR);
-    while bq < end {
-        let (w0, w1) = (v128_load(bq.cast()), v128_load(bq.add(16).cast()));
-        for (i, [lo, hi]) in acc.iter_mut().enumerate() {
-            let av = v128_load32_splat(aq.add(4 * i).cast());
-            *lo = dot_add(w0, av, *lo);
-            *hi = dot_add(w1, av, *hi);
-        }
-        bq = bq.add(4 * NR);
-        aq = aq.add(4 * MR);
-    }
-    acc
-}
-
-/// `P` panels of the unsigned GEMV (M = 1).
-#[inline]
-#[target_feature(enable = "relaxed-simd")]
-unsafe fn gemv_unsigned<const P: usize>(
-    a: *const u8,
-    first: *const i8,
-    plen: usize,
-    kp: usize,
-) -> [[v128; 2]; P] {
-    let mut acc = [[i32x4_splat(0); 2]; P];
-    let (mut aq, mut x) = (a, first);
-    let end = first.add(kp * 4 * NR);
-    while x < end {
-        let av = v128_load32_splat(aq.cast());
-        for (j, [lo, hi]) in acc.iter_mut().enumerate() {
-            let w = x.add(j * plen);
-            *lo = dot_add(v128_load(w.cast()), av, *lo);
-            *hi = dot_add(v128_load(w.add(16).cast()), av, *hi);
-        }
-        x = x.add(4 * NR);
-        aq = aq.add(4);
-    }
-    acc
-}
-
-/// The unsigned kernel on rows packed by [`pack_unsigned`]: blocked like SIMD128's, each
-/// row's offset times each column's Σ_k w taken off before the store. [`unsigned_dot`] must
-/// hold.
+/// The unsigned kernel on rows packed by [`pack_unsigned`]: each row's offset times each
+/// column's Σ_k w taken off before the store. [`unsigned_dot`] must hold.
 #[target_feature(enable = "relaxed-simd")]
 unsafe fn drive_unsigned<S: Sink>(
     ap: &[u8],
@@ -631,8 +615,6 @@ unsafe fn drive_unsigned<S: Sink>(
     b: &PackedI8,
     sink: &mut S,
 ) {
-    let kp = b.kp;
-    let (bdata, plen) = (b.data.as_ptr(), b.panel_len());
     let sums = b.col_sums();
     let sums_at = |p: usize| -> [v128; 2] {
         match sums.get(p * NR..p * NR + NR) {
@@ -645,46 +627,9 @@ unsafe fn drive_unsigned<S: Sink>(
     };
     // acc − o·Σw, wrapping as the dot does: exact whenever the true sum fits in i32.
     let fixed = |acc: v128, o: i32, sums: v128| i32x4_sub(acc, i32x4_mul(i32x4_splat(o), sums));
-    if m == 1 {
-        let o = offsets.first().copied().unwrap_or(0);
-        let mut p = 0;
-        while p < b.panels {
-            let count = (b.panels - p).min(4);
-            let acc = if count == 4 {
-                gemv_unsigned::<4>(ap.as_ptr(), bdata.add(p * plen), plen, kp)
-            } else {
-                let mut one = [[i32x4_splat(0); 2]; 4];
-                for (j, slot) in one.iter_mut().take(count).enumerate() {
-                    let [x] = gemv_unsigned::<1>(ap.as_ptr(), bdata.add((p + j) * plen), plen, kp);
-                    *slot = x;
-                }
-                one
-            };
-            for (j, [lo, hi]) in acc.into_iter().take(count).enumerate() {
-                let [s0, s1] = sums_at(p + j);
-                sink.put(0, p + j, fixed(lo, o, s0), fixed(hi, o, s1));
-            }
-            p += count;
-        }
-        return;
-    }
-    let block = (L2_BLOCK_BYTES / plen.max(1)).max(1);
-    let blocks = m.div_ceil(MR);
-    let mut p0 = 0;
-    while p0 < b.panels {
-        let p1 = (p0 + block).min(b.panels);
-        for t in 0..blocks {
-            let a = ap.as_ptr().add(t * kp * 4 * MR);
-            let rows = MR.min(m - t * MR);
-            for p in p0..p1 {
-                let acc = tile_unsigned(a, bdata.add(p * plen), kp);
-                let [s0, s1] = sums_at(p);
-                for (i, [lo, hi]) in acc.into_iter().take(rows).enumerate() {
-                    let o = offsets.get(t * MR + i).copied().unwrap_or(0);
-                    sink.put(t * MR + i, p, fixed(lo, o, s0), fixed(hi, o, s1));
-                }
-            }
-        }
-        p0 = p1;
-    }
+    drive_quads::<true>(ap.as_ptr(), m, b, |r, p, lo, hi| {
+        let o = offsets.get(r).copied().unwrap_or(0);
+        let [s0, s1] = sums_at(p);
+        sink.put(r, p, fixed(lo, o, s0), fixed(hi, o, s1));
+    });
 }

@@ -617,6 +617,22 @@ pub fn butterfly_f64(lo: &mut [f64], hi: &mut [f64]) {
     super::scalar::butterfly_f64(lt, ht);
 }
 
+/// Four columns of a row: (mul·x, s, q) with q = clamp(nearest(mul·x / s), lo, hi) as floats.
+/// pmax(q, lo) = q < lo ? lo : q and pmin(q, hi) = hi < q ? hi : q are the scalar twin's
+/// comparisons exactly: NaN stays NaN (and casts to 0), −0 stays −0. `rs` and `ss` hold four
+/// values (the callers' `chunks_exact(4)`); anything else reads as zeros.
+#[inline(always)]
+fn codes4(mv: v128, lo: v128, hi: v128, rs: &[f32], ss: &[f32]) -> (v128, v128, v128) {
+    let four = |x: &[f32]| match <&[f32; 4]>::try_from(x) {
+        // SAFETY: 4 f32 are 16 bytes; v128 loads need no alignment.
+        Ok(a) => unsafe { v128_load(a.as_ptr().cast()) },
+        Err(_) => f32x4_splat(0.0),
+    };
+    let (v, s) = (f32x4_mul(mv, four(rs)), four(ss));
+    let q = f32x4_pmin(f32x4_pmax(f32x4_nearest(f32x4_div(v, s)), lo), hi);
+    (v, s, q)
+}
+
 /// Codes of one row with per-column scales (see [`super::quantize_per_col`]), four lanes at
 /// a time with the scalar twin's comparisons; the tail through the twin.
 pub fn quantize_per_col(row: &[f32], mul: f32, scales: &[f32], q_max: f32, codes: &mut [i8]) {
@@ -631,14 +647,7 @@ pub fn quantize_per_col(row: &[f32], mul: f32, scales: &[f32], q_max: f32, codes
         .zip(s4.chunks_exact(4))
         .zip(c4.chunks_exact_mut(4))
     {
-        // SAFETY: rs and ss hold 4 f32 each (16 bytes); v128 loads need no alignment.
-        let (v, s) = unsafe {
-            (
-                f32x4_mul(mv, v128_load(rs.as_ptr().cast())),
-                v128_load(ss.as_ptr().cast()),
-            )
-        };
-        let q = f32x4_pmin(f32x4_pmax(f32x4_nearest(f32x4_div(v, s)), lo), hi);
+        let (_, _, q) = codes4(mv, lo, hi, rs, ss);
         let qi = i32x4_trunc_sat_f32x4(q);
         // i32 → i16 → i8 lanes, saturating: the codes lie in ±q_max ≤ 127 already.
         let b = i8x16_narrow_i16x8(i16x8_narrow_i32x4(qi, qi), i16x8_splat(0));
@@ -674,16 +683,7 @@ pub fn quantize_row_per_col(
         .zip(s4.chunks_exact(4))
         .zip(c4.chunks_exact_mut(4))
     {
-        // SAFETY: rs and ss hold 4 f32 each (16 bytes); v128 loads need no alignment.
-        let (v, s) = unsafe {
-            (
-                f32x4_mul(mv, v128_load(rs.as_ptr().cast())),
-                v128_load(ss.as_ptr().cast()),
-            )
-        };
-        // pmax(q, lo) = q < lo ? lo : q and pmin(q, hi) = hi < q ? hi : q, the scalar twin's
-        // comparisons exactly: NaN stays NaN (and casts to 0), −0 stays −0.
-        let q = f32x4_pmin(f32x4_pmax(f32x4_nearest(f32x4_div(v, s)), lo), hi);
+        let (v, s, q) = codes4(mv, lo, hi, rs, ss);
         let qi = i32x4_trunc_sat_f32x4(q);
         let xh = f32x4_mul(q, s);
         if let [c0, c1, c2, c3] = cs {
