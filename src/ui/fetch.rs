@@ -1,6 +1,7 @@
 //! Model files from the site's own origin: streamed with progress in MB, cancellable, hashed as
 //! the bytes arrive when asked, and kept in the offline cache from the first load. Both models
-//! (all-MiniLM-L6-v2's safetensors, SmolLM2's GGUF) come through here.
+//! (all-MiniLM-L6-v2's safetensors, SmolLM2's GGUF) come through here, and [`Loading`] is the
+//! state both stores show the reader.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -157,4 +158,72 @@ pub async fn pause_ms(ms: i32) {
         }
     });
     let _ = JsFuture::from(promise).await;
+}
+
+/// Where a model file is on its way into the page (MiniLM's and the language model's alike):
+/// not asked for yet, arriving, being checked and read, ready, failed, or stopped by the reader.
+#[derive(Debug)]
+pub enum Loading<M> {
+    Idle,
+    Downloading {
+        received: usize,
+        total: usize,
+    },
+    /// Downloaded or opened; checking and reading the file.
+    Preparing,
+    Ready(super::Shared<M>),
+    Failed(String),
+    /// Stopped by the reader.
+    Cancelled,
+}
+
+impl<M> Loading<M> {
+    pub fn model(&self) -> Option<super::Shared<M>> {
+        match self {
+            Loading::Ready(m) => Some(m.clone()),
+            _ => None,
+        }
+    }
+
+    pub fn busy(&self) -> bool {
+        matches!(self, Loading::Downloading { .. } | Loading::Preparing)
+    }
+}
+
+// By hand: derived impls would ask `M` itself for `Clone`/`PartialEq`; a ready model is compared
+// by identity ([`super::Shared`]).
+impl<M> Clone for Loading<M> {
+    fn clone(&self) -> Self {
+        match self {
+            Loading::Idle => Loading::Idle,
+            Loading::Downloading { received, total } => Loading::Downloading {
+                received: *received,
+                total: *total,
+            },
+            Loading::Preparing => Loading::Preparing,
+            Loading::Ready(m) => Loading::Ready(m.clone()),
+            Loading::Failed(e) => Loading::Failed(e.clone()),
+            Loading::Cancelled => Loading::Cancelled,
+        }
+    }
+}
+
+impl<M> PartialEq for Loading<M> {
+    fn eq(&self, o: &Self) -> bool {
+        match (self, o) {
+            (Loading::Idle, Loading::Idle)
+            | (Loading::Preparing, Loading::Preparing)
+            | (Loading::Cancelled, Loading::Cancelled) => true,
+            (
+                Loading::Downloading { received, total },
+                Loading::Downloading {
+                    received: r2,
+                    total: t2,
+                },
+            ) => (received, total) == (r2, t2),
+            (Loading::Ready(a), Loading::Ready(b)) => a == b,
+            (Loading::Failed(a), Loading::Failed(b)) => a == b,
+            _ => false,
+        }
+    }
 }

@@ -33,32 +33,8 @@ impl std::fmt::Debug for Lm {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub enum LmState {
-    Idle,
-    Downloading {
-        received: usize,
-        total: usize,
-    },
-    /// Downloaded or opened; checking and reading the file.
-    Preparing,
-    Ready(Shared<Lm>),
-    Failed(String),
-    Cancelled,
-}
-
-impl LmState {
-    pub fn model(&self) -> Option<Shared<Lm>> {
-        match self {
-            LmState::Ready(m) => Some(m.clone()),
-            _ => None,
-        }
-    }
-
-    pub fn busy(&self) -> bool {
-        matches!(self, LmState::Downloading { .. } | LmState::Preparing)
-    }
-}
+/// The language model on its way into the page.
+pub type LmState = super::fetch::Loading<Lm>;
 
 /// A text through the full-precision model: what the chapter compares every method with.
 #[derive(Debug)]

@@ -36,34 +36,8 @@ impl std::fmt::Debug for Minilm {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub enum ModelState {
-    /// Not asked for yet.
-    Idle,
-    Downloading {
-        received: usize,
-        total: usize,
-    },
-    /// Downloaded; checking and unpacking the weights.
-    Preparing,
-    Ready(Shared<Minilm>),
-    Failed(String),
-    /// Stopped by the reader.
-    Cancelled,
-}
-
-impl ModelState {
-    pub fn model(&self) -> Option<Shared<Minilm>> {
-        match self {
-            ModelState::Ready(m) => Some(m.clone()),
-            _ => None,
-        }
-    }
-
-    pub fn busy(&self) -> bool {
-        matches!(self, ModelState::Downloading { .. } | ModelState::Preparing)
-    }
-}
+/// MiniLM on its way into the page.
+pub type ModelState = super::fetch::Loading<Minilm>;
 
 /// One sentence through the full-precision model.
 #[derive(Debug)]
