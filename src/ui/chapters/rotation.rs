@@ -264,17 +264,17 @@ fn rotate_layer(
 #[component]
 fn RotationNote(real: RealLayer) -> impl IntoView {
     let app = use_app();
+    // The block size comes from the choice's own rotation for this layer, not a second table.
     let note = move || {
+        let choice = real.rot.get();
         let c = real
             .data
             .with(|d| d.as_ref().map(|d| d.case.case().in_channels()));
-        let block = |b: usize, c: usize| {
-            Msg::HadamardBlockNote.fill(app.lang(), &[&c.to_string(), &b.min(c).to_string()])
-        };
-        match (real.rot.get(), c) {
+        match (choice, c.and_then(|c| Some((c, choice.rotation(c)?)))) {
             (RotationChoice::Hadamard, _) => app.t(Msg::HadamardNote).to_string(),
-            (RotationChoice::Hadamard128, Some(c)) => block(128, c),
-            (RotationChoice::Hadamard64, Some(c)) => block(64, c),
+            (_, Some((c, Rotation::HadamardBlock(b)))) => {
+                Msg::HadamardBlockNote.fill(app.lang(), &[&c.to_string(), &b.to_string()])
+            }
             (RotationChoice::Random, _) => app.t(Msg::RandomNote).to_string(),
             _ => String::new(),
         }
