@@ -205,6 +205,15 @@ test("SmolLM2: your text in the outliers, SmoothQuant and rotation chapters: the
   const note = await page.textContent("[data-testid=rotation-note]");
   assert(/576 channels are cut into blocks of 64/.test(note), "the note explains the block Hadamard: " + note);
   assert(!(await page.$("[data-testid=rotation-error]")), "the refusal is gone");
+  // The learned rotation starts from the Hadamard these 576 channels have (blocks of 64) and
+  // learns from there, never ending worse than its start.
+  await page.click("[data-testid=learn-start]");
+  await page.waitForFunction(() => parseInt(document.querySelector("[data-testid=learn-steps]").textContent) >= 5, null, { timeout: 60000 });
+  await page.click("[data-testid=learn-start]");
+  await page.waitForFunction(() => /%.*%/.test(document.querySelector("[data-testid=learn-gain]").textContent), null, { timeout: 60000 });
+  const gain = await page.textContent("[data-testid=learn-gain]");
+  assert(/hadamard-block:64/.test(gain), "the learned rotation starts from blocks of 64: " + gain);
+  assert(parseFloat(gain.match(/[-+]\d+\.\d+ %/)[0]) <= 0, "never worse than its start: " + gain);
   await shot("llm-text-rotation");
 });
 

@@ -475,3 +475,42 @@ fn packed_weights_rotate_exactly_as_row_major_ones() {
     let wrong = PackedF32::pack(&[0.0; 8 * 3], 8, 3).unwrap();
     assert!(h.rotate_packed_weights(&wrong, None).is_err());
 }
+
+/// SmolLM2's 576 channels have no full Hadamard: a learned rotation there starts from the block
+/// Hadamard of 64 and must still improve on it, with a massive channel like the LLM's.
+#[test]
+fn a_learned_rotation_starts_from_the_hadamard_the_layer_has() {
+    assert_eq!(Rotation::hadamard_for(64), Rotation::Hadamard);
+    assert_eq!(Rotation::hadamard_for(384), Rotation::Hadamard);
+    assert_eq!(Rotation::hadamard_for(1536), Rotation::Hadamard);
+    assert_eq!(Rotation::hadamard_for(576), Rotation::HadamardBlock(64));
+    assert_eq!(Rotation::hadamard_for(960), Rotation::HadamardBlock(64));
+    assert!(Learner::new(
+        &LayerCase::from_vecs(vec![1.0; 576], 1, 576, vec![0.5; 576], 1).unwrap(),
+        &Rotation::Hadamard,
+        LearnConfig::default()
+    )
+    .is_err());
+    let (t, c, n) = (16, 576, 48);
+    let mut x = randn(t * c, 11, 1.0);
+    x[406] = 2_000.0; // token 0, channel 406: one massive activation
+    for r in 1..t {
+        x[r * c + 406] *= 10.0;
+    }
+    let w = randn(c * n, 12, 0.05);
+    let case = LayerCase::from_vecs(x, t, c, w, n).unwrap();
+    let quant = LayerQuant::new(4, 4, ActGranularity::PerToken);
+    let init = Rotation::hadamard_for(c);
+    let cfg = LearnConfig {
+        quant,
+        lr: 0.03,
+        ..LearnConfig::default()
+    };
+    let mut l = Learner::new(&case, &init, cfg).unwrap();
+    assert_eq!(l.init_name(), "hadamard-block:64");
+    let start = l.loss().unwrap();
+    let losses = l.step(20).unwrap();
+    let (_, best, _) = l.best().unwrap();
+    assert!(best < 0.9 * start, "{start} → {best} {losses:?}");
+    assert!(l.orthogonality_error().unwrap() < 1e-4);
+}

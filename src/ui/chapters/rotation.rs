@@ -438,7 +438,7 @@ fn LearnedRotationSection(real: RealLayer) -> impl IntoView {
         if learner.with_value(|l| l.is_none()) {
             let c = case.in_channels();
             let init_rot = match init.get_untracked() {
-                LearnInit::Hadamard => Rotation::Hadamard,
+                LearnInit::Hadamard => Rotation::hadamard_for(c),
                 LearnInit::Random => Rotation::Random(0),
             };
             if matches!(init_rot, Rotation::Random(_)) && c > RANDOM_MAX_C {

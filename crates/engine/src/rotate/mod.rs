@@ -63,6 +63,17 @@ impl Rotation {
         }
     }
 
+    /// The Hadamard rotation a layer of `c` channels has: QuaRot's full one where it exists
+    /// (C = 2^k or 12·2^k), else the block Hadamard with the largest power-of-two block that
+    /// divides C (SmolLM2's 576 = 9·64 gets blocks of 64). A learned rotation starts here.
+    pub fn hadamard_for(c: usize) -> Rotation {
+        if Hadamard::full(c).is_ok() {
+            Rotation::Hadamard
+        } else {
+            Rotation::HadamardBlock(1 << c.trailing_zeros().min(usize::BITS - 1))
+        }
+    }
+
     /// The spec string (`hadamard-block:128`, `random:0`, …).
     pub fn name(&self) -> String {
         match self {
