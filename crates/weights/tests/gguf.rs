@@ -25,6 +25,7 @@ enum V {
     Str(String),
     Strs(Vec<String>),
     I32s(Vec<i32>),
+    F32s(Vec<f32>),
 }
 
 fn put_str(out: &mut Vec<u8>, s: &str) {
@@ -74,6 +75,14 @@ fn write_gguf(kvs: &[(&str, V)], tensors: &[(String, Vec<u64>, u32, Vec<u8>)]) -
                     out.extend_from_slice(&x.to_le_bytes());
                 }
             }
+            V::F32s(v) => {
+                out.extend_from_slice(&9u32.to_le_bytes());
+                out.extend_from_slice(&6u32.to_le_bytes());
+                out.extend_from_slice(&(v.len() as u64).to_le_bytes());
+                for x in v {
+                    out.extend_from_slice(&x.to_le_bytes());
+                }
+            }
         }
     }
     let mut offset = 0u64;
@@ -89,12 +98,12 @@ fn write_gguf(kvs: &[(&str, V)], tensors: &[(String, Vec<u64>, u32, Vec<u8>)]) -
         offsets.push(offset);
         offset += (data.len() as u64).div_ceil(32) * 32;
     }
-    while out.len() % 32 != 0 {
+    while !out.len().is_multiple_of(32) {
         out.push(0);
     }
     for (_, _, _, data) in tensors {
         out.extend_from_slice(data);
-        while out.len() % 32 != 0 {
+        while !out.len().is_multiple_of(32) {
             out.push(0);
         }
     }
@@ -222,7 +231,7 @@ fn sized(
     for m in merges {
         tokens.push(m.replace(' ', ""));
     }
-    while tokens.len() % 32 != 0 {
+    while !tokens.len().is_multiple_of(32) {
         tokens.push(format!("<unused{}>", tokens.len()));
     }
     let vocab = tokens.len();
@@ -430,9 +439,9 @@ fn foreign_files_are_named() {
         .iter()
         .position(|k| k.0 == "tokenizer.ggml.model")
         .unwrap();
-    kvs[i].1 = V::Str("llama".into());
+    kvs[i].1 = V::Str("bert".into());
     let m = message(load_gguf(write_gguf(&kvs, &t)));
-    assert!(m.contains("tokenizer") && m.contains("llama"), "{m}");
+    assert!(m.contains("tokenizer") && m.contains("bert"), "{m}");
 
     // A Q4_K tensor (type 12).
     let (kvs, mut t) = tiny(BlockType::Q4_1, BlockType::Q8_0);
@@ -521,4 +530,91 @@ fn write_fuzz_seeds() {
         assert!(bytes.len() < 64 * 1024, "{}", bytes.len());
         std::fs::write(format!("{dir}/tiny-{}.gguf", linear.name()), bytes).unwrap();
     }
+}
+
+/// The tiny model with a SentencePiece vocabulary in Llama's layout (`<unk>`, `<s>`, `</s>`,
+/// 256 byte tokens, pieces with scores), as TinyLlama's file has it.
+fn tiny_spm(switches: Option<bool>, scores: bool) -> Vec<u8> {
+    let (mut kvs, mut t) = tiny(BlockType::Q4_1, BlockType::Q8_0);
+    let mut tokens: Vec<String> = vec!["<unk>".into(), "<s>".into(), "</s>".into()];
+    tokens.extend((0..=255u8).map(|b| format!("<0x{b:02X}>")));
+    let pieces = [
+        "\u{2581}",
+        "t",
+        "h",
+        "e",
+        "a",
+        "c",
+        "\u{2581}t",
+        "he",
+        "\u{2581}the",
+        "\u{2581}c",
+        "at",
+        "\u{2581}cat",
+    ];
+    tokens.extend(pieces.iter().map(|p| p.to_string()));
+    let mut types = vec![2, 3, 3];
+    types.extend([6; 256]);
+    types.extend([1; 12]);
+    let mut score: Vec<f32> = vec![0.0; 259];
+    score.extend((0..12).map(|k| -(k as f32)));
+    while !tokens.len().is_multiple_of(32) {
+        tokens.push(format!("<unused{}>", tokens.len()));
+        types.push(5);
+        score.push(-100.0);
+    }
+    let vocab = tokens.len();
+    kvs.retain(|k| !k.0.starts_with("tokenizer."));
+    kvs.extend([
+        ("tokenizer.ggml.model", V::Str("llama".into())),
+        ("tokenizer.ggml.tokens", V::Strs(tokens)),
+        ("tokenizer.ggml.token_type", V::I32s(types)),
+        ("tokenizer.ggml.bos_token_id", V::U32(1)),
+        ("tokenizer.ggml.eos_token_id", V::U32(2)),
+        ("tokenizer.ggml.unknown_token_id", V::U32(0)),
+    ]);
+    if scores {
+        kvs.push(("tokenizer.ggml.scores", V::F32s(score)));
+    }
+    if let Some(on) = switches {
+        kvs.push(("tokenizer.ggml.add_space_prefix", V::Bool(on)));
+        kvs.push(("tokenizer.ggml.add_bos_token", V::Bool(on)));
+    }
+    // The embedding gets one row per token of the new vocabulary.
+    let embd = t.iter_mut().find(|x| x.0 == "token_embd.weight").unwrap();
+    let h = embd.1[0] as usize;
+    let mut rng = Rng(7);
+    embd.1 = vec![h as u64, vocab as u64];
+    embd.3 = matrix(&mut rng, BlockType::Q8_0, vocab, h, 1.0);
+    write_gguf(&kvs, &t)
+}
+
+#[test]
+fn a_sentencepiece_model_loads_tokenizes_and_runs() {
+    let f = load_gguf(tiny_spm(None, true)).unwrap();
+    assert_eq!(f.tokenizer.kind(), "llama");
+    // llama.cpp's defaults: <s> first, a space in front, ' ' as ▁; "x" takes the byte fallback.
+    let e = f.tokenizer.encode("the cat x");
+    assert_eq!(
+        e.tokens,
+        ["<s>", "\u{2581}the", "\u{2581}cat", "\u{2581}", "<0x78>"],
+        "{:?}",
+        e.ids
+    );
+    assert_eq!(f.tokenizer.decode(&e.ids), " the cat x");
+    assert_eq!(f.tokenizer.decode(&e.ids[1..]), "the cat x");
+    assert_eq!(f.tokenizer.continuation(&e.ids[2..]), " cat x");
+    assert_eq!(f.stop, vec![2]);
+    let h = lm::final_hidden(&f.model, &e.ids, &mut Float).unwrap();
+    assert!(lm::score(&f.model, &e.ids, &h, None)
+        .unwrap()
+        .ppl
+        .is_finite());
+    // Both switches off.
+    let f = load_gguf(tiny_spm(Some(false), true)).unwrap();
+    let e = f.tokenizer.encode("the cat");
+    assert_eq!(e.tokens, ["t", "he", "\u{2581}cat"]);
+    // A SentencePiece vocabulary without scores cannot be merged: refused by name.
+    let m = message(load_gguf(tiny_spm(None, false)));
+    assert!(m.contains("tokenizer.ggml.scores"), "{m}");
 }

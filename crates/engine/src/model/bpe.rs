@@ -121,6 +121,25 @@ fn char_byte(c: char) -> Option<u8> {
     u8::try_from(b).ok()
 }
 
+/// The token strings and their ids as llama.cpp's `llama_vocab::load` keeps them: a string is
+/// read as a C string (cut at its first NUL), an empty one becomes `[EMPTY_<id>]`, and of
+/// duplicated strings the last id wins. Both tokenizer kinds read their vocabulary this way.
+pub(crate) fn vocab_as_llama_cpp_reads_it(
+    mut tokens: Vec<String>,
+) -> (Vec<String>, HashMap<String, u32>) {
+    let mut ids = HashMap::with_capacity(tokens.len());
+    for (i, t) in tokens.iter_mut().enumerate() {
+        if let Some(nul) = t.find('\0') {
+            t.truncate(nul);
+        }
+        if t.is_empty() {
+            *t = format!("[EMPTY_{i}]");
+        }
+        ids.insert(t.clone(), i as u32);
+    }
+    (tokens, ids)
+}
+
 impl Bpe {
     /// From the GGUF's `tokenizer.ggml.tokens`, `…merges` (lines "left right") and
     /// `…token_type` (empty: all normal).
@@ -142,12 +161,7 @@ impl Bpe {
                 reason: "its vocabulary is too large".into(),
             });
         }
-        let mut ids = HashMap::with_capacity(tokens.len());
-        for (i, t) in tokens.iter().enumerate() {
-            // The first id of a duplicated string wins (llama.cpp's map keeps the last; no
-            // real vocabulary has duplicates).
-            ids.entry(t.clone()).or_insert(i as u32);
-        }
+        let (tokens, ids) = vocab_as_llama_cpp_reads_it(tokens);
         let mut ranks = HashMap::with_capacity(merges.len());
         for (r, m) in merges.iter().enumerate() {
             if !m.contains(' ') {

@@ -5,8 +5,9 @@
 //! * all-MiniLM-L6-v2, the sentence encoder: WordPiece ([`tokenize`]), the float encoder
 //!   ([`bert`]), cosine metrics ([`compare`]).
 //! * SmolLM2-135M and other Llama-architecture decoders from a GGUF file: byte-level BPE
-//!   ([`bpe`]), weights as the file stores them ([`blocks`]), the float decoder with its KV
-//!   cache ([`llama`]), perplexity, KL, greedy text and massive activations ([`lm`]).
+//!   ([`bpe`]) or SentencePiece ([`spm`]) behind one [`vocab::LmTokenizer`], weights as the
+//!   file stores them ([`blocks`]), the float decoder with its KV cache ([`llama`]),
+//!   perplexity, KL, greedy text and massive activations ([`lm`]).
 //! * Shared: the products' roles and the [`family::Linears`] hook ([`family`]), attention
 //!   ([`attention`]), every product on the int8 kernels or in a float format ([`quant`]).
 
@@ -19,7 +20,9 @@ pub mod family;
 pub mod llama;
 pub mod lm;
 pub mod quant;
+pub mod spm;
 pub mod tokenize;
+pub mod vocab;
 
 pub use bert::{Bert, Dense, Pass, Tensor, HIDDEN, LAYERS};
 pub use family::{Family, Float, FloatLinear, LinearId, LinearKind, Linears, Shapes, MINILM};
