@@ -40,8 +40,8 @@ pub type LmState = super::fetch::Loading<Lm>;
 #[derive(Debug)]
 pub struct FpText {
     pub ids: Vec<u32>,
-    /// The normed final hidden states (N × hidden).
-    pub hidden: Vec<f32>,
+    /// What every method's KL and top-1 against this run need.
+    pub reference: quantlab_engine::model::lm::Reference,
     pub scores: Scores,
     /// Per layer: the residual stream's largest |x| and where it sits.
     pub peaks: Vec<quantlab_engine::model::lm::Peak>,

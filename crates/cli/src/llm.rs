@@ -418,7 +418,16 @@ fn ppl(a: &LlmPplArgs) -> Out {
     let model = &m.llm.model;
     let t0 = Instant::now();
     let fp = lm::final_hidden(model, &ids, &mut Float).map_err(|e| e.to_string())?;
-    let fp_scores = lm::score(model, &ids, &fp, None).map_err(|e| e.to_string())?;
+    // The reference's comparison parts cost one more pass over the head: only when compared.
+    let (fp_scores, reference) = if cfg.is_some() || a.massive.is_some() {
+        let (s, r) = lm::score_reference(model, &ids, &fp).map_err(|e| e.to_string())?;
+        (s, Some(r))
+    } else {
+        (
+            lm::score(model, &ids, &fp, None).map_err(|e| e.to_string())?,
+            None,
+        )
+    };
     let massive = match a.massive {
         None => None,
         Some(how) => Some(massive_edit(&m, &ids, a.massive_layer, how)?),
@@ -432,7 +441,7 @@ fn ppl(a: &LlmPplArgs) -> Out {
             };
             let h = lm::final_hidden(model, &ids, &mut lin).map_err(|e| e.to_string())?;
             (
-                lm::score(model, &ids, &h, Some(&fp)).map_err(|e| e.to_string())?,
+                lm::score(model, &ids, &h, reference.as_ref()).map_err(|e| e.to_string())?,
                 None,
             )
         }
@@ -457,7 +466,7 @@ fn ppl(a: &LlmPplArgs) -> Out {
             let q = build(&m, cfg.clone(), &calib)?;
             let h = lm::final_hidden(model, &ids, &mut q.runner()).map_err(|e| e.to_string())?;
             (
-                lm::score(model, &ids, &h, Some(&fp)).map_err(|e| e.to_string())?,
+                lm::score(model, &ids, &h, reference.as_ref()).map_err(|e| e.to_string())?,
                 label,
             )
         }

@@ -318,9 +318,15 @@ fn a_tiny_model_of_every_type_loads_and_runs() {
             assert!(ids.len() > 4, "{ids:?}");
             assert_eq!(f.tokenizer.decode(&ids), "the cat sat in the hat");
             let h = lm::final_hidden(&f.model, &ids, &mut Float).unwrap();
-            let s = lm::score(&f.model, &ids, &h, Some(&h)).unwrap();
+            let (fp, reference) = lm::score_reference(&f.model, &ids, &h).unwrap();
+            let s = lm::score(&f.model, &ids, &h, Some(&reference)).unwrap();
+            assert_eq!((s.ppl, &s.argmax), (fp.ppl, &fp.argmax));
             assert!(s.ppl.is_finite() && s.ppl > 1.0, "{linear:?} {}", s.ppl);
-            assert!(s.kl.unwrap() < 1e-9);
+            assert_eq!(
+                s.kl,
+                Some(0.0),
+                "a model equal to the reference is 0 exactly"
+            );
             assert_eq!(s.top1, Some(1.0));
         }
     }

@@ -102,6 +102,20 @@ fn fp_hidden(key: &str) -> &'static [f32] {
     leaked
 }
 
+/// The full-precision scoring of text `key` with what comparisons need, once per binary.
+fn fp_reference(key: &str) -> &'static (lm::Scores, lm::Reference) {
+    type Memo = HashMap<String, &'static (lm::Scores, lm::Reference)>;
+    static R: OnceLock<std::sync::Mutex<Memo>> = OnceLock::new();
+    let map = R.get_or_init(Default::default);
+    if let Some(r) = map.lock().unwrap().get(key) {
+        return r;
+    }
+    let r = lm::score_reference(&model().model, &text_ids(key), fp_hidden(key)).unwrap();
+    let leaked: &'static _ = Box::leak(Box::new(r));
+    map.lock().unwrap().insert(key.to_string(), leaked);
+    leaked
+}
+
 #[test]
 fn the_tokenizer_is_llama_cpps_on_every_fixture_string() {
     let tok = &model().tokenizer;
@@ -171,6 +185,8 @@ fn full_precision_equals_the_numpy_transcription() {
         let ids = text_ids(key);
         let h = fp_hidden(key);
         let s = lm::score(&m.model, &ids, h, None).unwrap();
+        // Collecting the reference changes none of its own scores.
+        assert_eq!(&s, &fp_reference(key).0);
         let want = &fx["results"][key]["fp"];
         let rel = (s.nll - f(&want["nll"])).abs() / f(&want["nll"]);
         assert!(
@@ -327,7 +343,7 @@ fn compute_scores(text: &str, key: &str) -> Scores {
         quantized_model(key)
     };
     let h = lm::final_hidden(&m.model, &ids, &mut q.runner()).unwrap();
-    lm::score(&m.model, &ids, &h, Some(fp_hidden(text))).unwrap()
+    lm::score(&m.model, &ids, &h, Some(&fp_reference(text).1)).unwrap()
 }
 
 /// The quantized model of a setting that needs no calibration, built once per test binary

@@ -43,7 +43,6 @@ enum Stage {
         ms: f64,
     },
     FpScore {
-        hidden: Vec<f32>,
         scorer: Scorer,
         peaks: Vec<Peak>,
         heat: Vec<Vec<f32>>,
@@ -246,9 +245,8 @@ impl TextRun {
                     }
                     let mut hidden = pass.into_hidden();
                     model.final_norm(&mut hidden);
-                    let scorer = Scorer::new(model, &self.ids, &hidden, None).map_err(e)?;
+                    let scorer = Scorer::reference(model, &self.ids, &hidden).map_err(e)?;
                     let stage = Stage::FpScore {
-                        hidden,
                         scorer,
                         peaks,
                         heat,
@@ -258,7 +256,6 @@ impl TextRun {
                 }
             }
             Stage::FpScore {
-                hidden,
                 mut scorer,
                 peaks,
                 heat,
@@ -267,10 +264,11 @@ impl TextRun {
                 scorer.step(model).map_err(e)?;
                 let ms = ms + dom::now_ms() - t0;
                 if scorer.is_done() {
+                    let (scores, reference) = scorer.finish_reference().map_err(e)?;
                     let fp = Arc::new(FpText {
                         ids: self.ids.clone(),
-                        hidden,
-                        scores: scorer.finish().map_err(e)?,
+                        reference,
+                        scores,
                         peaks,
                         heat,
                         ms,
@@ -279,7 +277,6 @@ impl TextRun {
                     (self.after_fp()?, Event::Fp(fp))
                 } else {
                     let stage = Stage::FpScore {
-                        hidden,
                         scorer,
                         peaks,
                         heat,
@@ -354,7 +351,7 @@ impl TextRun {
                     let mut hidden = pass.into_hidden();
                     model.final_norm(&mut hidden);
                     let scorer =
-                        Scorer::new(model, &self.ids, &hidden, Some(&fp.hidden)).map_err(e)?;
+                        Scorer::new(model, &self.ids, &hidden, Some(&fp.reference)).map_err(e)?;
                     let stage = Stage::QuantScore {
                         scorer,
                         ms,
@@ -544,8 +541,7 @@ impl InterventionRun {
             }
             let mut hidden = pass.into_hidden();
             model.final_norm(&mut hidden);
-            let scorer =
-                Scorer::new(model, &self.fp.ids, &hidden, Some(&self.fp.hidden)).map_err(e)?;
+            let scorer = Scorer::new(model, &self.fp.ids, &hidden, None).map_err(e)?;
             self.scoring = Some((kind, value, scorer));
             return Ok(None);
         }

@@ -10,13 +10,15 @@
 //!
 //! The logits of a 2,048-token text are 2,048 × 49,152 floats (400 MB), so they never exist
 //! whole: the output head is decoded a slice of the vocabulary at a time ([`VOCAB_CHUNK`]
-//! rows), both models' logits for that slice come out of one GEMM each, and every position
-//! keeps running sums (log-sum-exp with a running maximum, the KL numerator rescaled with it),
-//! in f64.
+//! rows), the slice's logits come out of one GEMM, and every position keeps running sums
+//! (log-sum-exp with a running maximum) in f64. The reference's one scoring pass also keeps
+//! the p-weighted mean of the head's rows ([`Reference`]), so comparing any model with it
+//! needs no second pass over the head.
 
 use super::family::{FloatLinear, LinearId, Linears};
 use super::llama::{KvCache, Llama};
 use crate::error::{QuantError, Result};
+use quantlab_kernels::PackedF32;
 
 /// Other texts for the intervention's "mean" (Sun et al. average the massive activation over
 /// many sequences; its value at token 0 barely depends on the text).
@@ -83,19 +85,87 @@ pub fn final_hidden(
 }
 
 /// Scores the predictions of the normed hidden states `hidden` (N × hidden, from
-/// [`final_hidden`]) of `ids`, and compares them with `reference`'s (the full-precision
-/// model's hidden states of the same ids) when given.
+/// [`final_hidden`]) of `ids`, and compares them with the full-precision model's
+/// ([`score_reference`]) when given.
 pub fn score(
     model: &Llama,
     ids: &[u32],
     hidden: &[f32],
-    reference: Option<&[f32]>,
+    reference: Option<&Reference>,
 ) -> Result<Scores> {
     let mut s = Scorer::new(model, ids, hidden, reference)?;
     while !s.is_done() {
         s.step(model)?;
     }
     s.finish()
+}
+
+/// [`score`] for the reference model itself, keeping what every later comparison with it
+/// needs ([`Reference`]).
+pub fn score_reference(model: &Llama, ids: &[u32], hidden: &[f32]) -> Result<(Scores, Reference)> {
+    let mut s = Scorer::reference(model, ids, hidden)?;
+    while !s.is_done() {
+        s.step(model)?;
+    }
+    s.finish_reference()
+}
+
+/// What the KL divergence and the top-1 agreement of any model against the reference need,
+/// kept from the reference's one scoring pass, so that a comparison costs one pass over the
+/// output head instead of two.
+///
+/// The head is linear (z = W·h, no bias), so with p the reference's next-token distribution
+///
+///   KL(p ‖ q) = Σ_j p_j (z_p,j − z_q,j) − lse_p + lse_q = u·(h_p − h_q) − lse_p + lse_q,
+///
+/// u = Σ_j p_j W_j (one `hidden`-wide row per position). This is the same quantity as
+/// llama.cpp's `--kl-divergence` sum over the vocabulary, regrouped: the two differ by the f32
+/// rounding of the logits z_p − z_q they would otherwise subtract (≲ 1e-6 · Σ|W||h| per
+/// position), never by the method. u·(h_p − h_q) is summed in f64 from the rows themselves, so
+/// a model equal to the reference gets exactly 0.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reference {
+    width: usize,
+    /// The normed hidden rows that predict (M × width, M = N − 1).
+    hidden: Vec<f32>,
+    /// u per position (M × width).
+    mean_row: Vec<f64>,
+    lse: Vec<f64>,
+    argmax: Vec<u32>,
+}
+
+impl Reference {
+    /// Positions scored (N − 1).
+    pub fn positions(&self) -> usize {
+        self.lse.len()
+    }
+
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        self.hidden.len() * 4 + self.mean_row.len() * 8 + self.lse.len() * 12
+    }
+}
+
+/// The reference's side, accumulated while it is scored: Σ_j e^(z_j − max)·W_j per position
+/// (rescaled with the running maximum, as the log-sum-exp), from one GEMM per slice.
+#[derive(Clone, Debug)]
+struct Collect {
+    mean_row: Vec<f64>,
+    /// e^(z − max) of the slice, all positions (M × slice).
+    e: Vec<f32>,
+    /// The slice's decoded head rows, row-major (slice × width).
+    rows: Vec<f32>,
+    /// e · rows (M × width).
+    prod: Vec<f32>,
+}
+
+/// A comparison's per-position parts known before any logit: u·(h_p − h_q), lse_p, the
+/// reference's argmax.
+#[derive(Clone, Debug)]
+struct Against {
+    dot: Vec<f64>,
+    lse: Vec<f64>,
+    argmax: Vec<u32>,
 }
 
 /// [`score`] one slice of the vocabulary ([`VOCAB_CHUNK`] rows of the output head) per
@@ -110,15 +180,12 @@ pub struct Scorer {
     /// The next vocabulary id to score.
     v0: usize,
     hq: Vec<f32>,
-    hp: Option<Vec<f32>>,
     q: Vec<Running>,
-    p: Vec<Running>,
-    /// Σ e^(z_p − max_p)·(z_p − z_q), rescaled with max_p.
-    kl_num: Vec<f64>,
     target: Vec<f64>,
     zq: Vec<f32>,
-    zp: Vec<f32>,
     e: Vec<f32>,
+    against: Option<Against>,
+    collect: Option<Collect>,
 }
 
 impl Scorer {
@@ -127,8 +194,55 @@ impl Scorer {
         model: &Llama,
         ids: &[u32],
         hidden: &[f32],
-        reference: Option<&[f32]>,
+        reference: Option<&Reference>,
     ) -> Result<Self> {
+        let mut s = Self::plain(model, ids, hidden)?;
+        if let Some(r) = reference {
+            if r.width != s.width || r.positions() != s.m {
+                return Err(QuantError::LengthMismatch {
+                    what: "reference positions × hidden",
+                    expected: s.m * s.width,
+                    got: r.positions() * r.width,
+                });
+            }
+            let dot = r
+                .mean_row
+                .chunks_exact(s.width)
+                .zip(
+                    r.hidden
+                        .chunks_exact(s.width)
+                        .zip(s.hq.chunks_exact(s.width)),
+                )
+                .map(|(u, (hp, hq))| {
+                    u.iter()
+                        .zip(hp.iter().zip(hq))
+                        .map(|(&u, (&a, &b))| u * (f64::from(a) - f64::from(b)))
+                        .sum()
+                })
+                .collect();
+            s.against = Some(Against {
+                dot,
+                lse: r.lse.clone(),
+                argmax: r.argmax.clone(),
+            });
+        }
+        Ok(s)
+    }
+
+    /// A scorer of the reference model itself, collecting its [`Reference`] (one more GEMM
+    /// per slice); finish it with [`Scorer::finish_reference`].
+    pub fn reference(model: &Llama, ids: &[u32], hidden: &[f32]) -> Result<Self> {
+        let mut s = Self::plain(model, ids, hidden)?;
+        s.collect = Some(Collect {
+            mean_row: vec![0f64; s.m * s.width],
+            e: vec![0f32; s.m * VOCAB_CHUNK],
+            rows: vec![0f32; VOCAB_CHUNK * s.width],
+            prod: vec![0f32; s.m * s.width],
+        });
+        Ok(s)
+    }
+
+    fn plain(model: &Llama, ids: &[u32], hidden: &[f32]) -> Result<Self> {
         let head = model.head();
         let (vocab, width) = (head.rows(), head.cols());
         let n = ids.len();
@@ -137,41 +251,27 @@ impl Scorer {
                 what: "text to score (perplexity needs at least 2 tokens)",
             });
         }
-        let sizes = [
-            ("hidden states (tokens × hidden)", Some(hidden)),
-            ("reference hidden states (tokens × hidden)", reference),
-        ];
-        for (what, h) in sizes {
-            if let Some(h) = h.filter(|h| h.len() != n * width) {
-                return Err(QuantError::LengthMismatch {
-                    what,
-                    expected: n * width,
-                    got: h.len(),
-                });
-            }
+        if hidden.len() != n * width {
+            return Err(QuantError::LengthMismatch {
+                what: "hidden states (tokens × hidden)",
+                expected: n * width,
+                got: hidden.len(),
+            });
         }
         let m = n - 1;
-        let rows = |h: &[f32]| h.get(..m * width).unwrap_or_default().to_vec();
-        let hp = reference.map(rows);
         Ok(Scorer {
             ids: ids.to_vec(),
             m,
             width,
             vocab,
             v0: 0,
-            hq: rows(hidden),
-            zp: if hp.is_some() {
-                vec![0f32; m * VOCAB_CHUNK]
-            } else {
-                Vec::new()
-            },
-            hp,
+            hq: hidden.get(..m * width).unwrap_or_default().to_vec(),
             q: vec![Running::START; m],
-            p: vec![Running::START; m],
-            kl_num: vec![0f64; m],
             target: vec![f64::NAN; m],
             zq: vec![0f32; m * VOCAB_CHUNK],
             e: vec![0f32; VOCAB_CHUNK],
+            against: None,
+            collect: None,
         })
     }
 
@@ -201,41 +301,41 @@ impl Scorer {
         let packed = head.decode_packed_rows(v0, w)?;
         let zq = self.zq.get_mut(..m * w).unwrap_or_default();
         quantlab_kernels::gemm_f32(&self.hq, m, width, &packed, zq)?;
-        let zp = match &self.hp {
-            Some(hp) => {
-                let zp = self.zp.get_mut(..m * w).unwrap_or_default();
-                quantlab_kernels::gemm_f32(hp, m, width, &packed, zp)?;
-                Some(&*zp)
-            }
-            None => None,
-        };
-        let e = &mut self.e;
         for t in 0..m {
             let (Some(rq), Some(st)) = (zq.get(t * w..(t + 1) * w), self.q.get_mut(t)) else {
                 continue;
             };
-            fold(st, rq, v0, e);
+            let e = match self.collect.as_mut() {
+                Some(c) => c.e.get_mut(t * w..(t + 1) * w).unwrap_or_default(),
+                None => &mut self.e,
+            };
+            let f = fold(st, rq, v0, e);
+            if let Some(u) = self
+                .collect
+                .as_mut()
+                .and_then(|c| c.mean_row.get_mut(t * width..(t + 1) * width))
+            {
+                if f != 1.0 {
+                    u.iter_mut().for_each(|v| *v *= f);
+                }
+            }
             let want = self.ids.get(t + 1).map_or(usize::MAX, |&i| i as usize);
             if (v0..v0 + w).contains(&want) {
                 if let (Some(tg), Some(&z)) = (self.target.get_mut(t), rq.get(want - v0)) {
                     *tg = f64::from(z);
                 }
             }
-            let (Some(zp), Some(sp), Some(num)) = (zp, self.p.get_mut(t), self.kl_num.get_mut(t))
-            else {
-                continue;
-            };
-            let rp = zp.get(t * w..(t + 1) * w).unwrap_or_default();
-            let f = rescale(sp, rp);
-            *num *= f;
-            exps(rp, sp.max as f32, e);
-            for (j, ((&ej, &a), &b)) in e.iter().zip(rp).zip(rq).enumerate() {
-                sp.sum += f64::from(ej);
-                *num += f64::from(ej) * (f64::from(a) - f64::from(b));
-                if f64::from(a) > sp.best {
-                    sp.best = f64::from(a);
-                    sp.arg = (v0 + j) as u32;
-                }
+        }
+        if let Some(c) = self.collect.as_mut() {
+            let rows = c.rows.get_mut(..w * width).unwrap_or_default();
+            for (j, row) in rows.chunks_exact_mut(width).enumerate() {
+                head.decode_row(v0 + j, row)?;
+            }
+            let packed = PackedF32::pack(rows, w, width)?;
+            let e = c.e.get(..m * w).unwrap_or_default();
+            quantlab_kernels::gemm_f32(e, m, w, &packed, &mut c.prod)?;
+            for (u, &v) in c.mean_row.iter_mut().zip(&c.prod) {
+                *u += f64::from(v);
             }
         }
         self.v0 += w;
@@ -249,7 +349,7 @@ impl Scorer {
                 what: "scores (the vocabulary is not scored to its end)",
             });
         }
-        let (m, q, p) = (self.m, &self.q, &self.p);
+        let (m, q) = (self.m, &self.q);
         let mut token_nll = Vec::with_capacity(m);
         for (t, (st, &tg)) in q.iter().zip(&self.target).enumerate() {
             if !tg.is_finite() {
@@ -263,21 +363,21 @@ impl Scorer {
         }
         let nll = token_nll.iter().sum::<f64>() / m as f64;
         let argmax: Vec<u32> = q.iter().map(|s| s.arg).collect();
-        let (kl, token_kl, top1) = if self.hp.is_some() {
-            let tkl: Vec<f64> = p
-                .iter()
-                .zip(q)
-                .zip(&self.kl_num)
-                .map(|((sp, sq), &num)| (num / sp.sum - sp.lse() + sq.lse()).max(0.0))
-                .collect();
-            let agree = p.iter().zip(q).filter(|(a, b)| a.arg == b.arg).count();
-            (
-                Some(tkl.iter().sum::<f64>() / m as f64),
-                Some(tkl),
-                Some(agree as f64 / m as f64),
-            )
-        } else {
-            (None, None, None)
+        let (kl, token_kl, top1) = match &self.against {
+            Some(r) => {
+                let tkl: Vec<f64> = q
+                    .iter()
+                    .zip(r.dot.iter().zip(&r.lse))
+                    .map(|(sq, (&dot, &lse_p))| (dot - lse_p + sq.lse()).max(0.0))
+                    .collect();
+                let agree = r.argmax.iter().zip(&argmax).filter(|(a, b)| a == b).count();
+                (
+                    Some(tkl.iter().sum::<f64>() / m as f64),
+                    Some(tkl),
+                    Some(agree as f64 / m as f64),
+                )
+            }
+            None => (None, None, None),
         };
         Ok(Scores {
             tokens: self.ids.len(),
@@ -289,6 +389,34 @@ impl Scorer {
             token_kl,
             top1,
         })
+    }
+
+    /// The reference's scores and its [`Reference`] (a scorer made by [`Scorer::reference`]).
+    pub fn finish_reference(mut self) -> Result<(Scores, Reference)> {
+        let Some(c) = self.collect.take() else {
+            return Err(QuantError::InvalidParameter {
+                name: "scorer",
+                value: "a plain one".into(),
+                allowed: "one made by Scorer::reference",
+            });
+        };
+        let width = self.width;
+        let mut mean_row = c.mean_row;
+        for (u, st) in mean_row.chunks_exact_mut(width).zip(&self.q) {
+            let inv = if st.sum > 0.0 { 1.0 / st.sum } else { 0.0 };
+            u.iter_mut().for_each(|v| *v *= inv);
+        }
+        let lse = self.q.iter().map(Running::lse).collect();
+        let hidden = std::mem::take(&mut self.hq);
+        let scores = self.finish()?;
+        let r = Reference {
+            width,
+            hidden,
+            mean_row,
+            lse,
+            argmax: scores.argmax.clone(),
+        };
+        Ok((scores, r))
     }
 }
 
@@ -323,8 +451,8 @@ fn exps(z: &[f32], max: f32, out: &mut [f32]) {
 
 /// Adds one chunk of logits (starting at vocabulary id `v0`) to a row's running log-sum-exp
 /// and argmax.
-fn fold(st: &mut Running, z: &[f32], v0: usize, e: &mut [f32]) {
-    rescale(st, z);
+fn fold(st: &mut Running, z: &[f32], v0: usize, e: &mut [f32]) -> f64 {
+    let f = rescale(st, z);
     exps(z, st.max as f32, e);
     st.sum += e.iter().take(z.len()).map(|&v| f64::from(v)).sum::<f64>();
     for (j, &v) in z.iter().enumerate() {
@@ -333,6 +461,7 @@ fn fold(st: &mut Running, z: &[f32], v0: usize, e: &mut [f32]) {
             st.arg = (v0 + j) as u32;
         }
     }
+    f
 }
 
 /// Greedy decoding with a KV cache, one token per [`Greedy::step`]: the prompt runs as one
