@@ -123,7 +123,9 @@ fn check_gguf(data: &[u8]) {
         let _ = f.tokenizer.decode(&ids);
         if (2..=16).contains(&ids.len()) {
             if let Ok(h) = lm::final_hidden(&f.model, &ids, &mut Float) {
-                let _ = lm::score(&f.model, &ids, &h, Some(&h));
+                if let Ok((_, r)) = lm::score_reference(&f.model, &ids, &h) {
+                    let _ = lm::score(&f.model, &ids, &h, Some(&r));
+                }
             }
         }
     }

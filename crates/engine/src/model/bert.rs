@@ -500,7 +500,7 @@ impl Bert {
     }
 
     /// The last hidden state (T × 384) of one sequence of token ids ([CLS] … [SEP]).
-    pub fn hidden(&self, ids: &[u32], lin: &mut (impl Linears + ?Sized)) -> Result<Vec<f32>> {
+    pub fn hidden(&self, ids: &[u32], lin: &mut dyn Linears) -> Result<Vec<f32>> {
         let mut pass = self.begin(ids, lin)?;
         while !pass.is_done() {
             self.next_layer(&mut pass, lin)?;
@@ -511,7 +511,7 @@ impl Bert {
     /// Starts a forward pass: the embeddings of `ids` after their LayerNorm, before layer 0.
     /// With [`Bert::next_layer`] a page runs the model one layer per slice of work, so a long
     /// text never blocks it for a whole forward.
-    pub fn begin(&self, ids: &[u32], lin: &(impl Linears + ?Sized)) -> Result<Pass> {
+    pub fn begin(&self, ids: &[u32], lin: &dyn Linears) -> Result<Pass> {
         let t = ids.len();
         if t == 0 {
             return Err(QuantError::Empty {
@@ -548,7 +548,7 @@ impl Bert {
     }
 
     /// Runs the next encoder layer of `pass`; an error once all six have run.
-    pub fn next_layer(&self, pass: &mut Pass, lin: &mut (impl Linears + ?Sized)) -> Result<()> {
+    pub fn next_layer(&self, pass: &mut Pass, lin: &mut dyn Linears) -> Result<()> {
         let l = pass.layers_done;
         let layer = self.layers.get(l).ok_or(QuantError::InvalidParameter {
             name: "layer",
@@ -584,7 +584,7 @@ impl Bert {
     }
 
     /// The sentence embedding: mean of the last hidden state over all tokens, L2-normalised.
-    pub fn embed(&self, ids: &[u32], lin: &mut (impl Linears + ?Sized)) -> Result<Vec<f32>> {
+    pub fn embed(&self, ids: &[u32], lin: &mut dyn Linears) -> Result<Vec<f32>> {
         let h = self.hidden(ids, lin)?;
         Ok(mean_pool_normalized(&h, ids.len()))
     }

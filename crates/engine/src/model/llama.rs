@@ -424,7 +424,7 @@ impl Llama {
         &self,
         pass: &mut LlamaPass,
         cache: Option<&mut KvCache>,
-        lin: &mut (impl Linears + ?Sized),
+        lin: &mut dyn Linears,
     ) -> Result<()> {
         let l = pass.layers_done;
         let layer = self.layers.get(l).ok_or(QuantError::InvalidParameter {
@@ -547,7 +547,7 @@ impl Llama {
         &self,
         ids: &[u32],
         mut cache: Option<&mut KvCache>,
-        lin: &mut (impl Linears + ?Sized),
+        lin: &mut dyn Linears,
     ) -> Result<Vec<f32>> {
         let start = cache.as_ref().map_or(0, |c| c.len());
         let mut pass = self.begin(ids, start)?;

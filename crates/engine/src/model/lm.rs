@@ -74,11 +74,7 @@ impl Running {
 }
 
 /// The normed final hidden states (N × hidden) of `ids` in one pass through `lin`.
-pub fn final_hidden(
-    model: &Llama,
-    ids: &[u32],
-    lin: &mut (impl Linears + ?Sized),
-) -> Result<Vec<f32>> {
+pub fn final_hidden(model: &Llama, ids: &[u32], lin: &mut dyn Linears) -> Result<Vec<f32>> {
     let mut h = model.forward(ids, None, lin)?;
     model.final_norm(&mut h);
     Ok(h)
@@ -506,11 +502,7 @@ impl Greedy {
     }
 
     /// Runs the pending tokens and picks the next one; `None` once finished.
-    pub fn step(
-        &mut self,
-        model: &Llama,
-        lin: &mut (impl Linears + ?Sized),
-    ) -> Result<Option<u32>> {
+    pub fn step(&mut self, model: &Llama, lin: &mut dyn Linears) -> Result<Option<u32>> {
         if self.done {
             return Ok(None);
         }
@@ -532,7 +524,7 @@ impl Greedy {
     }
 
     /// Steps until finished; the new tokens.
-    pub fn run(mut self, model: &Llama, lin: &mut (impl Linears + ?Sized)) -> Result<Vec<u32>> {
+    pub fn run(mut self, model: &Llama, lin: &mut dyn Linears) -> Result<Vec<u32>> {
         while self.step(model, lin)?.is_some() {}
         Ok(self.produced)
     }
