@@ -247,6 +247,29 @@ impl LmStore {
         })
     }
 
+    /// A copy for `cfg` on the kept copy's int8 weights when only the activation settings
+    /// differ (weights that depend on calibration, SmoothQuant's, only on the same text).
+    pub fn reuse_weights(
+        &self,
+        cfg: &ModelQuant,
+        ids: &[u32],
+        calibration: &Calibration,
+    ) -> Result<Option<Arc<QuantizedModel>>, String> {
+        let kept = self.quant.with_value(|q| {
+            q.as_ref()
+                .filter(|(c, i, _)| !c.needs_calibration() || i.as_slice() == ids)
+                .map(|(_, _, m)| m.clone())
+        });
+        let Some(kept) = kept else {
+            return Ok(None);
+        };
+        let derived = crate::ui::perf::time("llm: re-use int8 weights", || {
+            kept.with_activations(cfg, calibration)
+        })
+        .map_err(|e| e.to_string())?;
+        Ok(derived.map(Arc::new))
+    }
+
     pub fn keep_quantized(&self, cfg: ModelQuant, ids: Vec<u32>, q: Arc<QuantizedModel>) {
         self.quant.set_value(Some((cfg, ids, q)));
     }

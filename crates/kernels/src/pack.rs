@@ -372,7 +372,9 @@ impl PackedF32 {
         {
             for row in panel.chunks_exact(NR) {
                 for (m, v) in maxes.iter_mut().zip(row) {
-                    *m = m.max(v.abs());
+                    // Not f32::max (a call to fmaxf in wasm); NaN does not occur here.
+                    let a = v.abs();
+                    *m = if a > *m { a } else { *m };
                 }
             }
         }

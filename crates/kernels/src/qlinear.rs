@@ -326,9 +326,11 @@ impl QLinear {
             for (i, row) in panel.chunks_exact(NR).enumerate() {
                 let rs = scale_of(i);
                 for (m, &v) in maxes.iter_mut().zip(row) {
-                    let x = v * rs;
+                    let x = (v * rs).abs();
                     finite &= x.is_finite();
-                    *m = m.max(x.abs());
+                    // A comparison, not f32::max: wasm's f32.max propagates NaN, so `max` is
+                    // a call to fmaxf per weight; a NaN is caught by `finite` anyway.
+                    *m = if x > *m { x } else { *m };
                 }
             }
         }

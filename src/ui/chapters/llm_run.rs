@@ -193,6 +193,20 @@ impl TextRun {
     }
 
     fn build(&self, cfg: ModelQuant, calib: Arc<Calibration>) -> Result<Stage, String> {
+        // Another activation setting on the kept copy's int8 weights (per token ↔ per tensor
+        // ↔ static, W4A8 ↔ W4A4, the ablation's k): no weight is quantized again.
+        let t0 = dom::now_ms();
+        if let Some(q) = self.store.reuse_weights(&cfg, &self.ids, &calib)? {
+            if self.keep {
+                self.store.keep_quantized(cfg, self.ids.clone(), q.clone());
+            }
+            return Ok(Stage::Quant {
+                pass: self.begin()?,
+                q,
+                ms: 0.0,
+                build_ms: dom::now_ms() - t0,
+            });
+        }
         // The kept copy goes before a new one is built: two at once would double the memory.
         self.store.drop_quantized();
         let builder =
