@@ -186,6 +186,20 @@ impl ModelStore {
         Ok(None)
     }
 
+    /// Keeps a copy built ahead of use behind the ones in use: it never pushes out the copy
+    /// the page is showing.
+    pub fn keep_spare(&self, q: Arc<QuantizedBert>) {
+        self.quant.update_value(|v| {
+            if v.iter().any(|(c, _)| c == q.config()) {
+                return;
+            }
+            if v.len() >= QUANT_CACHE {
+                v.pop();
+            }
+            v.push((q.config().clone(), q));
+        });
+    }
+
     pub fn keep_quantized(&self, q: Arc<QuantizedBert>) {
         self.quant.update_value(|v| {
             v.retain(|(c, _)| c != q.config());

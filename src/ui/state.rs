@@ -114,6 +114,11 @@ impl AppState {
         self.view.with(|v| read(&v.controls))
     }
 
+    /// Chapter controls, not tracked (for work started by something else).
+    pub fn ctl_untracked<T>(&self, read: impl FnOnce(&Controls) -> T) -> T {
+        self.view.with_untracked(|v| read(&v.controls))
+    }
+
     /// Changes chapter controls; the URL follows. Numbers written outside their declared range
     /// are put back inside it, so every link reads back as the same view. Only a real change
     /// notifies, so re-sending the same value (a drag that ends where it began) costs nothing

@@ -98,6 +98,35 @@ impl ModelControls {
     }
 }
 
+impl ModelControls {
+    /// The weight sets one click away: the other integer bit width (W8 ↔ W4) and the other
+    /// rotation, each with everything else as now. The chapter builds them in idle time, so
+    /// that the click finds its int8 weights kept (activation changes re-use them anyway).
+    pub fn weight_sets_one_click_away(&self) -> Vec<ModelQuant> {
+        let bits = match self.bits.bits().0 {
+            8 => ModelBitsChoice::W4A8,
+            _ => ModelBitsChoice::W8A8,
+        };
+        let rot = match self.rot {
+            ModelRotChoice::None => ModelRotChoice::Hadamard,
+            ModelRotChoice::Hadamard => ModelRotChoice::None,
+        };
+        [
+            ModelControls {
+                bits,
+                ..self.clone()
+            },
+            ModelControls {
+                rot,
+                ..self.clone()
+            },
+        ]
+        .iter()
+        .map(ModelControls::quant)
+        .collect()
+    }
+}
+
 /// The rows of the methods table, in its order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Method {

@@ -191,3 +191,37 @@ fn the_tours_model_numbers_are_measured_ones() {
         assert!(checked >= 10, "{lang}: only {checked} numbers checked");
     }
 }
+
+/// The sets built ahead are the ones a click on the bits or the rotation asks for, and each
+/// differs from the current one in its weights (activation changes re-use weights anyway).
+#[test]
+fn the_weight_sets_one_click_away_are_what_those_clicks_ask_for() {
+    use quantlab_app::controls::{ModelBitsChoice, ModelControls, ModelRotChoice};
+    let now = ModelControls::default();
+    let next = now.weight_sets_one_click_away();
+    let click = |f: fn(&mut ModelControls)| {
+        let mut c = now.clone();
+        f(&mut c);
+        c.quant()
+    };
+    assert_eq!(
+        next,
+        vec![
+            click(|c| c.bits = ModelBitsChoice::W4A8),
+            click(|c| c.rot = ModelRotChoice::Hadamard)
+        ]
+    );
+    for q in &next {
+        assert_ne!(
+            (q.w_bits, q.hadamard),
+            (now.quant().w_bits, now.quant().hadamard)
+        );
+    }
+    // From W4A4 with Hadamard: back to 8-bit weights, and the rotation off.
+    let mut w4 = now.clone();
+    w4.bits = ModelBitsChoice::W4A4;
+    w4.rot = ModelRotChoice::Hadamard;
+    let next = w4.weight_sets_one_click_away();
+    assert_eq!((next[0].w_bits, next[0].hadamard), (8, true));
+    assert_eq!((next[1].w_bits, next[1].hadamard), (4, false));
+}

@@ -4,13 +4,15 @@
 //! the cosine of each sentence's two embeddings, the two similarity matrices, a search over the
 //! sentences, where along the 6 layers the error enters, and every method side by side.
 
+use std::sync::Arc;
+
 use leptos::prelude::*;
 use plotters::prelude::{Circle, Color};
 
 use quantlab_app::controls::{ModelActChoice, ModelBitsChoice, ModelRotChoice};
 use quantlab_app::i18n::Msg;
 use quantlab_app::sentences::{Method, Sentences, MAX_SENTENCES, MAX_TEXT_BYTES, SMOOTH_SWEEP};
-use quantlab_engine::model::{Encoding, ModelQuant, LAYERS};
+use quantlab_engine::model::{Encoding, ModelQuant, QuantBuilder, LAYERS};
 
 use super::model_run::{FpSet, ModelRun, QuantRun};
 use super::quant_common::SmoothDropControls;
@@ -45,6 +47,8 @@ pub struct Lab {
     methods: RwSignal<Vec<QuantRun>>,
     methods_error: RwSignal<Option<String>>,
     methods_job: Job,
+    /// The weight sets one click away, built while nothing else runs.
+    prebuild_job: Job,
 }
 
 impl Lab {
@@ -74,12 +78,67 @@ impl Lab {
             methods: RwSignal::new(Vec::new()),
             methods_error: RwSignal::new(None),
             methods_job: Job::yielding_to(job),
+            prebuild_job: Job::yielding_to(job),
         };
         // The model loads when the chapter opens (and only here and in the chapters that run it).
         Effect::new(move |_| store.ensure());
         Effect::new(move |_| lab.start_run());
         Effect::new(move |_| lab.start_methods());
+        Effect::new(move |_| lab.start_prebuild(app));
         lab
+    }
+
+    /// After each finished run, the int8 weights of the settings one click away (the other
+    /// bit width, the other rotation) are built in slices that give way to any new run, and
+    /// kept: the click then re-runs the forwards only. Nothing is built that a kept copy
+    /// already has, so an idle page does this once per setting.
+    fn start_prebuild(self, app: AppState) {
+        let _ = self.runs.get();
+        let Some(m) = self.model.get_untracked() else {
+            self.prebuild_job.cancel();
+            return;
+        };
+        let store = self.store;
+        let calib = store.calibration().unwrap_or_default();
+        let todo: Vec<ModelQuant> = app
+            .ctl_untracked(|c| c.model.weight_sets_one_click_away())
+            .into_iter()
+            .filter(|cfg| {
+                store.quantized(cfg).is_none()
+                    && matches!(store.reuse_weights(cfg, &calib), Ok(None))
+            })
+            .collect();
+        if todo.is_empty() {
+            return;
+        }
+        let total = todo.len() * QuantBuilder::STEPS;
+        let mut queue = todo.into_iter();
+        let mut builder: Option<QuantBuilder> = None;
+        self.prebuild_job.fold(
+            (),
+            total,
+            move |_, _| {
+                if builder.is_none() {
+                    builder = queue.next().and_then(|c| QuantBuilder::new(c, &calib).ok());
+                }
+                let Some(b) = builder.as_mut() else {
+                    return;
+                };
+                // A failure here only means the click builds the set itself.
+                if b.step(&m.bert, &calib).is_err() {
+                    builder = None;
+                    return;
+                }
+                if b.is_done() {
+                    if let Some(q) = builder.take().and_then(|b| b.finish().ok()) {
+                        crate::ui::perf::time("model: weights built in idle time", || {
+                            store.keep_spare(Arc::new(q))
+                        });
+                    }
+                }
+            },
+            |_| {},
+        );
     }
 
     /// Full precision for new sentences, then the current setting: re-run on every change of
