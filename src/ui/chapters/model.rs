@@ -88,14 +88,29 @@ impl Lab {
         lab
     }
 
-    /// After each finished run, the int8 weights of the settings one click away (the other
-    /// bit width, the other rotation) are built in slices that give way to any new run, and
-    /// kept: the click then re-runs the forwards only. Nothing is built that a kept copy
-    /// already has, so an idle page does this once per setting.
+    /// After each finished run, once the page has been idle for [`PREBUILD_AFTER_MS`] (a
+    /// reader looking at the result, not one clicking on), the int8 weights of the settings
+    /// one click away (the other bit width, the other rotation) are built in slices that give
+    /// way to any new run, and kept behind the copy in use: that click then runs forwards
+    /// only. Nothing is built that a kept copy already has.
     fn start_prebuild(self, app: AppState) {
-        let _ = self.runs.get();
+        let n = self.runs.get();
+        self.prebuild_job.cancel();
+        let lab = self;
+        set_timeout(
+            move || {
+                let idle = lab.runs.try_get_untracked() == Some(n)
+                    && lab.job.progress.try_with_untracked(Option::is_none) == Some(true);
+                if idle {
+                    lab.prebuild(app);
+                }
+            },
+            std::time::Duration::from_millis(PREBUILD_AFTER_MS),
+        );
+    }
+
+    fn prebuild(self, app: AppState) {
         let Some(m) = self.model.get_untracked() else {
-            self.prebuild_job.cancel();
             return;
         };
         let store = self.store;
@@ -114,7 +129,7 @@ impl Lab {
         let total = todo.len() * QuantBuilder::STEPS;
         let mut queue = todo.into_iter();
         let mut builder: Option<QuantBuilder> = None;
-        self.prebuild_job.fold(
+        self.prebuild_job.fold_deferred(
             (),
             total,
             move |_, _| {
@@ -197,6 +212,9 @@ impl Lab {
         );
     }
 }
+
+/// How long the page must be idle after a run before the weight sets one click away are built.
+const PREBUILD_AFTER_MS: u64 = 400;
 
 /// Every setting of the methods table (the SmoothQuant row as its sweep).
 fn method_configs() -> Vec<ModelQuant> {
