@@ -190,7 +190,7 @@ impl ModelStore {
     /// the page is showing.
     pub fn keep_spare(&self, q: Arc<QuantizedBert>) {
         self.quant.update_value(|v| {
-            if v.iter().any(|(c, _)| c == q.config()) {
+            if v.iter().any(|(c, _)| c.same_weights(q.config())) {
                 return;
             }
             if v.len() >= QUANT_CACHE {
@@ -202,7 +202,9 @@ impl ModelStore {
 
     pub fn keep_quantized(&self, q: Arc<QuantizedBert>) {
         self.quant.update_value(|v| {
-            v.retain(|(c, _)| c != q.config());
+            // One slot per weight set: a copy with other activation settings is re-derived
+            // from the new one in microseconds (`reuse_weights`).
+            v.retain(|(c, _)| !c.same_weights(q.config()));
             v.insert(0, (q.config().clone(), q));
             v.truncate(QUANT_CACHE);
         });

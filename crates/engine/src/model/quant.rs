@@ -95,6 +95,17 @@ pub struct ModelQuant {
 }
 
 impl ModelQuant {
+    /// Whether `other` quantizes the weights exactly as this does: it differs at most in the
+    /// activation settings (their bits, dynamic or static scales, the outlier ablation).
+    pub fn same_weights(&self, other: &ModelQuant) -> bool {
+        ModelQuant {
+            a_bits: self.a_bits,
+            act: self.act,
+            drop_outliers: self.drop_outliers,
+            ..other.clone()
+        } == *self
+    }
+
     /// W{w}A{a}, per-channel weights, per-token dynamic activations, no transform.
     pub fn new(w_bits: u8, a_bits: u8) -> Self {
         ModelQuant {
@@ -410,13 +421,7 @@ impl QuantizedModel {
         calibration: &Calibration,
     ) -> Result<Option<QuantizedModel>> {
         cfg.validate(&self.shapes)?;
-        let same_weights = ModelQuant {
-            a_bits: self.cfg.a_bits,
-            act: self.cfg.act,
-            drop_outliers: self.cfg.drop_outliers,
-            ..cfg.clone()
-        } == self.cfg;
-        if !same_weights {
+        if !self.cfg.same_weights(cfg) {
             return Ok(None);
         }
         if cfg.needs_calibration() && calibration.is_empty() {
