@@ -66,11 +66,8 @@ pub const SLICE_MS: f64 = 8.0;
 /// The longest stretch of back-to-back slices before the browser gets a frame. Slices follow
 /// each other as plain tasks ([`soon`]), and Chrome lets a steady stream of tasks delay
 /// rendering by up to ~100 ms; a long run (8 sentences of 256 tokens, the methods table)
-/// would then update the screen a few times a second. Each frame given costs its wait and
-/// its rendering (~20 ms measured on the language-model page in headless Chromium): at 40 ms
-/// that was 0.8 s of a 2 s perplexity run; at 64 ms the screen still updates ~12 times a
-/// second while input events keep going first between slices.
-const FRAME_GAP_MS: f64 = 64.0;
+/// would then update the screen a few times a second.
+const FRAME_GAP_MS: f64 = 40.0;
 
 thread_local! {
     /// When slices began running without a frame in between (`None`: a frame came since).
