@@ -94,9 +94,9 @@ fn every_piece_is_llama_cpps() {
         f["pieces"].as_object().unwrap(),
         f["special"].as_object().unwrap(),
     );
-    assert_eq!(spm.vocab_size(), f["tokens"].as_array().unwrap().len());
-    for id in 0..spm.vocab_size() as u32 {
-        let text = spm.token(id).unwrap();
+    assert_eq!(spm.vocab().len(), f["tokens"].as_array().unwrap().len());
+    for id in 0..spm.vocab().len() as u32 {
+        let text = spm.vocab().token(id).unwrap();
         let want = pieces.get(&id.to_string()).map_or_else(
             || hex(text.replace('\u{2581}', " ").as_bytes()),
             |v| v.as_str().unwrap().to_string(),
@@ -111,8 +111,8 @@ fn every_piece_is_llama_cpps() {
             "id {id} ({text:?}), special"
         );
     }
-    assert_eq!(spm.token_type(3), Some(TokenType::Byte));
-    assert_eq!(spm.token_type(1), Some(TokenType::Control));
+    assert_eq!(spm.vocab().token_type(3), Some(TokenType::Byte));
+    assert_eq!(spm.vocab().token_type(1), Some(TokenType::Control));
 }
 
 /// Hostile vocabularies and texts: a message or a result, never a panic.
@@ -153,7 +153,7 @@ fn hostile_vocabularies_and_texts() {
     assert_eq!(spm.decode(&[7, 5]), "ab");
     for text in ["", " ", "\u{2581}", &"ab".repeat(5_000), "\0\u{10ffff}"] {
         let e = spm.encode(text);
-        assert!(e.ids.iter().all(|&i| (i as usize) < spm.vocab_size()));
+        assert!(e.ids.iter().all(|&i| (i as usize) < spm.vocab().len()));
     }
     assert!(spm.piece(99, true).is_empty());
 }

@@ -53,36 +53,13 @@ impl PreTokenizer {
     }
 }
 
-/// A token's type, as `tokenizer.ggml.token_type` stores it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TokenType {
-    Normal,
-    Unknown,
-    Control,
-    UserDefined,
-    Unused,
-    Byte,
-}
-
-impl TokenType {
-    pub fn from_gguf(v: i64) -> Self {
-        match v {
-            2 => Self::Unknown,
-            3 => Self::Control,
-            4 => Self::UserDefined,
-            5 => Self::Unused,
-            6 => Self::Byte,
-            _ => Self::Normal,
-        }
-    }
-}
+pub use super::vocab::TokenType;
+use super::vocab::Vocab;
 
 /// The tokenizer.
 #[derive(Clone, Debug)]
 pub struct Bpe {
-    tokens: Vec<String>,
-    types: Vec<TokenType>,
-    ids: HashMap<String, u32>,
+    vocab: Vocab,
     /// "left right" → rank.
     ranks: HashMap<String, u32>,
     pre: PreTokenizer,
@@ -121,25 +98,6 @@ fn char_byte(c: char) -> Option<u8> {
     u8::try_from(b).ok()
 }
 
-/// The token strings and their ids as llama.cpp's `llama_vocab::load` keeps them: a string is
-/// read as a C string (cut at its first NUL), an empty one becomes `[EMPTY_<id>]`, and of
-/// duplicated strings the last id wins. Both tokenizer kinds read their vocabulary this way.
-pub(crate) fn vocab_as_llama_cpp_reads_it(
-    mut tokens: Vec<String>,
-) -> (Vec<String>, HashMap<String, u32>) {
-    let mut ids = HashMap::with_capacity(tokens.len());
-    for (i, t) in tokens.iter_mut().enumerate() {
-        if let Some(nul) = t.find('\0') {
-            t.truncate(nul);
-        }
-        if t.is_empty() {
-            *t = format!("[EMPTY_{i}]");
-        }
-        ids.insert(t.clone(), i as u32);
-    }
-    (tokens, ids)
-}
-
 impl Bpe {
     /// From the GGUF's `tokenizer.ggml.tokens`, `…merges` (lines "left right") and
     /// `…token_type` (empty: all normal).
@@ -149,19 +107,7 @@ impl Bpe {
         types: &[i64],
         pre: PreTokenizer,
     ) -> Result<Self> {
-        if tokens.is_empty() {
-            return Err(QuantError::BadModel {
-                part: "the tokenizer".into(),
-                reason: "its vocabulary is empty".into(),
-            });
-        }
-        if tokens.len() > u32::MAX as usize {
-            return Err(QuantError::BadModel {
-                part: "the tokenizer".into(),
-                reason: "its vocabulary is too large".into(),
-            });
-        }
-        let (tokens, ids) = vocab_as_llama_cpp_reads_it(tokens);
+        let vocab = Vocab::new(tokens, types)?;
         let mut ranks = HashMap::with_capacity(merges.len());
         for (r, m) in merges.iter().enumerate() {
             if !m.contains(' ') {
@@ -172,47 +118,20 @@ impl Bpe {
             }
             ranks.entry(m.clone()).or_insert(r as u32);
         }
-        let types = (0..tokens.len())
-            .map(|i| {
-                types
-                    .get(i)
-                    .map_or(TokenType::Normal, |&t| TokenType::from_gguf(t))
-            })
-            .collect();
-        Ok(Bpe {
-            tokens,
-            types,
-            ids,
-            ranks,
-            pre,
-        })
+        Ok(Bpe { vocab, ranks, pre })
     }
 
-    pub fn vocab_size(&self) -> usize {
-        self.tokens.len()
-    }
-
-    /// The vocabulary string of `id` (GPT-2's printable form, `ĠParis`).
-    pub fn token(&self, id: u32) -> Option<&str> {
-        self.tokens.get(id as usize).map(String::as_str)
-    }
-
-    pub fn token_type(&self, id: u32) -> Option<TokenType> {
-        self.types.get(id as usize).copied()
-    }
-
-    /// The id of a vocabulary string.
-    pub fn id(&self, token: &str) -> Option<u32> {
-        self.ids.get(token).copied()
+    pub fn vocab(&self) -> &Vocab {
+        &self.vocab
     }
 
     /// The bytes `id` stands for: its characters mapped back to bytes (llama.cpp's
     /// `token_to_piece`). Control tokens give their text with `special`, nothing without.
     pub fn piece(&self, id: u32, special: bool) -> Vec<u8> {
-        let Some(t) = self.token(id) else {
+        let Some(t) = self.vocab.token(id) else {
             return Vec::new();
         };
-        match self.token_type(id) {
+        match self.vocab.token_type(id) {
             Some(TokenType::Control) => {
                 return if special {
                     t.as_bytes().to_vec()
@@ -248,10 +167,7 @@ impl Bpe {
         for piece in pre_split(text, self.pre) {
             self.merge_word(piece, &mut ids);
         }
-        let tokens = ids
-            .iter()
-            .map(|&i| self.token(i).unwrap_or_default().to_string())
-            .collect();
+        let tokens = self.vocab.tokens_of(&ids);
         BpeEncoding { ids, tokens }
     }
 
@@ -340,13 +256,13 @@ impl Bpe {
                 continue;
             }
             let sym = text(i, &start, &len);
-            match self.id(&sym) {
+            match self.vocab.id(&sym) {
                 Some(id) => out.push(id),
                 None => {
                     // One token per byte's character, as llama.cpp falls back.
                     for c in sym.chars() {
                         let mut buf = [0u8; 4];
-                        if let Some(id) = self.id(c.encode_utf8(&mut buf)) {
+                        if let Some(id) = self.vocab.id(c.encode_utf8(&mut buf)) {
                             out.push(id);
                         }
                     }

@@ -25,9 +25,10 @@
 //! (`crates/weights/tests/spm.rs`, fixtures by `tests/fixtures/gen_spm_llamacpp.py`).
 
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 
-use super::bpe::{vocab_as_llama_cpp_reads_it, BpeEncoding, TokenType};
+use super::bpe::BpeEncoding;
+use super::vocab::{TokenType, Vocab};
 use crate::error::{QuantError, Result};
 
 /// How a SentencePiece vocabulary is used (the GGUF's switches).
@@ -57,10 +58,8 @@ impl Default for SpmOptions {
 /// The tokenizer.
 #[derive(Clone, Debug)]
 pub struct Spm {
-    tokens: Vec<String>,
-    types: Vec<TokenType>,
+    vocab: Vocab,
     scores: Vec<f32>,
-    ids: HashMap<String, u32>,
     /// The `<0xXX>` token of each byte (else the byte as a one-character token).
     byte_ids: Vec<Option<u32>>,
     opts: SpmOptions,
@@ -107,79 +106,51 @@ impl Spm {
             part: "the tokenizer".into(),
             reason,
         };
-        if tokens.is_empty() {
-            return Err(bad("its vocabulary is empty".into()));
-        }
-        if tokens.len() > u32::MAX as usize {
-            return Err(bad("its vocabulary is too large".into()));
-        }
+        let vocab = Vocab::new(tokens, types)?;
         for (what, id) in [("beginning-of-text", opts.bos), ("unknown", opts.unk)] {
-            if id as usize >= tokens.len() {
+            if id as usize >= vocab.len() {
                 return Err(bad(format!(
                     "its {what} token id {id} is outside its {} tokens",
-                    tokens.len()
+                    vocab.len()
                 )));
             }
         }
-        let (tokens, ids) = vocab_as_llama_cpp_reads_it(tokens);
         let byte_ids = (0..=255u8)
             .map(|b| {
-                ids.get(&format!("<0x{b:02X}>")).copied().or_else(|| {
+                vocab.id(&format!("<0x{b:02X}>")).or_else(|| {
                     char::from_u32(u32::from(b))
                         .filter(|_| b.is_ascii())
-                        .and_then(|c| ids.get(c.encode_utf8(&mut [0u8; 4]) as &str).copied())
+                        .and_then(|c| vocab.id(c.encode_utf8(&mut [0u8; 4])))
                 })
             })
             .collect();
-        let types = (0..tokens.len())
-            .map(|i| {
-                types
-                    .get(i)
-                    .map_or(TokenType::Normal, |&t| TokenType::from_gguf(t))
-            })
-            .collect();
-        let scores = (0..tokens.len())
+        let scores = (0..vocab.len())
             .map(|i| scores.get(i).copied().unwrap_or(0.0))
             .collect();
         Ok(Spm {
-            tokens,
-            types,
+            vocab,
             scores,
-            ids,
             byte_ids,
             opts,
         })
     }
 
-    pub fn vocab_size(&self) -> usize {
-        self.tokens.len()
+    pub fn vocab(&self) -> &Vocab {
+        &self.vocab
     }
 
     pub fn options(&self) -> SpmOptions {
         self.opts
     }
 
-    /// The vocabulary string of `id` (`▁Paris`, `<0x0A>`).
-    pub fn token(&self, id: u32) -> Option<&str> {
-        self.tokens.get(id as usize).map(String::as_str)
-    }
-
-    pub fn token_type(&self, id: u32) -> Option<TokenType> {
-        self.types.get(id as usize).copied()
-    }
-
-    pub fn id(&self, token: &str) -> Option<u32> {
-        self.ids.get(token).copied()
-    }
-
     /// The bytes `id` stands for, as llama.cpp's `token_to_piece` (lstrip 0): `▁` back to
     /// ' ', a byte token its byte; control and unknown tokens give their text with `special`,
     /// nothing without; unused tokens nothing.
     pub fn piece(&self, id: u32, special: bool) -> Vec<u8> {
-        let Some(t) = self.token(id) else {
+        let Some(t) = self.vocab.token(id) else {
             return Vec::new();
         };
-        match self.token_type(id) {
+        match self.vocab.token_type(id) {
             Some(TokenType::Control | TokenType::Unknown) if !special => Vec::new(),
             Some(TokenType::Control | TokenType::Unknown | TokenType::UserDefined) => {
                 t.as_bytes().to_vec()
@@ -232,15 +203,12 @@ impl Spm {
             s.push_str(text);
             self.merge(&s.replace(' ', "\u{2581}"), &mut ids);
         }
-        let tokens = ids
-            .iter()
-            .map(|&i| self.token(i).unwrap_or_default().to_string())
-            .collect();
+        let tokens = self.vocab.tokens_of(&ids);
         BpeEncoding { ids, tokens }
     }
 
     fn score(&self, text: &str) -> Option<f32> {
-        let id = self.id(text)?;
+        let id = self.vocab.id(text)?;
         self.scores.get(id as usize).copied()
     }
 
@@ -307,7 +275,7 @@ impl Spm {
                 start.get(k).copied().unwrap_or(0),
                 len.get(k).copied().unwrap_or(0),
             );
-            match self.id(sym) {
+            match self.vocab.id(sym) {
                 Some(id) => out.push(id),
                 None => out.extend(sym.bytes().map(|b| {
                     self.byte_ids
