@@ -186,13 +186,19 @@ impl ModelStore {
         Ok(None)
     }
 
+    /// Whether a kept copy has `cfg`'s int8 weights (whatever its activation settings).
+    pub fn has_weights(&self, cfg: &ModelQuant) -> bool {
+        self.quant
+            .with_value(|v| v.iter().any(|(c, _)| c.same_weights(cfg)))
+    }
+
     /// Keeps a copy built ahead of use behind the ones in use: it never pushes out the copy
     /// the page is showing.
     pub fn keep_spare(&self, q: Arc<QuantizedBert>) {
+        if self.has_weights(q.config()) {
+            return;
+        }
         self.quant.update_value(|v| {
-            if v.iter().any(|(c, _)| c.same_weights(q.config())) {
-                return;
-            }
             if v.len() >= QUANT_CACHE {
                 v.pop();
             }

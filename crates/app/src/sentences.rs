@@ -96,9 +96,7 @@ impl ModelControls {
             ..base
         }
     }
-}
 
-impl ModelControls {
     /// The weight sets one click away: the other integer bit width (W8 ↔ W4) and the other
     /// rotation, each with everything else as now. The chapter builds them in idle time, so
     /// that the click finds its int8 weights kept (activation changes re-use them anyway).

@@ -118,10 +118,7 @@ impl Lab {
         let todo: Vec<ModelQuant> = app
             .ctl_untracked(|c| c.model.weight_sets_one_click_away())
             .into_iter()
-            .filter(|cfg| {
-                store.quantized(cfg).is_none()
-                    && matches!(store.reuse_weights(cfg, &calib), Ok(None))
-            })
+            .filter(|cfg| !store.has_weights(cfg))
             .collect();
         if todo.is_empty() {
             return;

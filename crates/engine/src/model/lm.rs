@@ -135,11 +135,6 @@ impl Reference {
     pub fn positions(&self) -> usize {
         self.lse.len()
     }
-
-    /// Bytes held.
-    pub fn bytes(&self) -> usize {
-        self.hidden.len() * 4 + self.mean_row.len() * 8 + self.lse.len() * 12
-    }
 }
 
 /// The reference's side, accumulated while it is scored: Σ_j e^(z_j − max)·W_j per position

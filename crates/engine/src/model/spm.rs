@@ -139,10 +139,6 @@ impl Spm {
         &self.vocab
     }
 
-    pub fn options(&self) -> SpmOptions {
-        self.opts
-    }
-
     /// The bytes `id` stands for, as llama.cpp's `token_to_piece` (lstrip 0): `▁` back to
     /// ' ', a byte token its byte; control and unknown tokens give their text with `special`,
     /// nothing without; unused tokens nothing.

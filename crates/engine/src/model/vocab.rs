@@ -112,14 +112,6 @@ pub enum LmTokenizer {
 }
 
 impl LmTokenizer {
-    /// `tokenizer.ggml.model` as the GGUF spells it.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::Bpe(_) => "gpt2",
-            Self::Spm(_) => "llama",
-        }
-    }
-
     /// The vocabulary both kinds share.
     pub fn vocab(&self) -> &Vocab {
         match self {
